@@ -1,0 +1,290 @@
+// Every default of ../shared/CONTRACT.md lives here, and this is the only module
+// that reads the environment. A bad value stops the process with one line that
+// names the variable (see `ConfigError`).
+
+import { randomBytes } from 'node:crypto'
+
+export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials'
+
+export interface ClientRegistration {
+  readonly clientId: string
+  /** Absent for public clients. */
+  readonly clientSecret?: string
+  readonly name: string
+  /** Compared by exact string match (RFC 6749 §3.1.2.3, RFC 9700 §2.1). */
+  readonly redirectUris: readonly string[]
+  readonly scopes: readonly string[]
+  readonly tokenEndpointAuthMethods: readonly TokenAuthMethod[]
+  readonly grantTypes: readonly GrantType[]
+  /** Public clients must use PKCE (RFC 9700 §2.1.1); others may. */
+  readonly requirePkce: boolean
+  /** A client that may only call the introspection endpoint (the resource server). */
+  readonly introspectionOnly?: boolean
+}
+
+export interface UserAccount {
+  readonly username: string
+  readonly password: string
+  /** The user's subject identifier; CONTRACT.md: the username. */
+  readonly sub: string
+}
+
+export interface ScopeDefinition {
+  readonly name: string
+  readonly description: string
+}
+
+export interface AuthServerConfig {
+  readonly port: number
+  /** The issuer: what browsers use and what every token and response names. */
+  readonly publicUrl: string
+  /** What the other servers use to reach this one (back channel). */
+  readonly internalUrl: string
+  readonly codeTtlSeconds: number
+  readonly accessTokenTtlSeconds: number
+  readonly sessionSecret: string
+  readonly sessionTtlSeconds: number
+}
+
+export interface ResourceServerConfig {
+  readonly port: number
+  /** Its identifier: the `aud` of every access token (RFC 9068 §3). */
+  readonly publicUrl: string
+  readonly internalUrl: string
+  readonly tokenCheck: 'jwt' | 'introspect'
+  readonly requiredScope: string
+  readonly introspectionClientId: string
+  readonly introspectionClientSecret: string
+}
+
+export interface ClientAppConfig {
+  readonly port: number
+  readonly publicUrl: string
+  readonly clientId: string
+  readonly clientSecret: string
+  readonly scope: string
+  readonly sessionSecret: string
+}
+
+export interface LabConfig {
+  /** Bind address of all three servers; 0.0.0.0 in containers. */
+  readonly host: string
+  readonly logLevel: string
+  /** The lab runs on plain http (no TLS): see the README's "Lab-wide deviation". */
+  readonly allowInsecureHttp: boolean
+  readonly auth: AuthServerConfig
+  readonly resource: ResourceServerConfig
+  readonly client: ClientAppConfig
+  readonly clients: readonly ClientRegistration[]
+  readonly users: readonly UserAccount[]
+  readonly scopes: readonly ScopeDefinition[]
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  logLevel: 'info',
+  authPort: 9001,
+  resourcePort: 9002,
+  clientPort: 3000,
+  /** RFC 6749 §4.1.2: short-lived; CONTRACT.md: 60 s, configurable up to 600 s. */
+  codeTtlSeconds: 60,
+  maxCodeTtlSeconds: 600,
+  accessTokenTtlSeconds: 3600,
+  sessionTtlSeconds: 8 * 3600,
+  resourceTokenCheck: 'jwt',
+  requiredScope: 'foo',
+} as const
+
+export const BUILTIN_SCOPES: readonly ScopeDefinition[] = [
+  { name: 'foo', description: 'Read your foo resource on the resource server.' },
+  { name: 'bar', description: 'Read and change your bar settings.' },
+]
+
+export const BUILTIN_USERS: readonly UserAccount[] = [
+  { username: 'alice', password: 'alice-password', sub: 'alice' },
+  { username: 'bob', password: 'bob-password', sub: 'bob' },
+]
+
+/** The client app's credentials: the seed's Basic header decodes to these. */
+export const BUILTIN_CLIENT_ID = 'oauth-client-1'
+export const BUILTIN_CLIENT_SECRET = 'oauth-client-secret-1'
+export const BUILTIN_RESOURCE_CLIENT_ID = 'oauth-resource-1'
+export const BUILTIN_RESOURCE_CLIENT_SECRET = 'oauth-resource-secret-1'
+
+export function builtinClients(clientPublicUrl: string): ClientRegistration[] {
+  const redirectUri = `${clientPublicUrl}/authenticated`
+  return [
+    {
+      clientId: BUILTIN_CLIENT_ID,
+      clientSecret: BUILTIN_CLIENT_SECRET,
+      name: 'OAuth Client 1',
+      redirectUris: [redirectUri],
+      scopes: ['foo', 'bar'],
+      tokenEndpointAuthMethods: ['client_secret_basic', 'client_secret_post'],
+      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+      requirePkce: false,
+    },
+    {
+      clientId: 'oauth-client-public',
+      name: 'OAuth Public Client',
+      redirectUris: [redirectUri],
+      scopes: ['foo', 'bar'],
+      tokenEndpointAuthMethods: ['none'],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      requirePkce: true,
+    },
+    {
+      clientId: BUILTIN_RESOURCE_CLIENT_ID,
+      clientSecret: BUILTIN_RESOURCE_CLIENT_SECRET,
+      name: 'Resource Server',
+      redirectUris: [],
+      scopes: [],
+      tokenEndpointAuthMethods: ['client_secret_basic', 'client_secret_post'],
+      grantTypes: [],
+      requirePkce: false,
+      introspectionOnly: true,
+    },
+  ]
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+function readPort(env: Env, name: string, fallback: number): number {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  const port = Number(raw)
+  if (!/^\d+$/.test(raw) || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`${name}=${raw} is not a port number (0-65535)`)
+  }
+  return port
+}
+
+function readSeconds(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  const seconds = Number(raw)
+  if (!/^\d+$/.test(raw) || seconds < 1 || seconds > max) {
+    throw new ConfigError(`${name}=${raw} is not a whole number of seconds from 1 to ${max}`)
+  }
+  return seconds
+}
+
+/** A URL without trailing slash, query or fragment, so `${url}/path` is always right. */
+export function readUrl(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name) ?? fallback
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name}=${raw} is not a URL (expected e.g. http://localhost:9001)`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name}=${raw} must be an http or https URL`)
+  }
+  // RFC 8414 §2 / RFC 9207 §2: the issuer has no query or fragment.
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`${name}=${raw} must not have a query, fragment or credentials`)
+  }
+  return url.href.replace(/\/+$/, '')
+}
+
+function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name}=${raw} must be one of: ${choices.join(', ')}`)
+  }
+  return raw as T
+}
+
+function readSecret(env: Env, name: string): string {
+  const raw = read(env, name)
+  // @fastify/session needs at least 32 characters; a random one means sessions
+  // end with the process, which is what a lab wants unless told otherwise.
+  if (raw === undefined) return randomBytes(32).toString('base64url')
+  if (raw.length < 32) throw new ConfigError(`${name} must be at least 32 characters long`)
+  return raw
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/**
+ * Builds the whole lab configuration from environment variables (see the
+ * README's "Configuration" table). Throws `ConfigError` on the first bad value.
+ */
+export function loadConfig(env: Env = process.env): LabConfig {
+  const authPort = readPort(env, 'AUTH_PORT', DEFAULTS.authPort)
+  const resourcePort = readPort(env, 'RESOURCE_PORT', DEFAULTS.resourcePort)
+  const clientPort = readPort(env, 'CLIENT_PORT', DEFAULTS.clientPort)
+  const clientPublicUrl = readUrl(env, 'CLIENT_PUBLIC_URL', `http://localhost:${clientPort}`)
+  const requiredScope = DEFAULTS.requiredScope
+  const clients = builtinClients(clientPublicUrl)
+  const config: LabConfig = {
+    host: read(env, 'HOST') ?? DEFAULTS.host,
+    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, DEFAULTS.logLevel),
+    allowInsecureHttp: true,
+    auth: {
+      port: authPort,
+      publicUrl: readUrl(env, 'AUTH_PUBLIC_URL', `http://localhost:${authPort}`),
+      internalUrl: readUrl(env, 'AUTH_INTERNAL_URL', `http://127.0.0.1:${authPort}`),
+      codeTtlSeconds: readSeconds(env, 'CODE_TTL_SECONDS', DEFAULTS.codeTtlSeconds, DEFAULTS.maxCodeTtlSeconds),
+      accessTokenTtlSeconds: readSeconds(env, 'ACCESS_TOKEN_TTL_SECONDS', DEFAULTS.accessTokenTtlSeconds),
+      sessionSecret: readSecret(env, 'AUTH_SESSION_SECRET'),
+      sessionTtlSeconds: readSeconds(env, 'SESSION_TTL_SECONDS', DEFAULTS.sessionTtlSeconds),
+    },
+    resource: {
+      port: resourcePort,
+      publicUrl: readUrl(env, 'RESOURCE_PUBLIC_URL', `http://localhost:${resourcePort}`),
+      internalUrl: readUrl(env, 'RESOURCE_INTERNAL_URL', `http://127.0.0.1:${resourcePort}`),
+      tokenCheck: readChoice(env, 'RESOURCE_TOKEN_CHECK', ['jwt', 'introspect'] as const, DEFAULTS.resourceTokenCheck),
+      requiredScope,
+      introspectionClientId: BUILTIN_RESOURCE_CLIENT_ID,
+      introspectionClientSecret: BUILTIN_RESOURCE_CLIENT_SECRET,
+    },
+    client: {
+      port: clientPort,
+      publicUrl: clientPublicUrl,
+      clientId: BUILTIN_CLIENT_ID,
+      clientSecret: BUILTIN_CLIENT_SECRET,
+      scope: 'foo bar',
+      sessionSecret: readSecret(env, 'CLIENT_SESSION_SECRET'),
+    },
+    clients,
+    users: BUILTIN_USERS,
+    scopes: BUILTIN_SCOPES,
+  }
+  return deepFreeze(config)
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}
+
+/**
+ * For entry files: load the config or print the one-line reason and exit 1.
+ */
+export function loadConfigOrExit(env: Env = process.env): LabConfig {
+  try {
+    return loadConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`oauth-lab: configuration error: ${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+}

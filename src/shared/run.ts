@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify'
+import { loadConfigOrExit, type LabConfig } from './config.js'
+
+/**
+ * The body of each role's entry file: load the config (exit 1 with one line
+ * on a bad value), build the app, listen, and close cleanly on a signal so
+ * in-flight requests finish.
+ */
+export async function runServer(
+  role: string,
+  build: (config: LabConfig) => Promise<FastifyInstance>,
+  port: (config: LabConfig) => number,
+  publicUrl: (config: LabConfig) => string,
+): Promise<void> {
+  const config = loadConfigOrExit()
+  const app = await build(config)
+  let closing = false
+  const stop = (signal: string) => {
+    if (closing) return
+    closing = true
+    app.log.info({ signal }, `${role} stopping`)
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  try {
+    await app.listen({ host: config.host, port: port(config) })
+  } catch (error) {
+    process.stderr.write(`oauth-lab ${role}: cannot listen on ${config.host}:${port(config)}: ${(error as Error).message}\n`)
+    process.exit(1)
+  }
+  app.log.info(`${role} ready at ${publicUrl(config)}`)
+}
