@@ -1,0 +1,77 @@
+// The authorization server: steps 1 to 6 of the flow.
+
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import fastifyFormbody from '@fastify/formbody'
+import type { LabConfig } from '../shared/config.js'
+import { healthzRoute } from '../shared/healthz.js'
+import { registerHtml } from '../shared/html.js'
+import { loggerOptions } from '../shared/logging.js'
+import { authorizeRoutes } from './authorize/authorize.js'
+import { consentRoutes } from './authorize/consent.js'
+import { loginRoutes } from './authorize/login.js'
+import { createClientRegistry } from './clients.js'
+import type { AuthServerContext } from './context.js'
+import { generateSigningKeys, type SigningKeys } from './keys.js'
+import { metadataRoutes } from './metadata.js'
+import { renderErrorPage } from './oauth-error.js'
+import { registerSession } from './session.js'
+import { createMemoryStore } from './store.js'
+import { tokenRoutes } from './token/token.js'
+
+export interface AuthServerDeps {
+  /** Milliseconds since the epoch; tests move it to expire codes and tokens. */
+  readonly now?: () => number
+  readonly keys?: SigningKeys
+  readonly logger?: FastifyServerOptions['logger']
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    oauthLab: AuthServerContext
+  }
+}
+
+export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = {}): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now
+  const ctx: AuthServerContext = {
+    config,
+    clients: createClientRegistry(config),
+    keys: deps.keys ?? (await generateSigningKeys()),
+    store: createMemoryStore(now),
+    now,
+  }
+  const app = Fastify({
+    logger: deps.logger ?? loggerOptions('auth-server', config.logLevel),
+    // Never trust X-Forwarded-*: no URL the server builds depends on the request.
+    trustProxy: false,
+    bodyLimit: 64 * 1024,
+    routerOptions: { maxParamLength: 200 },
+  })
+  app.decorate('oauthLab', ctx)
+  await app.register(fastifyFormbody)
+  await registerSession(app, config.auth, now)
+  await registerHtml(app, { labName: 'oauth-lab · authorization server' })
+  app.setErrorHandler(htmlErrorHandler)
+  app.setNotFoundHandler((_request, reply) => renderErrorPage(reply, 404, 'Not found', 'There is no page at this address.'))
+
+  await app.register(healthzRoute)
+  await app.register(metadataRoutes, ctx)
+  // The flow, in step order.
+  await app.register(authorizeRoutes, ctx) // step 1 (GET /authorize)
+  await app.register(loginRoutes, ctx) // step 2 (POST /login)
+  await app.register(consentRoutes, ctx) // steps 3-4 (POST /consent)
+  await app.register(tokenRoutes, ctx) // steps 5-6 (POST /token)
+  return app
+}
+
+/** HTML routes: a clear page of the right status, never a stack trace. */
+async function htmlErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode ?? 500
+  if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
+    return renderErrorPage(reply, 403, 'Request refused', 'The form was missing its CSRF token or it did not match. Reload the page and try again.')
+  }
+  if (error.validation) return renderErrorPage(reply, 400, 'Bad request', `The request is not valid: ${error.message}.`)
+  if (status < 500) return renderErrorPage(reply, status, 'Bad request', 'The request could not be processed.')
+  request.log.error({ err: error }, 'request failed')
+  return renderErrorPage(reply, 500, 'Server error', 'Something went wrong on the authorization server.')
+}

@@ -1,0 +1,49 @@
+// An authorization request that waits in the session while the user signs in
+// (step 2) or decides (step 3). Only its id travels in the forms; the request
+// itself stays on the server, so a form cannot redirect anywhere it likes.
+
+import type { FastifyRequest } from 'fastify'
+import { randomSecret } from '../../shared/random.js'
+import type { RawQuery } from './validate-request.js'
+
+const INTERACTION_TTL_MS = 10 * 60_000
+const MAX_PENDING = 20
+
+/** The raw query string of a URL, parsed so that a repeated parameter stays visible as an array. */
+export function parseQuery(raw: string): RawQuery {
+  const query: Record<string, string | string[]> = {}
+  for (const [key, value] of new URLSearchParams(raw)) {
+    const seen = query[key]
+    query[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value]
+  }
+  return query
+}
+
+export function rawQueryOf(url: string): string {
+  const q = url.indexOf('?')
+  return q === -1 ? '' : url.slice(q + 1)
+}
+
+export function startInteraction(request: FastifyRequest, query: string, now: number): string {
+  const pending = { ...(request.session.interactions ?? {}) }
+  const ids = Object.keys(pending).sort((a, b) => pending[a]!.createdAt - pending[b]!.createdAt)
+  for (const id of ids.slice(0, Math.max(0, ids.length - MAX_PENDING + 1))) delete pending[id]
+  const id = randomSecret()
+  pending[id] = { query, createdAt: now }
+  request.session.interactions = pending
+  return id
+}
+
+/** The interaction's original query, or undefined when unknown or too old. */
+export function findInteraction(request: FastifyRequest, id: unknown, now: number): string | undefined {
+  if (typeof id !== 'string') return undefined
+  const found = request.session.interactions?.[id]
+  if (!found || now - found.createdAt > INTERACTION_TTL_MS) return undefined
+  return found.query
+}
+
+export function endInteraction(request: FastifyRequest, id: string): void {
+  const pending = { ...(request.session.interactions ?? {}) }
+  delete pending[id]
+  request.session.interactions = pending
+}

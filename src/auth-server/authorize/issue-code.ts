@@ -1,0 +1,38 @@
+// Step 4: Auth server redirects owner with authorization code (RFC 6749 §4.1.2).
+
+import type { FastifyReply } from 'fastify'
+import { randomSecret } from '../../shared/random.js'
+import type { AuthServerContext } from '../context.js'
+import { redirectUrl } from '../oauth-error.js'
+import type { AuthorizationRequest } from './validate-request.js'
+
+/**
+ * A one-time code (258 random bits, RFC 6749 §10.10) bound to the client,
+ * redirect URI, scopes, user and PKCE challenge (§4.1.2, RFC 7636 §4.4), then
+ * the redirect with `code`, `state` exactly as sent, and `iss` (RFC 9207 §2).
+ */
+export function redirectWithCode(
+  ctx: AuthServerContext,
+  reply: FastifyReply,
+  request: AuthorizationRequest,
+  user: { sub: string; authTime: number },
+  status: 302 | 303,
+): FastifyReply {
+  const now = ctx.now()
+  const code = randomSecret()
+  ctx.store.saveCode({
+    code,
+    clientId: request.client.clientId,
+    redirectUri: request.redirectUri,
+    redirectUriSent: request.redirectUriSent,
+    scopes: request.scopes,
+    sub: user.sub,
+    authTime: user.authTime,
+    codeChallenge: request.codeChallenge,
+    expiresAt: now + ctx.config.auth.codeTtlSeconds * 1000,
+    consumed: false,
+    issuedTokenIds: [],
+  })
+  const location = redirectUrl(request.redirectUri, { code, state: request.state, iss: ctx.config.auth.publicUrl })
+  return reply.header('cache-control', 'no-store').redirect(location, status)
+}

@@ -1,0 +1,82 @@
+// Step 2: Resource owner authenticates on Authorization server (RFC 6749 §3.1)
+
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { ClientRegistration, UserAccount } from '../../shared/config.js'
+import type { AuthServerContext } from '../context.js'
+import { renderErrorPage } from '../oauth-error.js'
+import { endInteraction, findInteraction } from './interactions.js'
+
+interface LoginBody {
+  username?: string
+  password?: string
+  interaction?: string
+  _csrf?: string
+}
+
+const loginSchema = {
+  body: {
+    type: 'object',
+    properties: {
+      username: { type: 'string', maxLength: 200 },
+      password: { type: 'string', maxLength: 200 },
+      interaction: { type: 'string', maxLength: 100 },
+      _csrf: { type: 'string', maxLength: 200 },
+    },
+  },
+} as const
+
+export function renderLogin(
+  reply: FastifyReply,
+  data: { client: ClientRegistration; interaction: string; error?: string; username?: string },
+  status = 200,
+): Promise<string> {
+  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
+  return reply.viewAsync('auth-server/login', {
+    title: 'Sign in',
+    clientName: data.client.name,
+    interaction: data.interaction,
+    csrfToken: reply.generateCsrf(),
+    error: data.error,
+    username: data.username ?? '',
+  })
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest()
+}
+
+/** Constant-time password check, so timing tells nothing about the password. */
+export function checkCredentials(users: readonly UserAccount[], username: string, password: string): UserAccount | undefined {
+  const user = users.find((u) => u.username === username)
+  const ok = timingSafeEqual(digest(user?.password ?? '\u0000no-such-user'), digest(password))
+  return user && ok ? user : undefined
+}
+
+export async function loginRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
+  app.post<{ Body: LoginBody }>(
+    '/login',
+    { schema: loginSchema, preValidation: app.csrfProtection },
+    async (request, reply) => handleLogin(ctx, request, reply),
+  )
+}
+
+async function handleLogin(ctx: AuthServerContext, request: FastifyRequest<{ Body: LoginBody }>, reply: FastifyReply) {
+  const { username = '', password = '', interaction = '' } = request.body ?? {}
+  const query = findInteraction(request, interaction, ctx.now())
+  if (query === undefined) {
+    return renderErrorPage(reply, 400, 'Sign-in expired', 'This sign-in is unknown or took too long. Start again from the client app.')
+  }
+  const clientId = new URLSearchParams(query).get('client_id') ?? ''
+  const client = ctx.clients.get(clientId)
+  const user = checkCredentials(ctx.config.users, username, password)
+  if (!user) {
+    return renderLogin(reply, { client: client!, interaction, error: 'Wrong username or password.', username }, 401)
+  }
+  // A new session id at sign-in prevents session fixation; pending interactions survive.
+  endInteraction(request, interaction)
+  await request.session.regenerate(['interactions'])
+  request.session.user = { sub: user.sub, authTime: Math.floor(ctx.now() / 1000) }
+  // Resume the original request at /authorize: our own path, never a URL from the form.
+  return reply.redirect(`/authorize?${query}`, 303)
+}

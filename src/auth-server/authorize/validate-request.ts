@@ -1,0 +1,119 @@
+// Step 1: the authorization request, checked in the order that keeps it safe:
+// first the client and its redirect URI, which decide whether an error may be
+// redirected at all (RFC 6749 §4.1.2.1, §3.1.2.4), then everything else.
+
+import type { ClientRegistration, ScopeDefinition } from '../../shared/config.js'
+import { parseScope } from '../../shared/scope.js'
+import type { ClientRegistry } from '../clients.js'
+import { isPublicClient } from '../clients.js'
+import { OAuthError } from '../oauth-error.js'
+
+export type RawQuery = Record<string, string | string[] | undefined>
+
+export interface AuthorizationRequest {
+  readonly client: ClientRegistration
+  readonly redirectUri: string
+  readonly redirectUriSent: boolean
+  readonly scopes: readonly string[]
+  readonly state?: string
+  readonly codeChallenge?: string
+}
+
+export type Validation =
+  | { readonly ok: true; readonly request: AuthorizationRequest }
+  /** Not safe to redirect: show the user a page (RFC 6749 §4.1.2.1: MUST NOT redirect). */
+  | { readonly ok: false; readonly redirect: false; readonly message: string }
+  /** Safe to redirect back with the error (RFC 6749 §4.1.2.1). */
+  | { readonly ok: false; readonly redirect: true; readonly redirectUri: string; readonly state?: string; readonly error: OAuthError }
+
+// RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is always 43 characters.
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/
+
+/** RFC 6749 §3.1: an empty parameter is treated as absent. */
+function single(query: RawQuery, name: string): string | undefined | string[] {
+  const value = query[name]
+  if (Array.isArray(value)) return value
+  return value === undefined || value === '' ? undefined : value
+}
+
+export function validateAuthorizationRequest(
+  query: RawQuery,
+  clients: ClientRegistry,
+  scopes: readonly ScopeDefinition[],
+): Validation {
+  const clientId = single(query, 'client_id')
+  if (Array.isArray(clientId)) return page('The client_id parameter is repeated (RFC 6749 §3.1).')
+  if (clientId === undefined) return page('The request has no client_id, so the client cannot be identified.')
+  const client = clients.get(clientId)
+  if (!client || client.introspectionOnly) return page(`Unknown client "${clientId}".`)
+
+  const redirectParam = single(query, 'redirect_uri')
+  if (Array.isArray(redirectParam)) return page('The redirect_uri parameter is repeated (RFC 6749 §3.1).')
+  // RFC 6749 §3.1.2.3 + RFC 9700 §2.1: exact string comparison, no patterns.
+  if (redirectParam !== undefined && !client.redirectUris.includes(redirectParam)) {
+    return page(`The redirect_uri "${redirectParam}" is not registered for client "${client.clientId}".`)
+  }
+  if (redirectParam === undefined && client.redirectUris.length !== 1) {
+    return page('The client has no single registered redirect URI, so redirect_uri is required.')
+  }
+  const redirectUri = redirectParam ?? client.redirectUris[0]!
+
+  // From here on, errors go back to the verified redirect URI.
+  const stateParam = single(query, 'state')
+  const state = Array.isArray(stateParam) ? stateParam[0] : stateParam
+  const fail = (error: OAuthError): Validation => ({ ok: false, redirect: true, redirectUri, state, error })
+
+  for (const [name, value] of Object.entries(query)) {
+    if (Array.isArray(value)) return fail(new OAuthError('invalid_request', `The ${name} parameter is repeated (RFC 6749 §3.1).`))
+  }
+  const params = query as Record<string, string | undefined>
+
+  const responseType = single(params, 'response_type')
+  if (responseType === undefined) return fail(new OAuthError('invalid_request', 'response_type is required (RFC 6749 §4.1.1).'))
+  if (responseType !== 'code') {
+    return fail(new OAuthError('unsupported_response_type', 'Only response_type=code is supported.'))
+  }
+  if (!client.grantTypes.includes('authorization_code')) {
+    return fail(new OAuthError('unauthorized_client', 'This client may not use the authorization code grant.'))
+  }
+
+  // RFC 6749 §3.3: no scope means the documented default, the client's registered scopes.
+  const requested = parseScope(single(params, 'scope') as string | undefined)
+  const known = new Set(scopes.map((s) => s.name))
+  const unknown = requested.filter((s) => !known.has(s) || !client.scopes.includes(s))
+  if (unknown.length > 0) {
+    return fail(new OAuthError('invalid_scope', `Scope not allowed for this client: ${unknown.join(' ')}.`))
+  }
+  const granted = requested.length > 0 ? requested : [...client.scopes]
+
+  const codeChallenge = single(params, 'code_challenge') as string | undefined
+  const method = single(params, 'code_challenge_method') as string | undefined
+  if (codeChallenge === undefined) {
+    if (method !== undefined) {
+      return fail(new OAuthError('invalid_request', 'code_challenge_method was sent without a code_challenge.'))
+    }
+    // RFC 9700 §2.1.1 / RFC 7636 §4.4.1: public clients MUST use PKCE.
+    if (client.requirePkce || isPublicClient(client)) {
+      return fail(new OAuthError('invalid_request', 'code_challenge is required for this client (PKCE, RFC 7636).'))
+    }
+  } else {
+    // RFC 7636 §4.3: a missing method means plain, which this server refuses.
+    if (method !== 'S256') {
+      return fail(
+        new OAuthError('invalid_request', 'code_challenge_method must be S256; plain is not supported (RFC 7636 §4.3).'),
+      )
+    }
+    if (!S256_CHALLENGE.test(codeChallenge)) {
+      return fail(new OAuthError('invalid_request', 'code_challenge must be 43 base64url characters (RFC 7636 §4.2).'))
+    }
+  }
+
+  return {
+    ok: true,
+    request: { client, redirectUri, redirectUriSent: redirectParam !== undefined, scopes: granted, state, codeChallenge },
+  }
+}
+
+function page(message: string): Validation {
+  return { ok: false, redirect: false, message }
+}

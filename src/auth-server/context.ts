@@ -1,0 +1,14 @@
+import type { LabConfig } from '../shared/config.js'
+import type { ClientRegistry } from './clients.js'
+import type { SigningKeys } from './keys.js'
+import type { AuthStore } from './store.js'
+
+/** What every route of the authorization server works with; built once in app.ts. */
+export interface AuthServerContext {
+  readonly config: LabConfig
+  readonly clients: ClientRegistry
+  readonly keys: SigningKeys
+  readonly store: AuthStore
+  /** Milliseconds since the epoch; injected so tests can move time. */
+  readonly now: () => number
+}

@@ -1,0 +1,41 @@
+// Discovery: RFC 8414 authorization server metadata and the JWKS (RFC 9068 §4).
+
+import type { FastifyInstance } from 'fastify'
+import type { AuthServerContext } from './context.js'
+import { SUPPORTED_GRANT_TYPES } from './token/token.js'
+
+/** Every URL here is built from the configured public URL, never from Host or X-Forwarded-*. */
+export function authorizationServerMetadata(ctx: AuthServerContext): Record<string, unknown> {
+  const issuer = ctx.config.auth.publicUrl
+  return {
+    issuer,
+    authorization_endpoint: `${issuer}/authorize`,
+    token_endpoint: `${issuer}/token`,
+    jwks_uri: `${issuer}/jwks`,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    // RFC 8414 §2: omitted would mean ["authorization_code", "implicit"].
+    grant_types_supported: SUPPORTED_GRANT_TYPES,
+    // RFC 8414 §2 + RFC 9700 §2.1.1: omitted would mean "no PKCE".
+    code_challenge_methods_supported: ['S256'],
+    scopes_supported: ctx.config.scopes.map((s) => s.name),
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    // RFC 9207 §3: the client can rely on `iss` in every authorization response.
+    authorization_response_iss_parameter_supported: true,
+  }
+}
+
+export async function metadataRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
+  const metadata = authorizationServerMetadata(ctx)
+  // RFC 8414 §3: GET, 200, application/json. Public documents: any origin may read them.
+  app.get('/.well-known/oauth-authorization-server', async (_request, reply) =>
+    reply.header('access-control-allow-origin', '*').type('application/json').send(metadata),
+  )
+  app.get('/jwks', async (_request, reply) =>
+    reply
+      .header('access-control-allow-origin', '*')
+      .header('cache-control', 'public, max-age=300')
+      .type('application/jwk-set+json')
+      .send(ctx.keys.jwks),
+  )
+}

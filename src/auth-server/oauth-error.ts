@@ -1,0 +1,95 @@
+// The authorization server's one error type and the three wire formats it maps
+// to: RFC 6749 §5.2 JSON (token, introspection, revocation), the §4.1.2.1
+// redirect back to the client, and an HTML page where a redirect would be unsafe.
+
+import type { FastifyReply } from 'fastify'
+
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'unsupported_response_type'
+  | 'unsupported_token_type'
+  | 'invalid_scope'
+  | 'access_denied'
+  | 'server_error'
+  | 'temporarily_unavailable'
+
+export class OAuthError extends Error {
+  override name = 'OAuthError'
+  readonly error: OAuthErrorCode
+  readonly description: string
+  readonly status: number
+  /** Set when the client tried HTTP Basic: RFC 6749 §5.2 then requires 401 + WWW-Authenticate. */
+  readonly wwwAuthenticate?: string
+
+  constructor(error: OAuthErrorCode, description: string, opts: { status?: number; wwwAuthenticate?: string } = {}) {
+    super(description)
+    this.error = error
+    this.description = safeDescription(description)
+    this.status = opts.status ?? (error === 'invalid_client' ? 401 : 400)
+    this.wwwAuthenticate = opts.wwwAuthenticate
+  }
+}
+
+// RFC 6749 §4.1.2.1 / §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+function safeDescription(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, ' ')
+}
+
+/** RFC 6749 §5.1/§5.2: token-bearing and error JSON must not be cached. */
+export function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+}
+
+/** RFC 6749 §5.2 JSON error. */
+export function sendJsonError(reply: FastifyReply, err: OAuthError): FastifyReply {
+  noStore(reply).code(err.status)
+  if (err.wwwAuthenticate) reply.header('www-authenticate', err.wwwAuthenticate)
+  return reply.send({ error: err.error, error_description: err.description })
+}
+
+/**
+ * The URL the browser is sent back to: the registered redirect URI with its
+ * own query kept (RFC 6749 §3.1.2) and the response parameters added.
+ */
+export function redirectUrl(redirectUri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(redirectUri)
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined) url.searchParams.append(key, value)
+  }
+  return url.href
+}
+
+/**
+ * RFC 6749 §4.1.2.1 + RFC 9207 §2: the error goes back to the (already
+ * verified) redirect URI with `error`, `error_description`, `state` and `iss`.
+ */
+export function redirectError(
+  reply: FastifyReply,
+  target: { redirectUri: string; state?: string; issuer: string },
+  err: OAuthError,
+  status = 302,
+): FastifyReply {
+  const location = redirectUrl(target.redirectUri, {
+    error: err.error,
+    error_description: err.description,
+    state: target.state,
+    iss: target.issuer,
+  })
+  return reply.header('cache-control', 'no-store').redirect(location, status)
+}
+
+/** An HTML error page: used where redirecting would make an open redirector (RFC 6749 §4.1.2.1). */
+export function renderErrorPage(
+  reply: FastifyReply,
+  status: number,
+  title: string,
+  message: string,
+  detail?: string,
+): Promise<string> {
+  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
+  return reply.viewAsync('error', { title, message, detail })
+}

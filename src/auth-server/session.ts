@@ -1,0 +1,48 @@
+// The resource owner's session at the authorization server (step 2) and the
+// CSRF protection of every form that changes state (RFC 6749 §10.12).
+
+import type { FastifyInstance } from 'fastify'
+import fastifyCookie from '@fastify/cookie'
+import fastifySession from '@fastify/session'
+import fastifyCsrf from '@fastify/csrf-protection'
+import type { AuthServerConfig } from '../shared/config.js'
+import { randomSecret } from '../shared/random.js'
+import { createExpiringSessionStore } from '../shared/session-store.js'
+
+/** The cookie's name differs from the client app's: browsers share cookies across localhost ports. */
+export const AUTH_SESSION_COOKIE = 'oauth_lab_as_sid'
+
+/** An authorization request waiting for the user to sign in or decide. */
+export interface PendingInteraction {
+  /** The original /authorize query, re-validated when the interaction resumes. */
+  readonly query: string
+  readonly createdAt: number
+}
+
+declare module 'fastify' {
+  interface Session {
+    user?: { sub: string; authTime: number }
+    interactions?: Record<string, PendingInteraction>
+  }
+}
+
+export async function registerSession(
+  app: FastifyInstance,
+  config: AuthServerConfig,
+  now: () => number,
+): Promise<ReturnType<typeof createExpiringSessionStore>> {
+  const store = createExpiringSessionStore(config.sessionTtlSeconds * 1000, now)
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, {
+    cookieName: AUTH_SESSION_COOKIE,
+    secret: config.sessionSecret,
+    // Signed, HttpOnly, SameSite=Lax; not Secure because the lab is plain http.
+    cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: config.sessionTtlSeconds * 1000 },
+    idGenerator: randomSecret,
+    saveUninitialized: false,
+    store,
+  })
+  // CONTRACT.md: CSRF tokens carry at least 160 bits (a 32-byte secret here).
+  await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session', csrfOpts: { secretLength: 32 } })
+  return store
+}

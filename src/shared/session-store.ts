@@ -1,0 +1,43 @@
+// A session store for @fastify/session that forgets expired sessions. The
+// plugin's own MemoryStore never deletes one, so a long workshop or a
+// benchmark of thousands of flows would grow memory without bound.
+
+import type { Session } from 'fastify'
+
+type Callback = (err?: unknown) => void
+type GetCallback = (err: unknown, session?: Session | null) => void
+
+export function createExpiringSessionStore(ttlMs: number, now: () => number = Date.now) {
+  const sessions = new Map<string, { session: Session; expiresAt: number }>()
+  let lastSweep = now()
+
+  function sweep(t: number): void {
+    if (t - lastSweep < 10_000) return
+    lastSweep = t
+    for (const [id, entry] of sessions) if (entry.expiresAt <= t) sessions.delete(id)
+  }
+
+  return {
+    set(sessionId: string, session: Session, callback: Callback): void {
+      const t = now()
+      sweep(t)
+      sessions.set(sessionId, { session, expiresAt: t + ttlMs })
+      callback()
+    },
+    get(sessionId: string, callback: GetCallback): void {
+      const entry = sessions.get(sessionId)
+      if (entry && entry.expiresAt <= now()) sessions.delete(sessionId)
+      callback(null, entry && entry.expiresAt > now() ? entry.session : null)
+    },
+    destroy(sessionId: string, callback: Callback): void {
+      sessions.delete(sessionId)
+      callback()
+    },
+    size(): number {
+      return sessions.size
+    },
+    clear(): void {
+      sessions.clear()
+    },
+  }
+}
