@@ -36,7 +36,7 @@ export class OAuthError extends Error {
 
 // RFC 6749 §4.1.2.1 / §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
 function safeDescription(text: string): string {
-  return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, ' ')
+  return text.replace(/§/g, 'section ').replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, ' ')
 }
 
 /** RFC 6749 §5.1/§5.2: token-bearing and error JSON must not be cached. */

@@ -47,6 +47,8 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext):
   // Every failure in this scope, including the framework's own (wrong media
   // type, body too large, schema), becomes RFC 6749 §5.2 JSON.
   app.setErrorHandler((error: FastifyError, request, reply) => sendJsonError(reply, toOAuthError(error, request)))
+  // RFC 6749 §3.2: form bodies only; any other media type is answered 415 → invalid_request.
+  app.removeContentTypeParser(['application/json', 'text/plain'])
 
   for (const url of ['/token', '/site/oauth2/access_token']) {
     app.post<{ Body: TokenRequestBody }>(
