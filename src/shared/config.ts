@@ -65,6 +65,7 @@ export interface ClientAppConfig {
   readonly clientSecret: string
   readonly scope: string
   readonly sessionSecret: string
+  readonly sessionTtlSeconds: number
 }
 
 export interface LabConfig {
@@ -228,6 +229,7 @@ export function loadConfig(env: Env = process.env): LabConfig {
   const clientPort = readPort(env, 'CLIENT_PORT', DEFAULTS.clientPort)
   const clientPublicUrl = readUrl(env, 'CLIENT_PUBLIC_URL', `http://localhost:${clientPort}`)
   const requiredScope = DEFAULTS.requiredScope
+  const sessionTtlSeconds = readSeconds(env, 'SESSION_TTL_SECONDS', DEFAULTS.sessionTtlSeconds)
   const clients = builtinClients(clientPublicUrl)
   const config: LabConfig = {
     host: read(env, 'HOST') ?? DEFAULTS.host,
@@ -240,7 +242,7 @@ export function loadConfig(env: Env = process.env): LabConfig {
       codeTtlSeconds: readSeconds(env, 'CODE_TTL_SECONDS', DEFAULTS.codeTtlSeconds, DEFAULTS.maxCodeTtlSeconds),
       accessTokenTtlSeconds: readSeconds(env, 'ACCESS_TOKEN_TTL_SECONDS', DEFAULTS.accessTokenTtlSeconds),
       sessionSecret: readSecret(env, 'AUTH_SESSION_SECRET'),
-      sessionTtlSeconds: readSeconds(env, 'SESSION_TTL_SECONDS', DEFAULTS.sessionTtlSeconds),
+      sessionTtlSeconds,
     },
     resource: {
       port: resourcePort,
@@ -258,6 +260,7 @@ export function loadConfig(env: Env = process.env): LabConfig {
       clientSecret: BUILTIN_CLIENT_SECRET,
       scope: 'foo bar',
       sessionSecret: readSecret(env, 'CLIENT_SESSION_SECRET'),
+      sessionTtlSeconds,
     },
     clients,
     users: BUILTIN_USERS,

@@ -1,0 +1,64 @@
+// The client app (:3000): the OAuth client of the seed's steps 1, 4-5 and 7.
+
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fastifyFormbody from '@fastify/formbody'
+import fastifyCookie from '@fastify/cookie'
+import fastifySession from '@fastify/session'
+import fastifyCsrfProtection from '@fastify/csrf-protection'
+import type { LabConfig } from '../shared/config.js'
+import { healthzRoute } from '../shared/healthz.js'
+import { registerHtml } from '../shared/html.js'
+import { loggerOptions } from '../shared/logging.js'
+import { randomSecret } from '../shared/random.js'
+import { createExpiringSessionStore } from '../shared/session-store.js'
+import { callbackRoute } from './callback.js'
+import { connectRoute } from './connect.js'
+import { installErrorHandlers } from './errors.js'
+import { fetchResourceRoute } from './fetch-resource.js'
+import { homeRoute } from './home.js'
+import type { Fetch } from './oauth-client.js'
+
+export interface ClientAppDeps {
+  /** Used for the back-channel calls (token endpoint, resource server); default: global fetch. */
+  readonly fetch?: Fetch
+  /** Tests pass false; default: loggerOptions('client', config.logLevel). */
+  readonly logger?: FastifyServerOptions['logger']
+}
+
+/**
+ * Browsers do not separate cookies by port, and the authorization server on
+ * the same host uses `oauth_lab_as_sid`: the names must differ.
+ */
+export const CLIENT_SESSION_COOKIE = 'oauth_lab_client_sid'
+
+export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger ?? loggerOptions('client', config.logLevel) })
+  const fetchFn = deps.fetch ?? globalThis.fetch
+
+  await app.register(fastifyFormbody)
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, {
+    cookieName: CLIENT_SESSION_COOKIE,
+    secret: config.client.sessionSecret,
+    // RFC 6749 §10.10: session ids as unguessable as codes (258 bits).
+    idGenerator: () => randomSecret(),
+    saveUninitialized: false,
+    // Lax: the callback is a top-level GET navigation from the authorization server.
+    cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: config.client.sessionTtlSeconds * 1000 },
+    store: createExpiringSessionStore(config.client.sessionTtlSeconds * 1000),
+  })
+  await app.register(fastifyCsrfProtection, {
+    sessionPlugin: '@fastify/session',
+    // CONTRACT.md: CSRF secrets of at least 160 bits; the default is 18 bytes (144).
+    csrfOpts: { secretLength: 32 },
+  })
+  await registerHtml(app, { labName: 'oauth-lab · client app' })
+  installErrorHandlers(app)
+
+  await app.register(healthzRoute)
+  await app.register(homeRoute, { config })
+  await app.register(connectRoute, { config })
+  await app.register(callbackRoute, { config, fetch: fetchFn })
+  await app.register(fetchResourceRoute, { config, fetch: fetchFn })
+  return app
+}

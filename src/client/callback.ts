@@ -1,0 +1,156 @@
+// Step 4 (receipt of the authorization response) and Step 5: Client app requests Access token from Auth server (RFC 6749 §4.1.2, §4.1.3)
+
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { LabConfig } from '../shared/config.js'
+import { renderError } from './errors.js'
+import { exchangeCode, type Fetch, type TokenResult } from './oauth-client.js'
+import type { PendingFlow } from './session.js'
+import { tokenView } from './token-view.js'
+
+interface CallbackQuery {
+  readonly code?: string
+  readonly state?: string
+  readonly iss?: string
+  readonly error?: string
+  readonly error_description?: string
+}
+
+// Each known parameter is a single string: a repeated one arrives as an array
+// and fails validation (RFC 6749 §3.1: parameters MUST NOT be repeated).
+// Unknown parameters are allowed and ignored (RFC 6749 §4.1.2).
+const callbackQuerySchema = {
+  type: 'object',
+  properties: {
+    code: { type: 'string' },
+    state: { type: 'string' },
+    iss: { type: 'string' },
+    error: { type: 'string' },
+    error_description: { type: 'string' },
+    error_uri: { type: 'string' },
+  },
+} as const
+
+/** RFC 6749 §3.1: a parameter sent without a value is treated as omitted. */
+function present(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value
+}
+
+/** Timing-safe; hashing first gives equal lengths and hides the expected length. */
+function sameSecret(received: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest()
+  return timingSafeEqual(digest(received), digest(expected))
+}
+
+export async function callbackRoute(app: FastifyInstance, opts: { config: LabConfig; fetch: Fetch }): Promise<void> {
+  const { config } = opts
+  app.get<{ Querystring: CallbackQuery }>(
+    '/authenticated',
+    { schema: { querystring: callbackQuerySchema } },
+    async (request, reply) => {
+      const query = request.query
+      const pending = request.session.clientPendingFlow
+      const state = present(query.state)
+      // RFC 6749 §10.12, RFC 9700 §4.7.1: a response whose state is not the
+      // one this browser's session sent is a CSRF attempt; no code is redeemed.
+      if (!pending || state === undefined || !sameSecret(state, pending.state)) {
+        return renderError(
+          reply,
+          400,
+          'State does not match',
+          'The state parameter of this authorization response does not match the one this app sent in step 1, so the response was refused and no token was requested.',
+          'A forged, replayed or stale callback is rejected to prevent cross-site request forgery (RFC 6749 §10.12, RFC 9700 §4.7.1). Start again with Connect.',
+        )
+      }
+      // The state is one-time (RFC 9700 §4.7.1): consumed now, whatever follows.
+      delete request.session.clientPendingFlow
+
+      // RFC 9207 §2.4: iss MUST be present (this AS advertises it) and equal the
+      // expected issuer by simple string comparison, errors included; else the
+      // response may come from another AS (mix-up attack) and is not used.
+      const iss = present(query.iss)
+      if (iss !== config.auth.publicUrl) {
+        return renderError(
+          reply,
+          400,
+          'Issuer does not match',
+          iss === undefined
+            ? 'The authorization response has no iss parameter, so this app cannot tell which authorization server sent it. No token was requested.'
+            : `The authorization response says it comes from ${iss}, not from ${config.auth.publicUrl}. No token was requested.`,
+          'RFC 9207 §2.4: mix-up attack defence.',
+        )
+      }
+
+      const error = present(query.error)
+      if (error !== undefined) {
+        return renderError(
+          reply,
+          400,
+          'Authorization was not granted',
+          `The authorization server answered with error ${error}.`,
+          present(query.error_description),
+        )
+      }
+
+      const code = present(query.code)
+      if (code === undefined) {
+        return renderError(
+          reply,
+          400,
+          'No authorization code',
+          'The authorization response carries neither a code nor an error (RFC 6749 §4.1.2).',
+        )
+      }
+      return redeem(reply, config, opts.fetch, pending, code)
+    },
+  )
+}
+
+async function redeem(
+  reply: FastifyReply,
+  config: LabConfig,
+  fetchFn: Fetch,
+  pending: PendingFlow,
+  code: string,
+): Promise<string> {
+  // RFC 6749 §4.1.3: the exact redirect_uri of step 1; RFC 7636 §4.5: the verifier.
+  const result = await exchangeCode(config, fetchFn, {
+    code,
+    codeVerifier: pending.codeVerifier,
+    redirectUri: pending.redirectUri,
+  })
+  if (!result.ok) return tokenError(reply, result)
+  // A new session id once a token is held, so a planted session id (fixation) gains nothing.
+  const { request } = reply
+  await request.session.regenerate()
+  request.session.clientToken = result.token
+  return reply
+    .code(200)
+    .header('cache-control', 'no-store')
+    .header('pragma', 'no-cache')
+    .viewAsync('client/authenticated', {
+      token: tokenView(result.token),
+      csrfToken: reply.generateCsrf(),
+    })
+}
+
+function tokenError(reply: FastifyReply, result: Extract<TokenResult, { ok: false }>): Promise<string> {
+  if (result.unreachable) {
+    return renderError(
+      reply,
+      502,
+      'Authorization server unreachable',
+      `The token request to the authorization server failed: ${result.reason}.`,
+    )
+  }
+  // An RFC 6749 §5.2 error (400/401) is shown as a 400; any other answer is a bad gateway.
+  const isOAuthError = result.status >= 400 && result.status < 500 && result.error !== 'unexpected_response'
+  const status = isOAuthError ? 400 : 502
+  return renderError(
+    reply,
+    status,
+    'Token request refused',
+    `The authorization server answered the token request with HTTP ${result.status} and error ${result.error}.`,
+    result.error_description,
+  )
+}

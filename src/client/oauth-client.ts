@@ -1,0 +1,217 @@
+// The client's OAuth calls as plain functions: the step 1 URL, step 5 (token
+// request) and step 7 (resource request). `fetch` is passed in so tests can stub it.
+
+import { createHash, randomBytes } from 'node:crypto'
+import type { LabConfig } from '../shared/config.js'
+
+export type Fetch = typeof globalThis.fetch
+
+/** Back-channel calls give up after this long rather than hang the browser's request. */
+const BACK_CHANNEL_TIMEOUT_MS = 10_000
+
+export interface PkcePair {
+  readonly codeVerifier: string
+  readonly codeChallenge: string
+  readonly codeChallengeMethod: 'S256'
+}
+
+/** RFC 6749 §5.1 successful token response, as the client keeps it. */
+export interface TokenResponse {
+  readonly access_token: string
+  readonly token_type: string
+  /** RECOMMENDED, so it may be absent (RFC 6749 §5.1). */
+  readonly expires_in?: number
+  /** Absent means "as requested" (RFC 6749 §3.3). */
+  readonly scope?: string
+  readonly refresh_token?: string
+}
+
+export type TokenResult =
+  | { readonly ok: true; readonly token: TokenResponse }
+  | {
+      readonly ok: false
+      readonly unreachable: false
+      readonly status: number
+      readonly error: string
+      readonly error_description?: string
+    }
+  | { readonly ok: false; readonly unreachable: true; readonly reason: string }
+
+export type ResourceResult =
+  | {
+      readonly reachable: true
+      readonly status: number
+      readonly wwwAuthenticate?: string
+      /** Parsed JSON when the answer is JSON, else the raw text. */
+      readonly body: unknown
+    }
+  | { readonly reachable: false; readonly reason: string }
+
+/** The callback URL this client registered; sent in step 1 and again, identical, in step 5. */
+export function redirectUriOf(config: LabConfig): string {
+  return `${config.client.publicUrl}/authenticated`
+}
+
+/** BASE64URL(SHA256(ASCII(verifier))): the S256 transform of RFC 7636 §4.2. */
+export function s256Challenge(codeVerifier: string): string {
+  return createHash('sha256').update(codeVerifier, 'ascii').digest('base64url')
+}
+
+/**
+ * A fresh PKCE pair per flow. RFC 7636 §4.1/§7.1: 32 random octets,
+ * base64url-encoded, give a 43-character verifier with 256 bits of entropy.
+ * S256 only: the client MUST use it when able and never downgrade to plain (§4.2, §7.2).
+ */
+export function createPkce(): PkcePair {
+  const codeVerifier = randomBytes(32).toString('base64url')
+  return { codeVerifier, codeChallenge: s256Challenge(codeVerifier), codeChallengeMethod: 'S256' }
+}
+
+/** Step 1: the authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3). */
+export function buildAuthorizeUrl(
+  config: LabConfig,
+  params: { readonly state: string; readonly codeChallenge: string },
+): string {
+  const url = new URL(`${config.auth.publicUrl}/authorize`)
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: config.client.clientId,
+    redirect_uri: redirectUriOf(config),
+    scope: config.client.scope,
+    state: params.state,
+    code_challenge: params.codeChallenge,
+    code_challenge_method: 'S256',
+  }).toString()
+  return url.href
+}
+
+/** application/x-www-form-urlencoded encoding of one value (RFC 6749 Appendix B). */
+export function formUrlEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice('v='.length)
+}
+
+/**
+ * RFC 6749 §2.3.1: client id and secret are each form-encoded, joined by ':'
+ * and base64-encoded. Without the encoding an id containing ':' would be ambiguous.
+ */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  const pair = `${formUrlEncode(clientId)}:${formUrlEncode(clientSecret)}`
+  return `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`
+}
+
+/**
+ * Step 5: swap the code for a token on the back channel, as in the seed:
+ * a form POST with HTTP Basic client authentication. RFC 6749 §4.1.3: the
+ * `redirect_uri` MUST be identical to step 1's. Never throws: errors come
+ * back as data so the callback can show them.
+ */
+export async function exchangeCode(
+  config: LabConfig,
+  fetchFn: Fetch,
+  params: { readonly code: string; readonly codeVerifier: string; readonly redirectUri: string },
+): Promise<TokenResult> {
+  const body = new URLSearchParams({
+    grant_type: 'authorization_code',
+    redirect_uri: params.redirectUri,
+    code: params.code,
+    code_verifier: params.codeVerifier,
+  })
+  let status: number
+  let payload: unknown
+  try {
+    const response = await fetchFn(`${config.auth.internalUrl}/token`, {
+      method: 'POST',
+      headers: {
+        Authorization: basicAuthorization(config.client.clientId, config.client.clientSecret),
+        Accept: 'application/json',
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+      body: body.toString(),
+      // The token endpoint answers directly; following a redirect could resend the code elsewhere.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(BACK_CHANNEL_TIMEOUT_MS),
+    })
+    status = response.status
+    payload = parseJson(await response.text())
+  } catch (error) {
+    return { ok: false, unreachable: true, reason: describeFailure(error) }
+  }
+  return status === 200 ? tokenResult(payload) : errorResult(status, payload)
+}
+
+function tokenResult(payload: unknown): TokenResult {
+  const token = asTokenResponse(payload)
+  if (token) return { ok: true, token }
+  return {
+    ok: false,
+    unreachable: false,
+    status: 200,
+    error: 'invalid_token_response',
+    error_description:
+      'The token endpoint answered 200 without a usable RFC 6749 §5.1 body (access_token and a Bearer token_type).',
+  }
+}
+
+function errorResult(status: number, payload: unknown): TokenResult {
+  if (isRecord(payload) && typeof payload.error === 'string') {
+    const description = typeof payload.error_description === 'string' ? payload.error_description : undefined
+    return { ok: false, unreachable: false, status, error: payload.error, error_description: description }
+  }
+  return {
+    ok: false,
+    unreachable: false,
+    status,
+    error: 'unexpected_response',
+    error_description: `The token endpoint answered HTTP ${status} without an RFC 6749 §5.2 JSON error.`,
+  }
+}
+
+function asTokenResponse(payload: unknown): TokenResponse | undefined {
+  if (!isRecord(payload)) return undefined
+  const { access_token, token_type, expires_in, scope, refresh_token } = payload
+  if (typeof access_token !== 'string' || access_token === '') return undefined
+  // RFC 6749 §7.1: a client MUST NOT use a token whose type it does not understand.
+  if (typeof token_type !== 'string' || token_type.toLowerCase() !== 'bearer') return undefined
+  return {
+    access_token,
+    token_type,
+    ...(typeof expires_in === 'number' ? { expires_in } : {}),
+    ...(typeof scope === 'string' ? { scope } : {}),
+    ...(typeof refresh_token === 'string' ? { refresh_token } : {}),
+  }
+}
+
+/** Step 7: call the protected resource with the token (RFC 6750 §2.1). */
+export async function callResource(config: LabConfig, fetchFn: Fetch, accessToken: string): Promise<ResourceResult> {
+  try {
+    const response = await fetchFn(`${config.resource.internalUrl}/resource`, {
+      method: 'GET',
+      headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(BACK_CHANNEL_TIMEOUT_MS),
+    })
+    const text = await response.text()
+    const wwwAuthenticate = response.headers.get('www-authenticate') ?? undefined
+    return { reachable: true, status: response.status, wwwAuthenticate, body: parseJson(text) ?? text }
+  } catch (error) {
+    return { reachable: false, reason: describeFailure(error) }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
+  return `${error.message}${cause}`
+}

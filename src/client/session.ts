@@ -1,0 +1,21 @@
+// What the client app keeps in its server-side session (the browser holds only
+// the signed session id in the `oauth_lab_client_sid` cookie).
+
+import type { TokenResponse } from './oauth-client.js'
+
+/** Step 1's secrets, kept until the callback uses them once (RFC 9700 §4.7.1). */
+export interface PendingFlow {
+  readonly state: string
+  readonly codeVerifier: string
+  /** Resent unchanged in step 5 (RFC 6749 §4.1.3). */
+  readonly redirectUri: string
+}
+
+declare module 'fastify' {
+  interface Session {
+    /** One pending flow per session: a new Connect replaces it. */
+    clientPendingFlow?: PendingFlow
+    /** Step 6's token response. */
+    clientToken?: TokenResponse
+  }
+}

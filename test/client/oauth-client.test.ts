@@ -1,0 +1,199 @@
+import { describe, it, expect } from 'vitest'
+import { loadConfig } from '../../src/shared/config.js'
+import {
+  basicAuthorization,
+  buildAuthorizeUrl,
+  callResource,
+  createPkce,
+  exchangeCode,
+  formUrlEncode,
+  redirectUriOf,
+  s256Challenge,
+  type Fetch,
+} from '../../src/client/oauth-client.js'
+
+const config = loadConfig({ AUTH_INTERNAL_URL: 'http://as.internal:1', RESOURCE_INTERNAL_URL: 'http://rs.internal:2' })
+
+interface Captured {
+  url: string
+  init: RequestInit
+}
+
+/** A fetch that records its call and answers with the given response (or throws). */
+function fakeFetch(answer: () => Response): { fetch: Fetch; calls: Captured[] } {
+  const calls: Captured[] = []
+  const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    calls.push({ url: String(input), init: init ?? {} })
+    return answer()
+  }) as Fetch
+  return { fetch, calls }
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })
+}
+
+const exchange = { code: 'the-code', codeVerifier: 'the-verifier', redirectUri: 'http://localhost:3000/authenticated' }
+
+describe('PKCE (RFC 7636)', () => {
+  it('computes the S256 challenge of the Appendix B example', () => {
+    expect(s256Challenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
+  })
+
+  it('makes a 43-character base64url verifier (32 random bytes) and its S256 challenge', () => {
+    const pair = createPkce()
+    expect(pair.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(Buffer.from(pair.codeVerifier, 'base64url')).toHaveLength(32)
+    expect(pair.codeChallenge).toBe(s256Challenge(pair.codeVerifier))
+    expect(pair.codeChallengeMethod).toBe('S256')
+  })
+
+  it('makes a new verifier every time', () => {
+    expect(createPkce().codeVerifier).not.toBe(createPkce().codeVerifier)
+  })
+})
+
+describe('client authentication (RFC 6749 §2.3.1)', () => {
+  it('reproduces the seed’s Basic header for the built-in client', () => {
+    expect(basicAuthorization('oauth-client-1', 'oauth-client-secret-1')).toBe(
+      'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x',
+    )
+  })
+
+  it('form-encodes id and secret before base64, so ":" and " " survive', () => {
+    expect(formUrlEncode('my client:1')).toBe('my+client%3A1')
+    const header = basicAuthorization('my client:1', 's3cr:t %')
+    const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8')
+    expect(decoded).toBe('my+client%3A1:s3cr%3At+%25')
+    const [id, secret] = decoded.split(':').map(part => decodeURIComponent(part.replace(/\+/g, ' ')))
+    expect(id).toBe('my client:1')
+    expect(secret).toBe('s3cr:t %')
+  })
+})
+
+describe('buildAuthorizeUrl (step 1)', () => {
+  it('sends the browser to the public authorize endpoint with exactly the step 1 parameters', () => {
+    const url = new URL(buildAuthorizeUrl(config, { state: 'S', codeChallenge: 'C' }))
+    expect(`${url.origin}${url.pathname}`).toBe('http://localhost:9001/authorize')
+    expect([...url.searchParams]).toEqual([
+      ['response_type', 'code'],
+      ['client_id', 'oauth-client-1'],
+      ['redirect_uri', 'http://localhost:3000/authenticated'],
+      ['scope', 'foo bar'],
+      ['state', 'S'],
+      ['code_challenge', 'C'],
+      ['code_challenge_method', 'S256'],
+    ])
+    expect(url.search).toContain('redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauthenticated')
+    expect(redirectUriOf(config)).toBe('http://localhost:3000/authenticated')
+  })
+})
+
+describe('exchangeCode (step 5)', () => {
+  it('POSTs the form to the internal token endpoint with Basic auth, like the seed', async () => {
+    const { fetch, calls } = fakeFetch(() =>
+      json(200, { access_token: 'at', token_type: 'Bearer', expires_in: 3600, scope: 'foo bar', refresh_token: 'rt' }),
+    )
+    const result = await exchangeCode(config, fetch, exchange)
+    expect(result).toEqual({
+      ok: true,
+      token: { access_token: 'at', token_type: 'Bearer', expires_in: 3600, scope: 'foo bar', refresh_token: 'rt' },
+    })
+    expect(calls).toHaveLength(1)
+    const [call] = calls
+    expect(call!.url).toBe('http://as.internal:1/token')
+    expect(call!.init.method).toBe('POST')
+    expect(call!.init.headers).toEqual({
+      Authorization: 'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x',
+      Accept: 'application/json',
+      'Content-Type': 'application/x-www-form-urlencoded',
+    })
+    expect(call!.init.body).toBe(
+      'grant_type=authorization_code&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauthenticated&code=the-code&code_verifier=the-verifier',
+    )
+  })
+
+  it('returns an RFC 6749 §5.2 error as data instead of throwing', async () => {
+    const { fetch } = fakeFetch(() => json(400, { error: 'invalid_grant', error_description: 'code already used' }))
+    expect(await exchangeCode(config, fetch, exchange)).toEqual({
+      ok: false,
+      unreachable: false,
+      status: 400,
+      error: 'invalid_grant',
+      error_description: 'code already used',
+    })
+  })
+
+  it('reports invalid_client (401) with its status', async () => {
+    const { fetch } = fakeFetch(() => json(401, { error: 'invalid_client' }, { 'www-authenticate': 'Basic realm="x"' }))
+    expect(await exchangeCode(config, fetch, exchange)).toEqual({
+      ok: false,
+      unreachable: false,
+      status: 401,
+      error: 'invalid_client',
+      error_description: undefined,
+    })
+  })
+
+  it('reports a non-JSON answer as unexpected_response', async () => {
+    const { fetch } = fakeFetch(() => new Response('<h1>oops</h1>', { status: 500 }))
+    const result = await exchangeCode(config, fetch, exchange)
+    expect(result).toMatchObject({ ok: false, unreachable: false, status: 500, error: 'unexpected_response' })
+  })
+
+  it('refuses a 200 answer whose token_type is not Bearer (RFC 6749 §7.1)', async () => {
+    const { fetch } = fakeFetch(() => json(200, { access_token: 'at', token_type: 'mac' }))
+    expect(await exchangeCode(config, fetch, exchange)).toMatchObject({ ok: false, error: 'invalid_token_response' })
+  })
+
+  it('accepts token_type case-insensitively and a response without expires_in or scope', async () => {
+    const { fetch } = fakeFetch(() => json(200, { access_token: 'at', token_type: 'bearer' }))
+    expect(await exchangeCode(config, fetch, exchange)).toEqual({ ok: true, token: { access_token: 'at', token_type: 'bearer' } })
+  })
+
+  it('reports a network failure as unreachable', async () => {
+    const fetch = (async () => {
+      throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:1') })
+    }) as Fetch
+    expect(await exchangeCode(config, fetch, exchange)).toEqual({
+      ok: false,
+      unreachable: true,
+      reason: 'fetch failed: connect ECONNREFUSED 127.0.0.1:1',
+    })
+  })
+})
+
+describe('callResource (step 7)', () => {
+  it('sends the token as a Bearer header to the internal resource URL', async () => {
+    const { fetch, calls } = fakeFetch(() => json(200, { resource: 'foo', sub: 'alice' }))
+    expect(await callResource(config, fetch, 'tok')).toEqual({
+      reachable: true,
+      status: 200,
+      wwwAuthenticate: undefined,
+      body: { resource: 'foo', sub: 'alice' },
+    })
+    expect(calls[0]!.url).toBe('http://rs.internal:2/resource')
+    expect(calls[0]!.init.method).toBe('GET')
+    expect(calls[0]!.init.headers).toEqual({ Authorization: 'Bearer tok', Accept: 'application/json' })
+  })
+
+  it('returns the status and WWW-Authenticate of an error', async () => {
+    const challenge = 'Bearer realm="oauth-lab", error="insufficient_scope", scope="foo"'
+    const { fetch } = fakeFetch(() => json(403, { error: 'insufficient_scope' }, { 'www-authenticate': challenge }))
+    expect(await callResource(config, fetch, 'tok')).toEqual({
+      reachable: true,
+      status: 403,
+      wwwAuthenticate: challenge,
+      body: { error: 'insufficient_scope' },
+    })
+  })
+
+  it('keeps a non-JSON body as text, and reports a network failure', async () => {
+    const { fetch } = fakeFetch(() => new Response('plain', { status: 502 }))
+    expect(await callResource(config, fetch, 'tok')).toMatchObject({ reachable: true, status: 502, body: 'plain' })
+    const failing = (async () => {
+      throw new TypeError('fetch failed')
+    }) as Fetch
+    expect(await callResource(config, failing, 'tok')).toEqual({ reachable: false, reason: 'fetch failed' })
+  })
+})
