@@ -1,0 +1,46 @@
+// The resource server: Step 7 of the flow, plus its RFC 9728 metadata.
+
+import Fastify from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
+import type { LabConfig } from '../shared/config.js'
+import { healthzRoute } from '../shared/healthz.js'
+import { loggerOptions } from '../shared/logging.js'
+import { metadataRoute } from './metadata.js'
+import { resourceRoute } from './resource.js'
+import { createTokenChecker, type TokenCheckDeps } from './verify-token.js'
+
+export interface ResourceServerDeps extends TokenCheckDeps {
+  /** Replaces the pino options of `loggerOptions`; tests pass `false`. */
+  readonly logger?: FastifyServerOptions['logger']
+}
+
+/** Builds the resource server without listening, so tests can use `inject()`. */
+export async function buildResourceServer(config: LabConfig, deps: ResourceServerDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger ?? loggerOptions('resource-server', config.logLevel) })
+  app.decorateRequest('accessToken', undefined)
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler(handleNotFound)
+  // Built once per app, so the JWKS is fetched once and then cached.
+  const checkToken = createTokenChecker(config, deps)
+  await app.register(healthzRoute)
+  await app.register(metadataRoute, { config })
+  await app.register(resourceRoute, { config, checkToken })
+  return app
+}
+
+// JSON for every failure, and no stack traces or internals in any response.
+function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
+  if (status >= 500) {
+    request.log.error({ err: error }, 'request failed')
+    return reply.code(status).send({ error: 'server_error', error_description: 'the resource server failed to answer' })
+  }
+  request.log.info({ err: error }, 'bad request')
+  // Fastify's own 4xx messages (bad JSON, unsupported media type) are safe to show.
+  return reply.code(status).send({ error: 'invalid_request', error_description: error.message })
+}
+
+function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = request.url.split('?')[0]
+  return reply.code(404).send({ error: 'not_found', error_description: `no route for ${request.method} ${path}` })
+}
