@@ -11,9 +11,11 @@ import { consentRoutes } from './authorize/consent.js'
 import { loginRoutes } from './authorize/login.js'
 import { createClientRegistry } from './clients.js'
 import type { AuthServerContext } from './context.js'
+import { introspectRoutes } from './introspect.js'
 import { generateSigningKeys, type SigningKeys } from './keys.js'
 import { metadataRoutes } from './metadata.js'
 import { renderErrorPage } from './oauth-error.js'
+import { revokeRoutes } from './revoke.js'
 import { registerSession } from './session.js'
 import { createMemoryStore } from './store.js'
 import { tokenRoutes } from './token/token.js'
@@ -61,6 +63,9 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   await app.register(loginRoutes, ctx) // step 2 (POST /login)
   await app.register(consentRoutes, ctx) // steps 3-4 (POST /consent)
   await app.register(tokenRoutes, ctx) // steps 5-6 (POST /token)
+  // The token lifecycle around the flow.
+  await app.register(introspectRoutes, ctx) // POST /introspect (RFC 7662)
+  await app.register(revokeRoutes, ctx) // POST /revoke (RFC 7009)
   return app
 }
 

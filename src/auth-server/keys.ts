@@ -7,6 +7,7 @@ export interface SigningKeys {
   readonly alg: 'ES256'
   readonly kid: string
   readonly privateKey: CryptoKey
+  readonly publicKey: CryptoKey
   /** The public JWKS document served at /jwks. */
   readonly jwks: { keys: JWK[] }
 }
@@ -17,5 +18,5 @@ export async function generateSigningKeys(): Promise<SigningKeys> {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true })
   const publicJwk = await exportJWK(publicKey)
   const kid = await calculateJwkThumbprint(publicJwk)
-  return { alg, kid, privateKey, jwks: { keys: [{ ...publicJwk, kid, alg, use: 'sig' }] } }
+  return { alg, kid, privateKey, publicKey, jwks: { keys: [{ ...publicJwk, kid, alg, use: 'sig' }] } }
 }

@@ -20,6 +20,10 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
     code_challenge_methods_supported: ['S256'],
     scopes_supported: ctx.config.scopes.map((s) => s.name),
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    introspection_endpoint: `${issuer}/introspect`,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    revocation_endpoint: `${issuer}/revoke`,
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     // RFC 9207 §3: the client can rely on `iss` in every authorization response.
     authorization_response_iss_parameter_supported: true,
   }

@@ -16,6 +16,32 @@ export interface AuthorizationCode {
   consumed: boolean
   /** Tokens issued from this code, revoked if the code is replayed (RFC 6749 §4.1.2). */
   readonly issuedTokenIds: Array<{ jti: string; expiresAt: number }>
+  /** The refresh-token family started by this code, if any. */
+  familyId?: string
+}
+
+/**
+ * Every refresh token descended from one authorization, and the access tokens
+ * issued alongside them: revoked together (RFC 9700 §4.14.2, RFC 7009 §2.1).
+ */
+export interface TokenFamily {
+  readonly id: string
+  readonly clientId: string
+  readonly sub: string
+  /** The scopes consented to; a refresh may narrow but never widen them (RFC 6749 §6). */
+  readonly scopes: readonly string[]
+  readonly authTime: number
+  readonly accessTokenIds: Array<{ jti: string; expiresAt: number }>
+  revoked: boolean
+}
+
+export interface RefreshToken {
+  /** SHA-256 of the token: the store never holds the token itself. */
+  readonly hash: string
+  readonly familyId: string
+  readonly expiresAt: number
+  /** Set once the token has been exchanged; a second use is a replay. */
+  rotated: boolean
 }
 
 export interface RememberedGrant {
@@ -29,6 +55,8 @@ const SWEEP_INTERVAL_MS = 10_000
 
 export function createMemoryStore(now: () => number) {
   const codes = new Map<string, AuthorizationCode>()
+  const families = new Map<string, TokenFamily>()
+  const refreshTokens = new Map<string, RefreshToken>()
   const grants = new Map<string, RememberedGrant>()
   const revoked = new Map<string, number>()
   let lastSweep = now()
@@ -47,6 +75,17 @@ export function createMemoryStore(now: () => number) {
     lastSweep = t
     for (const [key, code] of codes) if (keepUntil(code) <= t) codes.delete(key)
     for (const [jti, expiresAt] of revoked) if (expiresAt <= t) revoked.delete(jti)
+    for (const [hash, token] of refreshTokens) if (token.expiresAt <= t) refreshTokens.delete(hash)
+    const live = new Set([...refreshTokens.values()].map((r) => r.familyId))
+    for (const [id, family] of families) {
+      const accessLive = family.accessTokenIds.some((a) => a.expiresAt > t)
+      if (!live.has(id) && !accessLive) families.delete(id)
+    }
+  }
+
+  function revokeFamily(family: TokenFamily): void {
+    family.revoked = true
+    for (const a of family.accessTokenIds) revoked.set(a.jti, a.expiresAt)
   }
 
   return {
@@ -81,9 +120,38 @@ export function createMemoryStore(now: () => number) {
     isRevoked(jti: string): boolean {
       return revoked.has(jti)
     },
+    saveFamily(family: TokenFamily): void {
+      sweep()
+      families.set(family.id, family)
+    },
+    findFamily(id: string): TokenFamily | undefined {
+      return families.get(id)
+    },
+    /** Revokes the family: its refresh tokens stop working and its access tokens are revoked. */
+    revokeFamily(id: string): void {
+      const family = families.get(id)
+      if (family) revokeFamily(family)
+    },
+    /** Revokes every family of a user's grant to a client (the grant was withdrawn). */
+    revokeFamiliesOf(sub: string, clientId: string): number {
+      let count = 0
+      for (const family of families.values()) {
+        if (family.sub === sub && family.clientId === clientId && !family.revoked) {
+          revokeFamily(family)
+          count++
+        }
+      }
+      return count
+    },
+    saveRefreshToken(token: RefreshToken): void {
+      refreshTokens.set(token.hash, token)
+    },
+    findRefreshToken(hash: string): RefreshToken | undefined {
+      return refreshTokens.get(hash)
+    },
     /** How many entries each map holds (for tests that check purging). */
-    size(): { codes: number; grants: number; revoked: number } {
-      return { codes: codes.size, grants: grants.size, revoked: revoked.size }
+    size(): { codes: number; grants: number; revoked: number; families: number; refreshTokens: number } {
+      return { codes: codes.size, grants: grants.size, revoked: revoked.size, families: families.size, refreshTokens: refreshTokens.size }
     },
   }
 }

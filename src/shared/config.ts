@@ -43,6 +43,8 @@ export interface AuthServerConfig {
   readonly internalUrl: string
   readonly codeTtlSeconds: number
   readonly accessTokenTtlSeconds: number
+  /** A refresh token unused this long expires (RFC 9700 §4.14.2: expire after inactivity). */
+  readonly refreshTokenTtlSeconds: number
   readonly sessionSecret: string
   readonly sessionTtlSeconds: number
 }
@@ -96,6 +98,7 @@ export const DEFAULTS = {
   codeTtlSeconds: 60,
   maxCodeTtlSeconds: 600,
   accessTokenTtlSeconds: 3600,
+  refreshTokenTtlSeconds: 24 * 3600,
   sessionTtlSeconds: 8 * 3600,
   resourceTokenCheck: 'jwt',
   requiredScope: 'foo',
@@ -241,6 +244,7 @@ export function loadConfig(env: Env = process.env): LabConfig {
       internalUrl: readUrl(env, 'AUTH_INTERNAL_URL', `http://127.0.0.1:${authPort}`),
       codeTtlSeconds: readSeconds(env, 'CODE_TTL_SECONDS', DEFAULTS.codeTtlSeconds, DEFAULTS.maxCodeTtlSeconds),
       accessTokenTtlSeconds: readSeconds(env, 'ACCESS_TOKEN_TTL_SECONDS', DEFAULTS.accessTokenTtlSeconds),
+      refreshTokenTtlSeconds: readSeconds(env, 'REFRESH_TOKEN_TTL_SECONDS', DEFAULTS.refreshTokenTtlSeconds),
       sessionSecret: readSecret(env, 'AUTH_SESSION_SECRET'),
       sessionTtlSeconds,
     },

@@ -3,9 +3,9 @@
 
 import type { AuthServerContext } from '../context.js'
 import type { AuthenticatedClient } from '../client-auth.js'
-import { planAccessToken, signAccessToken } from '../access-token.js'
 import { OAuthError } from '../oauth-error.js'
 import { isValidVerifier, verifierMatches } from '../pkce.js'
+import { issueTokens, newFamily } from './issue-tokens.js'
 import type { TokenRequestBody, TokenResponse } from './token.js'
 
 export async function authorizationCodeGrant(
@@ -23,6 +23,7 @@ export async function authorizationCodeGrant(
   if (record.consumed) {
     // RFC 6749 §4.1.2 / §10.5: one use only; a replay revokes what the code gave.
     for (const t of record.issuedTokenIds) ctx.store.revokeToken(t.jti, t.expiresAt)
+    if (record.familyId) ctx.store.revokeFamily(record.familyId)
     throw new OAuthError('invalid_grant', 'The authorization code was already used; tokens issued from it are revoked (RFC 6749 §4.1.2).')
   }
   // Consumed now, before any await: two racing redemptions cannot both pass.
@@ -34,16 +35,11 @@ export async function authorizationCodeGrant(
   }
   checkPkce(record.codeChallenge, body.code_verifier)
 
-  const plan = planAccessToken(now, ctx.config.auth.accessTokenTtlSeconds)
-  record.issuedTokenIds.push({ jti: plan.jti, expiresAt: plan.expiresAt })
-  const accessToken = await signAccessToken(ctx.keys, plan, {
-    issuer: ctx.config.auth.publicUrl,
-    audience: ctx.config.resource.publicUrl,
-    sub: record.sub,
-    clientId: client.clientId,
-    scopes: record.scopes,
-  })
-  return { access_token: accessToken, token_type: 'Bearer', expires_in: plan.expiresIn, scope: record.scopes.join(' ') }
+  // RFC 9700 §4.14.2: refresh tokens only for clients registered for them.
+  const grant = { clientId: client.clientId, sub: record.sub, scopes: record.scopes, authTime: record.authTime }
+  const family = client.grantTypes.includes('refresh_token') ? newFamily(ctx, grant) : undefined
+  record.familyId = family?.id
+  return issueTokens(ctx, { ...grant, family, recordIn: record.issuedTokenIds })
 }
 
 function checkPkce(challenge: string | undefined, verifier: string | undefined): void {

@@ -2,17 +2,22 @@
 // POST /token (and the seed's alias /site/oauth2/access_token): form body only,
 // client authentication, then the grant's own handler.
 
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import { BACK_CHANNEL_BODY_LIMIT, backChannelScope, formBodySchema, rejectQueryCredentials, rejectRepeatedParameters } from '../back-channel.js'
 import type { AuthServerContext } from '../context.js'
 import { authenticateClient, type AuthenticatedClient } from '../client-auth.js'
-import { OAuthError, noStore, sendJsonError } from '../oauth-error.js'
+import { OAuthError, noStore } from '../oauth-error.js'
 import { authorizationCodeGrant } from './authorization-code.js'
+import { clientCredentialsGrant } from './client-credentials.js'
+import { refreshTokenGrant } from './refresh-token.js'
 
 export interface TokenRequestBody {
   readonly grant_type?: string
   readonly code?: string
   readonly redirect_uri?: string
   readonly code_verifier?: string
+  readonly refresh_token?: string
+  readonly scope?: string
   readonly client_id?: string
   readonly client_secret?: string
   readonly [param: string]: string | undefined
@@ -30,38 +35,22 @@ type GrantHandler = (ctx: AuthServerContext, client: AuthenticatedClient, body: 
 
 const GRANTS: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
+  client_credentials: clientCredentialsGrant,
 }
 
 export const SUPPORTED_GRANT_TYPES = Object.keys(GRANTS)
 
-const MAX_PARAM_LENGTH = 4096
-
-const tokenSchema = {
-  body: {
-    type: 'object',
-    additionalProperties: { type: 'string', maxLength: MAX_PARAM_LENGTH },
-  },
-} as const
-
 export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
-  // Every failure in this scope, including the framework's own (wrong media
-  // type, body too large, schema), becomes RFC 6749 §5.2 JSON.
-  app.setErrorHandler((error: FastifyError, request, reply) => sendJsonError(reply, toOAuthError(error, request)))
-  // RFC 6749 §3.2: form bodies only; any other media type is answered 415 → invalid_request.
-  app.removeContentTypeParser(['application/json', 'text/plain'])
-
+  backChannelScope(app)
   for (const url of ['/token', '/site/oauth2/access_token']) {
     app.post<{ Body: TokenRequestBody }>(
       url,
-      { schema: tokenSchema, bodyLimit: 16 * 1024, preValidation: rejectRepeatedParameters },
+      { schema: formBodySchema, bodyLimit: BACK_CHANNEL_BODY_LIMIT, preValidation: rejectRepeatedParameters },
       async (request, reply) => {
         noStore(reply)
+        rejectQueryCredentials(request)
         const body = request.body ?? {}
-        // RFC 6749 §2.3.1: credentials MUST NOT travel in the URL.
-        const query = request.query as Record<string, unknown>
-        if (query.client_secret !== undefined || query.code !== undefined) {
-          throw new OAuthError('invalid_request', 'Token request parameters belong in the form body, not the URL (RFC 6749 §2.3.1, §3.2).')
-        }
         const client = authenticateClient(ctx.clients, request.headers.authorization, body)
         const grantType = body.grant_type
         if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required.')
@@ -75,26 +64,4 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext):
       },
     )
   }
-}
-
-// RFC 6749 §3.2: request and response parameters MUST NOT be included more than once.
-async function rejectRepeatedParameters(request: FastifyRequest): Promise<void> {
-  const body = request.body as Record<string, unknown> | undefined
-  for (const [name, value] of Object.entries(body ?? {})) {
-    if (Array.isArray(value)) throw new OAuthError('invalid_request', `The ${name} parameter is repeated (RFC 6749 §3.2).`)
-  }
-}
-
-function toOAuthError(error: FastifyError, request: FastifyRequest): OAuthError {
-  if (error instanceof OAuthError) return error
-  if (error.validation) return new OAuthError('invalid_request', `Invalid parameter: ${error.message}.`)
-  if (error.statusCode === 415) {
-    return new OAuthError('invalid_request', 'The token request must be application/x-www-form-urlencoded (RFC 6749 §3.2).')
-  }
-  if (error.statusCode === 413) return new OAuthError('invalid_request', 'The request body is too large.', { status: 413 })
-  if (error.statusCode !== undefined && error.statusCode < 500) {
-    return new OAuthError('invalid_request', 'The request could not be read.')
-  }
-  request.log.error({ err: error }, 'token endpoint failure')
-  return new OAuthError('server_error', 'The server could not complete the request.', { status: 500 })
 }

@@ -1,0 +1,55 @@
+// Step 6: what every grant hands back: an RFC 9068 access token and, where the
+// grant allows it, a rotating refresh token in the authorization's family.
+
+import { createHash } from 'node:crypto'
+import { randomId, randomSecret } from '../../shared/random.js'
+import { planAccessToken, signAccessToken } from '../access-token.js'
+import type { AuthServerContext } from '../context.js'
+import type { TokenFamily } from '../store.js'
+import type { TokenResponse } from './token.js'
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url')
+}
+
+/** Starts the family of refresh tokens of one authorization. */
+export function newFamily(ctx: AuthServerContext, grant: { clientId: string; sub: string; scopes: readonly string[]; authTime: number }): TokenFamily {
+  const family: TokenFamily = { id: randomId(), ...grant, accessTokenIds: [], revoked: false }
+  ctx.store.saveFamily(family)
+  return family
+}
+
+export async function issueTokens(
+  ctx: AuthServerContext,
+  grant: { clientId: string; sub: string; scopes: readonly string[]; family?: TokenFamily; recordIn?: Array<{ jti: string; expiresAt: number }> },
+): Promise<TokenResponse> {
+  const now = ctx.now()
+  const plan = planAccessToken(now, ctx.config.auth.accessTokenTtlSeconds)
+  // Recorded before signing: a replay or revocation that lands meanwhile still catches it.
+  grant.family?.accessTokenIds.push({ jti: plan.jti, expiresAt: plan.expiresAt })
+  grant.recordIn?.push({ jti: plan.jti, expiresAt: plan.expiresAt })
+  let refreshToken: string | undefined
+  if (grant.family) {
+    refreshToken = randomSecret()
+    ctx.store.saveRefreshToken({
+      hash: hashToken(refreshToken),
+      familyId: grant.family.id,
+      expiresAt: now + ctx.config.auth.refreshTokenTtlSeconds * 1000,
+      rotated: false,
+    })
+  }
+  const accessToken = await signAccessToken(ctx.keys, plan, {
+    issuer: ctx.config.auth.publicUrl,
+    audience: ctx.config.resource.publicUrl,
+    sub: grant.sub,
+    clientId: grant.clientId,
+    scopes: grant.scopes,
+  })
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: plan.expiresIn,
+    scope: grant.scopes.join(' '),
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+  }
+}
