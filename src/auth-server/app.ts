@@ -6,6 +6,7 @@ import type { LabConfig } from '../shared/config.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { registerHtml } from '../shared/html.js'
 import { loggerOptions } from '../shared/logging.js'
+import { accountRoutes } from './account-grants.js'
 import { authorizeRoutes } from './authorize/authorize.js'
 import { consentRoutes } from './authorize/consent.js'
 import { loginRoutes } from './authorize/login.js'
@@ -66,6 +67,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   // The token lifecycle around the flow.
   await app.register(introspectRoutes, ctx) // POST /introspect (RFC 7662)
   await app.register(revokeRoutes, ctx) // POST /revoke (RFC 7009)
+  await app.register(accountRoutes, ctx) // GET /account/grants, POST /logout
   return app
 }
 

@@ -12,10 +12,14 @@ import { createExpiringSessionStore } from '../shared/session-store.js'
 /** The cookie's name differs from the client app's: browsers share cookies across localhost ports. */
 export const AUTH_SESSION_COOKIE = 'oauth_lab_as_sid'
 
-/** An authorization request waiting for the user to sign in or decide. */
+/** A request waiting for the user to sign in (then `resume`) or to decide on consent. */
 export interface PendingInteraction {
-  /** The original /authorize query, re-validated when the interaction resumes. */
-  readonly query: string
+  /** The local path to continue at after signing in; always built by the server. */
+  readonly resume: string
+  /** For an authorization request: its original query, re-validated when it resumes. */
+  readonly query?: string
+  /** The client that asked, named on the login page. */
+  readonly clientId?: string
   readonly createdAt: number
 }
 

@@ -8,7 +8,7 @@ import { scopeCovers } from '../../shared/scope.js'
 import type { AuthServerContext } from '../context.js'
 import { redirectError, renderErrorPage } from '../oauth-error.js'
 import { renderConsent } from './consent.js'
-import { parseQuery, rawQueryOf, startInteraction } from './interactions.js'
+import { authorizationInteraction, parseQuery, rawQueryOf, startInteraction } from './interactions.js'
 import { redirectWithCode } from './issue-code.js'
 import { renderLogin } from './login.js'
 import { validateAuthorizationRequest, type AuthorizationRequest } from './validate-request.js'
@@ -67,7 +67,7 @@ async function continueAuthorization(
   const user = request.session.user
   if (!user) {
     // Step 2: the owner must authenticate first (RFC 6749 §3.1).
-    const interaction = startInteraction(request, rawQuery, ctx.now())
+    const interaction = startInteraction(request, authorizationInteraction(rawQuery, authz.client.clientId), ctx.now())
     return renderLogin(reply, { client: authz.client, interaction })
   }
   // Seed step 2: a remembered decision covering these scopes skips consent.
@@ -75,6 +75,6 @@ async function continueAuthorization(
   if (remembered && scopeCovers(remembered.scopes, authz.scopes)) {
     return redirectWithCode(ctx, reply, authz, user, status)
   }
-  const interaction = startInteraction(request, rawQuery, ctx.now())
+  const interaction = startInteraction(request, authorizationInteraction(rawQuery, authz.client.clientId), ctx.now())
   return renderConsent(ctx, reply, { authz, user, interaction })
 }

@@ -59,7 +59,7 @@ export async function consentRoutes(app: FastifyInstance, ctx: AuthServerContext
 
 async function handleConsent(ctx: AuthServerContext, request: FastifyRequest<{ Body: ConsentBody }>, reply: FastifyReply) {
   const { interaction = '', decision, remember } = request.body
-  const query = findInteraction(request, interaction, ctx.now())
+  const query = findInteraction(request, interaction, ctx.now())?.query
   const user = request.session.user
   if (query === undefined || !user) {
     return renderErrorPage(reply, 400, 'Consent expired', 'This request is unknown or took too long. Start again from the client app.')

@@ -4,6 +4,7 @@
 
 import type { FastifyRequest } from 'fastify'
 import { randomSecret } from '../../shared/random.js'
+import type { PendingInteraction } from '../session.js'
 import type { RawQuery } from './validate-request.js'
 
 const INTERACTION_TTL_MS = 10 * 60_000
@@ -24,22 +25,31 @@ export function rawQueryOf(url: string): string {
   return q === -1 ? '' : url.slice(q + 1)
 }
 
-export function startInteraction(request: FastifyRequest, query: string, now: number): string {
+/** An authorization request to resume at /authorize once the user has signed in. */
+export function authorizationInteraction(query: string, clientId: string): Omit<PendingInteraction, 'createdAt'> {
+  return { resume: `/authorize?${query}`, query, clientId }
+}
+
+export function startInteraction(
+  request: FastifyRequest,
+  interaction: Omit<PendingInteraction, 'createdAt'>,
+  now: number,
+): string {
   const pending = { ...(request.session.interactions ?? {}) }
   const ids = Object.keys(pending).sort((a, b) => pending[a]!.createdAt - pending[b]!.createdAt)
   for (const id of ids.slice(0, Math.max(0, ids.length - MAX_PENDING + 1))) delete pending[id]
   const id = randomSecret()
-  pending[id] = { query, createdAt: now }
+  pending[id] = { ...interaction, createdAt: now }
   request.session.interactions = pending
   return id
 }
 
-/** The interaction's original query, or undefined when unknown or too old. */
-export function findInteraction(request: FastifyRequest, id: unknown, now: number): string | undefined {
+/** The pending interaction, or undefined when unknown or too old. */
+export function findInteraction(request: FastifyRequest, id: unknown, now: number): PendingInteraction | undefined {
   if (typeof id !== 'string') return undefined
   const found = request.session.interactions?.[id]
   if (!found || now - found.createdAt > INTERACTION_TTL_MS) return undefined
-  return found.query
+  return found
 }
 
 export function endInteraction(request: FastifyRequest, id: string): void {

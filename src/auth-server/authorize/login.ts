@@ -28,13 +28,13 @@ const loginSchema = {
 
 export function renderLogin(
   reply: FastifyReply,
-  data: { client: ClientRegistration; interaction: string; error?: string; username?: string },
+  data: { client?: ClientRegistration; interaction: string; error?: string; username?: string },
   status = 200,
 ): Promise<string> {
   reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
   return reply.viewAsync('auth-server/login', {
     title: 'Sign in',
-    clientName: data.client.name,
+    clientName: data.client?.name,
     interaction: data.interaction,
     csrfToken: reply.generateCsrf(),
     error: data.error,
@@ -63,20 +63,21 @@ export async function loginRoutes(app: FastifyInstance, ctx: AuthServerContext):
 
 async function handleLogin(ctx: AuthServerContext, request: FastifyRequest<{ Body: LoginBody }>, reply: FastifyReply) {
   const { username = '', password = '', interaction = '' } = request.body ?? {}
-  const query = findInteraction(request, interaction, ctx.now())
-  if (query === undefined) {
+  const pending = findInteraction(request, interaction, ctx.now())
+  if (pending === undefined) {
     return renderErrorPage(reply, 400, 'Sign-in expired', 'This sign-in is unknown or took too long. Start again from the client app.')
   }
-  const clientId = new URLSearchParams(query).get('client_id') ?? ''
-  const client = ctx.clients.get(clientId)
+  const client = pending.clientId === undefined ? undefined : ctx.clients.get(pending.clientId)
   const user = checkCredentials(ctx.config.users, username, password)
   if (!user) {
-    return renderLogin(reply, { client: client!, interaction, error: 'Wrong username or password.', username }, 401)
+    return renderLogin(reply, { client, interaction, error: 'Wrong username or password.', username }, 401)
   }
   // A new session id at sign-in prevents session fixation; pending interactions survive.
   endInteraction(request, interaction)
   await request.session.regenerate(['interactions'])
   request.session.user = { sub: user.sub, authTime: Math.floor(ctx.now() / 1000) }
-  // Resume the original request at /authorize: our own path, never a URL from the form.
-  return reply.redirect(`/authorize?${query}`, 303)
+  // Resume where the user was sent from: a path the server built, never a URL
+  // from the form, and always local (RFC 9700 §4.11: no open redirector).
+  const resume = pending.resume.startsWith('/') && !pending.resume.startsWith('//') ? pending.resume : '/account/grants'
+  return reply.redirect(resume, 303)
 }
