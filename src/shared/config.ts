@@ -270,7 +270,18 @@ export function loadConfig(env: Env = process.env): LabConfig {
     users: BUILTIN_USERS,
     scopes: BUILTIN_SCOPES,
   }
+  assertNoSubjectCollision(config)
   return deepFreeze(config)
+}
+
+/**
+ * RFC 9700 §4.15.1: a client_id that equals a user's `sub` would let a
+ * client_credentials token pass for that user's token. Refuse such a config.
+ */
+export function assertNoSubjectCollision(config: Pick<LabConfig, 'clients' | 'users'>): void {
+  const subs = new Set(config.users.map((u) => u.sub))
+  const clash = config.clients.find((c) => subs.has(c.clientId))
+  if (clash) throw new ConfigError(`client_id ${clash.clientId} is also a user's sub; they must differ (RFC 9700 section 4.15.1)`)
 }
 
 function deepFreeze<T>(value: T): T {

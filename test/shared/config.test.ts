@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../src/shared/config.js'
+import { ConfigError, assertNoSubjectCollision, loadConfig } from '../../src/shared/config.js'
 
 describe('loadConfig', () => {
   it('has the contract defaults', () => {
@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     expect(config.auth.internalUrl).toBe('http://auth:9001')
     expect(config.client.publicUrl).toBe('http://client.test:8080')
     expect(config.clients[0]!.redirectUris).toEqual(['http://client.test:8080/authenticated'])
+  })
+
+  it('refuses a client_id that is also a user sub (RFC 9700 §4.15.1)', () => {
+    const config = loadConfig({})
+    const clients = [...config.clients, { ...config.clients[0]!, clientId: 'alice' }]
+    expect(() => assertNoSubjectCollision({ clients, users: config.users })).toThrow(/client_id alice is also a user's sub/)
+    expect(() => assertNoSubjectCollision(config)).not.toThrow()
   })
 
   it('is frozen', () => {
