@@ -3,6 +3,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fastifyFormbody from '@fastify/formbody'
 import type { LabConfig } from '../shared/config.js'
+import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { registerHtml } from '../shared/html.js'
 import { loggerOptions } from '../shared/logging.js'
@@ -51,6 +52,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     routerOptions: { maxParamLength: 200 },
   })
   app.decorate('oauthLab', ctx)
+  setUpFlowRecorder(app, 'auth-server', config.inspector)
   await app.register(fastifyFormbody)
   await registerSession(app, config.auth, now)
   await registerHtml(app, { labName: 'oauth-lab · authorization server' })

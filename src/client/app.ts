@@ -6,6 +6,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import fastifyCsrfProtection from '@fastify/csrf-protection'
 import type { LabConfig } from '../shared/config.js'
+import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { registerHtml } from '../shared/html.js'
 import { loggerOptions } from '../shared/logging.js'
@@ -34,6 +35,7 @@ export const CLIENT_SESSION_COOKIE = 'oauth_lab_client_sid'
 export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? loggerOptions('client', config.logLevel) })
   const fetchFn = deps.fetch ?? globalThis.fetch
+  setUpFlowRecorder(app, 'client', config.inspector)
 
   await app.register(fastifyFormbody)
   await app.register(fastifyCookie)

@@ -3,6 +3,7 @@
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
+import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { loggerOptions } from '../shared/logging.js'
 import { metadataRoute } from './metadata.js'
@@ -18,6 +19,7 @@ export interface ResourceServerDeps extends TokenCheckDeps {
 export async function buildResourceServer(config: LabConfig, deps: ResourceServerDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? loggerOptions('resource-server', config.logLevel) })
   app.decorateRequest('accessToken', undefined)
+  setUpFlowRecorder(app, 'resource-server', config.inspector)
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
   // Built once per app, so the JWKS is fetched once and then cached.

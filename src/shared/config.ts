@@ -70,12 +70,20 @@ export interface ClientAppConfig {
   readonly sessionTtlSeconds: number
 }
 
+export interface InspectorConfig {
+  /** Record every exchange for the flow inspector (GET /flow on the client). */
+  readonly enabled: boolean
+  /** How many exchanges each server keeps (a ring: memory stays bounded). */
+  readonly capacity: number
+}
+
 export interface LabConfig {
   /** Bind address of all three servers; 0.0.0.0 in containers. */
   readonly host: string
   readonly logLevel: string
   /** The lab runs on plain http (no TLS): see the README's "Lab-wide deviation". */
   readonly allowInsecureHttp: boolean
+  readonly inspector: InspectorConfig
   readonly auth: AuthServerConfig
   readonly resource: ResourceServerConfig
   readonly client: ClientAppConfig
@@ -102,6 +110,7 @@ export const DEFAULTS = {
   sessionTtlSeconds: 8 * 3600,
   resourceTokenCheck: 'jwt',
   requiredScope: 'foo',
+  inspectorCapacity: 2000,
 } as const
 
 export const BUILTIN_SCOPES: readonly ScopeDefinition[] = [
@@ -173,14 +182,18 @@ function readPort(env: Env, name: string, fallback: number): number {
   return port
 }
 
-function readSeconds(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+function readInteger(env: Env, name: string, fallback: number, what: string, max: number): number {
   const raw = read(env, name)
   if (raw === undefined) return fallback
-  const seconds = Number(raw)
-  if (!/^\d+$/.test(raw) || seconds < 1 || seconds > max) {
-    throw new ConfigError(`${name}=${raw} is not a whole number of seconds from 1 to ${max}`)
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value < 1 || value > max) {
+    throw new ConfigError(`${name}=${raw} is not a whole number of ${what} from 1 to ${max}`)
   }
-  return seconds
+  return value
+}
+
+function readSeconds(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  return readInteger(env, name, fallback, 'seconds', max)
 }
 
 /** A URL without trailing slash, query or fragment, so `${url}/path` is always right. */
@@ -238,6 +251,10 @@ export function loadConfig(env: Env = process.env): LabConfig {
     host: read(env, 'HOST') ?? DEFAULTS.host,
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, DEFAULTS.logLevel),
     allowInsecureHttp: true,
+    inspector: {
+      enabled: readChoice(env, 'INSPECTOR', ['on', 'off'] as const, 'on') === 'on',
+      capacity: readInteger(env, 'INSPECTOR_CAPACITY', DEFAULTS.inspectorCapacity, 'exchanges', 1_000_000),
+    },
     auth: {
       port: authPort,
       publicUrl: readUrl(env, 'AUTH_PUBLIC_URL', `http://localhost:${authPort}`),

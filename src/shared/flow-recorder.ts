@@ -1,0 +1,189 @@
+// The flow inspector's eyes: every server records the HTTP exchanges it sees
+// (request line, headers and body; status, headers and body), in a bounded
+// ring, and serves them at GET /_lab/exchanges. Secrets are recorded ON
+// PURPOSE: showing them is what the lab is for. INSPECTOR=off turns it off.
+
+import { Transform, type TransformCallback } from 'node:stream'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+
+export type Role = 'auth-server' | 'resource-server' | 'client'
+
+export type HeaderList = Array<[string, string]>
+
+export interface RecordedExchange {
+  /** Per server, increasing: `since` queries use it. */
+  readonly seq: number
+  readonly role: Role
+  readonly startedAt: number
+  readonly durationMs: number
+  readonly request: {
+    readonly method: string
+    readonly url: string
+    readonly httpVersion: string
+    /** In the order they came on the wire. */
+    readonly headers: HeaderList
+    readonly body?: string
+  }
+  readonly response: {
+    readonly status: number
+    readonly headers: HeaderList
+    readonly body?: string
+    readonly truncated?: boolean
+  }
+}
+
+export interface FlowRecorder {
+  readonly role: Role
+  add(exchange: Omit<RecordedExchange, 'seq' | 'role'>): RecordedExchange
+  /** Exchanges with seq greater than `seq`, oldest first. */
+  since(seq: number): RecordedExchange[]
+  /** Called after each new exchange; returns an unsubscribe function. */
+  subscribe(listener: (exchange: RecordedExchange) => void): () => void
+  clear(): void
+}
+
+const MAX_BODY = 64 * 1024
+// What is not part of a flow: health checks, the stylesheet, the inspector itself.
+const NOT_RECORDED = /^\/(healthz|assets\/|_lab\/|flow(\/|\?|$)|favicon\.ico)/
+
+export function createFlowRecorder(role: Role, capacity: number): FlowRecorder {
+  const ring: RecordedExchange[] = []
+  const listeners = new Set<(exchange: RecordedExchange) => void>()
+  let seq = 0
+  return {
+    role,
+    add(exchange) {
+      const recorded = { ...exchange, seq: ++seq, role }
+      ring.push(recorded)
+      if (ring.length > capacity) ring.splice(0, ring.length - capacity)
+      for (const listener of listeners) listener(recorded)
+      return recorded
+    },
+    since(after) {
+      // The ring is sorted by seq: find the first newer entry from the end.
+      let i = ring.length
+      while (i > 0 && ring[i - 1]!.seq > after) i--
+      return ring.slice(i)
+    },
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    clear() {
+      ring.length = 0
+    },
+  }
+}
+
+interface Capture {
+  startedAt: number
+  start: bigint
+  chunks: Buffer[]
+  size: number
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    flowCapture?: Capture
+  }
+}
+
+/** Copies the request body as it streams past, up to MAX_BODY, without delaying it. */
+function tee(capture: Capture): Transform {
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      ;(stream as unknown as { receivedEncodedLength: number }).receivedEncodedLength += chunk.length
+      if (capture.size < MAX_BODY) {
+        capture.chunks.push(chunk)
+        capture.size += chunk.length
+      }
+      done(null, chunk)
+    },
+  })
+  ;(stream as unknown as { receivedEncodedLength: number }).receivedEncodedLength = 0
+  return stream
+}
+
+function headerList(headers: Record<string, unknown>): HeaderList {
+  const list: HeaderList = []
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue
+    if (Array.isArray(value)) for (const v of value) list.push([name, String(v)])
+    else list.push([name, String(value)])
+  }
+  return list
+}
+
+function rawHeaderList(request: FastifyRequest): HeaderList {
+  const raw = request.raw.rawHeaders
+  const list: HeaderList = []
+  for (let i = 0; i + 1 < raw.length; i += 2) list.push([raw[i]!, raw[i + 1]!])
+  return list
+}
+
+function payloadText(payload: unknown): { body?: string; truncated?: boolean } {
+  if (typeof payload === 'string') {
+    return payload.length > MAX_BODY ? { body: payload.slice(0, MAX_BODY), truncated: true } : { body: payload }
+  }
+  if (Buffer.isBuffer(payload)) {
+    const text = payload.subarray(0, MAX_BODY).toString('utf8')
+    return payload.length > MAX_BODY ? { body: text, truncated: true } : { body: text }
+  }
+  return {}
+}
+
+/** Adds the recording hooks and `GET /_lab/exchanges` to a server (call before routes). */
+export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorder): void {
+  app.addHook('onRequest', async (request) => {
+    if (NOT_RECORDED.test(request.url)) return
+    request.flowCapture = { startedAt: Date.now(), start: process.hrtime.bigint(), chunks: [], size: 0 }
+  })
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    return request.flowCapture ? payload.pipe(tee(request.flowCapture)) : payload
+  })
+  app.addHook('onSend', async (request, reply, payload) => {
+    const capture = request.flowCapture
+    if (!capture) return payload
+    const body = capture.size > 0 ? Buffer.concat(capture.chunks).toString('utf8') : undefined
+    recorder.add({
+      startedAt: capture.startedAt,
+      durationMs: Number(process.hrtime.bigint() - capture.start) / 1e6,
+      request: {
+        method: request.method,
+        url: request.url,
+        httpVersion: request.raw.httpVersion,
+        headers: rawHeaderList(request),
+        ...(body === undefined ? {} : { body }),
+      },
+      response: { status: reply.statusCode, headers: headerList(reply.getHeaders()), ...payloadText(payload) },
+    })
+    return payload
+  })
+  app.get<{ Querystring: { since?: number } }>(
+    '/_lab/exchanges',
+    { schema: { querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } } } } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store')
+      return { role: recorder.role, exchanges: recorder.since(request.query.since ?? 0) }
+    },
+  )
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This server's recorder (present even when the inspector is off, then empty). */
+    flowRecorder: FlowRecorder
+  }
+}
+
+/** Creates the server's recorder, decorates the app with it and, when the inspector is on, records. */
+export function setUpFlowRecorder(
+  app: FastifyInstance,
+  role: Role,
+  inspector: { enabled: boolean; capacity: number },
+): FlowRecorder {
+  const recorder = createFlowRecorder(role, inspector.capacity)
+  app.decorate('flowRecorder', recorder)
+  if (inspector.enabled) registerFlowRecorder(app, recorder)
+  return recorder
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import Fastify from 'fastify'
+import fastifyFormbody from '@fastify/formbody'
+import { createFlowRecorder, setUpFlowRecorder } from '../../src/shared/flow-recorder.js'
+
+async function recordedApp(enabled = true, capacity = 100) {
+  const app = Fastify({ logger: false })
+  await app.register(fastifyFormbody)
+  setUpFlowRecorder(app, 'auth-server', { enabled, capacity })
+  app.post('/token', async (request, reply) => reply.header('cache-control', 'no-store').send({ got: request.body }))
+  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/authorize', async (_request, reply) => reply.redirect('http://localhost:3000/authenticated?code=abc&state=xyz', 302))
+  return app
+}
+
+describe('the flow recorder', () => {
+  it('records the request exactly as sent: line, headers in wire order, raw body', async () => {
+    const app = await recordedApp()
+    const payload = 'grant_type=authorization_code&code=8V1pr0rJ&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauthenticated'
+    await app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { authorization: 'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x', 'content-type': 'application/x-www-form-urlencoded' },
+      payload,
+    })
+    const [exchange] = app.flowRecorder.since(0)
+    expect(exchange!.role).toBe('auth-server')
+    expect(exchange!.request.method).toBe('POST')
+    expect(exchange!.request.url).toBe('/token')
+    expect(exchange!.request.body).toBe(payload)
+    expect(exchange!.request.headers).toContainEqual(['authorization', 'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x'])
+    expect(exchange!.response.status).toBe(200)
+    expect(exchange!.response.headers).toContainEqual(['cache-control', 'no-store'])
+    expect(JSON.parse(exchange!.response.body!)).toEqual({ got: { grant_type: 'authorization_code', code: '8V1pr0rJ', redirect_uri: 'http://localhost:3000/authenticated' } })
+    expect(exchange!.durationMs).toBeGreaterThanOrEqual(0)
+  })
+
+  it('records redirects with their Location', async () => {
+    const app = await recordedApp()
+    await app.inject({ method: 'GET', url: '/authorize?state=xyz' })
+    const [exchange] = app.flowRecorder.since(0)
+    expect(exchange!.response.status).toBe(302)
+    expect(exchange!.response.headers).toContainEqual(['location', 'http://localhost:3000/authenticated?code=abc&state=xyz'])
+  })
+
+  it('leaves out health checks and its own endpoint, and serves the rest at /_lab/exchanges?since=', async () => {
+    const app = await recordedApp()
+    await app.inject({ method: 'GET', url: '/healthz' })
+    await app.inject({ method: 'GET', url: '/authorize?a=1' })
+    await app.inject({ method: 'GET', url: '/authorize?a=2' })
+    const all = (await app.inject({ method: 'GET', url: '/_lab/exchanges' })).json()
+    expect(all.role).toBe('auth-server')
+    expect(all.exchanges.map((e: { request: { url: string } }) => e.request.url)).toEqual(['/authorize?a=1', '/authorize?a=2'])
+    const newer = (await app.inject({ method: 'GET', url: `/_lab/exchanges?since=${all.exchanges[0].seq}` })).json()
+    expect(newer.exchanges.map((e: { request: { url: string } }) => e.request.url)).toEqual(['/authorize?a=2'])
+  })
+
+  it('keeps at most its capacity (a ring)', async () => {
+    const app = await recordedApp(true, 3)
+    for (let i = 0; i < 5; i++) await app.inject({ method: 'GET', url: `/authorize?i=${i}` })
+    expect(app.flowRecorder.since(0).map((e) => e.request.url)).toEqual(['/authorize?i=2', '/authorize?i=3', '/authorize?i=4'])
+  })
+
+  it('records nothing and serves no endpoint when the inspector is off', async () => {
+    const app = await recordedApp(false)
+    await app.inject({ method: 'GET', url: '/authorize' })
+    expect(app.flowRecorder.since(0)).toEqual([])
+    expect((await app.inject({ method: 'GET', url: '/_lab/exchanges' })).statusCode).toBe(404)
+  })
+
+  it('tells subscribers about each new exchange', () => {
+    const recorder = createFlowRecorder('client', 10)
+    const seen: number[] = []
+    const stop = recorder.subscribe((e) => seen.push(e.seq))
+    const blank = { startedAt: 0, durationMs: 0, request: { method: 'GET', url: '/', httpVersion: '1.1', headers: [] }, response: { status: 200, headers: [] } }
+    recorder.add(blank)
+    recorder.add(blank)
+    stop()
+    recorder.add(blank)
+    expect(seen).toEqual([1, 2])
+  })
+})
