@@ -15,6 +15,7 @@ import { createClientRegistry } from './clients.js'
 import type { AuthServerContext } from './context.js'
 import { introspectRoutes } from './introspect.js'
 import { generateSigningKeys, type SigningKeys } from './keys.js'
+import { labTokenRoutes } from './lab-tokens.js'
 import { metadataRoutes } from './metadata.js'
 import { renderErrorPage } from './oauth-error.js'
 import { revokeRoutes } from './revoke.js'
@@ -70,6 +71,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   await app.register(introspectRoutes, ctx) // POST /introspect (RFC 7662)
   await app.register(revokeRoutes, ctx) // POST /revoke (RFC 7009)
   await app.register(accountRoutes, ctx) // GET /account/grants, POST /logout
+  if (config.inspector.enabled) await app.register(labTokenRoutes, ctx) // lab only: POST /_lab/tokens
   return app
 }
 
