@@ -41,7 +41,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   const ctx: AuthServerContext = {
     config,
     clients: createClientRegistry(config),
-    keys: deps.keys ?? (await generateSigningKeys()),
+    keys: deps.keys ?? (await generateSigningKeys(config.auth.signingAlg)),
     store: createMemoryStore(now),
     now,
   }

@@ -3,8 +3,12 @@
 
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
 
+export type SigningAlgorithm = 'ES256' | 'RS256' | 'EdDSA'
+
+export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'RS256', 'EdDSA']
+
 export interface SigningKeys {
-  readonly alg: 'ES256'
+  readonly alg: SigningAlgorithm
   readonly kid: string
   readonly privateKey: CryptoKey
   readonly publicKey: CryptoKey
@@ -12,10 +16,10 @@ export interface SigningKeys {
   readonly jwks: { keys: JWK[] }
 }
 
-/** A fresh ES256 key pair; its kid is the RFC 7638 thumbprint of the public key. */
-export async function generateSigningKeys(): Promise<SigningKeys> {
-  const alg = 'ES256'
-  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true })
+/** A fresh key pair (ES256 by default); its kid is the RFC 7638 thumbprint of the public key. */
+export async function generateSigningKeys(alg: SigningAlgorithm = 'ES256'): Promise<SigningKeys> {
+  // RFC 9068 §2.1: RS256 must be possible; RSA keys of 2048 bits as RFC 7518 §3.3 requires.
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) })
   const publicJwk = await exportJWK(publicKey)
   const kid = await calculateJwkThumbprint(publicJwk)
   return { alg, kid, privateKey, publicKey, jwks: { keys: [{ ...publicJwk, kid, alg, use: 'sig' }] } }

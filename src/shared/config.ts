@@ -43,6 +43,8 @@ export interface AuthServerConfig {
   readonly internalUrl: string
   readonly codeTtlSeconds: number
   readonly accessTokenTtlSeconds: number
+  /** The JWS algorithm of access tokens (RFC 9068 §2.1: asymmetric). */
+  readonly signingAlg: 'ES256' | 'RS256' | 'EdDSA'
   /** A refresh token unused this long expires (RFC 9700 §4.14.2: expire after inactivity). */
   readonly refreshTokenTtlSeconds: number
   readonly sessionSecret: string
@@ -262,6 +264,7 @@ export function loadConfig(env: Env = process.env): LabConfig {
       codeTtlSeconds: readSeconds(env, 'CODE_TTL_SECONDS', DEFAULTS.codeTtlSeconds, DEFAULTS.maxCodeTtlSeconds),
       accessTokenTtlSeconds: readSeconds(env, 'ACCESS_TOKEN_TTL_SECONDS', DEFAULTS.accessTokenTtlSeconds),
       refreshTokenTtlSeconds: readSeconds(env, 'REFRESH_TOKEN_TTL_SECONDS', DEFAULTS.refreshTokenTtlSeconds),
+      signingAlg: readChoice(env, 'SIGNING_ALG', ['ES256', 'RS256', 'EdDSA'] as const, 'ES256'),
       sessionSecret: readSecret(env, 'AUTH_SESSION_SECRET'),
       sessionTtlSeconds,
     },
