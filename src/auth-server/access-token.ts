@@ -19,6 +19,8 @@ export interface AccessTokenClaims {
   readonly sub: string
   readonly clientId: string
   readonly scopes: readonly string[]
+  /** Extra claims (the test API's issueToken and beforeTokenSigning hook); the registered ones win. */
+  readonly extra?: Readonly<Record<string, unknown>>
 }
 
 /**
@@ -36,7 +38,7 @@ export function planAccessToken(nowMs: number, ttlSeconds: number): AccessTokenP
  * `iss` is always the public URL, whatever URL the request came in on.
  */
 export function signAccessToken(keys: SigningKeys, plan: AccessTokenPlan, claims: AccessTokenClaims): Promise<string> {
-  return new SignJWT({ client_id: claims.clientId, scope: claims.scopes.join(' ') })
+  return new SignJWT({ ...claims.extra, client_id: claims.clientId, scope: claims.scopes.join(' ') })
     .setProtectedHeader({ alg: keys.alg, typ: 'at+jwt', kid: keys.kid })
     .setIssuer(claims.issuer)
     .setSubject(claims.sub)

@@ -38,13 +38,6 @@ declare module 'fastify' {
 
 export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now
-  const ctx: AuthServerContext = {
-    config,
-    clients: createClientRegistry(config),
-    keys: deps.keys ?? (await generateSigningKeys(config.auth.signingAlg)),
-    store: createMemoryStore(now),
-    now,
-  }
   const app = Fastify({
     logger: deps.logger ?? loggerOptions('auth-server', config.logLevel),
     // Never trust X-Forwarded-*: no URL the server builds depends on the request.
@@ -52,10 +45,18 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 200 },
   })
-  app.decorate('oauthLab', ctx)
   setUpFlowRecorder(app, 'auth-server', config.inspector)
   await app.register(fastifyFormbody)
-  await registerSession(app, config.auth, now)
+  const sessions = await registerSession(app, config.auth, now)
+  const ctx: AuthServerContext = {
+    config,
+    clients: createClientRegistry(config),
+    keys: deps.keys ?? (await generateSigningKeys(config.auth.signingAlg)),
+    store: createMemoryStore(now),
+    sessions,
+    now,
+  }
+  app.decorate('oauthLab', ctx)
   await registerHtml(app, { labName: 'oauth-lab · authorization server' })
   app.setErrorHandler(htmlErrorHandler)
   app.setNotFoundHandler((_request, reply) => renderErrorPage(reply, 404, 'Not found', 'There is no page at this address.'))

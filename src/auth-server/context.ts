@@ -9,6 +9,8 @@ export interface AuthServerContext {
   readonly clients: ClientRegistry
   readonly keys: SigningKeys
   readonly store: AuthStore
+  /** The sign-in sessions (cleared by the test API's `lab.reset()`). */
+  readonly sessions: { clear(): void; size(): number }
   /** Milliseconds since the epoch; injected so tests can move time. */
   readonly now: () => number
 }

@@ -149,6 +149,10 @@ export function createMemoryStore(now: () => number) {
     findRefreshToken(hash: string): RefreshToken | undefined {
       return refreshTokens.get(hash)
     },
+    /** Forgets everything (the test API's `lab.reset()`). */
+    clear(): void {
+      for (const map of [codes, grants, revoked, families, refreshTokens]) map.clear()
+    },
     /** How many entries each map holds (for tests that check purging). */
     size(): { codes: number; grants: number; revoked: number; families: number; refreshTokens: number } {
       return { codes: codes.size, grants: grants.size, revoked: revoked.size, families: families.size, refreshTokens: refreshTokens.size }

@@ -19,6 +19,12 @@ import { fetchResourceRoute } from './fetch-resource.js'
 import { homeRoute } from './home.js'
 import type { Fetch } from './oauth-client.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    clientSessions: { clear(): void; size(): number }
+  }
+}
+
 export interface ClientAppDeps {
   /** Used for the back-channel calls (token endpoint, resource server); default: global fetch. */
   readonly fetch?: Fetch
@@ -38,6 +44,9 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   setUpFlowRecorder(app, 'client', config.inspector)
 
   await app.register(fastifyFormbody)
+  const sessions = createExpiringSessionStore(config.client.sessionTtlSeconds * 1000)
+  // The test API's lab.reset() forgets the client's sessions too.
+  app.decorate('clientSessions', sessions)
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
     cookieName: CLIENT_SESSION_COOKIE,
@@ -47,7 +56,7 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
     saveUninitialized: false,
     // Lax: the callback is a top-level GET navigation from the authorization server.
     cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: config.client.sessionTtlSeconds * 1000 },
-    store: createExpiringSessionStore(config.client.sessionTtlSeconds * 1000),
+    store: sessions,
   })
   await app.register(fastifyCsrfProtection, {
     sessionPlugin: '@fastify/session',

@@ -1,0 +1,10 @@
+// The package's programmatic API: the lab as a test dependency.
+export { startLab } from './lab.js'
+export type { Lab, LabOptions, LabRequest, IssueTokenOptions } from './lab.js'
+export type { LabClock } from './shared/clock.js'
+export type { ClientRegistration, UserAccount, ScopeDefinition, LabConfig, TokenAuthMethod, GrantType } from './shared/config.js'
+export type { RecordedExchange } from './shared/flow-recorder.js'
+export { buildAuthServer } from './auth-server/app.js'
+export { buildResourceServer } from './resource-server/app.js'
+export { buildClientApp } from './client/app.js'
+export { loadConfig } from './shared/config.js'

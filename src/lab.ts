@@ -1,0 +1,181 @@
+// The lab as a test dependency: start the three servers in this process on
+// free ports, drive them, and close them. See the README, "Use it in your tests".
+
+import { createServer } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { buildAuthServer } from './auth-server/app.js'
+import { planAccessToken, signAccessToken } from './auth-server/access-token.js'
+import { buildClientApp } from './client/app.js'
+import { buildResourceServer } from './resource-server/app.js'
+import { createClock, type LabClock } from './shared/clock.js'
+import {
+  assertNoSubjectCollision,
+  loadConfig,
+  type ClientRegistration,
+  type LabConfig,
+  type ScopeDefinition,
+  type UserAccount,
+} from './shared/config.js'
+import type { RecordedExchange } from './shared/flow-recorder.js'
+import { parseScope } from './shared/scope.js'
+
+export interface LabOptions {
+  /** Ports to listen on; 0 or absent: a free port. */
+  readonly ports?: { readonly auth?: number; readonly resource?: number; readonly client?: number }
+  /** Replace the built-in clients, users and scopes (CONTRACT.md's by default). */
+  readonly clients?: readonly ClientRegistration[]
+  readonly users?: readonly UserAccount[]
+  readonly scopes?: readonly ScopeDefinition[]
+  readonly codeTtlSeconds?: number
+  readonly accessTokenTtlSeconds?: number
+  readonly refreshTokenTtlSeconds?: number
+  readonly signingAlg?: 'ES256' | 'RS256' | 'EdDSA'
+  /** How the resource server checks tokens: locally (`jwt`, default) or with `introspect`. */
+  readonly tokenCheck?: 'jwt' | 'introspect'
+  /** Record exchanges for `requests()` and the flow inspector (default true). */
+  readonly inspector?: boolean
+  /** pino level; default 'silent' so test output stays clean. */
+  readonly logLevel?: string
+}
+
+export interface IssueTokenOptions {
+  readonly sub: string
+  readonly clientId?: string
+  readonly scope?: string
+  /** Extra claims; the RFC 9068 ones (iss, aud, sub, client_id, scope, iat, exp, jti) cannot be overridden. */
+  readonly claims?: Readonly<Record<string, unknown>>
+  /** Seconds; zero or negative for an already expired token. Default: the configured lifetime. */
+  readonly expiresIn?: number
+}
+
+export interface LabRequest {
+  readonly server: RecordedExchange['role']
+  readonly method: string
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body?: string
+  readonly status: number
+  readonly responseBody?: string
+  readonly at: number
+}
+
+export interface Lab {
+  readonly urls: { readonly auth: string; readonly resource: string; readonly client: string }
+  readonly config: LabConfig
+  readonly clock: LabClock
+  readonly servers: { readonly auth: FastifyInstance; readonly resource: FastifyInstance; readonly client: FastifyInstance }
+  /** A signed access token, as the token endpoint would issue it, without a flow. */
+  issueToken(options: IssueTokenOptions): Promise<string>
+  /** Every request each server received, oldest first (like navikt's takeRequest). */
+  requests(): LabRequest[]
+  /** Forgets sessions, remembered decisions, codes, tokens and recorded requests. */
+  reset(): void
+  close(): Promise<void>
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, host, () => {
+      const address = server.address()
+      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+function labConfig(options: LabOptions, ports: { auth: number; resource: number; client: number }): LabConfig {
+  const env: Record<string, string> = {
+    LOG_LEVEL: options.logLevel ?? 'silent',
+    AUTH_PORT: String(ports.auth),
+    RESOURCE_PORT: String(ports.resource),
+    CLIENT_PORT: String(ports.client),
+    INSPECTOR: options.inspector === false ? 'off' : 'on',
+  }
+  if (options.codeTtlSeconds !== undefined) env.CODE_TTL_SECONDS = String(options.codeTtlSeconds)
+  if (options.accessTokenTtlSeconds !== undefined) env.ACCESS_TOKEN_TTL_SECONDS = String(options.accessTokenTtlSeconds)
+  if (options.refreshTokenTtlSeconds !== undefined) env.REFRESH_TOKEN_TTL_SECONDS = String(options.refreshTokenTtlSeconds)
+  if (options.signingAlg !== undefined) env.SIGNING_ALG = options.signingAlg
+  if (options.tokenCheck !== undefined) env.RESOURCE_TOKEN_CHECK = options.tokenCheck
+  const base = loadConfig(env)
+  const config: LabConfig = {
+    ...base,
+    clients: options.clients ?? base.clients,
+    users: options.users ?? base.users,
+    scopes: options.scopes ?? base.scopes,
+  }
+  assertNoSubjectCollision(config)
+  return config
+}
+
+function toRequest(e: RecordedExchange): LabRequest {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of e.request.headers) headers[name.toLowerCase()] = value
+  return {
+    server: e.role,
+    method: e.request.method,
+    url: e.request.url,
+    headers,
+    body: e.request.body,
+    status: e.response.status,
+    responseBody: e.response.body,
+    at: e.startedAt,
+  }
+}
+
+/** Starts the authorization server, resource server and client app on 127.0.0.1. */
+export async function startLab(options: LabOptions = {}): Promise<Lab> {
+  const host = '127.0.0.1'
+  const ports = {
+    auth: options.ports?.auth || (await freePort(host)),
+    resource: options.ports?.resource || (await freePort(host)),
+    client: options.ports?.client || (await freePort(host)),
+  }
+  const config = labConfig(options, ports)
+  const clock = createClock()
+  const auth = await buildAuthServer(config, { now: clock.now })
+  const resource = await buildResourceServer(config, { now: () => new Date(clock.now()) })
+  const client = await buildClientApp(config)
+  const servers = { auth, resource, client }
+  try {
+    await auth.listen({ host, port: ports.auth })
+    await resource.listen({ host, port: ports.resource })
+    await client.listen({ host, port: ports.client })
+  } catch (error) {
+    await Promise.allSettled([auth.close(), resource.close(), client.close()])
+    throw error
+  }
+  const ctx = auth.oauthLab
+  return {
+    urls: { auth: config.auth.publicUrl, resource: config.resource.publicUrl, client: config.client.publicUrl },
+    config,
+    clock,
+    servers,
+    async issueToken({ sub, clientId = config.client.clientId, scope = 'foo bar', claims, expiresIn }) {
+      const plan = planAccessToken(clock.now(), expiresIn ?? config.auth.accessTokenTtlSeconds)
+      return signAccessToken(ctx.keys, plan, {
+        issuer: config.auth.publicUrl,
+        audience: config.resource.publicUrl,
+        sub,
+        clientId,
+        scopes: parseScope(scope),
+        extra: claims,
+      })
+    },
+    requests() {
+      return [auth, resource, client]
+        .flatMap((app) => app.flowRecorder.since(0))
+        .sort((a, b) => a.startedAt - b.startedAt || a.seq - b.seq)
+        .map(toRequest)
+    },
+    reset() {
+      ctx.store.clear()
+      ctx.sessions.clear()
+      client.clientSessions.clear()
+      for (const app of [auth, resource, client]) app.flowRecorder.clear()
+    },
+    async close() {
+      await Promise.all([client.close(), resource.close(), auth.close()])
+    },
+  }
+}
