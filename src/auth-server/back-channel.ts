@@ -32,6 +32,15 @@ export async function rejectRepeatedParameters(request: FastifyRequest): Promise
   }
 }
 
+// RFC 6749 §3.1/§3.2: a parameter sent without a value is treated as omitted,
+// so `refresh_token=` is a missing refresh_token (invalid_request), not an unknown one.
+export async function dropEmptyParameters(request: FastifyRequest): Promise<void> {
+  const body = request.body as Record<string, unknown> | undefined
+  for (const [name, value] of Object.entries(body ?? {})) {
+    if (value === '') delete body![name]
+  }
+}
+
 // RFC 6749 §2.3.1: client credentials MUST NOT travel in the URL.
 export function rejectQueryCredentials(request: FastifyRequest): void {
   const query = request.query as Record<string, unknown>

@@ -3,7 +3,7 @@
 // client authentication, then the grant's own handler.
 
 import type { FastifyInstance } from 'fastify'
-import { BACK_CHANNEL_BODY_LIMIT, backChannelScope, formBodySchema, rejectQueryCredentials, rejectRepeatedParameters } from '../back-channel.js'
+import { BACK_CHANNEL_BODY_LIMIT, backChannelScope, dropEmptyParameters, formBodySchema, rejectQueryCredentials, rejectRepeatedParameters } from '../back-channel.js'
 import type { AuthServerContext } from '../context.js'
 import { authenticateClient, type AuthenticatedClient } from '../client-auth.js'
 import { OAuthError, noStore } from '../oauth-error.js'
@@ -46,7 +46,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext):
   for (const url of ['/token', '/site/oauth2/access_token']) {
     app.post<{ Body: TokenRequestBody }>(
       url,
-      { schema: formBodySchema, bodyLimit: BACK_CHANNEL_BODY_LIMIT, preValidation: rejectRepeatedParameters },
+      { schema: formBodySchema, bodyLimit: BACK_CHANNEL_BODY_LIMIT, preValidation: [rejectRepeatedParameters, dropEmptyParameters] },
       async (request, reply) => {
         noStore(reply)
         rejectQueryCredentials(request)
