@@ -46,15 +46,23 @@ function record(app: FastifyInstance, role: Exchange['role'], exchanges: Exchang
   })
 }
 
-export async function startTestLab(env: Record<string, string> = {}): Promise<TestLab> {
+/**
+ * `transform` (optional) builds a variant of the loaded config, e.g.
+ * `(c) => ({ ...c, users: [...] })`; it must keep the ports and URLs.
+ */
+export async function startTestLab(
+  env: Record<string, string> = {},
+  transform: (config: LabConfig) => LabConfig = (config) => config,
+): Promise<TestLab> {
   const [authPort, resourcePort, clientPort] = await freePorts(3)
-  const config = loadConfig({
+  const loaded = loadConfig({
     LOG_LEVEL: 'silent',
     AUTH_PORT: String(authPort),
     RESOURCE_PORT: String(resourcePort),
     CLIENT_PORT: String(clientPort),
     ...env,
   })
+  const config = transform(loaded)
   const exchanges: Exchange[] = []
   const auth = await buildAuthServer(config, { logger: false })
   const resource = await buildResourceServer(config, { logger: false })
