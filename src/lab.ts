@@ -34,6 +34,10 @@ export interface LabOptions {
   readonly tokenCheck?: 'jwt' | 'introspect'
   /** Record exchanges for `requests()` and the flow inspector (default true). */
   readonly inspector?: boolean
+  /** Sign every browser in as this user and consent for them: no login or consent page. */
+  readonly loginAs?: string
+  /** Sign the browser in as the user named by the request's `login_hint`. */
+  readonly loginHint?: boolean
   /** pino level; default 'silent' so test output stays clean. */
   readonly logLevel?: string
 }
@@ -97,6 +101,8 @@ function labConfig(options: LabOptions, ports: { auth: number; resource: number;
   if (options.refreshTokenTtlSeconds !== undefined) env.REFRESH_TOKEN_TTL_SECONDS = String(options.refreshTokenTtlSeconds)
   if (options.signingAlg !== undefined) env.SIGNING_ALG = options.signingAlg
   if (options.tokenCheck !== undefined) env.RESOURCE_TOKEN_CHECK = options.tokenCheck
+  if (options.loginAs !== undefined) env.AUTO_LOGIN = options.loginAs
+  if (options.loginHint) env.LOGIN_HINT = 'on'
   const base = loadConfig(env)
   const config: LabConfig = {
     ...base,

@@ -2,10 +2,11 @@
 // GET /account/grants, each revocable; and "Sign out", which ends the session.
 
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { startInteraction } from './authorize/interactions.js'
+import { findInteraction, startInteraction } from './authorize/interactions.js'
 import { renderLogin } from './authorize/login.js'
 import type { AuthServerContext } from './context.js'
 import { renderErrorPage } from './oauth-error.js'
+import { finish } from './oidc/end-session.js'
 
 const GRANTS_PATH = '/account/grants'
 
@@ -18,7 +19,10 @@ const revokeSchema = {
 } as const
 
 const logoutSchema = {
-  body: { type: 'object', properties: { _csrf: { type: 'string', maxLength: 200 } } },
+  body: {
+    type: 'object',
+    properties: { _csrf: { type: 'string', maxLength: 200 }, interaction: { type: 'string', maxLength: 100 } },
+  },
 } as const
 
 function renderGrants(ctx: AuthServerContext, reply: FastifyReply, sub: string) {
@@ -64,9 +68,10 @@ export async function accountRoutes(app: FastifyInstance, ctx: AuthServerContext
     },
   )
 
-  app.post('/logout', { schema: logoutSchema, preValidation: app.csrfProtection }, async (request, reply) => {
+  app.post<{ Body: { interaction?: string } }>('/logout', { schema: logoutSchema, preValidation: app.csrfProtection }, async (request, reply) => {
+    // Read before the session, which holds it, is destroyed.
+    const postLogout = findInteraction(request, request.body?.interaction, ctx.now())?.postLogout
     await request.session.destroy()
-    reply.code(200).header('cache-control', 'no-store').type('text/html; charset=utf-8')
-    return reply.viewAsync('auth-server/signed-out', { title: 'Signed out' })
+    return finish(reply, postLogout)
   })
 }

@@ -16,6 +16,8 @@ import type { AuthServerContext } from './context.js'
 import { introspectRoutes } from './introspect.js'
 import { generateSigningKeys, type SigningKeys } from './keys.js'
 import { labTokenRoutes } from './lab-tokens.js'
+import { endSessionRoutes } from './oidc/end-session.js'
+import { userinfoRoutes } from './oidc/userinfo.js'
 import { metadataRoutes } from './metadata.js'
 import { renderErrorPage } from './oauth-error.js'
 import { revokeRoutes } from './revoke.js'
@@ -72,6 +74,9 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   await app.register(introspectRoutes, ctx) // POST /introspect (RFC 7662)
   await app.register(revokeRoutes, ctx) // POST /revoke (RFC 7009)
   await app.register(accountRoutes, ctx) // GET /account/grants, POST /logout
+  // OpenID Connect on top of the same flow.
+  await app.register(userinfoRoutes, ctx) // GET|POST /userinfo
+  await app.register(endSessionRoutes, ctx) // GET /end-session
   if (config.inspector.enabled) await app.register(labTokenRoutes, ctx) // lab only: POST /_lab/tokens
   return app
 }

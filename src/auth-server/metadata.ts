@@ -1,6 +1,7 @@
 // Discovery: RFC 8414 authorization server metadata and the JWKS (RFC 9068 §4).
 
 import type { FastifyInstance } from 'fastify'
+import { OIDC_SCOPES } from '../shared/config.js'
 import type { AuthServerContext } from './context.js'
 import { SUPPORTED_GRANT_TYPES } from './token/token.js'
 
@@ -18,7 +19,7 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
     grant_types_supported: SUPPORTED_GRANT_TYPES,
     // RFC 8414 §2 + RFC 9700 §2.1.1: omitted would mean "no PKCE".
     code_challenge_methods_supported: ['S256'],
-    scopes_supported: ctx.config.scopes.map((s) => s.name),
+    scopes_supported: [...ctx.config.scopes, ...OIDC_SCOPES].map((s) => s.name),
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint: `${issuer}/introspect`,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
@@ -26,15 +27,22 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     // RFC 9207 §3: the client can rely on `iss` in every authorization response.
     authorization_response_iss_parameter_supported: true,
+    // OpenID Connect Discovery 1.0 §3 (the same document serves both).
+    userinfo_endpoint: `${issuer}/userinfo`,
+    end_session_endpoint: `${issuer}/end-session`,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [ctx.keys.alg],
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'name', 'given_name', 'family_name', 'email', 'email_verified'],
+    prompt_values_supported: ['none', 'login', 'consent'],
   }
 }
 
 export async function metadataRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
   const metadata = authorizationServerMetadata(ctx)
   // RFC 8414 §3: GET, 200, application/json. Public documents: any origin may read them.
-  app.get('/.well-known/oauth-authorization-server', async (_request, reply) =>
-    reply.header('access-control-allow-origin', '*').type('application/json').send(metadata),
-  )
+  for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+    app.get(url, async (_request, reply) => reply.header('access-control-allow-origin', '*').type('application/json').send(metadata))
+  }
   app.get('/jwks', async (_request, reply) =>
     reply
       .header('access-control-allow-origin', '*')

@@ -14,6 +14,8 @@ export type OAuthErrorCode =
   | 'unsupported_token_type'
   | 'invalid_scope'
   | 'access_denied'
+  | 'login_required'
+  | 'consent_required'
   | 'server_error'
   | 'temporarily_unavailable'
 

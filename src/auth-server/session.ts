@@ -20,6 +20,8 @@ export interface PendingInteraction {
   readonly query?: string
   /** The client that asked, named on the login page. */
   readonly clientId?: string
+  /** RP-initiated logout: where to send the browser after signing out (already verified). */
+  readonly postLogout?: { readonly uri: string; readonly state?: string }
   readonly createdAt: number
 }
 

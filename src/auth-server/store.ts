@@ -12,6 +12,8 @@ export interface AuthorizationCode {
   readonly sub: string
   readonly authTime: number
   readonly codeChallenge?: string
+  /** OpenID Connect nonce, copied into the ID token (OIDC Core §3.1.3.6). */
+  readonly nonce?: string
   readonly expiresAt: number
   consumed: boolean
   /** Tokens issued from this code, revoked if the code is replayed (RFC 6749 §4.1.2). */

@@ -1,7 +1,7 @@
 // Step 7: Resource server checks the token's scope covers the resource (RFC 6750 §3.1)
 
 import type { preHandlerAsyncHookHandler } from 'fastify'
-import { insufficientScope, sendBearerError } from './bearer-errors.js'
+import { insufficientScope, sendBearerError } from '../shared/bearer-errors.js'
 
 /** Scope tokens are space-delimited and case-sensitive (RFC 6749 §3.3). */
 export function scopeIncludes(scope: string, wanted: string): boolean {

@@ -11,7 +11,7 @@ import {
   sendBearerError,
   sendTemporarilyUnavailable,
   type BearerError,
-} from './bearer-errors.js'
+} from '../shared/bearer-errors.js'
 
 /** What the rest of the resource server may know about the caller. */
 export interface AccessTokenClaims {

@@ -14,6 +14,8 @@ export interface ClientRegistration {
   readonly name: string
   /** Compared by exact string match (RFC 6749 §3.1.2.3, RFC 9700 §2.1). */
   readonly redirectUris: readonly string[]
+  /** Where OpenID Connect RP-initiated logout may send the browser afterwards (exact match). */
+  readonly postLogoutRedirectUris?: readonly string[]
   readonly scopes: readonly string[]
   readonly tokenEndpointAuthMethods: readonly TokenAuthMethod[]
   readonly grantTypes: readonly GrantType[]
@@ -28,6 +30,8 @@ export interface UserAccount {
   readonly password: string
   /** The user's subject identifier; CONTRACT.md: the username. */
   readonly sub: string
+  /** OpenID Connect claims (name, email, …) released by the profile and email scopes. */
+  readonly claims?: Readonly<Record<string, unknown>>
 }
 
 export interface ScopeDefinition {
@@ -49,6 +53,10 @@ export interface AuthServerConfig {
   readonly refreshTokenTtlSeconds: number
   readonly sessionSecret: string
   readonly sessionTtlSeconds: number
+  /** Tests only: sign every browser in as this user and consent for them (no forms). */
+  readonly autoLogin?: string
+  /** Tests only: sign the browser in as the user named by `login_hint`, if one exists. */
+  readonly honourLoginHint: boolean
 }
 
 export interface ResourceServerConfig {
@@ -120,9 +128,29 @@ export const BUILTIN_SCOPES: readonly ScopeDefinition[] = [
   { name: 'bar', description: 'Read and change your bar settings.' },
 ]
 
+/**
+ * OpenID Connect scopes (OIDC Core §5.4): any client may ask for them; they
+ * are not resource scopes, so they are kept apart from the registry above.
+ */
+export const OIDC_SCOPES: readonly ScopeDefinition[] = [
+  { name: 'openid', description: 'Sign you in to the client with your identity (an ID token).' },
+  { name: 'profile', description: 'Share your name with the client.' },
+  { name: 'email', description: 'Share your email address with the client.' },
+]
+
 export const BUILTIN_USERS: readonly UserAccount[] = [
-  { username: 'alice', password: 'alice-password', sub: 'alice' },
-  { username: 'bob', password: 'bob-password', sub: 'bob' },
+  {
+    username: 'alice',
+    password: 'alice-password',
+    sub: 'alice',
+    claims: { name: 'Alice Liddell', given_name: 'Alice', family_name: 'Liddell', email: 'alice@example.test', email_verified: true },
+  },
+  {
+    username: 'bob',
+    password: 'bob-password',
+    sub: 'bob',
+    claims: { name: 'Bob Builder', given_name: 'Bob', family_name: 'Builder', email: 'bob@example.test', email_verified: true },
+  },
 ]
 
 /** The client app's credentials: the seed's Basic header decodes to these. */
@@ -139,6 +167,7 @@ export function builtinClients(clientPublicUrl: string): ClientRegistration[] {
       clientSecret: BUILTIN_CLIENT_SECRET,
       name: 'OAuth Client 1',
       redirectUris: [redirectUri],
+      postLogoutRedirectUris: [`${clientPublicUrl}/`],
       scopes: ['foo', 'bar'],
       tokenEndpointAuthMethods: ['client_secret_basic', 'client_secret_post'],
       grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
@@ -148,6 +177,7 @@ export function builtinClients(clientPublicUrl: string): ClientRegistration[] {
       clientId: 'oauth-client-public',
       name: 'OAuth Public Client',
       redirectUris: [redirectUri],
+      postLogoutRedirectUris: [`${clientPublicUrl}/`],
       scopes: ['foo', 'bar'],
       tokenEndpointAuthMethods: ['none'],
       grantTypes: ['authorization_code', 'refresh_token'],
@@ -267,6 +297,8 @@ export function loadConfig(env: Env = process.env): LabConfig {
       signingAlg: readChoice(env, 'SIGNING_ALG', ['ES256', 'RS256', 'EdDSA'] as const, 'ES256'),
       sessionSecret: readSecret(env, 'AUTH_SESSION_SECRET'),
       sessionTtlSeconds,
+      ...(read(env, 'AUTO_LOGIN') === undefined ? {} : { autoLogin: read(env, 'AUTO_LOGIN') }),
+      honourLoginHint: readChoice(env, 'LOGIN_HINT', ['on', 'off'] as const, 'off') === 'on',
     },
     resource: {
       port: resourcePort,

@@ -29,6 +29,7 @@ export function redirectWithCode(
     sub: user.sub,
     authTime: user.authTime,
     codeChallenge: request.codeChallenge,
+    nonce: request.nonce,
     expiresAt: now + ctx.config.auth.codeTtlSeconds * 1000,
     consumed: false,
     issuedTokenIds: [],

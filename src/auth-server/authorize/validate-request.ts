@@ -2,7 +2,7 @@
 // first the client and its redirect URI, which decide whether an error may be
 // redirected at all (RFC 6749 §4.1.2.1, §3.1.2.4), then everything else.
 
-import type { ClientRegistration, ScopeDefinition } from '../../shared/config.js'
+import { OIDC_SCOPES, type ClientRegistration, type ScopeDefinition } from '../../shared/config.js'
 import { parseScope } from '../../shared/scope.js'
 import type { ClientRegistry } from '../clients.js'
 import { isPublicClient } from '../clients.js'
@@ -17,7 +17,16 @@ export interface AuthorizationRequest {
   readonly scopes: readonly string[]
   readonly state?: string
   readonly codeChallenge?: string
+  /** OpenID Connect (Core §3.1.2.1): copied into the ID token. */
+  readonly nonce?: string
+  /** OpenID Connect prompt values: none, login, consent. */
+  readonly prompt: readonly string[]
+  /** OpenID Connect max_age, in seconds: re-authenticate if the sign-in is older. */
+  readonly maxAge?: number
 }
+
+const OIDC_SCOPE_NAMES = OIDC_SCOPES.map((s) => s.name)
+const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
 
 export type Validation =
   | { readonly ok: true; readonly request: AuthorizationRequest }
@@ -79,12 +88,15 @@ export function validateAuthorizationRequest(
 
   // RFC 6749 §3.3: no scope means the documented default, the client's registered scopes.
   const requested = parseScope(single(params, 'scope') as string | undefined)
-  const known = new Set(scopes.map((s) => s.name))
-  const unknown = requested.filter((s) => !known.has(s) || !client.scopes.includes(s))
+  const known = new Set([...scopes.map((s) => s.name), ...OIDC_SCOPE_NAMES])
+  const allowed = new Set([...client.scopes, ...OIDC_SCOPE_NAMES])
+  const unknown = requested.filter((s) => !known.has(s) || !allowed.has(s))
   if (unknown.length > 0) {
     return fail(new OAuthError('invalid_scope', `Scope not allowed for this client: ${unknown.join(' ')}.`))
   }
   const granted = requested.length > 0 ? requested : [...client.scopes]
+  const oidc = readOidcParameters(params, granted, redirectParam !== undefined)
+  if (oidc instanceof OAuthError) return fail(oidc)
 
   const codeChallenge = single(params, 'code_challenge') as string | undefined
   const method = single(params, 'code_challenge_method') as string | undefined
@@ -110,7 +122,29 @@ export function validateAuthorizationRequest(
 
   return {
     ok: true,
-    request: { client, redirectUri, redirectUriSent: redirectParam !== undefined, scopes: granted, state, codeChallenge },
+    request: { client, redirectUri, redirectUriSent: redirectParam !== undefined, scopes: granted, state, codeChallenge, ...oidc },
+  }
+}
+
+/** OpenID Connect Core §3.1.2.1 parameters; prompt and max_age apply to plain OAuth requests too. */
+function readOidcParameters(
+  params: Record<string, string | undefined>,
+  scopes: readonly string[],
+  redirectUriSent: boolean,
+): OAuthError | { nonce?: string; prompt: string[]; maxAge?: number } {
+  // OIDC Core §3.1.2.1: redirect_uri is REQUIRED in an OpenID request.
+  if (scopes.includes('openid') && !redirectUriSent) {
+    return new OAuthError('invalid_request', 'redirect_uri is required in an OpenID Connect request (OIDC Core section 3.1.2.1).')
+  }
+  const prompt = (params.prompt ?? '').split(' ').filter(Boolean)
+  if (prompt.some((p) => !PROMPTS.has(p))) return new OAuthError('invalid_request', 'prompt must be none, login, consent or select_account.')
+  if (prompt.includes('none') && prompt.length > 1) return new OAuthError('invalid_request', 'prompt=none cannot be combined with other values.')
+  const rawMaxAge = params.max_age
+  if (rawMaxAge !== undefined && !/^\d{1,9}$/.test(rawMaxAge)) return new OAuthError('invalid_request', 'max_age must be a whole number of seconds.')
+  return {
+    ...(params.nonce === undefined ? {} : { nonce: params.nonce }),
+    prompt,
+    ...(rawMaxAge === undefined ? {} : { maxAge: Number(rawMaxAge) }),
   }
 }
 

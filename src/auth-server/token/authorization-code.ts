@@ -5,6 +5,7 @@ import type { AuthServerContext } from '../context.js'
 import type { AuthenticatedClient } from '../client-auth.js'
 import { OAuthError } from '../oauth-error.js'
 import { isValidVerifier, verifierMatches } from '../pkce.js'
+import { signIdToken } from '../oidc/id-token.js'
 import { issueTokens, newFamily } from './issue-tokens.js'
 import type { TokenRequestBody, TokenResponse } from './token.js'
 
@@ -39,7 +40,11 @@ export async function authorizationCodeGrant(
   const grant = { clientId: client.clientId, sub: record.sub, scopes: record.scopes, authTime: record.authTime }
   const family = client.grantTypes.includes('refresh_token') ? newFamily(ctx, grant) : undefined
   record.familyId = family?.id
-  return issueTokens(ctx, { ...grant, family, recordIn: record.issuedTokenIds })
+  const tokens = await issueTokens(ctx, { ...grant, family, recordIn: record.issuedTokenIds })
+  if (!record.scopes.includes('openid')) return tokens
+  // OIDC Core §3.1.3.3: an OpenID request also gets an ID token.
+  const idToken = await signIdToken(ctx, { ...grant, nonce: record.nonce, accessToken: tokens.access_token })
+  return { ...tokens, id_token: idToken }
 }
 
 function checkPkce(challenge: string | undefined, verifier: string | undefined): void {

@@ -29,6 +29,8 @@ export interface TokenResponse {
   readonly expires_in: number
   readonly scope: string
   readonly refresh_token?: string
+  /** OpenID Connect only. */
+  readonly id_token?: string
 }
 
 type GrantHandler = (ctx: AuthServerContext, client: AuthenticatedClient, body: TokenRequestBody) => Promise<TokenResponse>

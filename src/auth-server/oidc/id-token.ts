@@ -1,0 +1,32 @@
+// OpenID Connect: the ID token of the authorization code flow (OIDC Core
+// §2, §3.1.3.6), issued beside the access token when `openid` was granted.
+
+import { createHash } from 'node:crypto'
+import { SignJWT } from 'jose'
+import type { AuthServerContext } from '../context.js'
+
+// OIDC Core §3.1.3.6: at_hash is the left half of the hash of the access
+// token, with the hash of the ID token's alg (SHA-512 for Ed25519).
+export function accessTokenHash(accessToken: string, alg: string): string {
+  const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256').update(accessToken, 'ascii').digest()
+  return digest.subarray(0, digest.length / 2).toString('base64url')
+}
+
+export function signIdToken(
+  ctx: AuthServerContext,
+  grant: { sub: string; clientId: string; authTime: number; nonce?: string; accessToken: string },
+): Promise<string> {
+  const iat = Math.floor(ctx.now() / 1000)
+  return new SignJWT({
+    auth_time: grant.authTime,
+    at_hash: accessTokenHash(grant.accessToken, ctx.keys.alg),
+    ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
+  })
+    .setProtectedHeader({ alg: ctx.keys.alg, typ: 'JWT', kid: ctx.keys.kid })
+    .setIssuer(ctx.config.auth.publicUrl)
+    .setSubject(grant.sub)
+    .setAudience(grant.clientId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ctx.config.auth.accessTokenTtlSeconds)
+    .sign(ctx.keys.privateKey)
+}
