@@ -2,6 +2,18 @@
 export { startLab } from './lab.js'
 export type { Lab, LabOptions, LabRequest, IssueTokenOptions } from './lab.js'
 export type { LabClock } from './shared/clock.js'
+export type {
+  AuthServerHooks,
+  ClaimsHook,
+  HookedRequest,
+  HookedResponse,
+  HookedRoute,
+  ResponseHook,
+  TokenGrantType,
+  TokenSigningContext,
+} from './auth-server/hooks.js'
+export type { ArmedScenarios, DelayTokenEndpoint, FailTokenRequests, Scenarios, TokenFailureError } from './auth-server/scenarios.js'
+export type { AuthServerDeps } from './auth-server/app.js'
 export type { ClientRegistration, UserAccount, ScopeDefinition, LabConfig, TokenAuthMethod, GrantType } from './shared/config.js'
 export type { RecordedExchange } from './shared/flow-recorder.js'
 export { buildAuthServer } from './auth-server/app.js'

@@ -4,7 +4,9 @@
 import { createServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { buildAuthServer } from './auth-server/app.js'
-import { planAccessToken, signAccessToken } from './auth-server/access-token.js'
+import { mintAccessToken, planAccessToken } from './auth-server/access-token.js'
+import type { AuthServerHooks } from './auth-server/hooks.js'
+import type { Scenarios } from './auth-server/scenarios.js'
 import { buildClientApp } from './client/app.js'
 import { buildResourceServer } from './resource-server/app.js'
 import { createClock, type LabClock } from './shared/clock.js'
@@ -24,6 +26,8 @@ export interface LabOptions {
   readonly ports?: { readonly auth?: number; readonly resource?: number; readonly client?: number }
   /** Replace the built-in clients, users and scopes (CONTRACT.md's by default). */
   readonly clients?: readonly ClientRegistration[]
+  /** Clients added to those above (e.g. one with `accessTokenFormat: 'opaque'`), keeping the built-in ones. */
+  readonly extraClients?: readonly ClientRegistration[]
   readonly users?: readonly UserAccount[]
   readonly scopes?: readonly ScopeDefinition[]
   readonly codeTtlSeconds?: number
@@ -40,6 +44,10 @@ export interface LabOptions {
   readonly loginHint?: boolean
   /** pino level; default 'silent' so test output stays clean. */
   readonly logLevel?: string
+  /** Open the scenarios admin route `/_lab/scenarios` (LAB_ADMIN=on); default false. */
+  readonly admin?: boolean
+  /** Hooks to start with; `lab.hooks` changes them later. */
+  readonly hooks?: AuthServerHooks
 }
 
 export interface IssueTokenOptions {
@@ -68,11 +76,23 @@ export interface Lab {
   readonly config: LabConfig
   readonly clock: LabClock
   readonly servers: { readonly auth: FastifyInstance; readonly resource: FastifyInstance; readonly client: FastifyInstance }
-  /** A signed access token, as the token endpoint would issue it, without a flow. */
+  /**
+   * Hooks, read at each request: set or unset them at any time, e.g.
+   * `lab.hooks.beforeTokenSigning = (claims) => ({ ...claims, roles: ['admin'] })`.
+   * `reset()` leaves them in place.
+   */
+  readonly hooks: AuthServerHooks
+  /** One-shot scenarios: failing, slow or denying endpoints and key rotation (also at POST /_lab/scenarios with `admin`). */
+  readonly scenarios: Scenarios
+  /**
+   * An access token as the token endpoint would issue it, without a flow: a
+   * JWT, or opaque when the client is registered so; beforeTokenSigning sees it
+   * with grantType 'lab'.
+   */
   issueToken(options: IssueTokenOptions): Promise<string>
   /** Every request each server received, oldest first (like navikt's takeRequest). */
   requests(): LabRequest[]
-  /** Forgets sessions, remembered decisions, codes, tokens and recorded requests. */
+  /** Forgets sessions, remembered decisions, codes, tokens, recorded requests and armed scenarios. */
   reset(): void
   close(): Promise<void>
 }
@@ -103,10 +123,11 @@ function labConfig(options: LabOptions, ports: { auth: number; resource: number;
   if (options.tokenCheck !== undefined) env.RESOURCE_TOKEN_CHECK = options.tokenCheck
   if (options.loginAs !== undefined) env.AUTO_LOGIN = options.loginAs
   if (options.loginHint) env.LOGIN_HINT = 'on'
+  if (options.admin) env.LAB_ADMIN = 'on'
   const base = loadConfig(env)
   const config: LabConfig = {
     ...base,
-    clients: options.clients ?? base.clients,
+    clients: [...(options.clients ?? base.clients), ...(options.extraClients ?? [])],
     users: options.users ?? base.users,
     scopes: options.scopes ?? base.scopes,
   }
@@ -139,7 +160,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   }
   const config = labConfig(options, ports)
   const clock = createClock()
-  const auth = await buildAuthServer(config, { now: clock.now })
+  const hooks: AuthServerHooks = { ...options.hooks }
+  const auth = await buildAuthServer(config, { now: clock.now, hooks })
   const resource = await buildResourceServer(config, { now: () => new Date(clock.now()) })
   const client = await buildClientApp(config)
   const servers = { auth, resource, client }
@@ -157,16 +179,12 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     config,
     clock,
     servers,
+    hooks,
+    scenarios: ctx.scenarios,
     async issueToken({ sub, clientId = config.client.clientId, scope = 'foo bar', claims, expiresIn }) {
       const plan = planAccessToken(clock.now(), expiresIn ?? config.auth.accessTokenTtlSeconds)
-      return signAccessToken(ctx.keys, plan, {
-        issuer: config.auth.publicUrl,
-        audience: config.resource.publicUrl,
-        sub,
-        clientId,
-        scopes: parseScope(scope),
-        extra: claims,
-      })
+      const token = { issuer: config.auth.publicUrl, audience: config.resource.publicUrl, sub, clientId, scopes: parseScope(scope), extra: claims }
+      return mintAccessToken(ctx, plan, token, 'lab')
     },
     requests() {
       return [auth, resource, client]
@@ -175,6 +193,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         .map(toRequest)
     },
     reset() {
+      ctx.scenarios.clear()
       ctx.store.clear()
       ctx.sessions.clear()
       client.clientSessions.clear()

@@ -1,8 +1,13 @@
-// Step 6: the access token itself, a JWT per RFC 9068.
+// Step 6: the access token itself: a JWT per RFC 9068, or, for a client
+// registered with accessTokenFormat 'opaque', a random string whose claims
+// only this server holds (read through RFC 7662 introspection).
 
 import { SignJWT } from 'jose'
-import { randomId } from '../shared/random.js'
+import { randomId, randomSecret } from '../shared/random.js'
+import type { AuthServerContext } from './context.js'
+import { applyClaimsHook, type TokenGrantType } from './hooks.js'
 import type { SigningKeys } from './keys.js'
+import { hashToken } from './token-hash.js'
 
 export interface AccessTokenPlan {
   readonly jti: string
@@ -33,18 +38,47 @@ export function planAccessToken(nowMs: number, ttlSeconds: number): AccessTokenP
 }
 
 /**
- * RFC 9068 §2.1: header `typ: at+jwt`, signed asymmetrically; §2.2: iss, exp,
- * aud, sub, client_id, iat, jti all present; `scope` carries what was granted.
- * `iss` is always the public URL, whatever URL the request came in on.
+ * RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti all present; `scope`
+ * carries what was granted. `iss` is always the public URL, whatever URL the
+ * request came in on. Extra claims never override these.
  */
+export function accessTokenPayload(plan: AccessTokenPlan, claims: AccessTokenClaims): Record<string, unknown> {
+  return {
+    ...claims.extra,
+    iss: claims.issuer,
+    sub: claims.sub,
+    aud: claims.audience,
+    client_id: claims.clientId,
+    scope: claims.scopes.join(' '),
+    iat: plan.iat,
+    exp: plan.iat + plan.expiresIn,
+    jti: plan.jti,
+  }
+}
+
+/** RFC 9068 §2.1: header `typ: at+jwt`, signed asymmetrically with the current key. */
+export function signAccessTokenPayload(keys: SigningKeys, payload: Record<string, unknown>): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg: keys.alg, typ: 'at+jwt', kid: keys.kid }).sign(keys.privateKey)
+}
+
 export function signAccessToken(keys: SigningKeys, plan: AccessTokenPlan, claims: AccessTokenClaims): Promise<string> {
-  return new SignJWT({ ...claims.extra, client_id: claims.clientId, scope: claims.scopes.join(' ') })
-    .setProtectedHeader({ alg: keys.alg, typ: 'at+jwt', kid: keys.kid })
-    .setIssuer(claims.issuer)
-    .setSubject(claims.sub)
-    .setAudience(claims.audience)
-    .setIssuedAt(plan.iat)
-    .setExpirationTime(plan.iat + plan.expiresIn)
-    .setJti(plan.jti)
-    .sign(keys.privateKey)
+  return signAccessTokenPayload(keys, accessTokenPayload(plan, claims))
+}
+
+/**
+ * The access token in the client's format, after the beforeTokenSigning hook.
+ * An opaque token is 258 random bits (RFC 6749 §10.10); the store keeps only
+ * its hash, with the claims a JWT would have carried.
+ */
+export async function mintAccessToken(
+  ctx: AuthServerContext,
+  plan: AccessTokenPlan,
+  claims: AccessTokenClaims,
+  grantType: TokenGrantType,
+): Promise<string> {
+  const payload = await applyClaimsHook(ctx.hooks.beforeTokenSigning, accessTokenPayload(plan, claims), { grantType, clientId: claims.clientId })
+  if (ctx.clients.get(claims.clientId)?.accessTokenFormat !== 'opaque') return signAccessTokenPayload(ctx.keys, payload)
+  const token = randomSecret()
+  ctx.store.saveOpaqueToken({ hash: hashToken(token), claims: payload, expiresAt: plan.expiresAt })
+  return token
 }

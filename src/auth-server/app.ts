@@ -14,13 +14,16 @@ import { loginRoutes } from './authorize/login.js'
 import { createClientRegistry } from './clients.js'
 import type { AuthServerContext } from './context.js'
 import { introspectRoutes } from './introspect.js'
-import { generateSigningKeys, type SigningKeys } from './keys.js'
+import type { AuthServerHooks } from './hooks.js'
+import { createKeyRing, generateSigningKeys, type SigningKeys } from './keys.js'
+import { labScenarioRoutes } from './lab-scenarios.js'
 import { labTokenRoutes } from './lab-tokens.js'
 import { endSessionRoutes } from './oidc/end-session.js'
 import { userinfoRoutes } from './oidc/userinfo.js'
 import { metadataRoutes } from './metadata.js'
 import { renderErrorPage } from './oauth-error.js'
 import { revokeRoutes } from './revoke.js'
+import { createScenarios } from './scenarios.js'
 import { registerSession } from './session.js'
 import { createMemoryStore } from './store.js'
 import { tokenRoutes } from './token/token.js'
@@ -30,6 +33,8 @@ export interface AuthServerDeps {
   readonly now?: () => number
   readonly keys?: SigningKeys
   readonly logger?: FastifyServerOptions['logger']
+  /** In-process hooks; the object is read at each request, so later changes to it apply. */
+  readonly hooks?: AuthServerHooks
 }
 
 declare module 'fastify' {
@@ -50,13 +55,16 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   setUpFlowRecorder(app, 'auth-server', config.inspector)
   await app.register(fastifyFormbody)
   const sessions = await registerSession(app, config.auth, now)
+  const keys = createKeyRing(deps.keys ?? (await generateSigningKeys(config.auth.signingAlg)))
   const ctx: AuthServerContext = {
     config,
     clients: createClientRegistry(config),
-    keys: deps.keys ?? (await generateSigningKeys(config.auth.signingAlg)),
+    keys,
     store: createMemoryStore(now),
     sessions,
     now,
+    hooks: deps.hooks ?? {},
+    scenarios: createScenarios(keys),
   }
   app.decorate('oauthLab', ctx)
   await registerHtml(app, { labName: 'oauth-lab · authorization server' })
@@ -78,6 +86,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   await app.register(userinfoRoutes, ctx) // GET|POST /userinfo
   await app.register(endSessionRoutes, ctx) // GET /end-session
   if (config.inspector.enabled) await app.register(labTokenRoutes, ctx) // lab only: POST /_lab/tokens
+  if (config.auth.labAdmin === true) await app.register(labScenarioRoutes, ctx) // lab only, off by default: /_lab/scenarios
   return app
 }
 

@@ -11,7 +11,7 @@ export interface AuthenticatedClient {
   readonly method: TokenAuthMethod
 }
 
-const BASIC_CHALLENGE = 'Basic realm="oauth-lab", charset="UTF-8"'
+export const BASIC_CHALLENGE = 'Basic realm="oauth-lab", charset="UTF-8"'
 
 interface Credentials {
   readonly clientId: string

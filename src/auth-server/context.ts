@@ -1,16 +1,22 @@
 import type { LabConfig } from '../shared/config.js'
 import type { ClientRegistry } from './clients.js'
-import type { SigningKeys } from './keys.js'
+import type { AuthServerHooks } from './hooks.js'
+import type { KeyRing } from './keys.js'
+import type { ScenarioState } from './scenarios.js'
 import type { AuthStore } from './store.js'
 
 /** What every route of the authorization server works with; built once in app.ts. */
 export interface AuthServerContext {
   readonly config: LabConfig
   readonly clients: ClientRegistry
-  readonly keys: SigningKeys
+  /** Read the current key at signing time: `rotateKeys()` replaces it. */
+  readonly keys: KeyRing
   readonly store: AuthStore
   /** The sign-in sessions (cleared by the test API's `lab.reset()`). */
   readonly sessions: { clear(): void; size(): number }
   /** Milliseconds since the epoch; injected so tests can move time. */
   readonly now: () => number
+  /** Mutable: the test API sets and unsets hooks while the server runs. */
+  readonly hooks: AuthServerHooks
+  readonly scenarios: ScenarioState
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { BACK_CHANNEL_BODY_LIMIT, backChannelScope, dropEmptyParameters, formBodySchema, rejectQueryCredentials, rejectRepeatedParameters } from './back-channel.js'
 import { authenticateClient, type AuthenticatedClient } from './client-auth.js'
 import type { AuthServerContext } from './context.js'
+import { responseHookScope } from './hooks.js'
 import { OAuthError, noStore } from './oauth-error.js'
 import { lookupToken, type PresentedToken } from './token-lookup.js'
 
@@ -53,6 +54,7 @@ function describe(ctx: AuthServerContext, found: PresentedToken): Record<string,
 
 export async function introspectRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
   backChannelScope(app)
+  responseHookScope(app, ctx.hooks, 'introspect')
   app.post<{ Body: IntrospectBody }>(
     '/introspect',
     { schema: formBodySchema, bodyLimit: BACK_CHANNEL_BODY_LIMIT, preValidation: [rejectRepeatedParameters, dropEmptyParameters] },

@@ -1,7 +1,9 @@
-// The signing key of access tokens and the public JWKS that verifiers fetch
-// (RFC 9068 §2.1: asymmetric, never `none`; §4: advertised through jwks_uri).
+// The signing keys of access and ID tokens and the public JWKS that verifiers
+// fetch (RFC 9068 §2.1: asymmetric, never `none`; §4: advertised through jwks_uri).
+// A key ring: one current key signs; after a rotation the previous key stays
+// published, so tokens it signed keep verifying (RFC 7517 §5, OIDC Core §10.1.1).
 
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose'
 
 export type SigningAlgorithm = 'ES256' | 'RS256' | 'EdDSA'
 
@@ -16,6 +18,20 @@ export interface SigningKeys {
   readonly jwks: { keys: JWK[] }
 }
 
+/**
+ * The authorization server's keys. Its `SigningKeys` fields always describe the
+ * current key (read them at signing time, never cache them); `jwks` lists the
+ * current key first, then the one it replaced.
+ */
+export interface KeyRing extends SigningKeys {
+  /** Every published key, for verifying tokens this server signed (any kid). */
+  readonly verificationKeys: JWTVerifyGetKey
+  /** A new key becomes current; the previous current one stays published until the next rotation. */
+  rotate(): Promise<{ readonly kid: string }>
+  /** The kids in /jwks, current first. */
+  publishedKids(): string[]
+}
+
 /** A fresh key pair (ES256 by default); its kid is the RFC 7638 thumbprint of the public key. */
 export async function generateSigningKeys(alg: SigningAlgorithm = 'ES256'): Promise<SigningKeys> {
   // RFC 9068 §2.1: RS256 must be possible; RSA keys of 2048 bits as RFC 7518 §3.3 requires.
@@ -23,4 +39,39 @@ export async function generateSigningKeys(alg: SigningAlgorithm = 'ES256'): Prom
   const publicJwk = await exportJWK(publicKey)
   const kid = await calculateJwkThumbprint(publicJwk)
   return { alg, kid, privateKey, publicKey, jwks: { keys: [{ ...publicJwk, kid, alg, use: 'sig' }] } }
+}
+
+/** A ring starting with `initial` as its current key; rotations keep its algorithm. */
+export function createKeyRing(initial: SigningKeys): KeyRing {
+  let current = initial
+  let previous: SigningKeys | undefined
+  let jwks = { keys: [...initial.jwks.keys] }
+  let local = createLocalJWKSet(jwks)
+  return {
+    get alg() {
+      return current.alg
+    },
+    get kid() {
+      return current.kid
+    },
+    get privateKey() {
+      return current.privateKey
+    },
+    get publicKey() {
+      return current.publicKey
+    },
+    get jwks() {
+      return jwks
+    },
+    verificationKeys: (header, token) => local(header, token),
+    async rotate() {
+      const next = await generateSigningKeys(current.alg)
+      previous = current
+      current = next
+      jwks = { keys: [...current.jwks.keys, ...previous.jwks.keys] }
+      local = createLocalJWKSet(jwks)
+      return { kid: current.kid }
+    },
+    publishedKids: () => jwks.keys.map((k) => k.kid as string),
+  }
 }

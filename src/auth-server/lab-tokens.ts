@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import { randomId } from '../shared/random.js'
 import { parseScope } from '../shared/scope.js'
-import { signAccessToken } from './access-token.js'
+import { mintAccessToken } from './access-token.js'
 import type { AuthServerContext } from './context.js'
 import { OAuthError, sendJsonError } from './oauth-error.js'
 
@@ -40,13 +40,12 @@ export async function labTokenRoutes(app: FastifyInstance, ctx: AuthServerContex
     if (!ctx.clients.has(clientId)) throw new OAuthError('invalid_request', `Unknown client ${clientId}.`)
     const iat = Math.floor(ctx.now() / 1000)
     const plan = { jti: randomId(), iat, expiresIn, expiresAt: (iat + expiresIn) * 1000 }
-    const token = await signAccessToken(ctx.keys, plan, {
-      issuer: ctx.config.auth.publicUrl,
-      audience: ctx.config.resource.publicUrl,
-      sub,
-      clientId,
-      scopes: parseScope(scope),
-    })
+    const token = await mintAccessToken(
+      ctx,
+      plan,
+      { issuer: ctx.config.auth.publicUrl, audience: ctx.config.resource.publicUrl, sub, clientId, scopes: parseScope(scope) },
+      'lab',
+    )
     return reply.header('cache-control', 'no-store').send({ access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope })
   })
 }

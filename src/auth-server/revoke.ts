@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { BACK_CHANNEL_BODY_LIMIT, backChannelScope, dropEmptyParameters, formBodySchema, rejectQueryCredentials, rejectRepeatedParameters } from './back-channel.js'
 import { authenticateClient } from './client-auth.js'
 import type { AuthServerContext } from './context.js'
+import { responseHookScope } from './hooks.js'
 import { OAuthError, noStore } from './oauth-error.js'
 import { lookupToken } from './token-lookup.js'
 
@@ -16,6 +17,7 @@ interface RevokeBody {
 
 export async function revokeRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
   backChannelScope(app)
+  responseHookScope(app, ctx.hooks, 'revoke')
   app.post<{ Body: RevokeBody }>(
     '/revoke',
     { schema: formBodySchema, bodyLimit: BACK_CHANNEL_BODY_LIMIT, preValidation: [rejectRepeatedParameters, dropEmptyParameters] },

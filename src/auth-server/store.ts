@@ -46,6 +46,18 @@ export interface RefreshToken {
   rotated: boolean
 }
 
+/**
+ * An opaque access token: what a JWT would carry (sub, client_id, scope, exp,
+ * iat, jti, aud, …), kept here since the token itself says nothing.
+ */
+export interface OpaqueAccessToken {
+  /** SHA-256 of the token, as for refresh tokens. */
+  readonly hash: string
+  readonly claims: Readonly<Record<string, unknown>>
+  /** Milliseconds; purged after this. Revocation goes by `claims.jti`, as for JWTs. */
+  readonly expiresAt: number
+}
+
 export interface RememberedGrant {
   readonly sub: string
   readonly clientId: string
@@ -61,6 +73,7 @@ export function createMemoryStore(now: () => number) {
   const refreshTokens = new Map<string, RefreshToken>()
   const grants = new Map<string, RememberedGrant>()
   const revoked = new Map<string, number>()
+  const opaqueTokens = new Map<string, OpaqueAccessToken>()
   let lastSweep = now()
 
   const grantKey = (sub: string, clientId: string) => `${sub}\u0000${clientId}`
@@ -78,6 +91,7 @@ export function createMemoryStore(now: () => number) {
     for (const [key, code] of codes) if (keepUntil(code) <= t) codes.delete(key)
     for (const [jti, expiresAt] of revoked) if (expiresAt <= t) revoked.delete(jti)
     for (const [hash, token] of refreshTokens) if (token.expiresAt <= t) refreshTokens.delete(hash)
+    for (const [hash, token] of opaqueTokens) if (token.expiresAt <= t) opaqueTokens.delete(hash)
     const live = new Set([...refreshTokens.values()].map((r) => r.familyId))
     for (const [id, family] of families) {
       const accessLive = family.accessTokenIds.some((a) => a.expiresAt > t)
@@ -151,9 +165,16 @@ export function createMemoryStore(now: () => number) {
     findRefreshToken(hash: string): RefreshToken | undefined {
       return refreshTokens.get(hash)
     },
+    saveOpaqueToken(token: OpaqueAccessToken): void {
+      sweep()
+      opaqueTokens.set(token.hash, token)
+    },
+    findOpaqueToken(hash: string): OpaqueAccessToken | undefined {
+      return opaqueTokens.get(hash)
+    },
     /** Forgets everything (the test API's `lab.reset()`). */
     clear(): void {
-      for (const map of [codes, grants, revoked, families, refreshTokens]) map.clear()
+      for (const map of [codes, grants, revoked, families, refreshTokens, opaqueTokens]) map.clear()
     },
     /** How many entries each map holds (for tests that check purging). */
     size(): { codes: number; grants: number; revoked: number; families: number; refreshTokens: number } {

@@ -5,7 +5,7 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose'
 import type { AuthServerContext } from './context.js'
 import type { RefreshToken, TokenFamily } from './store.js'
-import { hashToken } from './token/issue-tokens.js'
+import { hashToken } from './token-hash.js'
 
 export interface AccessTokenClaims extends JWTPayload {
   readonly sub: string
@@ -27,13 +27,14 @@ export type PresentedToken =
     }
 
 async function lookupAccessToken(ctx: AuthServerContext, token: string): Promise<PresentedToken | undefined> {
-  if (token.split('.').length !== 3) return undefined
+  if (token.split('.').length !== 3) return lookupOpaqueAccessToken(ctx, token)
   const now = ctx.now()
   const options = { issuer: ctx.config.auth.publicUrl, typ: 'at+jwt', algorithms: [ctx.keys.alg], currentDate: new Date(now) }
   let claims: AccessTokenClaims
   let expired = false
   try {
-    claims = (await jwtVerify(token, ctx.keys.publicKey, options)).payload as AccessTokenClaims
+    // Any published key: a token signed before a key rotation is still ours.
+    claims = (await jwtVerify(token, ctx.keys.verificationKeys, options)).payload as AccessTokenClaims
   } catch (error) {
     // Signed by us but expired: still ours (revocation must find it), never active.
     if (!(error instanceof errors.JWTExpired)) return undefined
@@ -42,6 +43,17 @@ async function lookupAccessToken(ctx: AuthServerContext, token: string): Promise
   }
   if (typeof claims.jti !== 'string' || typeof claims.client_id !== 'string') return undefined
   const active = !expired && !ctx.store.isRevoked(claims.jti)
+  return { kind: 'access_token', clientId: claims.client_id, active, claims }
+}
+
+/** An opaque access token is known by its hash; its claims are the stored ones. */
+function lookupOpaqueAccessToken(ctx: AuthServerContext, token: string): PresentedToken | undefined {
+  const found = ctx.store.findOpaqueToken(hashToken(token))
+  if (!found) return undefined
+  const claims = found.claims as AccessTokenClaims
+  if (typeof claims.jti !== 'string' || typeof claims.client_id !== 'string') return undefined
+  const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : found.expiresAt
+  const active = exp > ctx.now() && !ctx.store.isRevoked(claims.jti)
   return { kind: 'access_token', clientId: claims.client_id, active, claims }
 }
 

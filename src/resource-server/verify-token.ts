@@ -59,13 +59,37 @@ export const ALGORITHMS = ['ES256', 'RS256', 'EdDSA', 'PS256']
 // RFC 9068 §4 allows "a few minutes" of leeway; a lab on one machine needs little.
 export const CLOCK_TOLERANCE_SECONDS = 5
 const TIMEOUT_MS = 5000
+const JWKS_COOLDOWN_MS = 1000
 
 // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
-/** Picks the checker named by `config.resource.tokenCheck`; build it once per app. */
+/**
+ * Picks the checker named by `config.resource.tokenCheck`; build it once per app.
+ * In `jwt` mode a token that is not a JWT (an opaque one, from a client
+ * registered for opaque tokens) can only be read by its issuer, so it is
+ * checked by introspection (RFC 7662) instead.
+ */
 export function createTokenChecker(config: LabConfig, deps: TokenCheckDeps = {}): CheckToken {
-  return config.resource.tokenCheck === 'introspect' ? introspectionChecker(config, deps) : jwtChecker(config, deps)
+  if (config.resource.tokenCheck === 'introspect') return introspectionChecker(config, deps)
+  const checkJwt = jwtChecker(config, deps)
+  const checkOpaque = introspectionChecker(config, deps)
+  return async (token) => {
+    // RFC 7515 §7.1: a JWS in compact serialization has exactly three dot-separated parts.
+    if (token.split('.').length === 3) return checkJwt(token)
+    try {
+      return await checkOpaque(token)
+    } catch (error) {
+      // An authorization server without introspection: the token can only be a malformed JWT.
+      if (error instanceof IntrospectionNotOffered) throw new TokenRejected('the access token is malformed: expected a signed JWT', { cause: error })
+      throw error
+    }
+  }
+}
+
+/** The authorization server has no introspection endpoint (404). */
+class IntrospectionNotOffered extends TokenCheckUnavailable {
+  override name = 'IntrospectionNotOffered'
 }
 
 /** preHandler: accept the request's bearer token or answer per RFC 6750 §3. */
@@ -132,9 +156,13 @@ export function jwtChecker(config: LabConfig, deps: TokenCheckDeps = {}): CheckT
   const issuer = config.auth.publicUrl
   const audience = config.resource.publicUrl
   // One key set per app: jose caches the keys and refetches only on an unknown
-  // kid (after a cooldown) or when the cache is older than its max age.
+  // kid (after a cooldown) or when the cache is older than its max age. The
+  // cooldown is 1 s, not jose's 30 s: after a key rotation the next token with
+  // the new kid must pass at once, and one fetch a second still caps the load
+  // that tokens with made-up kids can cause.
   const jwks = createRemoteJWKSet(new URL(`${config.auth.internalUrl}/jwks`), {
     timeoutDuration: TIMEOUT_MS,
+    cooldownDuration: JWKS_COOLDOWN_MS,
     ...(deps.fetch === undefined ? {} : { [customFetch]: deps.fetch }),
   })
   const getKey = keysOrUnavailable(jwks)
@@ -249,6 +277,7 @@ async function introspect(
   } catch (cause) {
     throw new TokenCheckUnavailable('cannot check the token: the authorization server is unreachable', { cause })
   }
+  if (response.status === 404) throw new IntrospectionNotOffered('cannot check the token: the authorization server has no introspection endpoint')
   const body: unknown = response.status === 200 ? await response.json().catch(() => undefined) : undefined
   if (typeof body !== 'object' || body === null || typeof (body as { active?: unknown }).active !== 'boolean') {
     throw new TokenCheckUnavailable(

@@ -23,6 +23,11 @@ export interface ClientRegistration {
   readonly requirePkce: boolean
   /** A client that may only call the introspection endpoint (the resource server). */
   readonly introspectionOnly?: boolean
+  /**
+   * Its access tokens: RFC 9068 JWTs (default) or opaque random strings that
+   * only the authorization server can read (checked by RFC 7662 introspection).
+   */
+  readonly accessTokenFormat?: 'jwt' | 'opaque'
 }
 
 export interface UserAccount {
@@ -57,6 +62,8 @@ export interface AuthServerConfig {
   readonly autoLogin?: string
   /** Tests only: sign the browser in as the user named by `login_hint`, if one exists. */
   readonly honourLoginHint: boolean
+  /** Tests only (LAB_ADMIN=on): the scenarios admin route /_lab/scenarios. Off by default. */
+  readonly labAdmin?: boolean
 }
 
 export interface ResourceServerConfig {
@@ -299,6 +306,7 @@ export function loadConfig(env: Env = process.env): LabConfig {
       sessionTtlSeconds,
       ...(read(env, 'AUTO_LOGIN') === undefined ? {} : { autoLogin: read(env, 'AUTO_LOGIN') }),
       honourLoginHint: readChoice(env, 'LOGIN_HINT', ['on', 'off'] as const, 'off') === 'on',
+      labAdmin: readChoice(env, 'LAB_ADMIN', ['on', 'off'] as const, 'off') === 'on',
     },
     resource: {
       port: resourcePort,

@@ -3,7 +3,7 @@
 import type { FastifyReply } from 'fastify'
 import { randomSecret } from '../../shared/random.js'
 import type { AuthServerContext } from '../context.js'
-import { redirectUrl } from '../oauth-error.js'
+import { OAuthError, redirectError, redirectUrl } from '../oauth-error.js'
 import type { AuthorizationRequest } from './validate-request.js'
 
 /**
@@ -18,6 +18,11 @@ export function redirectWithCode(
   user: { sub: string; authTime: number },
   status: 302 | 303,
 ): FastifyReply {
+  if (ctx.scenarios.takeDenial()) {
+    // Lab scenario deny-next-authorization: as if the owner had pressed Deny (RFC 6749 §4.1.2.1).
+    const denied = new OAuthError('access_denied', 'The resource owner denied the request.')
+    return redirectError(reply, { redirectUri: request.redirectUri, state: request.state, issuer: ctx.config.auth.publicUrl }, denied, status)
+  }
   const now = ctx.now()
   const code = randomSecret()
   ctx.store.saveCode({

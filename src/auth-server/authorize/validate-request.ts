@@ -136,13 +136,15 @@ function readOidcParameters(
   if (scopes.includes('openid') && !redirectUriSent) {
     return new OAuthError('invalid_request', 'redirect_uri is required in an OpenID Connect request (OIDC Core section 3.1.2.1).')
   }
-  const prompt = (params.prompt ?? '').split(' ').filter(Boolean)
+  // RFC 6749 §3.1: an empty parameter is treated as absent.
+  const given = (name: string) => (params[name] === '' ? undefined : params[name])
+  const prompt = (given('prompt') ?? '').split(' ').filter(Boolean)
   if (prompt.some((p) => !PROMPTS.has(p))) return new OAuthError('invalid_request', 'prompt must be none, login, consent or select_account.')
   if (prompt.includes('none') && prompt.length > 1) return new OAuthError('invalid_request', 'prompt=none cannot be combined with other values.')
-  const rawMaxAge = params.max_age
+  const rawMaxAge = given('max_age')
   if (rawMaxAge !== undefined && !/^\d{1,9}$/.test(rawMaxAge)) return new OAuthError('invalid_request', 'max_age must be a whole number of seconds.')
   return {
-    ...(params.nonce === undefined ? {} : { nonce: params.nonce }),
+    ...(given('nonce') === undefined ? {} : { nonce: given('nonce') }),
     prompt,
     ...(rawMaxAge === undefined ? {} : { maxAge: Number(rawMaxAge) }),
   }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import { SignJWT } from 'jose'
 import type { AuthServerContext } from '../context.js'
+import { applyClaimsHook } from '../hooks.js'
 
 // OIDC Core §3.1.3.6: at_hash is the left half of the hash of the access
 // token, with the hash of the ID token's alg (SHA-512 for Ed25519).
@@ -12,21 +13,25 @@ export function accessTokenHash(accessToken: string, alg: string): string {
   return digest.subarray(0, digest.length / 2).toString('base64url')
 }
 
-export function signIdToken(
+export async function signIdToken(
   ctx: AuthServerContext,
   grant: { sub: string; clientId: string; authTime: number; nonce?: string; accessToken: string },
 ): Promise<string> {
   const iat = Math.floor(ctx.now() / 1000)
-  return new SignJWT({
-    auth_time: grant.authTime,
-    at_hash: accessTokenHash(grant.accessToken, ctx.keys.alg),
-    ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
-  })
-    .setProtectedHeader({ alg: ctx.keys.alg, typ: 'JWT', kid: ctx.keys.kid })
-    .setIssuer(ctx.config.auth.publicUrl)
-    .setSubject(grant.sub)
-    .setAudience(grant.clientId)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + ctx.config.auth.accessTokenTtlSeconds)
-    .sign(ctx.keys.privateKey)
+  const payload = await applyClaimsHook(
+    ctx.hooks.beforeIdTokenSigning,
+    {
+      iss: ctx.config.auth.publicUrl,
+      sub: grant.sub,
+      aud: grant.clientId,
+      iat,
+      exp: iat + ctx.config.auth.accessTokenTtlSeconds,
+      auth_time: grant.authTime,
+      at_hash: accessTokenHash(grant.accessToken, ctx.keys.alg),
+      ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
+    },
+    { grantType: 'authorization_code', clientId: grant.clientId },
+  )
+  // Header and key read together, after the hook's await: a rotation meanwhile cannot mismatch them.
+  return new SignJWT(payload).setProtectedHeader({ alg: ctx.keys.alg, typ: 'JWT', kid: ctx.keys.kid }).sign(ctx.keys.privateKey)
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { invalidRequest, invalidToken, insufficientScope, noCredentials, sendBearerError } from '../../shared/bearer-errors.js'
 import { parseScope } from '../../shared/scope.js'
 import type { AuthServerContext } from '../context.js'
+import { responseHookScope } from '../hooks.js'
 import { lookupToken } from '../token-lookup.js'
 
 // OIDC Core §5.4: the claims each scope releases.
@@ -50,6 +51,7 @@ async function userinfo(ctx: AuthServerContext, request: FastifyRequest, reply: 
 }
 
 export async function userinfoRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
+  responseHookScope(app, ctx.hooks, 'userinfo')
   // OIDC Core §5.3.1: GET and POST both.
   app.get('/userinfo', (request, reply) => userinfo(ctx, request, reply))
   app.post('/userinfo', { bodyLimit: 4096 }, (request, reply) => userinfo(ctx, request, reply))

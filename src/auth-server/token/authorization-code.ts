@@ -40,7 +40,7 @@ export async function authorizationCodeGrant(
   const grant = { clientId: client.clientId, sub: record.sub, scopes: record.scopes, authTime: record.authTime }
   const family = client.grantTypes.includes('refresh_token') ? newFamily(ctx, grant) : undefined
   record.familyId = family?.id
-  const tokens = await issueTokens(ctx, { ...grant, family, recordIn: record.issuedTokenIds })
+  const tokens = await issueTokens(ctx, { ...grant, grantType: 'authorization_code', family, recordIn: record.issuedTokenIds })
   if (!record.scopes.includes('openid')) return tokens
   // OIDC Core §3.1.3.3: an OpenID request also gets an ID token.
   const idToken = await signIdToken(ctx, { ...grant, nonce: record.nonce, accessToken: tokens.access_token })

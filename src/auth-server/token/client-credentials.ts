@@ -20,5 +20,5 @@ export async function clientCredentialsGrant(
   const unknown = requested.filter((s) => !client.scopes.includes(s))
   if (unknown.length > 0) throw new OAuthError('invalid_scope', `Scope not allowed for this client: ${unknown.join(' ')}.`)
   const scopes = requested.length > 0 ? requested : client.scopes
-  return issueTokens(ctx, { clientId: client.clientId, sub: client.clientId, scopes })
+  return issueTokens(ctx, { grantType: 'client_credentials', clientId: client.clientId, sub: client.clientId, scopes })
 }

@@ -1,16 +1,15 @@
 // Step 6: what every grant hands back: an RFC 9068 access token and, where the
 // grant allows it, a rotating refresh token in the authorization's family.
 
-import { createHash } from 'node:crypto'
+import type { GrantType } from '../../shared/config.js'
 import { randomId, randomSecret } from '../../shared/random.js'
-import { planAccessToken, signAccessToken } from '../access-token.js'
+import { mintAccessToken, planAccessToken } from '../access-token.js'
 import type { AuthServerContext } from '../context.js'
 import type { TokenFamily } from '../store.js'
+import { hashToken } from '../token-hash.js'
 import type { TokenResponse } from './token.js'
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url')
-}
+export { hashToken }
 
 /** Starts the family of refresh tokens of one authorization. */
 export function newFamily(ctx: AuthServerContext, grant: { clientId: string; sub: string; scopes: readonly string[]; authTime: number }): TokenFamily {
@@ -21,7 +20,14 @@ export function newFamily(ctx: AuthServerContext, grant: { clientId: string; sub
 
 export async function issueTokens(
   ctx: AuthServerContext,
-  grant: { clientId: string; sub: string; scopes: readonly string[]; family?: TokenFamily; recordIn?: Array<{ jti: string; expiresAt: number }> },
+  grant: {
+    grantType: GrantType
+    clientId: string
+    sub: string
+    scopes: readonly string[]
+    family?: TokenFamily
+    recordIn?: Array<{ jti: string; expiresAt: number }>
+  },
 ): Promise<TokenResponse> {
   const now = ctx.now()
   const plan = planAccessToken(now, ctx.config.auth.accessTokenTtlSeconds)
@@ -38,13 +44,12 @@ export async function issueTokens(
       rotated: false,
     })
   }
-  const accessToken = await signAccessToken(ctx.keys, plan, {
-    issuer: ctx.config.auth.publicUrl,
-    audience: ctx.config.resource.publicUrl,
-    sub: grant.sub,
-    clientId: grant.clientId,
-    scopes: grant.scopes,
-  })
+  const accessToken = await mintAccessToken(
+    ctx,
+    plan,
+    { issuer: ctx.config.auth.publicUrl, audience: ctx.config.resource.publicUrl, sub: grant.sub, clientId: grant.clientId, scopes: grant.scopes },
+    grant.grantType,
+  )
   return {
     access_token: accessToken,
     token_type: 'Bearer',

@@ -40,5 +40,5 @@ export async function refreshTokenGrant(
   // Rotated before any await, so two racing uses cannot both pass.
   token.rotated = true
   // The new refresh token carries the family's full scope (RFC 6749 §6: identical scope).
-  return issueTokens(ctx, { clientId: client.clientId, sub: family.sub, scopes, family })
+  return issueTokens(ctx, { grantType: 'refresh_token', clientId: client.clientId, sub: family.sub, scopes, family })
 }

@@ -2,10 +2,13 @@
 // POST /token (and the seed's alias /site/oauth2/access_token): form body only,
 // client authentication, then the grant's own handler.
 
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { BACK_CHANNEL_BODY_LIMIT, backChannelScope, dropEmptyParameters, formBodySchema, rejectQueryCredentials, rejectRepeatedParameters } from '../back-channel.js'
 import type { AuthServerContext } from '../context.js'
-import { authenticateClient, type AuthenticatedClient } from '../client-auth.js'
+import { authenticateClient, BASIC_CHALLENGE, type AuthenticatedClient } from '../client-auth.js'
+import { responseHookScope } from '../hooks.js'
+import type { TokenFailureError } from '../scenarios.js'
 import { OAuthError, noStore } from '../oauth-error.js'
 import { authorizationCodeGrant } from './authorization-code.js'
 import { clientCredentialsGrant } from './client-credentials.js'
@@ -43,14 +46,30 @@ const GRANTS: Record<string, GrantHandler> = {
 
 export const SUPPORTED_GRANT_TYPES = Object.keys(GRANTS)
 
+/** The armed error with the status the RFCs give it (RFC 6749 §5.2; 500 / 503 for the server's own). */
+function scenarioFailure({ error, description }: { error: TokenFailureError; description: string }, authorization?: string): OAuthError {
+  if (error === 'server_error') return new OAuthError(error, description, { status: 500 })
+  if (error === 'temporarily_unavailable') return new OAuthError(error, description, { status: 503 })
+  // RFC 6749 §5.2: invalid_client after HTTP Basic is 401 with WWW-Authenticate.
+  const triedBasic = /^basic /i.test(authorization ?? '')
+  if (error === 'invalid_client' && triedBasic) return new OAuthError(error, description, { wwwAuthenticate: BASIC_CHALLENGE })
+  return new OAuthError(error, description)
+}
+
 export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
   backChannelScope(app)
+  responseHookScope(app, ctx.hooks, 'token')
   for (const url of ['/token', '/site/oauth2/access_token']) {
     app.post<{ Body: TokenRequestBody }>(
       url,
       { schema: formBodySchema, bodyLimit: BACK_CHANNEL_BODY_LIMIT, preValidation: [rejectRepeatedParameters, dropEmptyParameters] },
       async (request, reply) => {
         noStore(reply)
+        // Lab scenarios first, as a slow or failing server would behave whatever the request carries.
+        const delay = ctx.scenarios.takeTokenDelay()
+        if (delay > 0) await sleep(delay)
+        const failure = ctx.scenarios.takeTokenFailure()
+        if (failure) throw scenarioFailure(failure, request.headers.authorization)
         rejectQueryCredentials(request)
         const body = request.body ?? {}
         const client = authenticateClient(ctx.clients, request.headers.authorization, body)
