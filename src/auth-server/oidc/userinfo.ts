@@ -19,7 +19,7 @@ const SCOPE_CLAIMS: Record<string, readonly string[]> = {
 export function releasedClaims(scopes: readonly string[], claims: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const released: Record<string, unknown> = {}
   for (const scope of scopes) {
-    for (const name of SCOPE_CLAIMS[scope] ?? []) {
+    for (const name of Object.hasOwn(SCOPE_CLAIMS, scope) ? SCOPE_CLAIMS[scope]! : []) {
       // OIDC Core §5.3.2: omit absent claims rather than sending null.
       if (claims[name] !== undefined && claims[name] !== null) released[name] = claims[name]
     }

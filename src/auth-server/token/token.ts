@@ -75,7 +75,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext):
         const client = authenticateClient(ctx.clients, request.headers.authorization, body)
         const grantType = body.grant_type
         if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required.')
-        const grant = GRANTS[grantType]
+        const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined
         // RFC 9700 §2.4: no password grant; unknown grants are unsupported.
         if (!grant) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported.`)
         if (!client.client.grantTypes.includes(grantType as never)) {
