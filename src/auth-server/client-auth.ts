@@ -76,13 +76,13 @@ export function authenticateClient(
   const fail = (description: string) =>
     credentials.method === 'client_secret_basic' ? basicFailure(description) : new OAuthError('invalid_client', description)
   const client = clients.get(credentials.clientId)
-  if (!client) throw fail('Client authentication failed: unknown client or wrong secret.')
+  if (!client) throw fail('Client authentication failed: unknown client or wrong secret (RFC 6749 section 2.3.1).')
   if (credentials.method === 'none') {
     if (client.clientSecret !== undefined) throw fail('This client must authenticate (client_secret_basic or client_secret_post).')
     return { client, method: 'none' }
   }
   const secretOk = client.clientSecret !== undefined && sameSecret(client.clientSecret, credentials.clientSecret ?? '')
-  if (!secretOk) throw fail('Client authentication failed: unknown client or wrong secret.')
+  if (!secretOk) throw fail('Client authentication failed: unknown client or wrong secret (RFC 6749 section 2.3.1).')
   if (!client.tokenEndpointAuthMethods.includes(credentials.method)) {
     throw fail(`This client may not use ${credentials.method}.`)
   }

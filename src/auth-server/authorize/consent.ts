@@ -73,7 +73,7 @@ async function handleConsent(ctx: AuthServerContext, request: FastifyRequest<{ B
   const authz = result.request
   if (decision !== 'allow') {
     // RFC 6749 §4.1.2.1: the owner said no.
-    const denied = new OAuthError('access_denied', 'The resource owner denied the request.')
+    const denied = new OAuthError('access_denied', 'The resource owner denied the request (RFC 6749 section 4.1.2.1).')
     return redirectError(reply, { redirectUri: authz.redirectUri, state: authz.state, issuer }, denied, 303)
   }
   if (remember !== undefined) {

@@ -19,7 +19,7 @@ export async function authorizationCodeGrant(
   const record = ctx.store.findCode(body.code)
   // RFC 6749 §4.1.3: the code must have been issued to this client.
   if (!record || record.clientId !== client.clientId) {
-    throw new OAuthError('invalid_grant', 'The authorization code is invalid, expired or was issued to another client.')
+    throw new OAuthError('invalid_grant', 'The authorization code is invalid, expired or was issued to another client (RFC 6749 section 5.2).')
   }
   if (record.consumed) {
     // RFC 6749 §4.1.2 / §10.5: one use only; a replay revokes what the code gave.
@@ -29,7 +29,7 @@ export async function authorizationCodeGrant(
   }
   // Consumed now, before any await: two racing redemptions cannot both pass.
   record.consumed = true
-  if (record.expiresAt <= now) throw new OAuthError('invalid_grant', 'The authorization code has expired.')
+  if (record.expiresAt <= now) throw new OAuthError('invalid_grant', 'The authorization code has expired (RFC 6749 section 4.1.2).')
   // RFC 6749 §4.1.3: redirect_uri must be identical when it was sent at step 1.
   if ((record.redirectUriSent || body.redirect_uri !== undefined) && body.redirect_uri !== record.redirectUri) {
     throw new OAuthError('invalid_grant', 'redirect_uri does not match the one of the authorization request (RFC 6749 §4.1.3).')
