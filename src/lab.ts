@@ -9,6 +9,7 @@ import type { AuthServerHooks } from './auth-server/hooks.js'
 import type { Scenarios } from './auth-server/scenarios.js'
 import { buildClientApp } from './client/app.js'
 import { buildResourceServer } from './resource-server/app.js'
+import { closeGracefully } from './shared/close.js'
 import { createClock, type LabClock } from './shared/clock.js'
 import {
   assertNoSubjectCollision,
@@ -200,7 +201,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       for (const app of [auth, resource, client]) app.flowRecorder.clear()
     },
     async close() {
-      await Promise.all([client.close(), resource.close(), auth.close()])
+      await Promise.all([client, resource, auth].map((app) => closeGracefully(app)))
     },
   }
 }

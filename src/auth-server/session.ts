@@ -46,6 +46,9 @@ export async function registerSession(
     cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: config.sessionTtlSeconds * 1000 },
     idGenerator: randomSecret,
     saveUninitialized: false,
+    // Set the cookie only when the session id changes: a slow response carrying
+    // an old id must not overwrite a newer one (e.g. after regenerate()).
+    rolling: false,
     store,
   })
   // CONTRACT.md: CSRF tokens carry at least 160 bits (a 32-byte secret here).

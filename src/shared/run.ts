@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { closeGracefully } from './close.js'
 import { loadConfigOrExit, type LabConfig } from './config.js'
 
 /**
@@ -19,7 +20,7 @@ export async function runServer(
     if (closing) return
     closing = true
     app.log.info({ signal }, `${role} stopping`)
-    app.close().then(
+    closeGracefully(app, 5000).then(
       () => process.exit(0),
       () => process.exit(1),
     )

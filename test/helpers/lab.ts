@@ -6,6 +6,7 @@ import { buildAuthServer } from '../../src/auth-server/app.js'
 import { buildClientApp } from '../../src/client/app.js'
 import { buildResourceServer } from '../../src/resource-server/app.js'
 import { loadConfig, type LabConfig } from '../../src/shared/config.js'
+import { closeGracefully } from '../../src/shared/close.js'
 import { freePorts } from './free-port.js'
 
 export interface Exchange {
@@ -80,7 +81,7 @@ export async function startTestLab(
     client,
     exchanges,
     async close() {
-      await Promise.all([client.close(), resource.close(), auth.close()])
+      await Promise.all([client, resource, auth].map((app) => closeGracefully(app)))
     },
   }
 }
