@@ -16,7 +16,10 @@ import { callbackRoute } from './callback.js'
 import { connectRoute } from './connect.js'
 import { installErrorHandlers } from './errors.js'
 import { fetchResourceRoute } from './fetch-resource.js'
+import { flowRoutes } from './flow-routes.js'
 import { homeRoute } from './home.js'
+import { breakItRoutes } from './break-it/routes.js'
+import { stepThroughRoutes } from './step-through.js'
 import type { Fetch } from './oauth-client.js'
 
 declare module 'fastify' {
@@ -54,6 +57,9 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
     // RFC 6749 §10.10: session ids as unguessable as codes (258 bits).
     idGenerator: () => randomSecret(),
     saveUninitialized: false,
+    // Set the cookie only when the session id changes: a slow response carrying
+    // an old id must not overwrite a newer one (e.g. after regenerate()).
+    rolling: false,
     // Lax: the callback is a top-level GET navigation from the authorization server.
     cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: config.client.sessionTtlSeconds * 1000 },
     store: sessions,
@@ -71,5 +77,8 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   await app.register(connectRoute, { config })
   await app.register(callbackRoute, { config, fetch: fetchFn })
   await app.register(fetchResourceRoute, { config, fetch: fetchFn })
+  await app.register(flowRoutes, { config, fetch: fetchFn })
+  await app.register(stepThroughRoutes)
+  await app.register(breakItRoutes, { config, fetch: fetchFn })
   return app
 }

@@ -1,11 +1,13 @@
 // Step 4 (receipt of the authorization response) and Step 5: Client app requests Access token from Auth server (RFC 6749 §4.1.2, §4.1.3)
+// In step-through mode, step 5 stops at a preview; POST /authenticated/send sends it.
 
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import { renderError } from './errors.js'
-import { exchangeCode, type Fetch, type TokenResult } from './oauth-client.js'
-import type { PendingFlow } from './session.js'
+import { csrfFormSchema } from './fetch-resource.js'
+import { buildTokenRequest, exchangeCode, type Fetch, type TokenRequestParams, type TokenResult } from './oauth-client.js'
+import { step5Preview } from './step-through-view.js'
 import { tokenView } from './token-view.js'
 
 interface CallbackQuery {
@@ -101,28 +103,44 @@ export async function callbackRoute(app: FastifyInstance, opts: { config: LabCon
           'The authorization response carries neither a code nor an error (RFC 6749 §4.1.2).',
         )
       }
-      return redeem(reply, config, opts.fetch, pending, code)
+      // RFC 6749 §4.1.3: the exact redirect_uri of step 1; RFC 7636 §4.5: the verifier.
+      const params = { code, codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri }
+      if (request.session.clientStepThrough) return holdTokenRequest(reply, config, params)
+      return redeem(reply, config, opts.fetch, params)
     },
   )
+
+  // Step-through's "Send": the held step 5 request, exactly as previewed, once.
+  app.post('/authenticated/send', { schema: { body: csrfFormSchema }, preValidation: app.csrfProtection }, async (request, reply) => {
+    const params = request.session.clientPendingTokenRequest
+    delete request.session.clientPendingTokenRequest
+    if (!params) {
+      return renderError(reply, 400, 'Nothing to send', 'No step 5 is waiting: it was already sent, or no authorization response came in.')
+    }
+    return redeem(reply, config, opts.fetch, params)
+  })
 }
 
+/** Step-through mode: keep the step 5 request in the session (used once) and show it. */
+function holdTokenRequest(reply: FastifyReply, config: LabConfig, params: TokenRequestParams): Promise<string> {
+  reply.request.session.clientPendingTokenRequest = params
+  const preview = step5Preview(buildTokenRequest(config, params), reply.generateCsrf())
+  return reply.code(200).header('cache-control', 'no-store').viewAsync('client/step-preview', { preview })
+}
+
+/** Step 5, then the token page (step 6). */
 async function redeem(
   reply: FastifyReply,
   config: LabConfig,
   fetchFn: Fetch,
-  pending: PendingFlow,
-  code: string,
+  params: TokenRequestParams,
 ): Promise<string> {
-  // RFC 6749 §4.1.3: the exact redirect_uri of step 1; RFC 7636 §4.5: the verifier.
-  const result = await exchangeCode(config, fetchFn, {
-    code,
-    codeVerifier: pending.codeVerifier,
-    redirectUri: pending.redirectUri,
-  })
+  const result = await exchangeCode(config, fetchFn, params)
   if (!result.ok) return tokenError(reply, result)
   // A new session id once a token is held, so a planted session id (fixation) gains nothing.
+  // The teacher's step-through setting is not a secret: it survives.
   const { request } = reply
-  await request.session.regenerate()
+  await request.session.regenerate(['clientStepThrough'])
   request.session.clientToken = result.token
   return reply
     .code(200)

@@ -1,44 +1,60 @@
 // Step 7: Client uses access token to access protected resource (RFC 6750 §2.1)
+// In step-through mode, POST /fetch-resource shows the request first; POST /fetch-resource/send sends it.
 
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import { renderError } from './errors.js'
-import { callResource, type Fetch } from './oauth-client.js'
+import { buildResourceRequest, sendResourceRequest, type Fetch, type TokenResponse } from './oauth-client.js'
+import { step7Preview } from './step-through-view.js'
 import { resourceAnswerView, tokenView } from './token-view.js'
 
-const fetchResourceBodySchema = {
+/** A form whose only field is its CSRF token. */
+export const csrfFormSchema = {
   type: 'object',
   properties: { _csrf: { type: 'string' } },
 } as const
 
+function noToken(reply: FastifyReply): Promise<string> {
+  return renderError(reply, 400, 'Connect first', 'This app holds no access token yet: use Connect on the home page first.')
+}
+
+async function showResource(reply: FastifyReply, config: LabConfig, fetchFn: Fetch, token: TokenResponse): Promise<string> {
+  const result = await sendResourceRequest(fetchFn, buildResourceRequest(config, token.access_token))
+  if (!result.reachable) {
+    return renderError(reply, 502, 'Resource server unreachable', `The request to the resource server failed: ${result.reason}.`)
+  }
+  return reply
+    .code(200)
+    .header('cache-control', 'no-store')
+    .header('pragma', 'no-cache')
+    .viewAsync('client/authenticated', {
+      token: tokenView(token),
+      csrfToken: reply.generateCsrf(),
+      resource: resourceAnswerView(result),
+    })
+}
+
+/** Step-through mode: the exact step 7 request, built as showResource builds it. */
+function previewResourceRequest(reply: FastifyReply, config: LabConfig, token: TokenResponse): Promise<string> {
+  const preview = step7Preview(buildResourceRequest(config, token.access_token), reply.generateCsrf())
+  return reply.code(200).header('cache-control', 'no-store').viewAsync('client/step-preview', { preview })
+}
+
 export async function fetchResourceRoute(app: FastifyInstance, opts: { config: LabConfig; fetch: Fetch }): Promise<void> {
   const { config } = opts
-  app.post(
-    '/fetch-resource',
-    {
-      schema: { body: fetchResourceBodySchema },
-      // The token is read from the form body, so the check runs once the body
-      // is parsed (preValidation), not in onRequest where there is no body yet.
-      preValidation: app.csrfProtection,
-    },
-    async (request, reply) => {
-      const token = request.session.clientToken
-      if (!token) {
-        return renderError(reply, 400, 'Connect first', 'This app holds no access token yet: use Connect on the home page first.')
-      }
-      const result = await callResource(config, opts.fetch, token.access_token)
-      if (!result.reachable) {
-        return renderError(reply, 502, 'Resource server unreachable', `The request to the resource server failed: ${result.reason}.`)
-      }
-      return reply
-        .code(200)
-        .header('cache-control', 'no-store')
-        .header('pragma', 'no-cache')
-        .viewAsync('client/authenticated', {
-          token: tokenView(token),
-          csrfToken: reply.generateCsrf(),
-          resource: resourceAnswerView(result),
-        })
-    },
-  )
+  // The token is read from the form body, so the CSRF check runs once the body
+  // is parsed (preValidation), not in onRequest where there is no body yet.
+  const routeOptions = { schema: { body: csrfFormSchema }, preValidation: app.csrfProtection }
+  app.post('/fetch-resource', routeOptions, async (request, reply) => {
+    const token = request.session.clientToken
+    if (!token) return noToken(reply)
+    if (request.session.clientStepThrough) return previewResourceRequest(reply, config, token)
+    return showResource(reply, config, opts.fetch, token)
+  })
+  // Step-through's "Send": the request just previewed, from the same token.
+  app.post('/fetch-resource/send', routeOptions, async (request, reply) => {
+    const token = request.session.clientToken
+    if (!token) return noToken(reply)
+    return showResource(reply, config, opts.fetch, token)
+  })
 }

@@ -1,4 +1,5 @@
 // Home page: explains the flow; its Connect button starts step 1 (GET /connect).
+// It also carries the teaching tools: the step-through switch and a link to "Break it".
 
 import type { FastifyInstance } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
@@ -8,15 +9,19 @@ export async function homeRoute(app: FastifyInstance, opts: { config: LabConfig 
   const { config } = opts
   app.get('/', async (request, reply) => {
     const token = request.session.clientToken
-    // A CSRF secret (and so a session) is only created when a state-changing form is shown.
-    if (token) reply.header('cache-control', 'no-store')
+    const stepThrough = request.session.clientStepThrough
+    // A CSRF secret (and so a session) is only created when a state-changing
+    // form is shown: for a token, or once a step-through choice was saved.
+    const hasForms = token !== undefined || stepThrough !== undefined
+    if (hasForms) reply.header('cache-control', 'no-store')
     return reply.viewAsync('client/home', {
       clientId: config.client.clientId,
       scope: config.client.scope,
       authorizeEndpoint: `${config.auth.publicUrl}/authorize`,
       redirectUri: redirectUriOf(config),
       accessToken: token?.access_token,
-      csrfToken: token ? reply.generateCsrf() : undefined,
+      stepThrough: stepThrough === true,
+      csrfToken: hasForms ? reply.generateCsrf() : undefined,
     })
   })
 }

@@ -99,38 +99,89 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
   return `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`
 }
 
+/** A back-channel request as plain data: step-through previews it, and exactly it is sent. */
+export interface OutgoingRequest {
+  readonly method: 'GET' | 'POST'
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body?: string
+}
+
+/** What step 5 sends; `codeVerifier` is optional only so "Break it" can leave it out. */
+export interface TokenRequestParams {
+  readonly code: string
+  readonly codeVerifier?: string
+  readonly redirectUri: string
+}
+
+export interface ClientCredentials {
+  readonly clientId: string
+  readonly clientSecret: string
+}
+
 /**
- * Step 5: swap the code for a token on the back channel, as in the seed:
- * a form POST with HTTP Basic client authentication. RFC 6749 §4.1.3: the
- * `redirect_uri` MUST be identical to step 1's. Never throws: errors come
- * back as data so the callback can show them.
+ * Step 5 as data: a form POST to the internal token endpoint with HTTP Basic
+ * client authentication, as in the seed. RFC 6749 §4.1.3: the `redirect_uri`
+ * MUST be identical to step 1's; RFC 7636 §4.5: the PKCE verifier.
  */
-export async function exchangeCode(
+export function buildTokenRequest(
   config: LabConfig,
-  fetchFn: Fetch,
-  params: { readonly code: string; readonly codeVerifier: string; readonly redirectUri: string },
-): Promise<TokenResult> {
+  params: TokenRequestParams,
+  credentials: ClientCredentials = config.client,
+): OutgoingRequest {
   const body = new URLSearchParams({
     grant_type: 'authorization_code',
     redirect_uri: params.redirectUri,
     code: params.code,
-    code_verifier: params.codeVerifier,
   })
+  if (params.codeVerifier !== undefined) body.set('code_verifier', params.codeVerifier)
+  return {
+    method: 'POST',
+    url: `${config.auth.internalUrl}/token`,
+    headers: {
+      Authorization: basicAuthorization(credentials.clientId, credentials.clientSecret),
+      Accept: 'application/json',
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
+    body: body.toString(),
+  }
+}
+
+/** Step 7 as data: the token in the Authorization header (RFC 6750 §2.1). */
+export function buildResourceRequest(config: LabConfig, accessToken: string): OutgoingRequest {
+  return {
+    method: 'GET',
+    url: `${config.resource.internalUrl}/resource`,
+    headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
+  }
+}
+
+/** The fetch options of a built request; a back-channel call never follows a redirect. */
+function fetchInit(request: OutgoingRequest): RequestInit {
+  return {
+    method: request.method,
+    headers: request.headers,
+    ...(request.body === undefined ? {} : { body: request.body }),
+    // The endpoints answer directly; following a redirect could resend the code or token elsewhere.
+    redirect: 'manual',
+    signal: AbortSignal.timeout(BACK_CHANNEL_TIMEOUT_MS),
+  }
+}
+
+/**
+ * Step 5: swap the code for a token on the back channel. Never throws: errors
+ * come back as data so the callback can show them.
+ */
+export async function exchangeCode(config: LabConfig, fetchFn: Fetch, params: TokenRequestParams): Promise<TokenResult> {
+  return sendTokenRequest(fetchFn, buildTokenRequest(config, params))
+}
+
+/** Sends a built token request and reads the RFC 6749 §5.1/§5.2 answer. */
+export async function sendTokenRequest(fetchFn: Fetch, request: OutgoingRequest): Promise<TokenResult> {
   let status: number
   let payload: unknown
   try {
-    const response = await fetchFn(`${config.auth.internalUrl}/token`, {
-      method: 'POST',
-      headers: {
-        Authorization: basicAuthorization(config.client.clientId, config.client.clientSecret),
-        Accept: 'application/json',
-        'Content-Type': 'application/x-www-form-urlencoded',
-      },
-      body: body.toString(),
-      // The token endpoint answers directly; following a redirect could resend the code elsewhere.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(BACK_CHANNEL_TIMEOUT_MS),
-    })
+    const response = await fetchFn(request.url, fetchInit(request))
     status = response.status
     payload = parseJson(await response.text())
   } catch (error) {
@@ -183,13 +234,13 @@ function asTokenResponse(payload: unknown): TokenResponse | undefined {
 
 /** Step 7: call the protected resource with the token (RFC 6750 §2.1). */
 export async function callResource(config: LabConfig, fetchFn: Fetch, accessToken: string): Promise<ResourceResult> {
+  return sendResourceRequest(fetchFn, buildResourceRequest(config, accessToken))
+}
+
+/** Sends a built resource request; the answer, whatever its status, comes back as data. */
+export async function sendResourceRequest(fetchFn: Fetch, request: OutgoingRequest): Promise<ResourceResult> {
   try {
-    const response = await fetchFn(`${config.resource.internalUrl}/resource`, {
-      method: 'GET',
-      headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(BACK_CHANNEL_TIMEOUT_MS),
-    })
+    const response = await fetchFn(request.url, fetchInit(request))
     const text = await response.text()
     const wwwAuthenticate = response.headers.get('www-authenticate') ?? undefined
     return { reachable: true, status: response.status, wwwAuthenticate, body: parseJson(text) ?? text }
@@ -210,7 +261,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function describeFailure(error: unknown): string {
+/** A network failure in one line, with its cause (e.g. ECONNREFUSED). */
+export function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error)
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
   return `${error.message}${cause}`

@@ -1,7 +1,7 @@
 // What the client app keeps in its server-side session (the browser holds only
 // the signed session id in the `oauth_lab_client_sid` cookie).
 
-import type { TokenResponse } from './oauth-client.js'
+import type { TokenRequestParams, TokenResponse } from './oauth-client.js'
 
 /** Step 1's secrets, kept until the callback uses them once (RFC 9700 §4.7.1). */
 export interface PendingFlow {
@@ -17,5 +17,12 @@ declare module 'fastify' {
     clientPendingFlow?: PendingFlow
     /** Step 6's token response. */
     clientToken?: TokenResponse
+    /** Step-through mode: stop before steps 1, 5 and 7 and show the request first. Off when absent. */
+    clientStepThrough?: boolean
+    /**
+     * Step-through mode: the step 5 request shown and waiting for "Send". Kept
+     * here, not in the page, so the browser cannot alter it; used once.
+     */
+    clientPendingTokenRequest?: TokenRequestParams
   }
 }

@@ -1,0 +1,45 @@
+// What a Break-it attack is: a name, what it tries, why the flow stops it
+// (with the RFC section), and a run that returns the answer that stops it.
+
+import type { LabConfig } from '../../shared/config.js'
+import type { Agent, AgentResponse } from './agent.js'
+
+export type AttackName =
+  | 'forged-state'
+  | 'replayed-code'
+  | 'redirect-uri-changed'
+  | 'wrong-client-secret'
+  | 'missing-pkce-verifier'
+  | 'wrong-pkce-verifier'
+  | 'expired-token'
+  | 'token-without-foo'
+  | 'consent-denied'
+
+export interface AttackContext {
+  readonly config: LabConfig
+  /** The browser the attack plays (a fresh cookie jar per attack). */
+  readonly agent: Agent
+  /** Another browser in the same flow and log, e.g. a victim's and an attacker's. */
+  newAgent(name: string): Agent
+}
+
+/** Which server gave the decisive answer: the result page names it. */
+export type Answerer = 'authorization server' | 'resource server' | 'client app'
+
+export interface Attack {
+  readonly name: AttackName
+  /** The button's label. */
+  readonly title: string
+  /** What is tried, in one or two sentences. */
+  readonly tried: string
+  /** Why it is stopped: one paragraph with the RFC section. */
+  readonly why: string
+  readonly answeredBy: Answerer
+  /** Plays the whole scene; resolves to the answer that stops the attack. */
+  run(ctx: AttackContext): Promise<AgentResponse>
+}
+
+/** The scene could not be set up (a server down, a remembered decision…); the message says what to do. */
+export class AttackSetupError extends Error {
+  override name = 'AttackSetupError'
+}

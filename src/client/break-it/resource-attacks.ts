@@ -1,0 +1,58 @@
+// Break it at step 7: a token that must not open the resource, sent exactly as
+// the client sends step 7 (buildResourceRequest).
+
+import { buildResourceRequest, buildTokenRequest } from '../oauth-client.js'
+import type { AgentResponse } from './agent.js'
+import { AttackSetupError, type Attack, type AttackContext } from './attack.js'
+import { authorizationCode } from './authorize.js'
+
+function accessTokenOf(response: AgentResponse, what: string): string {
+  let token: unknown
+  try {
+    token = (JSON.parse(response.body) as { access_token?: unknown }).access_token
+  } catch {
+    token = undefined
+  }
+  if (response.status !== 200 || typeof token !== 'string') {
+    throw new AttackSetupError(`${what} failed with HTTP ${response.status}.`)
+  }
+  return token
+}
+
+function callResource(ctx: AttackContext, label: string, accessToken: string): Promise<AgentResponse> {
+  return ctx.agent.send(label, buildResourceRequest(ctx.config, accessToken))
+}
+
+export const expiredToken: Attack = {
+  name: 'expired-token',
+  title: 'Expired token',
+  tried: 'A token for alice that expired a minute ago (minted with the lab-only POST /_lab/tokens, expires_in -60) is sent to the resource server.',
+  why: 'Every access token carries an exp claim, and the resource server refuses a token past it with 401 invalid_token (RFC 9068 section 4, RFC 6750 section 3.1). Short lifetimes limit what a leaked token is worth.',
+  answeredBy: 'resource server',
+  async run(ctx) {
+    const { config } = ctx
+    const minted = await ctx.agent.send('Lab: mint a token that expired 60 seconds ago', {
+      method: 'POST',
+      url: `${config.auth.internalUrl}/_lab/tokens`,
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sub: 'alice', client_id: config.client.clientId, scope: config.client.scope, expires_in: -60 }),
+    })
+    if (minted.status === 404) {
+      throw new AttackSetupError('POST /_lab/tokens exists only while the flow inspector is on (INSPECTOR=on).')
+    }
+    return callResource(ctx, 'Attack: step 7 with the expired token', accessTokenOf(minted, 'Minting the expired token'))
+  },
+}
+
+export const tokenWithoutFoo: Attack = {
+  name: 'token-without-foo',
+  title: 'Token without scope foo',
+  tried: 'Alice authorizes scope=bar only; the token from that flow is sent to the resource, which needs foo.',
+  why: 'The token is valid, but it was granted only bar. The resource needs foo, so the resource server answers 403 insufficient_scope and names the scope it needs in WWW-Authenticate (RFC 6750 section 3.1).',
+  answeredBy: 'resource server',
+  async run(ctx) {
+    const authorization = await authorizationCode(ctx, { scope: 'bar' })
+    const tokenResponse = await ctx.agent.send('Step 5: redeem the code', buildTokenRequest(ctx.config, authorization))
+    return callResource(ctx, 'Attack: step 7 with the bar-only token', accessTokenOf(tokenResponse, 'Redeeming the code'))
+  },
+}

@@ -1,0 +1,78 @@
+// Break it (a teaching aid): GET /break lists attacks and mistakes; POST
+// /break/<attack> plays one, server-side, against the real authorization and
+// resource servers, and shows what stopped it, why, and where the inspector has it.
+
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { LabConfig } from '../../shared/config.js'
+import { randomId } from '../../shared/random.js'
+import { renderError } from '../errors.js'
+import { csrfFormSchema } from '../fetch-resource.js'
+import { describeFailure, type Fetch } from '../oauth-client.js'
+import { createAgent, type LogEntry } from './agent.js'
+import { answerView, type AnswerView } from './answer.js'
+import { AttackSetupError, type Attack } from './attack.js'
+import { ATTACKS, findAttack } from './catalog.js'
+
+interface Played {
+  readonly flowId: string
+  readonly log: readonly LogEntry[]
+  readonly answer?: AnswerView
+  readonly setupError?: string
+}
+
+/** Why the scene could not be played, for the page; anything unexpected is a bug and propagates. */
+function setupFailure(error: unknown): string {
+  if (error instanceof AttackSetupError) return error.message
+  if (error instanceof TypeError || (error instanceof DOMException && error.name === 'TimeoutError')) {
+    return `A server could not be reached: ${describeFailure(error)}.`
+  }
+  throw error
+}
+
+/** One flow id per run, on every request: the inspector's rule for grouping a flow. */
+async function play(config: LabConfig, fetchFn: Fetch, attack: Attack): Promise<Played> {
+  const flowId = `attack-${attack.name}-${randomId()}`
+  const log: LogEntry[] = []
+  const agent = createAgent(fetchFn, flowId, log)
+  const newAgent = (name: string) => createAgent(fetchFn, flowId, log, name)
+  try {
+    return { flowId, log, answer: answerView(await attack.run({ config, agent, newAgent })) }
+  } catch (error) {
+    return { flowId, log, setupError: setupFailure(error) }
+  }
+}
+
+function renderResult(reply: FastifyReply, config: LabConfig, attack: Attack, played: Played): Promise<string> {
+  const { name, title, tried, why, answeredBy } = attack
+  return reply
+    .code(played.setupError === undefined ? 200 : 502)
+    .header('cache-control', 'no-store')
+    .viewAsync('client/break-result', {
+      attack: { name, title, tried, why, answeredBy },
+      ...played,
+      flowUrl: config.inspector.enabled ? `/flow/${played.flowId}` : undefined,
+      csrfToken: reply.generateCsrf(),
+    })
+}
+
+export async function breakItRoutes(app: FastifyInstance, opts: { config: LabConfig; fetch: Fetch }): Promise<void> {
+  const { config } = opts
+  app.get('/break', async (_request, reply) => {
+    return reply.header('cache-control', 'no-store').viewAsync('client/break', {
+      attacks: ATTACKS.map(({ name, title, tried }) => ({ name, title, tried })),
+      inspector: config.inspector.enabled,
+      csrfToken: reply.generateCsrf(),
+    })
+  })
+
+  // A POST with CSRF: each run signs in, mints codes and tokens on the servers.
+  app.post<{ Params: { attack: string } }>(
+    '/break/:attack',
+    { schema: { body: csrfFormSchema }, preValidation: app.csrfProtection },
+    async (request, reply) => {
+      const attack = findAttack(request.params.attack)
+      if (!attack) return renderError(reply, 404, 'No such attack', 'Break it has no attack of that name; pick one on the Break it page.')
+      return renderResult(reply, config, attack, await play(config, opts.fetch, attack))
+    },
+  )
+}

@@ -1,0 +1,146 @@
+// Gathers the exchanges of the three servers: the client's own recorder in
+// process, the others over `GET {internalUrl}/_lab/exchanges?since=<seq>`.
+// Incremental (a cursor per server), bounded (a ring of merged exchanges), and
+// tolerant: a server that is down is reported, and the rest is still shown.
+
+import type { FlowRecorder } from '../../shared/flow-recorder.js'
+import { INSPECTOR_HEADER, requestHeader } from './http.js'
+import type { Fetch } from './jwks.js'
+import type { RecordedExchange, Role } from './types.js'
+
+export interface RemoteSource {
+  readonly role: Exclude<Role, 'client'>
+  readonly url: string
+}
+
+export interface Unavailable {
+  readonly role: Role
+  readonly url: string
+  readonly reason: string
+}
+
+export interface Collector {
+  /** Fetches what is new; concurrent callers share one fetch, and a caller never misses what happened before it called. */
+  refresh(): Promise<void>
+  exchanges(): readonly RecordedExchange[]
+  unavailable(): readonly Unavailable[]
+  /** Called whenever new exchanges were merged, whoever caused the refresh. */
+  onChange(listener: () => void): () => void
+  close(): void
+}
+
+interface Cursor {
+  seq: number
+  /** Bumped when the server restarted: its seq numbers start again at 1. */
+  epoch: number
+  failure?: string
+}
+
+export function createCollector(deps: {
+  readonly fetch: Fetch
+  readonly clientRecorder: FlowRecorder
+  readonly sources: readonly RemoteSource[]
+  readonly capacity: number
+}): Collector {
+  const merged: Array<{ key: string; exchange: RecordedExchange }> = []
+  const keys = new Set<string>()
+  const listeners = new Set<() => void>()
+  const cursors = new Map(deps.sources.map((s) => [s.role, { seq: 0, epoch: 0 } as Cursor]))
+  let clientSeq = 0
+
+  function merge(list: readonly RecordedExchange[], epoch: number): number {
+    let added = 0
+    for (const exchange of list) {
+      // The inspector's own requests (its JWKS fetch) are no news.
+      if (requestHeader(exchange, INSPECTOR_HEADER) !== undefined) continue
+      const key = `${exchange.role}:${epoch}:${exchange.seq}`
+      if (keys.has(key)) continue
+      keys.add(key)
+      merged.push({ key, exchange })
+      added++
+    }
+    // Bounded memory: the oldest go first.
+    for (const { key } of merged.splice(0, Math.max(0, merged.length - deps.capacity))) keys.delete(key)
+    return added
+  }
+
+  function changed(added: number): void {
+    if (added > 0) for (const listener of listeners) listener()
+  }
+
+  function pullClient(): number {
+    const list = deps.clientRecorder.since(clientSeq)
+    if (list.length > 0) clientSeq = list[list.length - 1]!.seq
+    return merge(list, 0)
+  }
+
+  async function pull(source: RemoteSource): Promise<number> {
+    const cursor = cursors.get(source.role)!
+    try {
+      // Asking from the last seen seq must return it again; an empty answer means the server restarted.
+      let list = await fetchSince(deps.fetch, source, Math.max(0, cursor.seq - 1))
+      if (cursor.seq > 0 && list.length === 0) {
+        cursor.epoch++
+        cursor.seq = 0
+        list = await fetchSince(deps.fetch, source, 0)
+      }
+      delete cursor.failure
+      const fresh = list.filter((e) => e.seq > cursor.seq)
+      if (list.length > 0) cursor.seq = list[list.length - 1]!.seq
+      return merge(fresh, cursor.epoch)
+    } catch (error) {
+      cursor.failure = error instanceof Error ? error.message : String(error)
+      return 0
+    }
+  }
+
+  const unsubscribe = deps.clientRecorder.subscribe(() => changed(pullClient()))
+  let running: Promise<void> | undefined
+  let queued: Promise<void> | undefined
+  async function run(): Promise<void> {
+    const counts = await Promise.all(deps.sources.map(pull))
+    changed(pullClient() + counts.reduce((a, b) => a + b, 0))
+  }
+
+  function refresh(): Promise<void> {
+    if (!running) {
+      running = run().finally(() => (running = undefined))
+      return running
+    }
+    // A refresh already in flight may have asked before the caller's exchanges existed: run once more after it.
+    queued ??= running.then(() => {
+      queued = undefined
+      return refresh()
+    })
+    return queued
+  }
+
+  return {
+    refresh,
+    exchanges: () => merged.map((m) => m.exchange),
+    unavailable: () =>
+      deps.sources.flatMap((s) => {
+        const failure = cursors.get(s.role)!.failure
+        return failure === undefined ? [] : [{ role: s.role, url: s.url, reason: failure }]
+      }),
+    onChange(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    close() {
+      unsubscribe()
+      listeners.clear()
+    },
+  }
+}
+
+async function fetchSince(fetchFn: Fetch, source: RemoteSource, since: number): Promise<RecordedExchange[]> {
+  const response = await fetchFn(`${source.url}/_lab/exchanges?since=${since}`, {
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(2000),
+  })
+  if (!response.ok) throw new Error(`GET /_lab/exchanges answered ${response.status} (is INSPECTOR=off there?)`)
+  const body = (await response.json()) as { role?: string; exchanges?: RecordedExchange[] }
+  if (body.role !== source.role || !Array.isArray(body.exchanges)) throw new Error(`${source.url} is not the ${source.role}`)
+  return body.exchanges
+}

@@ -1,0 +1,121 @@
+// Groups the exchanges of the three servers into flows. Pure functions.
+// Rule 1: a request header x-oauth-lab-flow: <id> names its flow.
+// Rule 2: a browser flow is followed by the values it carries: the state of
+// step 1, the login and consent pages' `interaction`, the code of step 4, the
+// access token of step 6 (RFC 6749 §4.1 ties them together the same way).
+// Untagged back-channel calls join a tagged flow through its codes and tokens.
+
+import { createHash } from 'node:crypto'
+import { buildFlow } from './assign.js'
+import { FLOW_HEADER, INSPECTOR_HEADER, endOf, hiddenInput, locationParams, requestHeader, responseJson } from './http.js'
+import { buildIndex, isTokenRequest, type ExchangeIndex } from './index-exchanges.js'
+import type { Flow, RecordedExchange } from './types.js'
+
+export interface Group {
+  readonly id: string
+  readonly kind: Flow['kind']
+  readonly exchanges: readonly RecordedExchange[]
+}
+
+// Fastify's default maxParamLength: a longer id could not be asked for in a URL.
+const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/
+
+/** Flows, oldest first. */
+export function correlate(exchanges: readonly RecordedExchange[]): Flow[] {
+  const sorted = exchanges.filter((e) => requestHeader(e, INSPECTOR_HEADER) === undefined).sort(byTime)
+  const untagged = sorted.filter((e) => requestHeader(e, FLOW_HEADER) === undefined)
+  const index = buildIndex(untagged)
+  const groups = [...groupByTag(sorted, index), ...groupByState(untagged, index)]
+  return groups.map(buildFlow).sort((a, b) => a.startedAt - b.startedAt)
+}
+
+export function byTime(a: RecordedExchange, b: RecordedExchange): number {
+  return a.startedAt - b.startedAt || endOf(a) - endOf(b)
+}
+
+/** A short URL-safe id; the same state always gives the same id. */
+export function flowIdOf(state: string): string {
+  return `f${createHash('sha256').update(state).digest('base64url').slice(0, 12)}`
+}
+
+function tagId(tag: string): string {
+  return SAFE_ID.test(tag) ? tag : `t${createHash('sha256').update(tag).digest('base64url').slice(0, 12)}`
+}
+
+/** Rule 1, plus the untagged calls made with the flow's codes and tokens. */
+function groupByTag(sorted: readonly RecordedExchange[], index: ExchangeIndex): Group[] {
+  const groups = new Map<string, Set<RecordedExchange>>()
+  for (const e of sorted) {
+    const tag = requestHeader(e, FLOW_HEADER)
+    if (tag === undefined) continue
+    const id = tagId(tag)
+    groups.set(id, (groups.get(id) ?? new Set()).add(e))
+  }
+  return [...groups].map(([id, members]) => {
+    expand(index, members, undefined)
+    return { id, kind: 'tagged', exchanges: sorted.filter((e) => members.has(e)) }
+  })
+}
+
+/** Rule 2: one group per state, started by the client's GET /connect (or an /authorize of another client). */
+function groupByState(untagged: readonly RecordedExchange[], index: ExchangeIndex): Group[] {
+  return index.states.map((state) => {
+    const members = new Set<RecordedExchange>([...(index.connects.get(state) ?? []), ...(index.authorizes.get(state) ?? [])])
+    for (const e of index.callbacks.get(state) ?? []) members.add(e)
+    expand(index, members, state)
+    return { id: flowIdOf(state), kind: 'browser', exchanges: untagged.filter((e) => members.has(e)) }
+  })
+}
+
+/** Follows interaction, then code, then token. With a `state`, only codes issued for it count. */
+function expand(index: ExchangeIndex, members: Set<RecordedExchange>, state: string | undefined): void {
+  addInteractions(index, members)
+  const codes = new Set<string>()
+  for (const e of members) {
+    const params = locationParams(e)
+    if (params.has('code') && (state === undefined || params.get('state') === state)) codes.add(params.get('code')!)
+  }
+  for (const code of codes) for (const e of index.tokenRequests.get(code) ?? []) members.add(e)
+  const tokens = new Set<string>()
+  for (const e of members) {
+    const token = responseJson(e)?.access_token
+    if (typeof token === 'string') tokens.add(token)
+  }
+  for (const token of tokens) addTokenUse(index, members, token)
+  // Step-through's "Send" of step 5: the token request was made while it was answered.
+  const redeemed = [...members].filter(isTokenRequest)
+  for (const page of index.sendPages) if (redeemed.some((e) => within(e, page, 1))) members.add(page)
+}
+
+/** The login and consent pages carry `interaction`; the POST that answers them sends it back. */
+function addInteractions(index: ExchangeIndex, members: Set<RecordedExchange>): void {
+  const queue = [...members]
+  while (queue.length > 0) {
+    const interaction = hiddenInput(queue.shift()!, 'interaction')
+    if (interaction === undefined) continue
+    for (const e of index.interactionPosts.get(interaction) ?? []) {
+      if (members.has(e)) continue
+      members.add(e)
+      queue.push(e)
+    }
+  }
+}
+
+/** Step 7: the resource calls with the token, how the resource server checked it, and the client's pages around them. */
+function addTokenUse(index: ExchangeIndex, members: Set<RecordedExchange>, token: string): void {
+  for (const e of index.introspections.get(token) ?? []) members.add(e)
+  for (const call of index.resourceCalls.get(token) ?? []) {
+    members.add(call)
+    // JWKS fetches carry nothing of the token: they belong to the call they happened during.
+    for (const jwks of index.jwksFetches) if (within(jwks, call, 1)) members.add(jwks)
+    const page = index.pageOfCall.get(call)
+    if (page) members.add(page)
+  }
+  // Pages of the client app that show the token (step-through previews of step 7 among them).
+  for (const page of index.fetchResourcePages) if (page.response.body?.includes(token)) members.add(page)
+}
+
+/** Whether `inner` started while `outer` was being handled (ms of slack for clock rounding). */
+export function within(inner: RecordedExchange, outer: RecordedExchange, slack: number): boolean {
+  return inner.startedAt >= outer.startedAt - slack && inner.startedAt <= endOf(outer) + slack
+}

@@ -1,0 +1,86 @@
+// The sequence diagram, drawn by the lab itself: four lifelines and one arrow
+// per request and per answer, in time order. Plain layout data; the template
+// views/client/flow-diagram.eta turns it into inline SVG (escaped by Eta).
+
+import { endOf, pathOf } from './http.js'
+import { shortResponse } from './labels.js'
+import type { Actor, FlowEntry, StepNumber } from './types.js'
+
+export interface Lane {
+  readonly actor: Actor
+  readonly label: string
+  readonly x: number
+}
+
+export interface Arrow {
+  readonly step: StepNumber
+  readonly y: number
+  readonly x1: number
+  readonly x2: number
+  /** Answers are dashed, as in UML sequence diagrams. */
+  readonly answer: boolean
+  readonly label: string
+  /** Where the label starts (it sits above the arrow, left-aligned to its leftmost end). */
+  readonly labelX: number
+}
+
+export interface Diagram {
+  readonly width: number
+  readonly height: number
+  readonly laneTop: number
+  readonly lanes: readonly Lane[]
+  readonly arrows: readonly Arrow[]
+  /** One sentence for screen readers. */
+  readonly summary: string
+}
+
+const ACTORS: ReadonlyArray<[Actor, string]> = [
+  ['browser', 'Browser (resource owner)'],
+  ['client', 'Client app'],
+  ['auth-server', 'Authorization server'],
+  ['resource-server', 'Resource server'],
+]
+const LANE_GAP = 220
+const MARGIN = 110
+const HEADER = 56
+const ROW = 34
+
+export function layoutDiagram(entries: readonly FlowEntry[]): Diagram {
+  const lanes = ACTORS.map(([actor, label], i) => ({ actor, label, x: MARGIN + i * LANE_GAP }))
+  const xOf = (actor: Actor) => lanes.find((l) => l.actor === actor)!.x
+  // Requests at their start, answers at their end: a back-channel call made
+  // while a request is handled is drawn inside it.
+  const events = entries.flatMap(halves).sort((a, b) => a.at - b.at)
+  const arrows = events.map((event, i): Arrow => {
+    const { entry } = event
+    const [from, to] = event.answer ? [entry.to, entry.from] : [entry.from, entry.to]
+    const x1 = xOf(from)
+    const x2 = xOf(to)
+    const label = `${entry.step} \u00b7 ${event.label}`
+    return { step: entry.step, y: HEADER + 24 + i * ROW, x1, x2, answer: event.answer, label, labelX: Math.min(x1, x2) + 8 }
+  })
+  return {
+    width: MARGIN * 2 + LANE_GAP * (lanes.length - 1),
+    height: HEADER + 24 + arrows.length * ROW + 16,
+    laneTop: HEADER,
+    lanes,
+    arrows,
+    summary: `${arrows.length} messages between the browser, the client app, the authorization server and the resource server, numbered by step.`,
+  }
+}
+
+interface Half {
+  readonly entry: FlowEntry
+  readonly answer: boolean
+  readonly label: string
+  readonly at: number
+}
+
+function halves(entry: FlowEntry): Half[] {
+  const e = entry.exchange
+  const request = { entry, answer: false, label: `${e.request.method} ${pathOf(e)}`, at: e.startedAt }
+  const answer = { entry, answer: true, label: shortResponse(e), at: endOf(e) }
+  if (entry.part === 'request') return [request]
+  if (entry.part === 'response') return [answer]
+  return [request, answer]
+}

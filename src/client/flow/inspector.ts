@@ -1,0 +1,94 @@
+// The inspector as one object: collects, correlates and finds flows, and
+// builds the page model. Used by src/client/flow-routes.ts.
+
+import { readFileSync } from 'node:fs'
+import type { LabConfig } from '../../shared/config.js'
+import type { FlowRecorder } from '../../shared/flow-recorder.js'
+import { createCollector, type Collector, type Unavailable } from './collect.js'
+import { correlate } from './correlate.js'
+import type { ExportUrls } from './export.js'
+import { createJwksSource, type Fetch, type JwksSource } from './jwks.js'
+import { summarize, type FlowSummary } from './summary.js'
+import type { Flow } from './types.js'
+import { flowView, SERVER_NAMES, type FlowView } from './view-model.js'
+
+export interface PageModel {
+  readonly title: string
+  readonly flows: readonly FlowSummary[]
+  readonly flow?: FlowView
+  /** The flow shown is the latest one (the page follows new flows live). */
+  readonly following: boolean
+  readonly fragmentUrl: string
+  readonly unavailable: ReadonlyArray<Unavailable & { readonly name: string }>
+  readonly missingId?: string
+}
+
+export interface Inspector {
+  readonly collector: Collector
+  readonly jwks: JwksSource
+  readonly urls: ExportUrls
+  readonly version: string
+  /** Fresh flows, oldest first. */
+  flows(): Promise<Flow[]>
+  /** `latest` names the newest flow. */
+  find(flows: readonly Flow[], id: string): Flow | undefined
+  page(id: string | undefined): Promise<PageModel>
+}
+
+const RECENT = 20
+
+export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: FlowRecorder): Inspector {
+  const collector = createCollector({
+    fetch: fetchFn,
+    clientRecorder: recorder,
+    sources: [
+      { role: 'auth-server', url: config.auth.internalUrl },
+      { role: 'resource-server', url: config.resource.internalUrl },
+    ],
+    // Three servers' rings, merged: bounded like each of them.
+    capacity: config.inspector.capacity * 3,
+  })
+  const jwks = createJwksSource(fetchFn, `${config.auth.internalUrl}/jwks`)
+  const inspector: Inspector = {
+    collector,
+    jwks,
+    urls: {
+      client: config.client.publicUrl,
+      authPublic: config.auth.publicUrl,
+      authInternal: config.auth.internalUrl,
+      resourcePublic: config.resource.publicUrl,
+      resourceInternal: config.resource.internalUrl,
+    },
+    version: packageVersion(),
+    async flows() {
+      await collector.refresh()
+      return correlate(collector.exchanges())
+    },
+    find(flows, id) {
+      return id === 'latest' ? flows[flows.length - 1] : flows.find((f) => f.id === id)
+    },
+    async page(id) {
+      const flows = await inspector.flows()
+      const flow = inspector.find(flows, id ?? 'latest')
+      return {
+        title: 'Flow inspector',
+        flows: flows.slice(-RECENT).reverse().map(summarize),
+        ...(flow ? { flow: await flowView(flow, jwks) } : {}),
+        following: id === undefined,
+        fragmentUrl: id === undefined ? '/flow?fragment=1' : `/flow/${encodeURIComponent(id)}?fragment=1`,
+        unavailable: collector.unavailable().map((u) => ({ ...u, name: SERVER_NAMES[u.role] })),
+        ...(id !== undefined && !flow ? { missingId: id } : {}),
+      }
+    },
+  }
+  return inspector
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }
+    return pkg.version ?? '0.0.0'
+  } catch {
+    return '0.0.0'
+  }
+}

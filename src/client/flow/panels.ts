@@ -1,0 +1,47 @@
+// The decoded panels shown beside an exchange: HTTP Basic credentials, form
+// bodies and query parameters as tables, and JWT access tokens.
+
+import { decodeBasic, decodeJwtParts, formTable, type BasicCredentials, type FormField } from './decode.js'
+import { bearerToken, isForm, locationParams, pathOf, queryOf, requestHeader, responseJson } from './http.js'
+import type { FlowEntry } from './types.js'
+
+export type Panel =
+  | { readonly kind: 'basic'; readonly title: string; readonly credentials: BasicCredentials }
+  | { readonly kind: 'table'; readonly title: string; readonly fields: readonly FormField[] }
+  | { readonly kind: 'jwt'; readonly title: string; readonly token: string }
+
+export function panelsOf(entry: FlowEntry): Panel[] {
+  return [...(entry.part === 'response' ? [] : requestPanels(entry)), ...(entry.part === 'request' ? [] : responsePanels(entry))]
+}
+
+function requestPanels(entry: FlowEntry): Panel[] {
+  const e = entry.exchange
+  const panels: Panel[] = []
+  const query = queryOf(e).toString()
+  if (query !== '') panels.push({ kind: 'table', title: `Query of ${e.request.method} ${pathOf(e)}`, fields: formTable(query) })
+  const credentials = decodeBasic(requestHeader(e, 'authorization'))
+  if (credentials) {
+    panels.push({ kind: 'basic', title: 'Authorization: Basic, decoded (RFC 6749 §2.3.1: client_id and client_secret)', credentials })
+  }
+  if (e.request.body !== undefined && isForm(e.request.headers)) {
+    panels.push({ kind: 'table', title: `Form body of ${e.request.method} ${pathOf(e)}`, fields: formTable(e.request.body) })
+  }
+  const bearer = bearerToken(e)
+  if (bearer !== undefined && decodeJwtParts(bearer)) {
+    panels.push({ kind: 'jwt', title: 'Authorization: Bearer, the access token decoded (RFC 9068)', token: bearer })
+  }
+  return panels
+}
+
+function responsePanels(entry: FlowEntry): Panel[] {
+  const e = entry.exchange
+  const panels: Panel[] = []
+  const location = locationParams(e).toString()
+  if (location !== '') panels.push({ kind: 'table', title: 'Parameters of the Location header', fields: formTable(location) })
+  const json = responseJson(e)
+  const token = json?.access_token
+  if (typeof token === 'string' && decodeJwtParts(token)) {
+    panels.push({ kind: 'jwt', title: 'access_token decoded: a JWT (RFC 9068)', token })
+  }
+  return panels
+}

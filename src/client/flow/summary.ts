@@ -1,0 +1,69 @@
+// The list of recent flows, and the JSON form of one flow (GET /flow/:id.json).
+
+import { decodeJwtParts } from './decode.js'
+import { formOf, pathOf } from './http.js'
+import type { FlowView } from './view-model.js'
+import type { Flow, StepNumber } from './types.js'
+
+export interface FlowSummary {
+  readonly id: string
+  readonly kind: Flow['kind']
+  readonly started: string
+  readonly time: string
+  /** The furthest step reached. */
+  readonly reached: StepNumber
+  /** The resource owner, when known (token `sub` or the login form). */
+  readonly user?: string
+  readonly exchanges: number
+}
+
+export function summarize(flow: Flow): FlowSummary {
+  const started = new Date(flow.startedAt)
+  const user = userOf(flow)
+  return {
+    id: flow.id,
+    kind: flow.kind,
+    started: started.toISOString(),
+    time: started.toISOString().slice(11, 19),
+    reached: flow.entries.reduce<StepNumber>((max, e) => (e.step > max ? e.step : max), 1),
+    ...(user === undefined ? {} : { user }),
+    exchanges: new Set(flow.entries.map((e) => e.exchange)).size,
+  }
+}
+
+function userOf(flow: Flow): string | undefined {
+  const sub = flow.checks.accessToken ? decodeJwtParts(flow.checks.accessToken)?.claims.sub : undefined
+  if (typeof sub === 'string') return sub
+  const login = flow.entries.find((e) => e.exchange.role === 'auth-server' && pathOf(e.exchange) === '/login')
+  return login ? (formOf(login.exchange).get('username') ?? undefined) : undefined
+}
+
+/** Everything the page shows, minus the markup: for scripts and tests. */
+export function flowJson(flow: Flow, view: FlowView): object {
+  return {
+    id: flow.id,
+    kind: flow.kind,
+    startedAt: view.started,
+    checks: { ...flow.checks, lines: view.checks },
+    steps: view.steps.map((step) => ({
+      n: step.n,
+      title: step.title,
+      ...(step.skipped === undefined ? {} : { skipped: step.skipped }),
+      entries: flow.entries
+        .filter((e) => e.step === step.n)
+        .map((e) => ({
+          role: e.exchange.role,
+          seq: e.exchange.seq,
+          part: e.part,
+          from: e.from,
+          to: e.to,
+          label: e.label,
+          method: e.exchange.request.method,
+          url: e.exchange.request.url,
+          status: e.exchange.response.status,
+          ...(e.exchange.request.body === undefined || e.part === 'response' ? {} : { requestBody: e.exchange.request.body }),
+        })),
+      decoded: step.entries.flatMap((entry) => entry.panels),
+    })),
+  }
+}

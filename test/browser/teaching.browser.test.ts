@@ -1,0 +1,121 @@
+// The teaching features in real headless Chromium: step-through mode through
+// the seven steps, then every Break it button.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import { launchBrowser, SCREENSHOT_DIR, type LabBrowser } from '../helpers/browser.js'
+import { startTestLab, type TestLab } from '../helpers/lab.js'
+
+let lab: TestLab
+let browser: LabBrowser
+let page: Page
+
+beforeAll(async () => {
+  lab = await startTestLab()
+  browser = await launchBrowser()
+  page = await browser.context.newPage()
+})
+afterAll(async () => {
+  await browser?.close()
+  await lab?.close()
+})
+
+const shot = (name: string) => page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true })
+const tokenRequests = () => lab.exchanges.filter((e) => e.role === 'auth' && e.url === '/token')
+const resourceCalls = () => lab.exchanges.filter((e) => e.role === 'resource' && e.url === '/resource')
+const send = () => page.getByRole('button', { name: 'Send', exact: true }).click()
+
+async function previewOf(step: number): Promise<string> {
+  await page.getByRole('heading', { name: `About to send step ${step}` }).waitFor()
+  return (await page.locator('#step-message').textContent()) ?? ''
+}
+
+describe('step-through mode in a browser', () => {
+  it('turns on from the home page', async () => {
+    await page.goto(`${lab.config.client.publicUrl}/`)
+    await page.getByRole('button', { name: 'Step-through mode…' }).click()
+    await page.getByLabel('Step-through mode').check()
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.waitForURL(`${lab.config.client.publicUrl}/`)
+    expect(await page.locator('#step-through-status').textContent()).toBe('on')
+    expect(await page.getByLabel('Step-through mode').isChecked()).toBe(true)
+    await shot('step-through-0-home')
+  })
+
+  it('stops before step 1, then Send goes to the authorization server', async () => {
+    await page.getByRole('button', { name: 'Connect' }).click()
+    const message = await previewOf(1)
+    expect(message).toMatch(/^HTTP\/1\.1 302 Found\nLocation: /)
+    const shown = message.split('\n')[1]!.slice('Location: '.length)
+    await shot('step-through-1')
+    await send()
+    await page.waitForURL(`${lab.config.auth.publicUrl}/authorize?**`)
+    expect(page.url()).toBe(shown)
+  })
+
+  it('signs in and allows; stops before step 5 with no token request made', async () => {
+    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Password').fill('alice-password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('button', { name: 'Allow' }).click()
+    await page.waitForURL(`${lab.config.client.publicUrl}/authenticated?**`)
+    const message = await previewOf(5)
+    expect(message.split('\n')[0]).toBe('POST /token HTTP/1.1')
+    expect(tokenRequests()).toHaveLength(0)
+    await shot('step-through-5')
+    await send()
+    await page.getByRole('heading', { name: 'Access token received' }).waitFor()
+    expect(tokenRequests()).toHaveLength(1)
+    expect(tokenRequests()[0]!.body).toEqual(Object.fromEntries(new URLSearchParams(message.split('\n\n')[1])))
+    await shot('step-through-6-token')
+  })
+
+  it('stops before step 7, then Send fetches the resource', async () => {
+    await page.getByRole('button', { name: 'Fetch resource' }).click()
+    const message = await previewOf(7)
+    expect(message.split('\n')[0]).toBe('GET /resource HTTP/1.1')
+    expect(resourceCalls()).toHaveLength(0)
+    await shot('step-through-7')
+    await send()
+    await page.locator('#resource-status').waitFor()
+    expect(await page.locator('#resource-status').textContent()).toBe('200')
+    expect(resourceCalls()).toHaveLength(1)
+    await shot('step-through-7-resource')
+  })
+})
+
+const ATTACKS: Array<[name: string, title: string, status: string, error: string]> = [
+  ['forged-state', 'Forged state (CSRF)', '400', 'State does not match'],
+  ['replayed-code', 'Replayed code', '400', 'invalid_grant'],
+  ['redirect-uri-changed', 'redirect_uri changed at the token endpoint', '400', 'invalid_grant'],
+  ['wrong-client-secret', 'Wrong client secret', '401', 'invalid_client'],
+  ['missing-pkce-verifier', 'Missing PKCE verifier', '400', 'invalid_grant'],
+  ['wrong-pkce-verifier', 'Wrong PKCE verifier', '400', 'invalid_grant'],
+  ['expired-token', 'Expired token', '401', 'invalid_token'],
+  ['token-without-foo', 'Token without scope foo', '403', 'insufficient_scope'],
+  ['consent-denied', 'Consent denied', '303', 'access_denied'],
+]
+
+describe('Break it in a browser', () => {
+  it('lists the attacks', async () => {
+    await page.goto(`${lab.config.client.publicUrl}/`)
+    await page.getByRole('link', { name: 'Break it' }).click()
+    await page.getByRole('heading', { name: 'Break it', exact: true }).waitFor()
+    expect(await page.getByRole('button').count()).toBe(ATTACKS.length)
+    await shot('break-it')
+  })
+
+  for (const [name, title, status, error] of ATTACKS) {
+    it(`${title}: stopped with ${status} ${error}`, async () => {
+      await page.goto(`${lab.config.client.publicUrl}/break`)
+      await page.getByRole('button', { name: title, exact: true }).click()
+      await page.getByRole('heading', { name: `Break it: ${title}` }).waitFor()
+      expect(await page.locator('#verdict').textContent()).toBe('Stopped.')
+      expect(await page.locator('#answer-status').textContent()).toBe(status)
+      expect(await page.locator('#answer-error').textContent()).toBe(error)
+      expect(await page.locator('#flow-link').getAttribute('href')).toMatch(new RegExp(`^/flow/attack-${name}-`))
+      await shot(`break-it-${name}`)
+    })
+  }
+})

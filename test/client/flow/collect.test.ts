@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest'
+import { createCollector, type RemoteSource } from '../../../src/client/flow/collect.js'
+import { createFlowRecorder, type FlowRecorder } from '../../../src/shared/flow-recorder.js'
+
+const AS: RemoteSource = { role: 'auth-server', url: 'http://as' }
+const RS: RemoteSource = { role: 'resource-server', url: 'http://rs' }
+
+function entry(url: string, headers: Array<[string, string]> = []) {
+  return { startedAt: Date.now(), durationMs: 1, request: { method: 'GET', url, httpVersion: '1.1', headers }, response: { status: 200, headers: [] } }
+}
+
+/** Two real recorders behind a fake fetch that serves GET /_lab/exchanges, as the servers do. */
+function lab() {
+  const servers = new Map<string, FlowRecorder>([
+    ['http://as', createFlowRecorder('auth-server', 100)],
+    ['http://rs', createFlowRecorder('resource-server', 100)],
+  ])
+  const asked: string[] = []
+  const down = new Set<string>()
+  const fetchStub = (async (input: string) => {
+    asked.push(input)
+    const url = new URL(input)
+    if (down.has(url.origin)) throw new TypeError('fetch failed')
+    const recorder = servers.get(url.origin)!
+    const since = Number(url.searchParams.get('since'))
+    return new Response(JSON.stringify({ role: recorder.role, exchanges: recorder.since(since) }), { status: 200 })
+  }) as unknown as typeof fetch
+  return { servers, asked, down, fetchStub, as: () => servers.get('http://as')! }
+}
+
+describe('the collector', () => {
+  it('merges the three servers incrementally, with a cursor per server', async () => {
+    const l = lab()
+    const client = createFlowRecorder('client', 100)
+    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: client, sources: [AS, RS], capacity: 100 })
+    l.as().add(entry('/authorize'))
+    client.add(entry('/connect'))
+    await collector.refresh()
+    expect(collector.exchanges().map((e) => `${e.role} ${e.request.url}`).sort()).toEqual(['auth-server /authorize', 'client /connect'])
+    l.as().add(entry('/token'))
+    await collector.refresh()
+    expect(collector.exchanges()).toHaveLength(3)
+    // The second ask starts at the last seq seen (which it must find again: the server did not restart).
+    expect(l.asked.filter((u) => u.startsWith('http://as'))).toEqual(['http://as/_lab/exchanges?since=0', 'http://as/_lab/exchanges?since=0'])
+    await collector.refresh()
+    expect(l.asked.at(-2)).toBe('http://as/_lab/exchanges?since=1')
+    expect(collector.exchanges()).toHaveLength(3)
+  })
+
+  it('hears the client at once, and tells listeners about every change', async () => {
+    const l = lab()
+    const client = createFlowRecorder('client', 100)
+    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: client, sources: [AS, RS], capacity: 100 })
+    let changes = 0
+    collector.onChange(() => changes++)
+    client.add(entry('/connect'))
+    expect(changes).toBe(1)
+    expect(collector.exchanges()).toHaveLength(1)
+    await collector.refresh()
+    expect(changes).toBe(1)
+    l.as().add(entry('/authorize'))
+    await collector.refresh()
+    expect(changes).toBe(2)
+  })
+
+  it('keeps at most its capacity, oldest out first', async () => {
+    const l = lab()
+    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: createFlowRecorder('client', 10), sources: [AS], capacity: 3 })
+    for (let i = 0; i < 5; i++) l.as().add(entry(`/a${i}`))
+    await collector.refresh()
+    expect(collector.exchanges().map((e) => e.request.url)).toEqual(['/a2', '/a3', '/a4'])
+  })
+
+  it('shows what it has when a server is down, and says which', async () => {
+    const l = lab()
+    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: createFlowRecorder('client', 10), sources: [AS, RS], capacity: 10 })
+    l.as().add(entry('/authorize'))
+    l.down.add('http://rs')
+    await collector.refresh()
+    expect(collector.exchanges()).toHaveLength(1)
+    expect(collector.unavailable()).toEqual([{ role: 'resource-server', url: 'http://rs', reason: 'fetch failed' }])
+    l.down.clear()
+    await collector.refresh()
+    expect(collector.unavailable()).toEqual([])
+  })
+
+  it('notices a restarted server (its seq numbers start again) and keeps both runs', async () => {
+    const l = lab()
+    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: createFlowRecorder('client', 10), sources: [AS], capacity: 10 })
+    l.as().add(entry('/before-1'))
+    l.as().add(entry('/before-2'))
+    await collector.refresh()
+    l.servers.set('http://as', createFlowRecorder('auth-server', 100))
+    l.as().add(entry('/after-1'))
+    await collector.refresh()
+    expect(collector.exchanges().map((e) => e.request.url)).toEqual(['/before-1', '/before-2', '/after-1'])
+  })
+
+  it('drops the inspector\u2019s own requests', async () => {
+    const l = lab()
+    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: createFlowRecorder('client', 10), sources: [AS], capacity: 10 })
+    l.as().add(entry('/jwks', [['x-oauth-lab-inspector', 'jwks']]))
+    await collector.refresh()
+    expect(collector.exchanges()).toEqual([])
+  })
+
+  it('lets concurrent callers share a fetch, and never answers a caller with a fetch older than its call', async () => {
+    const l = lab()
+    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: createFlowRecorder('client', 10), sources: [AS], capacity: 10 })
+    const first = collector.refresh()
+    l.as().add(entry('/late'))
+    const second = collector.refresh()
+    const third = collector.refresh()
+    await Promise.all([first, second, third])
+    expect(collector.exchanges().map((e) => e.request.url)).toEqual(['/late'])
+    expect(l.asked).toHaveLength(2)
+  })
+})

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { Eta } from 'eta'
+import { correlate } from '../../../src/client/flow/correlate.js'
+import { layoutDiagram } from '../../../src/client/flow/diagram.js'
+import { VIEWS_DIR } from '../../../src/shared/html.js'
+import { browserFlow, jwksFetch } from './fixtures.js'
+
+const list = browserFlow({ state: 'S1', code: 'K1', token: 'T1', t0: 1000 })
+const resource = list.find((e) => e.request.url === '/resource')!
+const flow = correlate([...list, jwksFetch(resource.startedAt + 1)])[0]!
+const diagram = layoutDiagram(flow.entries)
+
+describe('the sequence diagram', () => {
+  it('has the four lifelines, left to right', () => {
+    expect(diagram.lanes.map((l) => l.label)).toEqual(['Browser (resource owner)', 'Client app', 'Authorization server', 'Resource server'])
+  })
+
+  it('draws each request and each answer once, in time order, a back-channel call inside the request that caused it', () => {
+    expect(diagram.arrows.map((a) => a.label)).toEqual([
+      '1 \u00b7 GET /connect',
+      '1 \u00b7 302 \u2192 http://localhost:9001/authorize',
+      '1 \u00b7 GET /authorize',
+      '2 \u00b7 200 login page',
+      '2 \u00b7 POST /login',
+      '2 \u00b7 303 \u2192 /authorize',
+      '2 \u00b7 GET /authorize',
+      '3 \u00b7 200 consent page',
+      '3 \u00b7 POST /consent',
+      '4 \u00b7 303 code + state',
+      '4 \u00b7 GET /authenticated',
+      '5 \u00b7 POST /token',
+      '6 \u00b7 200 access_token',
+      '6 \u00b7 200 page with the token',
+      '7 \u00b7 POST /fetch-resource',
+      '7 \u00b7 GET /resource',
+      '7 \u00b7 GET /jwks',
+      '7 \u00b7 200 JWKS',
+      '7 \u00b7 200 resource',
+      '7 \u00b7 200 page with the resource',
+    ])
+    const [browser, client, auth, rs] = diagram.lanes.map((l) => l.x)
+    const token = diagram.arrows[11]!
+    expect([token.x1, token.x2, token.answer]).toEqual([client, auth, false])
+    const tokenAnswer = diagram.arrows[12]!
+    expect([tokenAnswer.x1, tokenAnswer.x2, tokenAnswer.answer]).toEqual([auth, client, true])
+    const jwks = diagram.arrows[16]!
+    expect([jwks.x1, jwks.x2]).toEqual([rs, auth])
+    expect(diagram.arrows[0]!.x1).toBe(browser)
+    expect(diagram.arrows.every((a, i) => i === 0 || a.y > diagram.arrows[i - 1]!.y)).toBe(true)
+    expect(diagram.height).toBeGreaterThan(diagram.arrows.at(-1)!.y)
+  })
+
+  it('renders as inline SVG with escaped text and no external reference', () => {
+    const eta = new Eta({ views: VIEWS_DIR, autoEscape: true })
+    const svg = eta.render('/client/flow-diagram', { diagram: { ...diagram, summary: '<script>x</script>' }, flowId: 'f1' })
+    expect(svg).toContain('<svg class="flow-diagram" xmlns="http://www.w3.org/2000/svg" role="img"')
+    expect(svg).toContain('&lt;script&gt;x&lt;/script&gt;')
+    expect(svg.match(/<g class="arrow/g)).toHaveLength(20)
+    expect(svg).not.toMatch(/(href|src)="(?!#)/)
+  })
+})
