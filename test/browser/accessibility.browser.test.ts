@@ -1,0 +1,97 @@
+// axe-core, run in real Chromium, on every HTML page of the lab: no serious or
+// critical violation. (The resource server has no HTML pages: JSON only.)
+// The same walk checks that no page asks for anything outside the lab.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import type { Page } from 'playwright-core'
+import { launchBrowser, type LabBrowser } from '../helpers/browser.js'
+import { startTestLab, type TestLab } from '../helpers/lab.js'
+
+let lab: TestLab
+let browser: LabBrowser
+let page: Page
+let axeSource: string
+const foreignRequests: string[] = []
+
+beforeAll(async () => {
+  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+  lab = await startTestLab()
+  browser = await launchBrowser()
+  page = await browser.context.newPage()
+  page.on('request', (request) => {
+    const url = new URL(request.url())
+    if (!['localhost', '127.0.0.1'].includes(url.hostname) && url.protocol !== 'data:') foreignRequests.push(request.url())
+  })
+})
+afterAll(async () => {
+  await browser?.close()
+  await lab?.close()
+})
+
+interface Violation {
+  id: string
+  impact: string | null
+  help: string
+  nodes: Array<{ target: unknown }>
+}
+
+async function seriousViolations(): Promise<Violation[]> {
+  // page.evaluate runs outside the page's CSP, which forbids inline scripts.
+  await page.evaluate(axeSource)
+  const result = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Violation[] }> } }).axe
+    return axe.run(document, { resultTypes: ['violations'] })
+  })
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+}
+
+async function expectAccessible(name: string): Promise<void> {
+  const violations = await seriousViolations()
+  expect(violations.map((v) => `${name}: ${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`)).toEqual([])
+}
+
+describe('accessibility (axe-core in Chromium)', () => {
+  it('client home, AS login, consent, token page, flow inspector, Break it, AS grants and error pages', async () => {
+    const client = lab.config.client.publicUrl
+    const auth = lab.config.auth.publicUrl
+    await page.goto(`${client}/`)
+    await expectAccessible('client home')
+
+    await page.getByRole('button', { name: 'Connect' }).click()
+    await page.getByLabel('Username').waitFor()
+    await expectAccessible('login')
+    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Password').fill('wrong')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('alert').waitFor()
+    await expectAccessible('login with error')
+    await page.getByLabel('Password').fill('alice-password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+
+    await page.getByRole('button', { name: 'Allow' }).waitFor()
+    await expectAccessible('consent')
+    await page.getByRole('button', { name: 'Allow' }).click()
+
+    await page.getByRole('button', { name: 'Fetch resource' }).waitFor()
+    await expectAccessible('token page')
+    await page.getByRole('button', { name: 'Fetch resource' }).click()
+    await page.locator('#resource-status').waitFor()
+    await expectAccessible('resource answer')
+
+    for (const path of ['/flow', '/break']) {
+      const res = await page.goto(`${client}${path}`)
+      expect(res?.status()).toBe(200)
+      await expectAccessible(path)
+    }
+
+    await page.goto(`${auth}/account/grants`)
+    await expectAccessible('account grants')
+    const bad = await page.goto(`${auth}/authorize?client_id=nobody`)
+    expect(bad?.status()).toBe(400)
+    await expectAccessible('authorization error page')
+
+    expect(foreignRequests).toEqual([])
+  })
+})
