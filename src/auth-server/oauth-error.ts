@@ -3,6 +3,7 @@
 // redirect back to the client, and an HTML page where a redirect would be unsafe.
 
 import type { FastifyReply } from 'fastify'
+import { renderErrorPage as renderHtmlError } from '../shared/html.js'
 
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -92,6 +93,5 @@ export function renderErrorPage(
   message: string,
   detail?: string,
 ): Promise<string> {
-  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
-  return reply.viewAsync('error', { title, message, detail })
+  return renderHtmlError(reply, status, { title, message, detail })
 }

@@ -2,6 +2,7 @@
 
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import { renderErrorPage } from '../shared/html.js'
 
 /** Renders views/error.eta with the given status. Pages may show secrets' context: never cache them. */
 export function renderError(
@@ -11,10 +12,7 @@ export function renderError(
   message: string,
   detail?: string,
 ): Promise<string> {
-  return reply
-    .code(status)
-    .header('cache-control', 'no-store')
-    .viewAsync('error', { title, message, detail, backUrl: '/' })
+  return renderErrorPage(reply, status, { title, message, detail, backUrl: '/' })
 }
 
 function isCsrfError(error: FastifyError): boolean {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import fastifyView from '@fastify/view'
 import fastifyStatic from '@fastify/static'
 import fastifyHelmet from '@fastify/helmet'
@@ -46,4 +46,14 @@ export async function registerHtml(app: FastifyInstance, opts: { labName: string
     production: true,
     defaultContext: { labName: opts.labName },
   })
+}
+
+/** The role's HTML error page (views/error.eta); never cached, since it may echo a request. */
+export function renderErrorPage(
+  reply: FastifyReply,
+  status: number,
+  page: { title: string; message: string; detail?: string; backUrl?: string },
+): Promise<string> {
+  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
+  return reply.viewAsync('error', page)
 }
