@@ -1,0 +1,301 @@
+// `npm run bench`: every figure of the Performance section in one run, side
+// by side on one machine, so that ratios compare like with like. The servers
+// run in their own processes; this process is the load generator.
+//
+// Knobs (environment): BENCH_SECONDS (window, default 5), BENCH_WARMUP
+// (default 1), BENCH_MEMORY_FLOWS (default 100000), BENCH_SKIP (comma list
+// of phases to skip: ceilings, lab, anchors, inspector, scale, memory),
+// BENCH_BUDGET_SECONDS (default 285: the memory run stops when it is spent).
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  RESOURCE_CLIENT_ID,
+  RESOURCE_CLIENT_SECRET,
+  codeGrant,
+  labBrowserFlow,
+  labUrls,
+  mintCodes,
+  mockServerFlow,
+  oidcProviderFlow,
+  redirectUri,
+  rememberConsent,
+  userAccessToken,
+  type LabUrls,
+} from './flows.js'
+import { basic, createAgent, form } from './http.js'
+import { measureFlows, measureRequests, NOISE_CORES, type Measurement, type Window } from './measure.js'
+import { memoryCurve, type MemoryCurve } from './memory.js'
+import { CLOCK_TICKS, rssMb } from './proc.js'
+import { freePorts, ROOT, serverEnv, spawnNode, stopAll, waitHealthy, watchedProcesses, type Spawned } from './procs.js'
+import { measurementTable, memoryTable, scaleTable, targetTable } from './report.js'
+import { evaluateTargets } from './targets.js'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1)
+const MEMORY_FLOWS = Number(process.env.BENCH_MEMORY_FLOWS ?? 100_000)
+const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean))
+const CONNECTIONS = 50
+/** `npm run bench` must finish within 5 minutes: the memory run gets what the rest leaves of this. */
+const BUDGET_SECONDS = Number(process.env.BENCH_BUDGET_SECONDS ?? 285)
+const SCALE_LEVELS = [10, 50, 200] as const
+const SCALED = ['lab.token.cc', 'lab.resource', 'lab.flow'] as const
+
+const window: Window = { seconds: SECONDS, warmupSeconds: WARMUP, watched: watchedProcesses }
+// Enough sockets per origin for the largest number of simulated browsers.
+const agent = createAgent(256)
+const measurements: Measurement[] = []
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`)
+}
+
+function keep(m: Measurement): Measurement {
+  measurements.push(m)
+  const flags = [m.noisy ? `noisy: other processes used ${m.cpu.otherCores} cores` : '', m.failed ? `${m.failed} failed: ${m.firstError}` : '']
+  log(`${m.label} @${m.connections}: ${Math.round(m.rate)} ${m.unit}, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms ${flags.filter(Boolean).join('; ')}`)
+  return m
+}
+
+/** When `npm run bench` began: the start of this process's parent shell (it ran the build first), else our own. */
+function benchStartedAt(): number {
+  try {
+    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0])
+    const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8')
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    if (comm !== 'sh' && comm !== 'bash' && comm !== 'dash') throw new Error('not started by npm')
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
+    return Date.now() - (uptime - startTicks / CLOCK_TICKS) * 1000
+  } catch {
+    return Date.now() - performance.now()
+  }
+}
+
+interface Lab {
+  readonly process: Spawned
+  readonly urls: LabUrls
+  readonly ports: { auth: number; resource: number; client: number }
+  /** ms from spawn until every /healthz answered 200 (bench's polls), and the launcher's own "up in" figure. */
+  readonly healthyMs: number
+  readonly upLineMs: number | undefined
+}
+
+/** `node dist/start.js`, exactly what `npm start` runs, on free ports. */
+async function startLab(name: string, inspector: 'on' | 'off'): Promise<Lab> {
+  const [auth, resource, client] = (await freePorts(3)) as [number, number, number]
+  const env = serverEnv({ AUTH_PORT: String(auth), RESOURCE_PORT: String(resource), CLIENT_PORT: String(client), INSPECTOR: inspector })
+  const launcher = spawnNode(name, 'dist/start.js', env)
+  // Awaited together: a child that dies fails the launcher's line at once instead of a long poll.
+  const [, ...healthy] = await Promise.all([
+    launcher.waitForLine(/oauth-lab is up in \d+ ms/, 15_000),
+    ...[auth, resource, client].map((port) => waitHealthy(`http://127.0.0.1:${port}/healthz`, launcher.startedAt)),
+  ])
+  const up = launcher.output.map((line) => /oauth-lab is up in (\d+) ms/.exec(line)?.[1]).find(Boolean)
+  return { process: launcher, urls: labUrls({ auth, resource, client }), ports: { auth, resource, client }, healthyMs: Math.max(...healthy), upLineMs: up === undefined ? undefined : Number(up) }
+}
+
+function idleRss(lab: Lab): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [label, pid] of lab.process.pids()) {
+    const mb = rssMb(pid)
+    if (mb !== undefined) out[label] = Math.round(mb * 10) / 10
+  }
+  return out
+}
+
+async function startServer(name: string, script: string, vars: Record<string, string>, readyPath: string): Promise<{ server: Spawned; url: string }> {
+  const [port] = (await freePorts(1)) as [number]
+  const server = spawnNode(name, script, serverEnv({ PORT: String(port), ...vars }))
+  await waitHealthy(`http://127.0.0.1:${port}${readyPath}`, server.startedAt)
+  return { server, url: `http://localhost:${port}` }
+}
+
+const tokenHeaders = { authorization: basic(CLIENT_ID, CLIENT_SECRET), 'content-type': 'application/x-www-form-urlencoded' }
+const ccBody = form({ grant_type: 'client_credentials', scope: 'foo bar' })
+const local = (url: string) => url.replace('//localhost:', '//127.0.0.1:')
+
+function tokenCc(id: string, label: string, url: string, connections = CONNECTIONS) {
+  return measureRequests({ id, label, url: local(url), method: 'POST', headers: tokenHeaders, body: ccBody, connections }, window)
+}
+
+function resourceRun(lab: Lab, token: string, connections = CONNECTIONS) {
+  return measureRequests(
+    { id: 'lab.resource', label: 'oauth-lab GET /resource (ES256 JWT)', url: local(`${lab.urls.resource}/resource`), headers: { authorization: `Bearer ${token}` }, connections },
+    window,
+  )
+}
+
+function flowRun(lab: Lab, workers = CONNECTIONS) {
+  return measureFlows({ id: 'lab.flow', label: 'oauth-lab full flow, 7 steps (browser)', workers, flow: () => labBrowserFlow(agent, lab.urls) }, window)
+}
+
+async function main(): Promise<void> {
+  const startedAt = benchStartedAt()
+  const started = new Date()
+  log(`${SECONDS} s windows after ${WARMUP} s warm-up; ${CONNECTIONS} connections; other processes above ${NOISE_CORES} cores mark a window noisy`)
+  log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+
+  // ---- start-up and idle memory: `npm start` as a user runs it
+  const lab = await startLab('oauth-lab', 'on')
+  log(`oauth-lab healthy ${Math.round(lab.healthyMs)} ms after spawn (launcher says up in ${lab.upLineMs} ms)`)
+  await sleep(1000)
+  const rssAfterStart = idleRss(lab)
+  log(`idle RSS after start: ${JSON.stringify(rssAfterStart)}`)
+
+  // ---- ceilings
+  if (!SKIP.has('ceilings')) {
+    const { server, url } = await startServer('ceilings', 'dist-bench/servers/ceilings.js', {}, '/healthz')
+    keep(await tokenCc('ceiling.form', 'ceiling: Fastify form + Basic', `${url}/form`))
+    keep(await tokenCc('ceiling.sign', 'ceiling: + ES256 JWT sign', `${url}/sign`))
+    const signed = await fetch(local(`${url}/sign`), { method: 'POST', headers: tokenHeaders, body: ccBody })
+    const { access_token: token } = (await signed.json()) as { access_token: string }
+    keep(await measureRequests({ id: 'ceiling.verify', label: 'ceiling: Fastify GET + ES256 jwtVerify', url: local(`${url}/verify`), headers: { authorization: `Bearer ${token}` }, connections: CONNECTIONS }, window))
+    await server.stop()
+  }
+
+  // ---- oauth-lab
+  const signedIn = await rememberConsent(agent, lab.urls)
+  const userToken = await userAccessToken(signedIn, lab.urls)
+  if (!SKIP.has('lab')) {
+    const cc = keep(await tokenCc('lab.token.cc', 'oauth-lab POST /token client_credentials', `${lab.urls.auth}/token`))
+    // Codes are single-use and live 60 s: made just before, a few more than the window can use.
+    const wanted = Math.ceil(Math.max(cc.rate, 1000) * SECONDS * 1.3)
+    const mintStart = performance.now()
+    const codes = await mintCodes(signedIn, lab.urls, wanted)
+    log(`minted ${codes.length} codes in ${((performance.now() - mintStart) / 1000).toFixed(1)} s`)
+    const redirect = redirectUri(lab.urls)
+    keep(await measureRequests({
+      id: 'lab.token.ac',
+      label: 'oauth-lab POST /token authorization_code',
+      url: local(`${lab.urls.auth}/token`),
+      method: 'POST',
+      headers: tokenHeaders,
+      connections: CONNECTIONS,
+      nextBody: () => form(codeGrant(codes.pop() ?? 'exhausted', redirect)),
+      maxRequests: codes.length,
+      noWarmup: true,
+    }, window))
+    keep(await resourceRun(lab, userToken))
+    keep(await measureRequests({
+      id: 'lab.introspect',
+      label: 'oauth-lab POST /introspect',
+      url: local(`${lab.urls.auth}/introspect`),
+      method: 'POST',
+      headers: { authorization: basic(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET), 'content-type': 'application/x-www-form-urlencoded' },
+      body: form({ token: userToken }),
+      connections: CONNECTIONS,
+    }, window))
+    keep(await flowRun(lab))
+  }
+
+  // ---- anchors, configured like oauth-lab
+  if (!SKIP.has('anchors')) {
+    const redirect = redirectUri(lab.urls)
+    const oidcVars = { RESOURCE_URL: lab.urls.resource, REDIRECT_URI: redirect }
+    const remembered = await startServer('oidc-provider', 'dist-bench/servers/oidc-provider.js', { ...oidcVars, REMEMBER_CONSENT: 'on' }, '/.well-known/openid-configuration')
+    keep(await tokenCc('oidc.token.cc', 'oidc-provider 8.8.1 client_credentials', `${remembered.url}/token`))
+    keep(await measureFlows({ id: 'oidc.flow.remembered', label: 'oidc-provider flow: login, remembered consent, token', workers: CONNECTIONS, flow: () => oidcProviderFlow(agent, remembered.url, redirect) }, window))
+    await remembered.server.stop()
+    const consent = await startServer('oidc-provider', 'dist-bench/servers/oidc-provider.js', { ...oidcVars, REMEMBER_CONSENT: 'off' }, '/.well-known/openid-configuration')
+    keep(await measureFlows({ id: 'oidc.flow.consent', label: 'oidc-provider flow: login, consent page, token', workers: CONNECTIONS, flow: () => oidcProviderFlow(agent, consent.url, redirect) }, window))
+    await consent.server.stop()
+    const mock = await startServer('oauth2-mock-server', 'dist-bench/servers/mock-server.js', {}, '/.well-known/openid-configuration')
+    keep(await tokenCc('mock.token.cc', 'oauth2-mock-server 8.2.3 client_credentials', `${mock.url}/token`))
+    keep(await measureFlows({ id: 'mock.flow', label: 'oauth2-mock-server flow: authorize, token', workers: CONNECTIONS, flow: () => mockServerFlow(agent, mock.url, redirect) }, window))
+    await mock.server.stop()
+  }
+
+  // ---- the flow inspector's cost: two fresh labs, on then off, back to back
+  let inspector: { onRate: number; offRate: number } | undefined
+  if (!SKIP.has('inspector')) {
+    const rates: Record<string, number> = {}
+    for (const mode of ['on', 'off'] as const) {
+      const fresh = await startLab(`oauth-lab (INSPECTOR=${mode})`, mode)
+      rates[mode] = keep(await tokenCc(`lab.token.cc.inspector-${mode}`, `oauth-lab /token client_credentials, INSPECTOR=${mode}`, `${fresh.urls.auth}/token`)).rate
+      await fresh.process.stop()
+    }
+    inspector = { onRate: rates.on!, offRate: rates.off! }
+  }
+
+  // ---- scale: 10 and 200 connections (50 is above)
+  if (!SKIP.has('scale')) {
+    for (const connections of SCALE_LEVELS.filter((c) => c !== CONNECTIONS)) {
+      keep(await tokenCc('lab.token.cc', 'oauth-lab POST /token client_credentials', `${lab.urls.auth}/token`, connections))
+      keep(await resourceRun(lab, userToken, connections))
+      keep(await flowRun(lab, connections))
+    }
+  }
+  await sleep(1000)
+  const rssAfterLoad = idleRss(lab)
+  log(`idle RSS after load: ${JSON.stringify(rssAfterLoad)}`)
+  await lab.process.stop()
+
+  // ---- memory over 100,000 flows
+  let memory: MemoryCurve | undefined
+  if (!SKIP.has('memory')) {
+    log(`memory: ${MEMORY_FLOWS} flows against a fresh authorization server`)
+    // Whatever is left of the 5-minute budget (build included), never less than 30 s: the curve shows how far it got.
+    const maxSeconds = Math.max(30, BUDGET_SECONDS - (Date.now() - startedAt) / 1000)
+    memory = await memoryCurve(agent, { flows: MEMORY_FLOWS, sampleEvery: Math.max(1, Math.round(MEMORY_FLOWS / 20)), workers: 32, maxSeconds })
+    if (memory.flows < MEMORY_FLOWS) log(`memory: stopped by the time budget after ${memory.flows} flows; ${MEMORY_FLOWS} would take ${Math.round(MEMORY_FLOWS / memory.flowsPerSecond)} s at this rate`)
+    log(`memory: ${memory.flows} flows in ${memory.seconds.toFixed(0)} s (${Math.round(memory.serverCpuUsPerFlow)} µs auth-server CPU per flow, other processes ${memory.otherCores} cores), ${memory.startMb.toFixed(0)} → ${memory.endMb.toFixed(0)} MB`)
+  }
+
+  const benchSeconds = (Date.now() - startedAt) / 1000
+  const targets = evaluateTargets({
+    measurements: measurements.filter((m) => m.connections === CONNECTIONS),
+    healthyMs: lab.healthyMs,
+    idleRssMb: rssAfterStart,
+    memory,
+    benchSeconds,
+  })
+  const at50 = measurements.filter((m) => m.connections === CONNECTIONS && !m.id.includes('inspector'))
+  const noisy = measurements.some((m) => m.noisy)
+  const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtStart: loadavg() }
+
+  const out: string[] = []
+  out.push(`oauth-lab benchmark, ${started.toISOString()} — ${machine.cpus} × ${machine.model}, Node ${machine.node}; load generator on the same machine`)
+  out.push(`${SECONDS} s per figure after ${WARMUP} s warm-up, ${CONNECTIONS} connections (or simulated browsers for flows); servers with LOG_LEVEL=warn`)
+  out.push('')
+  out.push(measurementTable(at50))
+  out.push('')
+  out.push('Scale (rate, p99 ms; * = noisy):')
+  out.push(scaleTable(measurements, SCALED, SCALE_LEVELS))
+  out.push('')
+  if (inspector) {
+    out.push(`Flow inspector: token endpoint ${Math.round(inspector.offRate)} req/s off, ${Math.round(inspector.onRate)} req/s on (measured back to back)`)
+  }
+  out.push(`Start-up: all three /healthz answer ${Math.round(lab.healthyMs)} ms after spawning node dist/start.js (it prints "up in ${lab.upLineMs} ms")`)
+  out.push(`Idle RSS after start (MB): ${Object.entries(rssAfterStart).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  out.push(`Idle RSS after the load (MB): ${Object.entries(rssAfterLoad).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  if (memory) {
+    out.push('')
+    out.push(`Memory of the authorization server over ${memory.flows.toLocaleString('en-US')} of ${MEMORY_FLOWS.toLocaleString('en-US')} flows in ${memory.seconds.toFixed(0)} s (${Math.round(memory.flowsPerSecond)} flows/s, ${Math.round(memory.serverCpuUsPerFlow)} µs of its CPU per flow; codes, sessions and tokens living ${memory.ttlSeconds} s):`)
+    out.push(memoryTable(memory))
+  }
+  out.push('')
+  out.push(targetTable(targets))
+  out.push('')
+  out.push(noisy
+    ? `NOISY RUN: other processes used more than ${NOISE_CORES} cores during ${measurements.filter((m) => m.noisy).length} of ${measurements.length} windows (see "other CPU"); ratios hold better than absolute rates, but rerun on a quiet machine.`
+    : 'Quiet run: no other process used more than a tenth of a core during any window.')
+  out.push(`Bench duration: ${benchSeconds.toFixed(0)} s (npm run bench, build included)`)
+  process.stdout.write(`${out.join('\n')}\n`)
+
+  const dir = join(ROOT, 'bench-results')
+  mkdirSync(dir, { recursive: true })
+  const json = { started: started.toISOString(), machine, settings: { seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, noiseCores: NOISE_CORES }, noisy, benchSeconds, startup: { healthyMs: lab.healthyMs, upLineMs: lab.upLineMs }, idleRssMb: { afterStart: rssAfterStart, afterLoad: rssAfterLoad }, inspector, measurements, memory, targets }
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`)
+  log(`wrote bench-results/latest.json`)
+}
+
+try {
+  await main()
+} finally {
+  await stopAll()
+  await agent.close()
+}

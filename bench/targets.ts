@@ -1,0 +1,126 @@
+// What each figure is compared with, and the issue's targets. Every target is
+// a ratio of figures from the same run (or a bound of this machine class), so
+// a slow or busy machine moves both sides together.
+
+import type { MemoryCurve } from './memory.js'
+import type { Measurement } from './measure.js'
+import { ratio } from './stats.js'
+
+export interface Comparison {
+  /** The bare-Fastify ceiling doing the same unavoidable work. */
+  readonly ceiling?: string
+  /** oidc-provider doing the same job, configured like oauth-lab. */
+  readonly anchor?: string
+  /** oauth2-mock-server doing the same job (while checking nothing). */
+  readonly mock?: string
+}
+
+export const COMPARE: Readonly<Record<string, Comparison>> = {
+  'ceiling.sign': { ceiling: 'ceiling.form' },
+  'lab.token.cc': { ceiling: 'ceiling.sign', anchor: 'oidc.token.cc', mock: 'mock.token.cc' },
+  'lab.token.ac': { ceiling: 'ceiling.sign', anchor: 'oidc.token.cc', mock: 'mock.token.cc' },
+  'lab.resource': { ceiling: 'ceiling.verify' },
+  'lab.introspect': { ceiling: 'ceiling.verify' },
+  'lab.flow': { anchor: 'oidc.flow.remembered', mock: 'mock.flow' },
+  'oidc.flow.consent': { anchor: 'oidc.flow.remembered' },
+}
+
+export interface Facts {
+  readonly measurements: readonly Measurement[]
+  /** From spawning `node dist/start.js` until all three /healthz answer 200, as the bench saw it. */
+  readonly healthyMs: number
+  readonly idleRssMb: Readonly<Record<string, number>>
+  readonly memory?: MemoryCurve
+  readonly benchSeconds?: number
+}
+
+export interface TargetResult {
+  readonly target: string
+  readonly value: string
+  readonly holds: boolean | undefined
+}
+
+export function rateOf(measurements: readonly Measurement[], id: string): number | undefined {
+  return measurements.find((m) => m.id === id)?.rate
+}
+
+const fmt = (value: number | undefined, digits = 2) => (value === undefined ? 'n/a' : value.toFixed(digits))
+
+function find(measurements: readonly Measurement[], id: string): Measurement | undefined {
+  return measurements.find((m) => m.id === id)
+}
+
+/**
+ * `a` against `b` as the ratio of their rates. When either window was noisy,
+ * the verdict comes from the ratio of server CPU per operation instead (b's
+ * cost over a's: how many times fewer CPU-seconds a needs), which other
+ * processes on the machine barely move; the value shows both.
+ */
+export function compareRates(measurements: readonly Measurement[], a: string, b: string): { rate?: number; cpu?: number; noisy: boolean } {
+  const ma = find(measurements, a)
+  const mb = find(measurements, b)
+  return { rate: ratio(ma?.rate, mb?.rate), cpu: ratio(mb?.serverCpuUs, ma?.serverCpuUs), noisy: Boolean(ma?.noisy || mb?.noisy) }
+}
+
+function atLeast(target: string, measurements: readonly Measurement[], a: string, b: string, bound: number): TargetResult {
+  const { rate, cpu, noisy } = compareRates(measurements, a, b)
+  const verdict = noisy ? cpu : rate
+  const value = `${fmt(rate)} (≥ ${bound}); by CPU cost ${fmt(cpu)}${noisy ? ', used: noisy window' : ''}`
+  return { target, value, holds: verdict === undefined ? undefined : verdict >= bound }
+}
+
+/** A memory curve is flat when the last quarter of the run peaks within 10% (or 8 MB) of the first quarter. */
+export function isFlat(curve: Pick<MemoryCurve, 'firstQuarterMaxMb' | 'lastQuarterMaxMb'>): boolean {
+  return curve.lastQuarterMaxMb <= Math.max(curve.firstQuarterMaxMb * 1.1, curve.firstQuarterMaxMb + 8)
+}
+
+export function evaluateTargets(facts: Facts): TargetResult[] {
+  const m = facts.measurements
+  const results: TargetResult[] = [
+    atLeast('token endpoint (client_credentials) ≥ 0.70 × ES256-sign ceiling', m, 'lab.token.cc', 'ceiling.sign', 0.7),
+    atLeast('token endpoint (authorization_code) ≥ 0.70 × ES256-sign ceiling', m, 'lab.token.ac', 'ceiling.sign', 0.7),
+    atLeast('token endpoint (client_credentials) ≥ 2 × oidc-provider', m, 'lab.token.cc', 'oidc.token.cc', 2),
+    atLeast('resource endpoint ≥ 0.80 × ES256-verify ceiling', m, 'lab.resource', 'ceiling.verify', 0.8),
+    atLeast('full flow ≥ 3 × oidc-provider flow (remembered consent)', m, 'lab.flow', 'oidc.flow.remembered', 3),
+    {
+      target: 'three servers healthy ≤ 1 s after npm start',
+      value: `${Math.round(facts.healthyMs)} ms (≤ 1000)`,
+      holds: facts.healthyMs <= 1000,
+    },
+  ]
+  const rss = Object.entries(facts.idleRssMb)
+  if (rss.length > 0) {
+    const worst = Math.max(...rss.map(([, mb]) => mb))
+    results.push({
+      target: 'each process ≤ 80 MB RSS when idle',
+      value: `${rss.map(([name, mb]) => `${name} ${mb.toFixed(0)}`).join(', ')} MB`,
+      holds: worst <= 80,
+    })
+  }
+  if (find(m, 'lab.token.cc.inspector-on') && find(m, 'lab.token.cc.inspector-off')) {
+    const { rate, cpu, noisy } = compareRates(m, 'lab.token.cc.inspector-on', 'lab.token.cc.inspector-off')
+    const cost = (r: number | undefined) => (r === undefined ? undefined : 1 - r)
+    const pct = (c: number | undefined) => (c === undefined ? 'n/a' : `${(c * 100).toFixed(1)}%`)
+    const verdict = cost(noisy ? cpu : rate)
+    results.push({
+      target: 'flow inspector costs ≤ 10% of the token endpoint rate',
+      value: `${pct(cost(rate))} (≤ 10%); by CPU cost ${pct(cost(cpu))}${noisy ? ', used: noisy window' : ''}`,
+      holds: verdict === undefined ? undefined : verdict <= 0.1,
+    })
+  }
+  if (facts.memory) {
+    const curve = facts.memory
+    // The live heap after full collections is what purging controls; RSS also holds pages V8 keeps for reuse.
+    const heapKnown = Number.isFinite(curve.firstQuarterMaxHeapMb) && Number.isFinite(curve.lastQuarterMaxHeapMb)
+    const flat = heapKnown ? isFlat({ firstQuarterMaxMb: curve.firstQuarterMaxHeapMb, lastQuarterMaxMb: curve.lastQuarterMaxHeapMb }) : isFlat(curve)
+    results.push({
+      target: 'memory flat over 100,000 flows (live heap, first vs last quarter peak)',
+      value: `${curve.flows.toLocaleString('en-US')} flows; heap ${curve.firstQuarterMaxHeapMb.toFixed(0)} → ${curve.lastQuarterMaxHeapMb.toFixed(0)} MB, RSS ${curve.firstQuarterMaxMb.toFixed(0)} → ${curve.lastQuarterMaxMb.toFixed(0)} MB`,
+      holds: curve.flows >= 100_000 && curve.failed === 0 && flat,
+    })
+  }
+  if (facts.benchSeconds !== undefined) {
+    results.push({ target: '`npm run bench` under 5 minutes', value: `${facts.benchSeconds.toFixed(0)} s (< 300)`, holds: facts.benchSeconds < 300 })
+  }
+  return results
+}

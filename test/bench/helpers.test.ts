@@ -1,0 +1,156 @@
+// Smoke test of the bench's helpers (no timing): the parsers of /proc, the
+// cookie jar and form reading of the simulated browser, percentiles, the
+// target arithmetic and the report's tables.
+
+import { describe, expect, it } from 'vitest'
+import { owner, selfTimes, stackShares } from '../../bench/cpuprofile.js'
+import { CookieJar, hiddenField } from '../../bench/http.js'
+import type { Measurement } from '../../bench/measure.js'
+import { parseProcStat, parseSystemStat, parseVmRssKb, procStat, rssMb, watchCpu } from '../../bench/proc.js'
+import { measurementTable, table, targetTable } from '../../bench/report.js'
+import { latencySummary, percentile, ratio } from '../../bench/stats.js'
+import { parseFullGc } from '../../bench/memory.js'
+import { compareRates, evaluateTargets, isFlat } from '../../bench/targets.js'
+
+function measurement(id: string, rate: number, extra: Partial<Measurement> = {}): Measurement {
+  return {
+    id,
+    label: id,
+    unit: 'req/s',
+    tool: 'autocannon',
+    connections: 50,
+    rate,
+    p50Ms: 3,
+    p99Ms: 12,
+    completed: rate * 5,
+    failed: 0,
+    seconds: 5,
+    cpu: { seconds: 5, busyCores: 2, oursCores: 2, otherCores: 0, byProcess: {} },
+    serverCpuUs: 1e6 / rate,
+    noisy: false,
+    ...extra,
+  }
+}
+
+describe('bench /proc readers', () => {
+  it('parses VmRSS, a stat line whose name holds spaces and parentheses, and the cpu line', () => {
+    expect(parseVmRssKb('Name:\tnode\nVmRSS:\t   51234 kB\n')).toBe(51234)
+    expect(parseVmRssKb('Name:\tzombie\n')).toBeUndefined()
+    const stat = '4242 (node (auth) x) S 4000 4242 4000 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 11 0 12345 0 0'
+    expect(parseProcStat(stat)).toEqual({ ppid: 4000, cpuTicks: 325 })
+    expect(parseSystemStat('cpu  100 5 50 800 10 1 2 3 0 0\ncpu0 1 2 3 4\n')).toEqual({ busy: 161, total: 971 })
+  })
+
+  it('reads this process from /proc and accounts a CPU window', () => {
+    expect(rssMb(process.pid)).toBeGreaterThan(10)
+    expect(procStat(process.pid)?.ppid).toBe(process.ppid)
+    const stop = watchCpu(new Map([['test', process.pid]]))
+    const use = stop()
+    expect(use.otherCores).toBeGreaterThanOrEqual(0)
+    expect(Object.keys(use.byProcess)).toEqual(['test'])
+  })
+})
+
+describe('bench browser helpers', () => {
+  it('keeps, replaces and expires cookies by name', () => {
+    const jar = new CookieJar()
+    expect(jar.header()).toBeUndefined()
+    jar.store(['oauth_lab_as_sid=a.b; Path=/; HttpOnly; SameSite=Lax', 'other=1'])
+    jar.store('oauth_lab_client_sid=c; Max-Age=28800')
+    expect(jar.header()).toBe('oauth_lab_as_sid=a.b; other=1; oauth_lab_client_sid=c')
+    jar.store('oauth_lab_as_sid=d; Path=/')
+    jar.store('other=; Expires=Thu, 01 Jan 1970 00:00:00 GMT')
+    expect(jar.get('oauth_lab_as_sid')).toBe('d')
+    expect(jar.get('other')).toBeUndefined()
+  })
+
+  it('reads hidden fields whatever the attribute order, with entities decoded', () => {
+    const html = '<form><input type="hidden" name="_csrf" value="a&amp;b"><input value="login" type="hidden" name="prompt"/></form>'
+    expect(hiddenField(html, '_csrf')).toBe('a&b')
+    expect(hiddenField(html, 'prompt')).toBe('login')
+    expect(hiddenField(html, 'interaction')).toBeUndefined()
+  })
+})
+
+describe('bench arithmetic and report', () => {
+  it('computes nearest-rank percentiles and safe ratios', () => {
+    const samples = Array.from({ length: 100 }, (_, i) => 100 - i)
+    expect(percentile([...samples].sort((a, b) => a - b), 50)).toBe(50)
+    expect(latencySummary(samples)).toEqual({ p50: 50, p99: 99 })
+    expect(Number.isNaN(latencySummary([]).p50)).toBe(true)
+    expect(ratio(10, 4)).toBe(2.5)
+    expect(ratio(10, 0)).toBeUndefined()
+    expect(ratio(undefined, 4)).toBeUndefined()
+  })
+
+  it('evaluates the targets from ratios of the same run', () => {
+    const measurements = [
+      measurement('ceiling.sign', 10_000),
+      measurement('ceiling.verify', 10_000),
+      measurement('lab.token.cc', 8_000),
+      measurement('lab.token.ac', 6_000),
+      measurement('oidc.token.cc', 3_000),
+      measurement('lab.resource', 9_000),
+      measurement('lab.flow', 900, { unit: 'flows/s' }),
+      measurement('oidc.flow.remembered', 400, { unit: 'flows/s' }),
+      measurement('lab.token.cc.inspector-on', 9_500),
+      measurement('lab.token.cc.inspector-off', 10_000),
+      // Noisy: the rate says 0.5, the CPU per request (which decides then) says 0.9.
+      measurement('lab.introspect', 5_000, { noisy: true, serverCpuUs: 111 }),
+    ]
+    const results = evaluateTargets({ measurements, healthyMs: 700, idleRssMb: { 'auth-server': 60, client: 85 } })
+    const holds = Object.fromEntries(results.map((r) => [r.target, r.holds]))
+    expect(holds['token endpoint (client_credentials) ≥ 0.70 × ES256-sign ceiling']).toBe(true)
+    expect(holds['token endpoint (authorization_code) ≥ 0.70 × ES256-sign ceiling']).toBe(false)
+    expect(holds['token endpoint (client_credentials) ≥ 2 × oidc-provider']).toBe(true)
+    expect(holds['resource endpoint ≥ 0.80 × ES256-verify ceiling']).toBe(true)
+    expect(holds['full flow ≥ 3 × oidc-provider flow (remembered consent)']).toBe(false)
+    expect(holds['three servers healthy ≤ 1 s after npm start']).toBe(true)
+    expect(holds['each process ≤ 80 MB RSS when idle']).toBe(false)
+    expect(holds['flow inspector costs ≤ 10% of the token endpoint rate']).toBe(true)
+    const noisy = compareRates(measurements, 'lab.introspect', 'ceiling.verify')
+    expect(noisy.rate).toBe(0.5)
+    expect(noisy.cpu).toBeCloseTo(0.9, 2)
+    expect(noisy.noisy).toBe(true)
+    expect(isFlat({ firstQuarterMaxMb: 100, lastQuarterMaxMb: 108 })).toBe(true)
+    expect(isFlat({ firstQuarterMaxMb: 100, lastQuarterMaxMb: 140 })).toBe(false)
+  })
+
+  it('prints aligned Markdown tables with each ratio to its ceiling and anchor', () => {
+    expect(table(['a', 'b'], [['x', '1'], ['yy', '22']], new Set([1]))).toBe('| a  |  b |\n|----|---:|\n| x  |  1 |\n| yy | 22 |')
+    const text = measurementTable([measurement('ceiling.sign', 10_000), measurement('oidc.token.cc', 2_000), measurement('lab.token.cc', 8_000, { noisy: true })])
+    const row = text.split('\n').find((line) => line.startsWith('| lab.token.cc'))!
+    expect(row).toContain('8,000 req/s')
+    expect(row).toContain('0.80×')
+    expect(row).toContain('4.00×')
+    expect(row).toContain('noisy')
+    expect(targetTable([{ target: 't', value: 'v', holds: false }])).toContain('| NO    |')
+  })
+})
+
+describe('bench profile and GC readers', () => {
+  it('attributes samples to functions and owners, self and on the stack', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 })
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', ''), children: [2, 4] },
+        { id: 2, callFrame: frame('helmet', 'file:///x/node_modules/helmet/index.cjs'), children: [3] },
+        { id: 3, callFrame: frame('setHeader', 'node:_http_outgoing') },
+        { id: 4, callFrame: frame('add', 'file:///work/main/dist/shared/flow-recorder.js') },
+      ],
+      samples: [3, 3, 4, 4],
+      timeDeltas: [1, 1, 1, 1],
+    }
+    expect(owner('file:///x/node_modules/@fastify/session/index.js')).toBe('@fastify/session')
+    expect(owner('node:internal/crypto/util')).toBe('node:internal')
+    expect(owner('')).toBe('(v8 / native)')
+    const { byOwner } = selfTimes(profile)
+    expect(Object.fromEntries(byOwner)).toEqual({ 'node:_http_outgoing': 0.5, 'oauth-lab shared/flow-recorder.js': 0.5 })
+    expect(Object.fromEntries(stackShares(profile)).helmet).toBe(0.5)
+  })
+
+  it('reads the heap after a full collection from a --trace-gc line', () => {
+    expect(parseFullGc('[1:0x1]   980 ms: Mark-Compact 55.8 (74.2) -> 46.1 (80.6) MB, 43.67 / 0.01 ms')).toBe(46.1)
+    expect(parseFullGc('[1:0x1]   12 ms: Scavenge 5.1 (6.0) -> 4.2 (7.0) MB, 0.5 / 0.0 ms')).toBeUndefined()
+  })
+})
