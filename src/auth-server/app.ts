@@ -1,9 +1,9 @@
 // The authorization server: steps 1 to 6 of the flow.
 
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
-import fastifyFormbody from '@fastify/formbody'
 import type { LabConfig } from '../shared/config.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
+import { registerFormBody } from '../shared/form-body.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { registerHtml } from '../shared/html.js'
 import { loggerOptions } from '../shared/logging.js'
@@ -53,7 +53,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     routerOptions: { maxParamLength: 200 },
   })
   setUpFlowRecorder(app, 'auth-server', config.inspector)
-  await app.register(fastifyFormbody)
+  await registerFormBody(app)
   const sessions = await registerSession(app, config.auth, now)
   const keys = createKeyRing(deps.keys ?? (await generateSigningKeys(config.auth.signingAlg)))
   const ctx: AuthServerContext = {

@@ -1,12 +1,12 @@
 // The client app (:3000): the OAuth client of the seed's steps 1, 4-5 and 7.
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import fastifyFormbody from '@fastify/formbody'
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import fastifyCsrfProtection from '@fastify/csrf-protection'
 import type { LabConfig } from '../shared/config.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
+import { registerFormBody } from '../shared/form-body.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { registerHtml } from '../shared/html.js'
 import { loggerOptions } from '../shared/logging.js'
@@ -46,7 +46,7 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   const fetchFn = deps.fetch ?? globalThis.fetch
   setUpFlowRecorder(app, 'client', config.inspector)
 
-  await app.register(fastifyFormbody)
+  await registerFormBody(app)
   const sessions = createExpiringSessionStore(config.client.sessionTtlSeconds * 1000)
   // The test API's lab.reset() forgets the client's sessions too.
   app.decorate('clientSessions', sessions)

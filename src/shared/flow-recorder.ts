@@ -5,6 +5,7 @@
 
 import { Transform, type TransformCallback } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { rawFormBody } from './form-body.js'
 
 export type Role = 'auth-server' | 'resource-server' | 'client'
 
@@ -134,17 +135,22 @@ function payloadText(payload: unknown): { body?: string; truncated?: boolean } {
 
 /** Adds the recording hooks and `GET /_lab/exchanges` to a server (call before routes). */
 export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorder): void {
-  app.addHook('onRequest', async (request) => {
-    if (NOT_RECORDED.test(request.url)) return
-    request.flowCapture = { startedAt: Date.now(), start: process.hrtime.bigint(), chunks: [], size: 0 }
+  // Callback-style hooks: no promise per hook on every request.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!NOT_RECORDED.test(request.url)) {
+      request.flowCapture = { startedAt: Date.now(), start: process.hrtime.bigint(), chunks: [], size: 0 }
+    }
+    done()
   })
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    return request.flowCapture ? payload.pipe(tee(request.flowCapture)) : payload
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    // Form bodies keep their raw text (form-body.ts); only other bodies are copied as they stream.
+    const form = String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
+    done(null, request.flowCapture && !form ? payload.pipe(tee(request.flowCapture)) : payload)
   })
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const capture = request.flowCapture
-    if (!capture) return payload
-    const body = capture.size > 0 ? Buffer.concat(capture.chunks).toString('utf8') : undefined
+    if (!capture) return done(null, payload)
+    const body = rawFormBody(request.body) ?? (capture.size > 0 ? Buffer.concat(capture.chunks).toString('utf8') : undefined)
     recorder.add({
       startedAt: capture.startedAt,
       durationMs: Number(process.hrtime.bigint() - capture.start) / 1e6,
@@ -157,7 +163,7 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
       },
       response: { status: reply.statusCode, headers: headerList(reply.getHeaders()), ...payloadText(payload) },
     })
-    return payload
+    done(null, payload)
   })
   app.get<{ Querystring: { since?: number } }>(
     '/_lab/exchanges',

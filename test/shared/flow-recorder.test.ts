@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import Fastify from 'fastify'
-import fastifyFormbody from '@fastify/formbody'
 import { createFlowRecorder, setUpFlowRecorder } from '../../src/shared/flow-recorder.js'
+import { registerFormBody } from '../../src/shared/form-body.js'
 
 async function recordedApp(enabled = true, capacity = 100) {
   const app = Fastify({ logger: false })
-  await app.register(fastifyFormbody)
+  await registerFormBody(app)
   setUpFlowRecorder(app, 'auth-server', { enabled, capacity })
   app.post('/token', async (request, reply) => reply.header('cache-control', 'no-store').send({ got: request.body }))
   app.get('/healthz', async () => ({ status: 'ok' }))
