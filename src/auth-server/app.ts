@@ -24,7 +24,7 @@ import { metadataRoutes } from './metadata.js'
 import { renderErrorPage } from './oauth-error.js'
 import { revokeRoutes } from './revoke.js'
 import { createScenarios } from './scenarios.js'
-import { registerSession } from './session.js'
+import { createSessionStore, registerSession } from './session.js'
 import { createMemoryStore } from './store.js'
 import { tokenRoutes } from './token/token.js'
 
@@ -54,7 +54,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   })
   setUpFlowRecorder(app, 'auth-server', config.inspector)
   await registerFormBody(app)
-  const sessions = await registerSession(app, config.auth, now)
+  const sessions = createSessionStore(config.auth, now)
   const keys = createKeyRing(deps.keys ?? (await generateSigningKeys(config.auth.signingAlg)))
   const ctx: AuthServerContext = {
     config,
@@ -73,18 +73,22 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
 
   await app.register(healthzRoute)
   await app.register(metadataRoutes, ctx)
-  // The flow, in step order.
-  await app.register(authorizeRoutes, ctx) // step 1 (GET /authorize)
-  await app.register(loginRoutes, ctx) // step 2 (POST /login)
-  await app.register(consentRoutes, ctx) // steps 3-4 (POST /consent)
+  // The pages the browser sees, with the user's session and CSRF protection.
+  await app.register(async (pages) => {
+    await registerSession(pages, config.auth, sessions)
+    // The flow, in step order.
+    await pages.register(authorizeRoutes, ctx) // step 1 (GET /authorize)
+    await pages.register(loginRoutes, ctx) // step 2 (POST /login)
+    await pages.register(consentRoutes, ctx) // steps 3-4 (POST /consent)
+    await pages.register(accountRoutes, ctx) // GET /account/grants, POST /logout
+    await pages.register(endSessionRoutes, ctx) // GET /end-session (OpenID Connect)
+  })
   await app.register(tokenRoutes, ctx) // steps 5-6 (POST /token)
   // The token lifecycle around the flow.
   await app.register(introspectRoutes, ctx) // POST /introspect (RFC 7662)
   await app.register(revokeRoutes, ctx) // POST /revoke (RFC 7009)
-  await app.register(accountRoutes, ctx) // GET /account/grants, POST /logout
   // OpenID Connect on top of the same flow.
   await app.register(userinfoRoutes, ctx) // GET|POST /userinfo
-  await app.register(endSessionRoutes, ctx) // GET /end-session
   if (config.inspector.enabled) await app.register(labTokenRoutes, ctx) // lab only: POST /_lab/tokens
   if (config.auth.labAdmin === true) await app.register(labScenarioRoutes, ctx) // lab only, off by default: /_lab/scenarios
   return app

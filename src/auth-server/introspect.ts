@@ -2,7 +2,7 @@
 // mode, learns at once that a token was revoked.
 
 import type { FastifyInstance } from 'fastify'
-import { BACK_CHANNEL_BODY_LIMIT, backChannelScope, dropEmptyParameters, formBodySchema, rejectQueryCredentials, rejectRepeatedParameters } from './back-channel.js'
+import { BACK_CHANNEL_ROUTE, backChannelScope, rejectQueryCredentials } from './back-channel.js'
 import { authenticateClient, type AuthenticatedClient } from './client-auth.js'
 import type { AuthServerContext } from './context.js'
 import { responseHookScope } from './hooks.js'
@@ -57,7 +57,7 @@ export async function introspectRoutes(app: FastifyInstance, ctx: AuthServerCont
   responseHookScope(app, ctx.hooks, 'introspect')
   app.post<{ Body: IntrospectBody }>(
     '/introspect',
-    { schema: formBodySchema, bodyLimit: BACK_CHANNEL_BODY_LIMIT, preValidation: [rejectRepeatedParameters, dropEmptyParameters] },
+    BACK_CHANNEL_ROUTE,
     async (request, reply) => {
       noStore(reply)
       rejectQueryCredentials(request)

@@ -2,7 +2,7 @@
 // access tokens included; revoking an access token ends that token.
 
 import type { FastifyInstance } from 'fastify'
-import { BACK_CHANNEL_BODY_LIMIT, backChannelScope, dropEmptyParameters, formBodySchema, rejectQueryCredentials, rejectRepeatedParameters } from './back-channel.js'
+import { BACK_CHANNEL_ROUTE, backChannelScope, rejectQueryCredentials } from './back-channel.js'
 import { authenticateClient } from './client-auth.js'
 import type { AuthServerContext } from './context.js'
 import { responseHookScope } from './hooks.js'
@@ -20,7 +20,7 @@ export async function revokeRoutes(app: FastifyInstance, ctx: AuthServerContext)
   responseHookScope(app, ctx.hooks, 'revoke')
   app.post<{ Body: RevokeBody }>(
     '/revoke',
-    { schema: formBodySchema, bodyLimit: BACK_CHANNEL_BODY_LIMIT, preValidation: [rejectRepeatedParameters, dropEmptyParameters] },
+    BACK_CHANNEL_ROUTE,
     async (request, reply) => {
       noStore(reply)
       rejectQueryCredentials(request)

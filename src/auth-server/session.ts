@@ -32,12 +32,16 @@ declare module 'fastify' {
   }
 }
 
+export function createSessionStore(config: AuthServerConfig, now: () => number) {
+  return createExpiringSessionStore(config.sessionTtlSeconds * 1000, now)
+}
+
+/** Sessions and CSRF for the pages only: the back channel never pays for them. */
 export async function registerSession(
   app: FastifyInstance,
   config: AuthServerConfig,
-  now: () => number,
-): Promise<ReturnType<typeof createExpiringSessionStore>> {
-  const store = createExpiringSessionStore(config.sessionTtlSeconds * 1000, now)
+  store: ReturnType<typeof createExpiringSessionStore>,
+): Promise<void> {
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
     cookieName: AUTH_SESSION_COOKIE,
@@ -53,5 +57,4 @@ export async function registerSession(
   })
   // CONTRACT.md: CSRF tokens carry at least 160 bits (a 32-byte secret here).
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session', csrfOpts: { secretLength: 32 } })
-  return store
 }

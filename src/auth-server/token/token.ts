@@ -4,7 +4,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { BACK_CHANNEL_BODY_LIMIT, backChannelScope, dropEmptyParameters, formBodySchema, rejectQueryCredentials, rejectRepeatedParameters } from '../back-channel.js'
+import { BACK_CHANNEL_ROUTE, backChannelScope, rejectQueryCredentials } from '../back-channel.js'
 import type { AuthServerContext } from '../context.js'
 import { authenticateClient, BASIC_CHALLENGE, type AuthenticatedClient } from '../client-auth.js'
 import { responseHookScope } from '../hooks.js'
@@ -62,7 +62,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext):
   for (const url of ['/token', '/site/oauth2/access_token']) {
     app.post<{ Body: TokenRequestBody }>(
       url,
-      { schema: formBodySchema, bodyLimit: BACK_CHANNEL_BODY_LIMIT, preValidation: [rejectRepeatedParameters, dropEmptyParameters] },
+      BACK_CHANNEL_ROUTE,
       async (request, reply) => {
         noStore(reply)
         // Lab scenarios first, as a slow or failing server would behave whatever the request carries.
