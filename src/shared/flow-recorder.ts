@@ -4,7 +4,7 @@
 // PURPOSE: showing them is what the lab is for. INSPECTOR=off turns it off.
 
 import { Transform, type TransformCallback } from 'node:stream'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { rawFormBody } from './form-body.js'
 
 export type Role = 'auth-server' | 'resource-server' | 'client'
@@ -33,9 +33,25 @@ export interface RecordedExchange {
   }
 }
 
+/** What the hooks keep per request: references only; formatting waits until someone reads. */
+interface RawExchange {
+  readonly startedAt: number
+  readonly durationMs: number
+  readonly method: string
+  readonly url: string
+  readonly httpVersion: string
+  readonly rawHeaders: readonly string[]
+  readonly body?: string
+  readonly status: number
+  readonly responseHeaders: Record<string, unknown>
+  readonly payload: unknown
+}
+
 export interface FlowRecorder {
   readonly role: Role
   add(exchange: Omit<RecordedExchange, 'seq' | 'role'>): RecordedExchange
+  /** The hooks' cheap path: the exchange is formatted on first read. */
+  addRaw(raw: RawExchange): void
   /** Exchanges with seq greater than `seq`, oldest first. */
   since(seq: number): RecordedExchange[]
   /** Called after each new exchange; returns an unsubscribe function. */
@@ -47,24 +63,61 @@ const MAX_BODY = 64 * 1024
 // What is not part of a flow: health checks, the stylesheet, the inspector itself.
 const NOT_RECORDED = /^\/(healthz|assets\/|_lab\/|flow(\/|\?|$)|favicon\.ico)/
 
+interface Entry {
+  readonly seq: number
+  raw?: RawExchange
+  exchange?: RecordedExchange
+}
+
+function materialize(entry: Entry, role: Role): RecordedExchange {
+  if (!entry.exchange) {
+    const raw = entry.raw!
+    entry.exchange = {
+      seq: entry.seq,
+      role,
+      startedAt: raw.startedAt,
+      durationMs: raw.durationMs,
+      request: {
+        method: raw.method,
+        url: raw.url,
+        httpVersion: raw.httpVersion,
+        headers: pairs(raw.rawHeaders),
+        ...(raw.body === undefined ? {} : { body: raw.body }),
+      },
+      response: { status: raw.status, headers: headerList(raw.responseHeaders), ...payloadText(raw.payload) },
+    }
+    entry.raw = undefined
+  }
+  return entry.exchange
+}
+
 export function createFlowRecorder(role: Role, capacity: number): FlowRecorder {
-  const ring: RecordedExchange[] = []
+  const ring: Entry[] = []
   const listeners = new Set<(exchange: RecordedExchange) => void>()
   let seq = 0
+  function push(entry: Entry): void {
+    ring.push(entry)
+    if (ring.length > capacity) ring.splice(0, ring.length - capacity)
+    if (listeners.size > 0) {
+      const exchange = materialize(entry, role)
+      for (const listener of listeners) listener(exchange)
+    }
+  }
   return {
     role,
     add(exchange) {
-      const recorded = { ...exchange, seq: ++seq, role }
-      ring.push(recorded)
-      if (ring.length > capacity) ring.splice(0, ring.length - capacity)
-      for (const listener of listeners) listener(recorded)
-      return recorded
+      const entry: Entry = { seq: ++seq, exchange: { ...exchange, seq, role } }
+      push(entry)
+      return entry.exchange!
+    },
+    addRaw(raw) {
+      push({ seq: ++seq, raw })
     },
     since(after) {
       // The ring is sorted by seq: find the first newer entry from the end.
       let i = ring.length
       while (i > 0 && ring[i - 1]!.seq > after) i--
-      return ring.slice(i)
+      return ring.slice(i).map((entry) => materialize(entry, role))
     },
     subscribe(listener) {
       listeners.add(listener)
@@ -78,7 +131,7 @@ export function createFlowRecorder(role: Role, capacity: number): FlowRecorder {
 
 interface Capture {
   startedAt: number
-  start: bigint
+  start: number
   chunks: Buffer[]
   size: number
 }
@@ -115,8 +168,7 @@ function headerList(headers: Record<string, unknown>): HeaderList {
   return list
 }
 
-function rawHeaderList(request: FastifyRequest): HeaderList {
-  const raw = request.raw.rawHeaders
+function pairs(raw: readonly string[]): HeaderList {
   const list: HeaderList = []
   for (let i = 0; i + 1 < raw.length; i += 2) list.push([raw[i]!, raw[i + 1]!])
   return list
@@ -138,7 +190,7 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
   // Callback-style hooks: no promise per hook on every request.
   app.addHook('onRequest', (request, _reply, done) => {
     if (!NOT_RECORDED.test(request.url)) {
-      request.flowCapture = { startedAt: Date.now(), start: process.hrtime.bigint(), chunks: [], size: 0 }
+      request.flowCapture = { startedAt: Date.now(), start: performance.now(), chunks: [], size: 0 }
     }
     done()
   })
@@ -151,17 +203,18 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
     const capture = request.flowCapture
     if (!capture) return done(null, payload)
     const body = rawFormBody(request.body) ?? (capture.size > 0 ? Buffer.concat(capture.chunks).toString('utf8') : undefined)
-    recorder.add({
+    recorder.addRaw({
       startedAt: capture.startedAt,
-      durationMs: Number(process.hrtime.bigint() - capture.start) / 1e6,
-      request: {
-        method: request.method,
-        url: request.url,
-        httpVersion: request.raw.httpVersion,
-        headers: rawHeaderList(request),
-        ...(body === undefined ? {} : { body }),
-      },
-      response: { status: reply.statusCode, headers: headerList(reply.getHeaders()), ...payloadText(payload) },
+      durationMs: performance.now() - capture.start,
+      method: request.method,
+      url: request.url,
+      httpVersion: request.raw.httpVersion,
+      rawHeaders: request.raw.rawHeaders,
+      ...(body === undefined ? {} : { body }),
+      status: reply.statusCode,
+      responseHeaders: reply.getHeaders(),
+      // Streams (static files) are not kept: only text and buffers are shown.
+      payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : undefined,
     })
     done(null, payload)
   })
