@@ -3,7 +3,7 @@
 // bounded poll; start-up time is recorded, never asserted.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -78,14 +78,7 @@ async function stop(r: Run): Promise<void> {
   await until('the process to stop', () => r.closed, 200).catch(() => r.child.kill('SIGKILL'))
 }
 
-beforeAll(() => {
-  try {
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 })
-  } catch (error) {
-    const { stdout = '', stderr = '' } = error as { stdout?: Buffer; stderr?: Buffer }
-    throw new Error(`npm run build failed:\n${stdout.toString()}${stderr.toString()}`)
-  }
-}, 150_000)
+// dist/ is built once for the whole suite (test/helpers/global-setup.ts).
 
 // Per file, not per test: the launcher of the first describe lives across its tests.
 afterAll(() => Promise.all([...runs].map(stop)))

@@ -3,6 +3,12 @@
 // names the variable (see `ConfigError`).
 
 import { randomBytes } from 'node:crypto'
+import { ConfigError, configErrorLines } from './config-error.js'
+import { readConfigFile } from './config-file.js'
+import { flagEnv, parseLabFlags, UsageError, usageErrorLine, type LabFlags } from './args.js'
+import { LOG_LEVELS, type FileClient, type FileConfig } from './config-schema.js'
+
+export { ConfigError, ConfigFileError } from './config-error.js'
 
 export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
 export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials'
@@ -107,10 +113,6 @@ export interface LabConfig {
   readonly clients: readonly ClientRegistration[]
   readonly users: readonly UserAccount[]
   readonly scopes: readonly ScopeDefinition[]
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError'
 }
 
 export const DEFAULTS = {
@@ -272,23 +274,64 @@ function readSecret(env: Env, name: string): string {
   return raw
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export interface LoadOptions {
+  /** A config file (JSON or YAML): its values sit between the defaults and the environment. */
+  readonly file?: string
+}
+
+/** A file client with the defaults CONFIG_SCHEMA documents filled in. */
+function fromFileClient(c: FileClient): ClientRegistration {
+  const confidential = c.clientSecret !== undefined
+  return {
+    clientId: c.clientId,
+    ...(confidential ? { clientSecret: c.clientSecret } : {}),
+    name: c.name ?? c.clientId,
+    redirectUris: c.redirectUris ?? [],
+    ...(c.postLogoutRedirectUris ? { postLogoutRedirectUris: c.postLogoutRedirectUris } : {}),
+    scopes: c.scopes ?? [],
+    tokenEndpointAuthMethods: c.tokenEndpointAuthMethods ?? (confidential ? ['client_secret_basic', 'client_secret_post'] : ['none']),
+    grantTypes: c.grantTypes ?? (confidential ? ['authorization_code', 'refresh_token', 'client_credentials'] : ['authorization_code', 'refresh_token']),
+    requirePkce: c.requirePkce ?? !confidential,
+    ...(c.introspectionOnly === undefined ? {} : { introspectionOnly: c.introspectionOnly }),
+    ...(c.accessTokenFormat === undefined ? {} : { accessTokenFormat: c.accessTokenFormat }),
+  }
+}
+
+/** The file's clients replace the built-in ones, but the resource server's introspection client stays unless the file defines it. */
+function registeredClients(file: FileConfig, clientPublicUrl: string): ClientRegistration[] {
+  const builtin = builtinClients(clientPublicUrl)
+  if (!file.clients) return builtin
+  const own = file.clients.map(fromFileClient)
+  const keep = builtin.filter((c) => c.clientId === BUILTIN_RESOURCE_CLIENT_ID && !own.some((o) => o.clientId === c.clientId))
+  return [...own, ...keep]
+}
+
+function fileUsers(file: FileConfig): readonly UserAccount[] {
+  if (!file.users) return BUILTIN_USERS
+  return file.users.map((u) => ({ username: u.username, password: u.password, sub: u.sub ?? u.username, ...(u.claims ? { claims: u.claims } : {}) }))
+}
 
 /**
- * Builds the whole lab configuration from environment variables (see the
- * README's "Configuration" table). Throws `ConfigError` on the first bad value.
+ * Builds the whole lab configuration: built-in defaults, then the config file
+ * (if `options.file`), then environment variables (see the README's
+ * "Configuration"). Throws `ConfigError` on a bad value; `ConfigFileError`
+ * lists every problem of the file.
  */
-export function loadConfig(env: Env = process.env): LabConfig {
-  const authPort = readPort(env, 'AUTH_PORT', DEFAULTS.authPort)
-  const resourcePort = readPort(env, 'RESOURCE_PORT', DEFAULTS.resourcePort)
-  const clientPort = readPort(env, 'CLIENT_PORT', DEFAULTS.clientPort)
-  const clientPublicUrl = readUrl(env, 'CLIENT_PUBLIC_URL', `http://localhost:${clientPort}`)
+export function loadConfig(env: Env = process.env, options: LoadOptions = {}): LabConfig {
+  const file: FileConfig = options.file === undefined ? {} : readConfigFile(options.file)
+  const authPort = readPort(env, 'AUTH_PORT', file.ports?.auth ?? DEFAULTS.authPort)
+  const resourcePort = readPort(env, 'RESOURCE_PORT', file.ports?.resource ?? DEFAULTS.resourcePort)
+  const clientPort = readPort(env, 'CLIENT_PORT', file.ports?.client ?? DEFAULTS.clientPort)
+  const clientPublicUrl = readUrl(env, 'CLIENT_PUBLIC_URL', file.urls?.clientPublic ?? `http://localhost:${clientPort}`)
   const requiredScope = DEFAULTS.requiredScope
-  const sessionTtlSeconds = readSeconds(env, 'SESSION_TTL_SECONDS', DEFAULTS.sessionTtlSeconds)
-  const clients = builtinClients(clientPublicUrl)
+  const lifetimes = file.lifetimes ?? {}
+  const sessionTtlSeconds = readSeconds(env, 'SESSION_TTL_SECONDS', lifetimes.sessionSeconds ?? DEFAULTS.sessionTtlSeconds)
+  const clients = registeredClients(file, clientPublicUrl)
+  const clientAppId = file.clientApp?.clientId ?? BUILTIN_CLIENT_ID
+  const secretOf = (id: string) => clients.find((c) => c.clientId === id)?.clientSecret ?? ''
   const config: LabConfig = {
-    host: read(env, 'HOST') ?? DEFAULTS.host,
-    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, DEFAULTS.logLevel),
+    host: read(env, 'HOST') ?? file.host ?? DEFAULTS.host,
+    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, file.logLevel ?? DEFAULTS.logLevel),
     allowInsecureHttp: true,
     inspector: {
       enabled: readChoice(env, 'INSPECTOR', ['on', 'off'] as const, 'on') === 'on',
@@ -296,12 +339,12 @@ export function loadConfig(env: Env = process.env): LabConfig {
     },
     auth: {
       port: authPort,
-      publicUrl: readUrl(env, 'AUTH_PUBLIC_URL', `http://localhost:${authPort}`),
-      internalUrl: readUrl(env, 'AUTH_INTERNAL_URL', `http://127.0.0.1:${authPort}`),
-      codeTtlSeconds: readSeconds(env, 'CODE_TTL_SECONDS', DEFAULTS.codeTtlSeconds, DEFAULTS.maxCodeTtlSeconds),
-      accessTokenTtlSeconds: readSeconds(env, 'ACCESS_TOKEN_TTL_SECONDS', DEFAULTS.accessTokenTtlSeconds),
-      refreshTokenTtlSeconds: readSeconds(env, 'REFRESH_TOKEN_TTL_SECONDS', DEFAULTS.refreshTokenTtlSeconds),
-      signingAlg: readChoice(env, 'SIGNING_ALG', ['ES256', 'RS256', 'EdDSA'] as const, 'ES256'),
+      publicUrl: readUrl(env, 'AUTH_PUBLIC_URL', file.urls?.authPublic ?? `http://localhost:${authPort}`),
+      internalUrl: readUrl(env, 'AUTH_INTERNAL_URL', file.urls?.authInternal ?? `http://127.0.0.1:${authPort}`),
+      codeTtlSeconds: readSeconds(env, 'CODE_TTL_SECONDS', lifetimes.codeSeconds ?? DEFAULTS.codeTtlSeconds, DEFAULTS.maxCodeTtlSeconds),
+      accessTokenTtlSeconds: readSeconds(env, 'ACCESS_TOKEN_TTL_SECONDS', lifetimes.accessTokenSeconds ?? DEFAULTS.accessTokenTtlSeconds),
+      refreshTokenTtlSeconds: readSeconds(env, 'REFRESH_TOKEN_TTL_SECONDS', lifetimes.refreshTokenSeconds ?? DEFAULTS.refreshTokenTtlSeconds),
+      signingAlg: readChoice(env, 'SIGNING_ALG', ['ES256', 'RS256', 'EdDSA'] as const, file.signingAlg ?? 'ES256'),
       sessionSecret: readSecret(env, 'AUTH_SESSION_SECRET'),
       sessionTtlSeconds,
       ...(read(env, 'AUTO_LOGIN') === undefined ? {} : { autoLogin: read(env, 'AUTO_LOGIN') }),
@@ -310,25 +353,25 @@ export function loadConfig(env: Env = process.env): LabConfig {
     },
     resource: {
       port: resourcePort,
-      publicUrl: readUrl(env, 'RESOURCE_PUBLIC_URL', `http://localhost:${resourcePort}`),
-      internalUrl: readUrl(env, 'RESOURCE_INTERNAL_URL', `http://127.0.0.1:${resourcePort}`),
-      tokenCheck: readChoice(env, 'RESOURCE_TOKEN_CHECK', ['jwt', 'introspect'] as const, DEFAULTS.resourceTokenCheck),
+      publicUrl: readUrl(env, 'RESOURCE_PUBLIC_URL', file.urls?.resourcePublic ?? `http://localhost:${resourcePort}`),
+      internalUrl: readUrl(env, 'RESOURCE_INTERNAL_URL', file.urls?.resourceInternal ?? `http://127.0.0.1:${resourcePort}`),
+      tokenCheck: readChoice(env, 'RESOURCE_TOKEN_CHECK', ['jwt', 'introspect'] as const, file.tokenCheck ?? DEFAULTS.resourceTokenCheck),
       requiredScope,
       introspectionClientId: BUILTIN_RESOURCE_CLIENT_ID,
-      introspectionClientSecret: BUILTIN_RESOURCE_CLIENT_SECRET,
+      introspectionClientSecret: secretOf(BUILTIN_RESOURCE_CLIENT_ID),
     },
     client: {
       port: clientPort,
       publicUrl: clientPublicUrl,
-      clientId: BUILTIN_CLIENT_ID,
-      clientSecret: BUILTIN_CLIENT_SECRET,
-      scope: 'foo bar',
+      clientId: clientAppId,
+      clientSecret: secretOf(clientAppId),
+      scope: file.clientApp?.scope ?? 'foo bar',
       sessionSecret: readSecret(env, 'CLIENT_SESSION_SECRET'),
       sessionTtlSeconds,
     },
     clients,
-    users: BUILTIN_USERS,
-    scopes: BUILTIN_SCOPES,
+    users: fileUsers(file),
+    scopes: file.scopes ?? BUILTIN_SCOPES,
   }
   assertNoSubjectCollision(config)
   return deepFreeze(config)
@@ -353,14 +396,26 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * For entry files: load the config or print the one-line reason and exit 1.
+ * For entry files: load the config or print the reason (one line per
+ * problem) and exit 1. The file comes from `--config` in argv (the launcher
+ * and the CLI pass it on) or `OAUTH_LAB_CONFIG`; flags beat the environment.
+ * A bad flag exits 2.
  */
-export function loadConfigOrExit(env: Env = process.env): LabConfig {
+export function loadConfigOrExit(env: Env = process.env, argv: readonly string[] = process.argv.slice(2)): LabConfig {
+  let flags: LabFlags
   try {
-    return loadConfig(env)
+    flags = parseLabFlags(argv)
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    process.stderr.write(`${usageErrorLine(error)}\n`)
+    process.exit(2)
+  }
+  try {
+    const file = flags.config ?? read(env, 'OAUTH_LAB_CONFIG')
+    return loadConfig({ ...env, ...flagEnv(flags) }, file === undefined ? {} : { file })
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`oauth-lab: configuration error: ${error.message}\n`)
+      process.stderr.write(configErrorLines(error).map((line) => `${line}\n`).join(''))
       process.exit(1)
     }
     throw error

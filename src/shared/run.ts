@@ -5,15 +5,17 @@ import { loadConfigOrExit, type LabConfig } from './config.js'
 /**
  * The body of each role's entry file: load the config (exit 1 with one line
  * on a bad value), build the app, listen, and close cleanly on a signal so
- * in-flight requests finish.
+ * in-flight requests finish. `argv`: the flags (`--config`, `--port-*`);
+ * the CLI passes its own without the role name.
  */
 export async function runServer(
   role: string,
   build: (config: LabConfig) => Promise<FastifyInstance>,
   port: (config: LabConfig) => number,
   publicUrl: (config: LabConfig) => string,
+  argv: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
-  const config = loadConfigOrExit()
+  const config = loadConfigOrExit(undefined, argv)
   const app = await build(config)
   let closing = false
   const stop = (signal: string) => {
