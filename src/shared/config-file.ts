@@ -5,13 +5,27 @@
 
 import { readFileSync } from 'node:fs'
 import { extname } from 'node:path'
-import { Ajv, type ErrorObject } from 'ajv'
-import { parse as parseYaml, YAMLParseError } from 'yaml'
+import { createRequire } from 'node:module'
+import type { ErrorObject, ValidateFunction } from 'ajv'
 import { ConfigFileError, type ConfigIssue } from './config-error.js'
 import { CONFIG_SCHEMA, type FileConfig } from './config-schema.js'
 
 // verbose: additionalProperties errors then carry their schema, to list what is allowed.
-const validate = new Ajv({ allErrors: true, verbose: true, strict: true }).compile<FileConfig>(CONFIG_SCHEMA)
+// ajv and yaml load only when a config file is used: every server starts with
+// this module, and compiling the schema at start-up would cost each one time.
+const require = createRequire(import.meta.url)
+let compiled: ValidateFunction<FileConfig> | undefined
+function validate(data: unknown): data is FileConfig {
+  if (!compiled) {
+    const { Ajv } = require('ajv') as typeof import('ajv')
+    compiled = new Ajv({ allErrors: true, verbose: true, strict: true }).compile<FileConfig>(CONFIG_SCHEMA)
+  }
+  const ok = compiled(data)
+  validate.errors = compiled.errors
+  return ok
+}
+validate.errors = undefined as ErrorObject[] | null | undefined
+const yaml = () => require('yaml') as typeof import('yaml')
 
 /** The ids the lab relies on by default (config.ts has the same values). */
 const RESOURCE_CLIENT_ID = 'oauth-resource-1'
@@ -46,9 +60,9 @@ function parseFile(file: string): unknown {
     throw new ConfigFileError(file, [{ problem: `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }])
   }
   try {
-    return ext === '.json' ? JSON.parse(text) : parseYaml(text)
+    return ext === '.json' ? JSON.parse(text) : yaml().parse(text)
   } catch (error) {
-    if (error instanceof YAMLParseError) {
+    if (error instanceof yaml().YAMLParseError) {
       const at = error.linePos?.[0]
       const path = at === undefined ? undefined : `line ${at.line}, column ${at.col}`
       return fail(file, path, `not valid YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`)
