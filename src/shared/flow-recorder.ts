@@ -3,7 +3,6 @@
 // ring, and serves them at GET /_lab/exchanges. Secrets are recorded ON
 // PURPOSE: showing them is what the lab is for. INSPECTOR=off turns it off.
 
-import { Transform, type TransformCallback } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { rawFormBody } from './form-body.js'
 
@@ -129,35 +128,6 @@ export function createFlowRecorder(role: Role, capacity: number): FlowRecorder {
   }
 }
 
-interface Capture {
-  startedAt: number
-  start: number
-  chunks: Buffer[]
-  size: number
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    flowCapture?: Capture
-  }
-}
-
-/** Copies the request body as it streams past, up to MAX_BODY, without delaying it. */
-function tee(capture: Capture): Transform {
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, done: TransformCallback) {
-      ;(stream as unknown as { receivedEncodedLength: number }).receivedEncodedLength += chunk.length
-      if (capture.size < MAX_BODY) {
-        capture.chunks.push(chunk)
-        capture.size += chunk.length
-      }
-      done(null, chunk)
-    },
-  })
-  ;(stream as unknown as { receivedEncodedLength: number }).receivedEncodedLength = 0
-  return stream
-}
-
 function headerList(headers: Record<string, unknown>): HeaderList {
   const list: HeaderList = []
   for (const [name, value] of Object.entries(headers)) {
@@ -187,25 +157,22 @@ function payloadText(payload: unknown): { body?: string; truncated?: boolean } {
 
 /** Adds the recording hooks and `GET /_lab/exchanges` to a server (call before routes). */
 export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorder): void {
-  // Callback-style hooks: no promise per hook on every request.
+  // Callback-style hooks, and the work in the last one before the response
+  // leaves: the cheapest place to see both sides. Form bodies keep their raw text (form-body.ts);
+  // other bodies (JSON) are shown as parsed.
+  // A timestamp at arrival (Fastify's own elapsedTime exists only with a logger).
+  app.decorateRequest('flowStart', 0)
   app.addHook('onRequest', (request, _reply, done) => {
-    if (!NOT_RECORDED.test(request.url)) {
-      request.flowCapture = { startedAt: Date.now(), start: performance.now(), chunks: [], size: 0 }
-    }
+    request.flowStart = performance.now()
     done()
   })
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    // Form bodies keep their raw text (form-body.ts); only other bodies are copied as they stream.
-    const form = String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
-    done(null, request.flowCapture && !form ? payload.pipe(tee(request.flowCapture)) : payload)
-  })
   app.addHook('onSend', (request, reply, payload, done) => {
-    const capture = request.flowCapture
-    if (!capture) return done(null, payload)
-    const body = rawFormBody(request.body) ?? (capture.size > 0 ? Buffer.concat(capture.chunks).toString('utf8') : undefined)
+    if (NOT_RECORDED.test(request.url)) return done(null, payload)
+    const elapsed = performance.now() - request.flowStart
+    const body = rawFormBody(request.body) ?? (request.body === undefined || request.body === null ? undefined : JSON.stringify(request.body))
     recorder.addRaw({
-      startedAt: capture.startedAt,
-      durationMs: performance.now() - capture.start,
+      startedAt: Date.now() - elapsed,
+      durationMs: elapsed,
       method: request.method,
       url: request.url,
       httpVersion: request.raw.httpVersion,
@@ -229,6 +196,9 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
 }
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    flowStart: number
+  }
   interface FastifyInstance {
     /** This server's recorder (present even when the inspector is off, then empty). */
     flowRecorder: FlowRecorder
