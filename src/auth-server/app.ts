@@ -15,7 +15,7 @@ import { createClientRegistry } from './clients.js'
 import type { AuthServerContext } from './context.js'
 import { introspectRoutes } from './introspect.js'
 import type { AuthServerHooks } from './hooks.js'
-import { createKeyRing, generateSigningKeys, type SigningKeys } from './keys.js'
+import { createKeyRing, exportSigningKeys, generateSigningKeys, importSigningKeys, type KeyRing, type SigningKeys } from './keys.js'
 import { labScenarioRoutes } from './lab-scenarios.js'
 import { labTokenRoutes } from './lab-tokens.js'
 import { endSessionRoutes } from './oidc/end-session.js'
@@ -25,7 +25,9 @@ import { renderErrorPage } from './oauth-error.js'
 import { revokeRoutes } from './revoke.js'
 import { createScenarios } from './scenarios.js'
 import { createSessionStore, registerSession } from './session.js'
-import { createMemoryStore } from './store.js'
+import { createSqliteSessionStore } from './sqlite-session-store.js'
+import { createSqliteStore, type SqliteAuthStore } from './sqlite-store.js'
+import { createMemoryStore, type AuthStore } from './store.js'
 import { tokenRoutes } from './token/token.js'
 
 export interface AuthServerDeps {
@@ -54,13 +56,26 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   })
   setUpFlowRecorder(app, 'auth-server', config.inspector)
   await registerFormBody(app)
-  const sessions = createSessionStore(config.auth, now)
-  const keys = createKeyRing(deps.keys ?? (await generateSigningKeys(config.auth.signingAlg)))
+  const storeConfig = config.auth.store ?? { kind: 'memory' }
+  let store: AuthStore
+  let sessions: ReturnType<typeof createSessionStore> | ReturnType<typeof createSqliteSessionStore>
+  let keys: KeyRing
+  if (storeConfig.kind === 'sqlite') {
+    const durable = createSqliteStore(storeConfig.path, now)
+    app.addHook('onClose', async () => durable.close())
+    store = durable
+    sessions = createSqliteSessionStore(durable.db, config.auth.sessionTtlSeconds * 1000, now)
+    keys = await durableKeyRing(durable, config, deps.keys)
+  } else {
+    store = createMemoryStore(now)
+    sessions = createSessionStore(config.auth, now)
+    keys = createKeyRing(deps.keys ?? (await generateSigningKeys(config.auth.signingAlg)))
+  }
   const ctx: AuthServerContext = {
     config,
     clients: createClientRegistry(config),
     keys,
-    store: createMemoryStore(now),
+    store,
     sessions,
     now,
     hooks: deps.hooks ?? {},
@@ -92,6 +107,23 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   if (config.inspector.enabled) await app.register(labTokenRoutes, ctx) // lab only: POST /_lab/tokens
   if (config.auth.labAdmin === true) await app.register(labScenarioRoutes, ctx) // lab only, off by default: /_lab/scenarios
   return app
+}
+
+/** The signing keys of a durable store: reloaded if stored (same kid after a restart), else made and saved. */
+async function durableKeyRing(store: SqliteAuthStore, config: LabConfig, given: SigningKeys | undefined): Promise<KeyRing> {
+  const save = async (current: SigningKeys, previous?: SigningKeys) =>
+    store.saveSigningKeys([await exportSigningKeys(current), ...(previous ? [await exportSigningKeys(previous)] : [])])
+  // Keys handed in (tests) are used as they are, not stored.
+  if (given !== undefined) return createKeyRing(given)
+  const stored = store.loadSigningKeys()
+  if (stored[0] !== undefined && stored[0].alg === config.auth.signingAlg) {
+    const current = await importSigningKeys(stored[0])
+    const previous = stored[1] && (await importSigningKeys(stored[1]))
+    return createKeyRing(current, { ...(previous ? { previous } : {}), onRotate: save })
+  }
+  const initial = await generateSigningKeys(config.auth.signingAlg)
+  await save(initial)
+  return createKeyRing(initial, { onRotate: save })
 }
 
 /** HTML routes: a clear page of the right status, never a stack trace. */

@@ -3,7 +3,7 @@
 // A key ring: one current key signs; after a rotation the previous key stays
 // published, so tokens it signed keep verifying (RFC 7517 §5, OIDC Core §10.1.1).
 
-import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose'
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose'
 
 export type SigningAlgorithm = 'ES256' | 'RS256' | 'EdDSA'
 
@@ -41,11 +41,38 @@ export async function generateSigningKeys(alg: SigningAlgorithm = 'ES256'): Prom
   return { alg, kid, privateKey, publicKey, jwks: { keys: [{ ...publicJwk, kid, alg, use: 'sig' }] } }
 }
 
+/** A key pair as stored by a durable store: both halves as JWKs. */
+export interface StoredSigningKeys {
+  readonly alg: SigningAlgorithm
+  readonly kid: string
+  readonly privateJwk: JWK
+  readonly publicJwk: JWK
+}
+
+/** The keys as JWKs (they must have been generated extractable, as `generateSigningKeys` does). */
+export async function exportSigningKeys(keys: SigningKeys): Promise<StoredSigningKeys> {
+  return { alg: keys.alg, kid: keys.kid, privateJwk: await exportJWK(keys.privateKey), publicJwk: keys.jwks.keys[0] as JWK }
+}
+
+/** The keys back from their JWKs, extractable again so they can be stored again. */
+export async function importSigningKeys(stored: StoredSigningKeys): Promise<SigningKeys> {
+  const privateKey = (await importJWK(stored.privateJwk, stored.alg, { extractable: true })) as CryptoKey
+  const publicKey = (await importJWK(stored.publicJwk, stored.alg, { extractable: true })) as CryptoKey
+  return { alg: stored.alg, kid: stored.kid, privateKey, publicKey, jwks: { keys: [{ ...stored.publicJwk }] } }
+}
+
+export interface KeyRingOptions {
+  /** A key still published from before (e.g. reloaded from a durable store). */
+  readonly previous?: SigningKeys
+  /** Called after each rotation, e.g. to persist the new key. */
+  readonly onRotate?: (current: SigningKeys, previous: SigningKeys) => void | Promise<void>
+}
+
 /** A ring starting with `initial` as its current key; rotations keep its algorithm. */
-export function createKeyRing(initial: SigningKeys): KeyRing {
+export function createKeyRing(initial: SigningKeys, options: KeyRingOptions = {}): KeyRing {
   let current = initial
-  let previous: SigningKeys | undefined
-  let jwks = { keys: [...initial.jwks.keys] }
+  let previous: SigningKeys | undefined = options.previous
+  let jwks = { keys: [...initial.jwks.keys, ...(previous?.jwks.keys ?? [])] }
   let local = createLocalJWKSet(jwks)
   return {
     get alg() {
@@ -70,6 +97,7 @@ export function createKeyRing(initial: SigningKeys): KeyRing {
       current = next
       jwks = { keys: [...current.jwks.keys, ...previous.jwks.keys] }
       local = createLocalJWKSet(jwks)
+      await options.onRotate?.(current, previous)
       return { kid: current.kid }
     },
     publishedKids: () => jwks.keys.map((k) => k.kid as string),

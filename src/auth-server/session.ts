@@ -40,7 +40,7 @@ export function createSessionStore(config: AuthServerConfig, now: () => number) 
 export async function registerSession(
   app: FastifyInstance,
   config: AuthServerConfig,
-  store: ReturnType<typeof createExpiringSessionStore>,
+  store: Pick<ReturnType<typeof createExpiringSessionStore>, 'set' | 'get' | 'destroy'>,
 ): Promise<void> {
   await app.register(fastifyCookie)
   await app.register(fastifySession, {

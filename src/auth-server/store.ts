@@ -165,6 +165,15 @@ export function createMemoryStore(now: () => number) {
     findRefreshToken(hash: string): RefreshToken | undefined {
       return refreshTokens.get(hash)
     },
+    /** The refresh token was exchanged: a second use is a replay (a durable store writes this through). */
+    markRotated(hash: string): void {
+      const token = refreshTokens.get(hash)
+      if (token) token.rotated = true
+    },
+    /** Records an access token issued in a family, so revoking the family revokes it. */
+    recordAccessToken(familyId: string, entry: { jti: string; expiresAt: number }): void {
+      families.get(familyId)?.accessTokenIds.push(entry)
+    },
     saveOpaqueToken(token: OpaqueAccessToken): void {
       sweep()
       opaqueTokens.set(token.hash, token)

@@ -70,7 +70,11 @@ export interface AuthServerConfig {
   readonly honourLoginHint: boolean
   /** Tests only (LAB_ADMIN=on): the scenarios admin route /_lab/scenarios. Off by default. */
   readonly labAdmin?: boolean
+  /** Where the server's state lives (STORE): in memory (default), or durable in a SQLite file. */
+  readonly store?: AuthStoreConfig
 }
+
+export type AuthStoreConfig = { readonly kind: 'memory' } | { readonly kind: 'sqlite'; readonly path: string }
 
 export interface ResourceServerConfig {
   readonly port: number
@@ -274,6 +278,14 @@ function readSecret(env: Env, name: string): string {
   return raw
 }
 
+/** STORE: `memory` (default) or `sqlite:<path>`. */
+function readStore(env: Env): AuthStoreConfig {
+  const raw = read(env, 'STORE')
+  if (raw === undefined || raw === 'memory') return { kind: 'memory' }
+  if (raw.startsWith('sqlite:') && raw.length > 'sqlite:'.length) return { kind: 'sqlite', path: raw.slice('sqlite:'.length) }
+  throw new ConfigError(`STORE=${raw} must be memory or sqlite:<path> (e.g. sqlite:./data/oauth-lab.db)`)
+}
+
 export interface LoadOptions {
   /** A config file (JSON or YAML): its values sit between the defaults and the environment. */
   readonly file?: string
@@ -350,6 +362,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): L
       ...(read(env, 'AUTO_LOGIN') === undefined ? {} : { autoLogin: read(env, 'AUTO_LOGIN') }),
       honourLoginHint: readChoice(env, 'LOGIN_HINT', ['on', 'off'] as const, 'off') === 'on',
       labAdmin: readChoice(env, 'LAB_ADMIN', ['on', 'off'] as const, 'off') === 'on',
+      store: readStore(env),
     },
     resource: {
       port: resourcePort,

@@ -32,7 +32,11 @@ export async function issueTokens(
   const now = ctx.now()
   const plan = planAccessToken(now, ctx.config.auth.accessTokenTtlSeconds)
   // Recorded before signing: a replay or revocation that lands meanwhile still catches it.
-  grant.family?.accessTokenIds.push({ jti: plan.jti, expiresAt: plan.expiresAt })
+  if (grant.family) {
+    // Through the store when the family is its own; a family the store does not hold is recorded directly.
+    if (ctx.store.findFamily(grant.family.id) === grant.family) ctx.store.recordAccessToken(grant.family.id, { jti: plan.jti, expiresAt: plan.expiresAt })
+    else grant.family.accessTokenIds.push({ jti: plan.jti, expiresAt: plan.expiresAt })
+  }
   grant.recordIn?.push({ jti: plan.jti, expiresAt: plan.expiresAt })
   let refreshToken: string | undefined
   if (grant.family) {

@@ -38,7 +38,7 @@ export async function refreshTokenGrant(
   }
   const scopes = requested.length > 0 ? requested : family.scopes
   // Rotated before any await, so two racing uses cannot both pass.
-  token.rotated = true
+  ctx.store.markRotated(token.hash)
   // The new refresh token carries the family's full scope (RFC 6749 §6: identical scope).
   return issueTokens(ctx, { grantType: 'refresh_token', clientId: client.clientId, sub: family.sub, scopes, family })
 }
