@@ -3,6 +3,7 @@
 
 import { createHash, randomBytes } from 'node:crypto'
 import type { LabConfig } from '../shared/config.js'
+import { basicAuthorization } from '../shared/basic-auth.js'
 
 export type Fetch = typeof globalThis.fetch
 
@@ -85,19 +86,7 @@ export function buildAuthorizeUrl(
   return url.href
 }
 
-/** application/x-www-form-urlencoded encoding of one value (RFC 6749 Appendix B). */
-export function formUrlEncode(value: string): string {
-  return new URLSearchParams({ v: value }).toString().slice('v='.length)
-}
-
-/**
- * RFC 6749 §2.3.1: client id and secret are each form-encoded, joined by ':'
- * and base64-encoded. Without the encoding an id containing ':' would be ambiguous.
- */
-export function basicAuthorization(clientId: string, clientSecret: string): string {
-  const pair = `${formUrlEncode(clientId)}:${formUrlEncode(clientSecret)}`
-  return `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`
-}
+export { basicAuthorization, formUrlEncode } from '../shared/basic-auth.js'
 
 /** A back-channel request as plain data: step-through previews it, and exactly it is sent. */
 export interface OutgoingRequest {

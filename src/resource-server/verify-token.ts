@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose'
 import type { JWTPayload, JWTVerifyGetKey } from 'jose'
+import { basicAuthorization } from '../shared/basic-auth.js'
 import type { LabConfig } from '../shared/config.js'
 import {
   invalidRequest,
@@ -253,11 +254,6 @@ export function introspectionChecker(config: LabConfig, deps: TokenCheckDeps = {
   }
 }
 
-// RFC 6749 §2.3.1: id and secret are form-urlencoded before Base64.
-function basicAuthorization(id: string, secret: string): string {
-  const formEncode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2)
-  return `Basic ${Buffer.from(`${formEncode(id)}:${formEncode(secret)}`).toString('base64')}`
-}
 
 async function introspect(
   fetchImpl: typeof fetch,
