@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import type { Page } from 'playwright-core'
-import { launchBrowser, type LabBrowser } from '../helpers/browser.js'
-import { startTestLab, type TestLab } from '../helpers/lab.js'
+import { closeLabInBrowser, openLabInBrowser, type LabBrowser } from '../helpers/browser.js'
+import type { TestLab } from '../helpers/lab.js'
 
 let lab: TestLab
 let browser: LabBrowser
@@ -17,18 +17,13 @@ const foreignRequests: string[] = []
 
 beforeAll(async () => {
   axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
-  lab = await startTestLab()
-  browser = await launchBrowser()
-  page = await browser.context.newPage()
+  ;({ lab, browser, page } = await openLabInBrowser())
   page.on('request', (request) => {
     const url = new URL(request.url())
     if (!['localhost', '127.0.0.1'].includes(url.hostname) && url.protocol !== 'data:') foreignRequests.push(request.url())
   })
 })
-afterAll(async () => {
-  await browser?.close()
-  await lab?.close()
-})
+afterAll(() => closeLabInBrowser({ lab, browser }))
 
 interface Violation {
   id: string

@@ -3,22 +3,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { launchBrowser, SCREENSHOT_DIR, type LabBrowser } from '../helpers/browser.js'
-import { startTestLab, type TestLab } from '../helpers/lab.js'
+import { closeLabInBrowser, launchBrowser, openLabInBrowser, SCREENSHOT_DIR, type LabBrowser } from '../helpers/browser.js'
+import type { TestLab } from '../helpers/lab.js'
 
 let lab: TestLab
 let browser: LabBrowser
 let page: Page
 
 beforeAll(async () => {
-  lab = await startTestLab()
-  browser = await launchBrowser()
-  page = await browser.context.newPage()
+  ;({ lab, browser, page } = await openLabInBrowser())
 })
-afterAll(async () => {
-  await browser?.close()
-  await lab?.close()
-})
+afterAll(() => closeLabInBrowser({ lab, browser }))
 
 const shot = (name: string) => page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true })
 

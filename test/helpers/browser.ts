@@ -4,8 +4,9 @@
 import { mkdtemp, rm, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type BrowserContext } from 'playwright-core'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { ensureChromium } from './chromium.js'
+import { startTestLab, type TestLab } from './lab.js'
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots')
 
@@ -40,4 +41,16 @@ export async function launchBrowser(): Promise<LabBrowser> {
       await rm(profile, { recursive: true, force: true })
     },
   }
+}
+
+/** The three servers and a fresh Chromium with one page: the start of every browser test. */
+export async function openLabInBrowser(): Promise<{ lab: TestLab; browser: LabBrowser; page: Page }> {
+  const lab = await startTestLab()
+  const browser = await launchBrowser()
+  return { lab, browser, page: await browser.context.newPage() }
+}
+
+export async function closeLabInBrowser(opened: { lab?: TestLab; browser?: LabBrowser }): Promise<void> {
+  await opened.browser?.close()
+  await opened.lab?.close()
 }
