@@ -9,6 +9,7 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would run `npm run build` before src/ is here.
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 

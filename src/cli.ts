@@ -4,16 +4,11 @@
 // after a signal, 1 for a bad configuration or a failed server, 2 for a bad
 // command line.
 
-import { readFileSync } from 'node:fs'
 import { launch } from './launcher.js'
 import { flagArgv, parseLabArgs, USAGE, UsageError, usageErrorLine, type Command, type LabFlags } from './shared/args.js'
 import { loadConfigOrExit, type LabConfig } from './shared/config.js'
 import { runServer } from './shared/run.js'
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
+import { labVersion } from './shared/version.js'
 
 /** Imported on demand: `oauth-lab auth` need not load the other two apps. */
 async function runRole(command: Command, argv: readonly string[]): Promise<void> {
@@ -45,7 +40,7 @@ try {
 if (flags.help) {
   process.stdout.write(USAGE)
 } else if (flags.version) {
-  process.stdout.write(`${version()}\n`)
+  process.stdout.write(`${labVersion()}\n`)
 } else if (flags.command !== undefined) {
   await runRole(flags.command, flagArgv(flags))
 } else {

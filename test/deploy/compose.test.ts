@@ -48,9 +48,9 @@ const service = (name: Service): ComposeService => compose.services[name]!
  * test checks the file against the contract rather than against the code).
  */
 const ROLE: Record<Service, { entry: string; portVar: string; defaultPort: number }> = {
-  auth: { entry: 'dist/auth-server/server.js', portVar: 'AUTH_PORT', defaultPort: 9001 },
-  resource: { entry: 'dist/resource-server/server.js', portVar: 'RESOURCE_PORT', defaultPort: 9002 },
-  client: { entry: 'dist/client/server.js', portVar: 'CLIENT_PORT', defaultPort: 3000 },
+  auth: { entry: 'dist/bundle/auth-server.js', portVar: 'AUTH_PORT', defaultPort: 9001 },
+  resource: { entry: 'dist/bundle/resource-server.js', portVar: 'RESOURCE_PORT', defaultPort: 9002 },
+  client: { entry: 'dist/bundle/client.js', portVar: 'CLIENT_PORT', defaultPort: 3000 },
 }
 
 /** Compose's environment map as strings (YAML may give numbers or booleans). */

@@ -1,7 +1,7 @@
 // The inspector as one object: collects, correlates and finds flows, and
 // builds the page model. Used by src/client/flow-routes.ts.
 
-import { readFileSync } from 'node:fs'
+import { labVersion } from '../../shared/version.js'
 import type { LabConfig } from '../../shared/config.js'
 import type { FlowRecorder } from '../../shared/flow-recorder.js'
 import { createCollector, type Collector, type Unavailable } from './collect.js'
@@ -59,7 +59,7 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
       resourcePublic: config.resource.publicUrl,
       resourceInternal: config.resource.internalUrl,
     },
-    version: packageVersion(),
+    version: labVersion(),
     async flows() {
       await collector.refresh()
       return correlate(collector.exchanges())
@@ -84,11 +84,3 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
   return inspector
 }
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }
-    return pkg.version ?? '0.0.0'
-  } catch {
-    return '0.0.0'
-  }
-}

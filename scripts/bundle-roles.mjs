@@ -1,0 +1,29 @@
+// `npm run build`, second half: each role's compiled entry (dist/<role>/server.js)
+// and everything it imports become one file, dist/bundle/<role>.js, which is
+// what `npm start`, the CLI and the Docker image run. Node 20 has no module
+// compile cache, so loading hundreds of small modules (Fastify and its
+// plugins) was most of a role's start-up; one file halves it (README,
+// Performance). The per-file build stays for tests and the package's API.
+//
+// Left outside the bundle: better-sqlite3 (a native addon, loaded only for
+// STORE=sqlite), and what config-file.ts loads on demand (ajv, yaml) through
+// its own require.
+
+import { build } from 'esbuild'
+
+const ROLES = ['auth-server', 'resource-server', 'client']
+
+await build({
+  entryPoints: Object.fromEntries(ROLES.map((role) => [role, `dist/${role}/server.js`])),
+  outdir: 'dist/bundle',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // Same depth as dist/shared, so `new URL('../../views/', import.meta.url)` still finds views/.
+  external: ['better-sqlite3'],
+  // Bundled CommonJS packages call require() for Node's built-ins; ESM has no require of its own.
+  banner: { js: "import { createRequire as __labCreateRequire } from 'node:module'; const require = __labCreateRequire(import.meta.url);" },
+  legalComments: 'none',
+  logLevel: 'warning',
+})
