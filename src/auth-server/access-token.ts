@@ -2,11 +2,11 @@
 // registered with accessTokenFormat 'opaque', a random string whose claims
 // only this server holds (read through RFC 7662 introspection).
 
-import { SignJWT } from 'jose'
 import { randomId, randomSecret } from '../shared/random.js'
 import type { AuthServerContext } from './context.js'
 import { applyClaimsHook, type TokenGrantType } from './hooks.js'
 import type { SigningKeys } from './keys.js'
+import { signJwt } from './jws.js'
 import { hashToken } from './token-hash.js'
 
 export interface AccessTokenPlan {
@@ -58,7 +58,7 @@ export function accessTokenPayload(plan: AccessTokenPlan, claims: AccessTokenCla
 
 /** RFC 9068 §2.1: header `typ: at+jwt`, signed asymmetrically with the current key. */
 export function signAccessTokenPayload(keys: SigningKeys, payload: Record<string, unknown>): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg: keys.alg, typ: 'at+jwt', kid: keys.kid }).sign(keys.privateKey)
+  return signJwt(keys, 'at+jwt', payload)
 }
 
 export function signAccessToken(keys: SigningKeys, plan: AccessTokenPlan, claims: AccessTokenClaims): Promise<string> {

@@ -2,7 +2,7 @@
 // §2, §3.1.3.6), issued beside the access token when `openid` was granted.
 
 import { createHash } from 'node:crypto'
-import { SignJWT } from 'jose'
+import { signJwt } from '../jws.js'
 import type { AuthServerContext } from '../context.js'
 import { applyClaimsHook } from '../hooks.js'
 
@@ -33,5 +33,5 @@ export async function signIdToken(
     { grantType: 'authorization_code', clientId: grant.clientId },
   )
   // Header and key read together, after the hook's await: a rotation meanwhile cannot mismatch them.
-  return new SignJWT(payload).setProtectedHeader({ alg: ctx.keys.alg, typ: 'JWT', kid: ctx.keys.kid }).sign(ctx.keys.privateKey)
+  return signJwt(ctx.keys, 'JWT', payload)
 }
