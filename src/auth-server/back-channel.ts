@@ -42,14 +42,14 @@ export async function dropEmptyParameters(request: FastifyRequest): Promise<void
 }
 
 /**
- * Route options of every back-channel endpoint. No helmet: its headers are
- * for pages, and building them costs each token request more than the JSON.
+ * Route options of every back-channel endpoint. No page headers
+ * (security-headers.ts): they are for pages, and JSON answers need none.
  */
 export const BACK_CHANNEL_ROUTE = {
   schema: formBodySchema,
   bodyLimit: BACK_CHANNEL_BODY_LIMIT,
   preValidation: [rejectRepeatedParameters, dropEmptyParameters],
-  helmet: false as const,
+  config: { pageHeaders: false },
 }
 
 // RFC 6749 §2.3.1: client credentials MUST NOT travel in the URL.

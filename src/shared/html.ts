@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import fastifyView from '@fastify/view'
 import fastifyStatic from '@fastify/static'
-import fastifyHelmet from '@fastify/helmet'
 import { Eta } from 'eta'
+import { securityHeaders } from './security-headers.js'
 
 // Same depth from src/shared and dist/shared, so both find the repo's folders.
 export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url))
@@ -16,28 +16,30 @@ export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url
 export async function registerHtml(app: FastifyInstance, opts: { labName: string }): Promise<void> {
   // RFC 9700 §4.16: login, consent and grants pages MUST NOT be framed;
   // §4.2.4: no third-party resources and no Referer leaking codes or state.
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        // No form-action: Chromium applies it to the redirect that follows a
-        // form post, and consent posts end in a redirect to the client.
+  await app.register(securityHeaders, {
+    helmet: {
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          baseUri: ["'none'"],
+          objectSrc: ["'none'"],
+          frameAncestors: ["'none'"],
+          // No form-action: Chromium applies it to the redirect that follows a
+          // form post, and consent posts end in a redirect to the client.
+        },
       },
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+      // Plain http on localhost (see README, "no TLS"): no HSTS, no upgrades.
+      strictTransportSecurity: false,
+      crossOriginOpenerPolicy: false,
+      crossOriginEmbedderPolicy: false,
     },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    // Plain http on localhost (see README, "no TLS"): no HSTS, no upgrades.
-    strictTransportSecurity: false,
-    crossOriginOpenerPolicy: false,
-    crossOriginEmbedderPolicy: false,
   })
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/assets/', decorateReply: false })
   await app.register(fastifyView, {
