@@ -7,12 +7,15 @@ import type { Session } from 'fastify'
 type Callback = (err?: unknown) => void
 type GetCallback = (err: unknown, session?: Session | null) => void
 
+/** Expired sessions are swept at most this often, on use (see SWEEP_INTERVAL_MS in store.ts). */
+export const SESSION_SWEEP_INTERVAL_MS = 1000
+
 export function createExpiringSessionStore(ttlMs: number, now: () => number = Date.now) {
   const sessions = new Map<string, { session: Session; expiresAt: number }>()
   let lastSweep = now()
 
   function sweep(t: number): void {
-    if (t - lastSweep < 10_000) return
+    if (t - lastSweep < SESSION_SWEEP_INTERVAL_MS) return
     lastSweep = t
     for (const [id, entry] of sessions) if (entry.expiresAt <= t) sessions.delete(id)
   }
