@@ -44,7 +44,7 @@ export async function memoryCurve(agent: Agent, opts: { flows: number; sampleEve
   let liveHeapMb = Number.NaN
   const server = spawnNode(
     'auth-server (memory)',
-    'dist/auth-server/server.js',
+    'dist/bundle/auth-server.js',
     serverEnv({ AUTH_PORT: String(port), CODE_TTL_SECONDS: ttl, ACCESS_TOKEN_TTL_SECONDS: ttl, REFRESH_TOKEN_TTL_SECONDS: ttl, SESSION_TTL_SECONDS: ttl }),
     ['--trace-gc'],
     (line) => {

@@ -17,6 +17,7 @@ import {
   RESOURCE_CLIENT_ID,
   RESOURCE_CLIENT_SECRET,
   codeGrant,
+  labAuthFlow,
   labBrowserFlow,
   labUrls,
   mintCodes,
@@ -190,6 +191,10 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
     }, window))
     keep(await flowRun(lab))
+    // The same steps as the oidc-provider anchor's flow (a fresh browser signs
+    // in, remembered consent, code, token), at the authorization server alone:
+    // the like-for-like comparison; lab.flow adds the client app and step 7.
+    keep(await measureFlows({ id: 'lab.authflow', label: 'oauth-lab flow at the AS: login, remembered consent, token', workers: CONNECTIONS, flow: () => labAuthFlow(agent, lab.urls) }, window))
   }
 
   // ---- anchors, configured like oauth-lab

@@ -22,6 +22,7 @@ export const COMPARE: Readonly<Record<string, Comparison>> = {
   'lab.resource': { ceiling: 'ceiling.verify' },
   'lab.introspect': { ceiling: 'ceiling.verify' },
   'lab.flow': { anchor: 'oidc.flow.remembered', mock: 'mock.flow' },
+  'lab.authflow': { anchor: 'oidc.flow.remembered', mock: 'mock.flow' },
   'oidc.flow.consent': { anchor: 'oidc.flow.remembered' },
 }
 
@@ -82,6 +83,7 @@ export function evaluateTargets(facts: Facts): TargetResult[] {
     atLeast('token endpoint (client_credentials) ≥ 2 × oidc-provider', m, 'lab.token.cc', 'oidc.token.cc', 2),
     atLeast('resource endpoint ≥ 0.80 × ES256-verify ceiling', m, 'lab.resource', 'ceiling.verify', 0.8),
     atLeast('full flow ≥ 3 × oidc-provider flow (remembered consent)', m, 'lab.flow', 'oidc.flow.remembered', 3),
+    atLeast("AS flow, like for like (the anchor's steps) ≥ 3 × oidc-provider", m, 'lab.authflow', 'oidc.flow.remembered', 3),
     {
       target: 'three servers healthy ≤ 1 s after npm start',
       value: `${Math.round(facts.healthyMs)} ms (≤ 1000)`,

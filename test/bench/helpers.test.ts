@@ -92,6 +92,7 @@ describe('bench arithmetic and report', () => {
       measurement('oidc.token.cc', 3_000),
       measurement('lab.resource', 9_000),
       measurement('lab.flow', 900, { unit: 'flows/s' }),
+      measurement('lab.authflow', 1_300, { unit: 'flows/s' }),
       measurement('oidc.flow.remembered', 400, { unit: 'flows/s' }),
       measurement('lab.token.cc.inspector-on', 9_500),
       measurement('lab.token.cc.inspector-off', 10_000),
@@ -105,6 +106,7 @@ describe('bench arithmetic and report', () => {
     expect(holds['token endpoint (client_credentials) ≥ 2 × oidc-provider']).toBe(true)
     expect(holds['resource endpoint ≥ 0.80 × ES256-verify ceiling']).toBe(true)
     expect(holds['full flow ≥ 3 × oidc-provider flow (remembered consent)']).toBe(false)
+    expect(holds["AS flow, like for like (the anchor's steps) ≥ 3 × oidc-provider"]).toBe(true)
     expect(holds['three servers healthy ≤ 1 s after npm start']).toBe(true)
     expect(holds['each process ≤ 80 MB RSS when idle']).toBe(false)
     expect(holds['flow inspector costs ≤ 10% of the token endpoint rate']).toBe(true)
