@@ -20,7 +20,8 @@ import { flowRoutes } from './flow-routes.js'
 import { homeRoute } from './home.js'
 import { breakItRoutes } from './break-it/routes.js'
 import { stepThroughRoutes } from './step-through.js'
-import type { Fetch } from './oauth-client.js'
+import { createBackChannel } from './back-channel.js'
+import type { BackChannel, Fetch } from './oauth-client.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,10 +30,19 @@ declare module 'fastify' {
 }
 
 export interface ClientAppDeps {
-  /** Used for the back-channel calls (token endpoint, resource server); default: global fetch. */
+  /** Steps 5 and 7 (token endpoint, resource server); default: undici on a keep-alive Agent of this app's own. */
+  readonly backChannel?: BackChannel
+  /** Break it's little browser and the flow inspector's reads of the other servers; default: global fetch. */
   readonly fetch?: Fetch
   /** Tests pass false; default: loggerOptions('client', config.logLevel). */
   readonly logger?: FastifyServerOptions['logger']
+}
+
+/** The default back channel; its Agent's pooled sockets close with the app, so app.close() leaves no open handle. */
+function ownBackChannel(app: FastifyInstance): BackChannel {
+  const channel = createBackChannel()
+  app.addHook('onClose', async () => channel.close())
+  return channel.send
 }
 
 /**
@@ -44,6 +54,7 @@ export const CLIENT_SESSION_COOKIE = 'oauth_lab_client_sid'
 export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? loggerOptions('client', config.logLevel) })
   const fetchFn = deps.fetch ?? globalThis.fetch
+  const backChannel = deps.backChannel ?? ownBackChannel(app)
   setUpFlowRecorder(app, 'client', config.inspector)
 
   await registerFormBody(app)
@@ -75,8 +86,8 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   await app.register(healthzRoute)
   await app.register(homeRoute, { config })
   await app.register(connectRoute, { config })
-  await app.register(callbackRoute, { config, fetch: fetchFn })
-  await app.register(fetchResourceRoute, { config, fetch: fetchFn })
+  await app.register(callbackRoute, { config, backChannel })
+  await app.register(fetchResourceRoute, { config, backChannel })
   await app.register(flowRoutes, { config, fetch: fetchFn })
   await app.register(stepThroughRoutes)
   await app.register(breakItRoutes, { config, fetch: fetchFn })

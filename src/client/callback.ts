@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import { renderError } from './errors.js'
 import { csrfFormSchema } from './fetch-resource.js'
-import { buildTokenRequest, exchangeCode, type Fetch, type TokenRequestParams, type TokenResult } from './oauth-client.js'
+import { buildTokenRequest, exchangeCode, type BackChannel, type TokenRequestParams, type TokenResult } from './oauth-client.js'
 import { step5Preview } from './step-through-view.js'
 import { tokenView } from './token-view.js'
 
@@ -44,7 +44,7 @@ function sameSecret(received: string, expected: string): boolean {
   return timingSafeEqual(digest(received), digest(expected))
 }
 
-export async function callbackRoute(app: FastifyInstance, opts: { config: LabConfig; fetch: Fetch }): Promise<void> {
+export async function callbackRoute(app: FastifyInstance, opts: { config: LabConfig; backChannel: BackChannel }): Promise<void> {
   const { config } = opts
   app.get<{ Querystring: CallbackQuery }>(
     '/authenticated',
@@ -106,7 +106,7 @@ export async function callbackRoute(app: FastifyInstance, opts: { config: LabCon
       // RFC 6749 §4.1.3: the exact redirect_uri of step 1; RFC 7636 §4.5: the verifier.
       const params = { code, codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri }
       if (request.session.clientStepThrough) return holdTokenRequest(reply, config, params)
-      return redeem(reply, config, opts.fetch, params)
+      return redeem(reply, config, opts.backChannel, params)
     },
   )
 
@@ -117,7 +117,7 @@ export async function callbackRoute(app: FastifyInstance, opts: { config: LabCon
     if (!params) {
       return renderError(reply, 400, 'Nothing to send', 'No step 5 is waiting: it was already sent, or no authorization response came in.')
     }
-    return redeem(reply, config, opts.fetch, params)
+    return redeem(reply, config, opts.backChannel, params)
   })
 }
 
@@ -132,10 +132,10 @@ function holdTokenRequest(reply: FastifyReply, config: LabConfig, params: TokenR
 async function redeem(
   reply: FastifyReply,
   config: LabConfig,
-  fetchFn: Fetch,
+  backChannel: BackChannel,
   params: TokenRequestParams,
 ): Promise<string> {
-  const result = await exchangeCode(config, fetchFn, params)
+  const result = await exchangeCode(config, backChannel, params)
   if (!result.ok) return tokenError(reply, result)
   // A new session id once a token is held, so a planted session id (fixation) gains nothing.
   // The teacher's step-through setting is not a secret: it survives.

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import { renderError } from './errors.js'
-import { buildResourceRequest, sendResourceRequest, type Fetch, type TokenResponse } from './oauth-client.js'
+import { buildResourceRequest, sendResourceRequest, type BackChannel, type TokenResponse } from './oauth-client.js'
 import { step7Preview } from './step-through-view.js'
 import { resourceAnswerView, tokenView } from './token-view.js'
 
@@ -18,8 +18,8 @@ function noToken(reply: FastifyReply): Promise<string> {
   return renderError(reply, 400, 'Connect first', 'This app holds no access token yet: use Connect on the home page first.')
 }
 
-async function showResource(reply: FastifyReply, config: LabConfig, fetchFn: Fetch, token: TokenResponse): Promise<string> {
-  const result = await sendResourceRequest(fetchFn, buildResourceRequest(config, token.access_token))
+async function showResource(reply: FastifyReply, config: LabConfig, backChannel: BackChannel, token: TokenResponse): Promise<string> {
+  const result = await sendResourceRequest(backChannel, buildResourceRequest(config, token.access_token))
   if (!result.reachable) {
     return renderError(reply, 502, 'Resource server unreachable', `The request to the resource server failed: ${result.reason}.`)
   }
@@ -40,7 +40,7 @@ function previewResourceRequest(reply: FastifyReply, config: LabConfig, token: T
   return reply.code(200).header('cache-control', 'no-store').viewAsync('client/step-preview', { preview })
 }
 
-export async function fetchResourceRoute(app: FastifyInstance, opts: { config: LabConfig; fetch: Fetch }): Promise<void> {
+export async function fetchResourceRoute(app: FastifyInstance, opts: { config: LabConfig; backChannel: BackChannel }): Promise<void> {
   const { config } = opts
   // The token is read from the form body, so the CSRF check runs once the body
   // is parsed (preValidation), not in onRequest where there is no body yet.
@@ -49,12 +49,12 @@ export async function fetchResourceRoute(app: FastifyInstance, opts: { config: L
     const token = request.session.clientToken
     if (!token) return noToken(reply)
     if (request.session.clientStepThrough) return previewResourceRequest(reply, config, token)
-    return showResource(reply, config, opts.fetch, token)
+    return showResource(reply, config, opts.backChannel, token)
   })
   // Step-through's "Send": the request just previewed, from the same token.
   app.post('/fetch-resource/send', routeOptions, async (request, reply) => {
     const token = request.session.clientToken
     if (!token) return noToken(reply)
-    return showResource(reply, config, opts.fetch, token)
+    return showResource(reply, config, opts.backChannel, token)
   })
 }

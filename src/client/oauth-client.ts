@@ -1,14 +1,13 @@
 // The client's OAuth calls as plain functions: the step 1 URL, step 5 (token
-// request) and step 7 (resource request). `fetch` is passed in so tests can stub it.
+// request) and step 7 (resource request). The back channel that sends steps 5
+// and 7 is passed in (back-channel.ts in the app), so tests can stub it.
 
 import { createHash, randomBytes } from 'node:crypto'
 import type { LabConfig } from '../shared/config.js'
 import { basicAuthorization } from '../shared/basic-auth.js'
 
+/** Break it's little browser and the flow inspector still use fetch; steps 5 and 7 use a BackChannel. */
 export type Fetch = typeof globalThis.fetch
-
-/** Back-channel calls give up after this long rather than hang the browser's request. */
-const BACK_CHANNEL_TIMEOUT_MS = 10_000
 
 export interface PkcePair {
   readonly codeVerifier: string
@@ -96,6 +95,19 @@ export interface OutgoingRequest {
   readonly body?: string
 }
 
+/** A back-channel answer: status, headers (lower-case names) and the whole body as text. */
+export interface BackChannelAnswer {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  readonly body: string
+}
+
+/**
+ * Sends a built request exactly as built, following no redirect, and rejects on
+ * a network failure or timeout; send* below turn a rejection into data.
+ */
+export type BackChannel = (request: OutgoingRequest) => Promise<BackChannelAnswer>
+
 /** What step 5 sends; `codeVerifier` is optional only so "Break it" can leave it out. */
 export interface TokenRequestParams {
   readonly code: string
@@ -145,38 +157,24 @@ export function buildResourceRequest(config: LabConfig, accessToken: string): Ou
   }
 }
 
-/** The fetch options of a built request; a back-channel call never follows a redirect. */
-function fetchInit(request: OutgoingRequest): RequestInit {
-  return {
-    method: request.method,
-    headers: request.headers,
-    ...(request.body === undefined ? {} : { body: request.body }),
-    // The endpoints answer directly; following a redirect could resend the code or token elsewhere.
-    redirect: 'manual',
-    signal: AbortSignal.timeout(BACK_CHANNEL_TIMEOUT_MS),
-  }
-}
-
 /**
  * Step 5: swap the code for a token on the back channel. Never throws: errors
  * come back as data so the callback can show them.
  */
-export async function exchangeCode(config: LabConfig, fetchFn: Fetch, params: TokenRequestParams): Promise<TokenResult> {
-  return sendTokenRequest(fetchFn, buildTokenRequest(config, params))
+export async function exchangeCode(config: LabConfig, backChannel: BackChannel, params: TokenRequestParams): Promise<TokenResult> {
+  return sendTokenRequest(backChannel, buildTokenRequest(config, params))
 }
 
 /** Sends a built token request and reads the RFC 6749 §5.1/§5.2 answer. */
-export async function sendTokenRequest(fetchFn: Fetch, request: OutgoingRequest): Promise<TokenResult> {
-  let status: number
-  let payload: unknown
+export async function sendTokenRequest(backChannel: BackChannel, request: OutgoingRequest): Promise<TokenResult> {
+  let answer: BackChannelAnswer
   try {
-    const response = await fetchFn(request.url, fetchInit(request))
-    status = response.status
-    payload = parseJson(await response.text())
+    answer = await backChannel(request)
   } catch (error) {
     return { ok: false, unreachable: true, reason: describeFailure(error) }
   }
-  return status === 200 ? tokenResult(payload) : errorResult(status, payload)
+  const payload = parseJson(answer.body)
+  return answer.status === 200 ? tokenResult(payload) : errorResult(answer.status, payload)
 }
 
 function tokenResult(payload: unknown): TokenResult {
@@ -222,20 +220,26 @@ function asTokenResponse(payload: unknown): TokenResponse | undefined {
 }
 
 /** Step 7: call the protected resource with the token (RFC 6750 §2.1). */
-export async function callResource(config: LabConfig, fetchFn: Fetch, accessToken: string): Promise<ResourceResult> {
-  return sendResourceRequest(fetchFn, buildResourceRequest(config, accessToken))
+export async function callResource(config: LabConfig, backChannel: BackChannel, accessToken: string): Promise<ResourceResult> {
+  return sendResourceRequest(backChannel, buildResourceRequest(config, accessToken))
 }
 
 /** Sends a built resource request; the answer, whatever its status, comes back as data. */
-export async function sendResourceRequest(fetchFn: Fetch, request: OutgoingRequest): Promise<ResourceResult> {
+export async function sendResourceRequest(backChannel: BackChannel, request: OutgoingRequest): Promise<ResourceResult> {
+  let answer: BackChannelAnswer
   try {
-    const response = await fetchFn(request.url, fetchInit(request))
-    const text = await response.text()
-    const wwwAuthenticate = response.headers.get('www-authenticate') ?? undefined
-    return { reachable: true, status: response.status, wwwAuthenticate, body: parseJson(text) ?? text }
+    answer = await backChannel(request)
   } catch (error) {
     return { reachable: false, reason: describeFailure(error) }
   }
+  const { status, body } = answer
+  return { reachable: true, status, wwwAuthenticate: wwwAuthenticateOf(answer), body: parseJson(body) ?? body }
+}
+
+/** RFC 6750 §3: the challenge; repeated header lines are joined as one list (RFC 9110 §5.3). */
+function wwwAuthenticateOf(answer: BackChannelAnswer): string | undefined {
+  const value = answer.headers['www-authenticate']
+  return Array.isArray(value) ? value.join(', ') : value
 }
 
 function parseJson(text: string): unknown {
@@ -250,9 +254,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** A network failure in one line, with its cause (e.g. ECONNREFUSED). */
+/**
+ * A network failure in one line, with its cause (e.g. ECONNREFUSED): fetch puts
+ * it in `cause`, undici in the message (connect ECONNREFUSED …) or only in `code` (UND_ERR_SOCKET).
+ */
 export function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error)
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
-  return `${error.message}${cause}`
+  const text = `${error.message}${cause}`
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text
 }

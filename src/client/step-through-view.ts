@@ -66,8 +66,10 @@ function formRows(query: string): ParamRow[] {
   return [...new URLSearchParams(query)].map(([name, value]) => ({ name, value, why: why(name, value) }))
 }
 
-const FETCH_NOTE =
-  'Node’s fetch also adds transport headers of its own (connection, user-agent, accept-encoding, accept-language, sec-fetch-mode); the flow inspector shows the request exactly as the server received it.'
+// back-channel.ts sends with undici's request(), which adds only Host,
+// Content-Length (both shown above) and Connection; its test checks the wire.
+const TRANSPORT_NOTE =
+  'This app’s HTTP client (undici) adds one transport header of its own, connection: keep-alive, to reuse the connection; the flow inspector shows the request exactly as the server received it.'
 
 export function step1Preview(authorizeUrl: string): StepPreview {
   const url = new URL(authorizeUrl)
@@ -89,7 +91,7 @@ export function step5Preview(request: OutgoingRequest, csrfToken: string): StepP
     lead: 'The state and iss of the authorization response are checked. Send makes this app post this request to the authorization server, directly, without your browser:',
     message: requestText(request),
     params: [...headerRows(request), ...formRows(request.body ?? '')],
-    note: FETCH_NOTE,
+    note: TRANSPORT_NOTE,
     send: { method: 'post', action: '/authenticated/send', csrfToken },
   }
 }
@@ -101,7 +103,7 @@ export function step7Preview(request: OutgoingRequest, csrfToken: string): StepP
     lead: 'Send makes this app send this request to the resource server, directly, without your browser:',
     message: requestText(request),
     params: headerRows(request),
-    note: FETCH_NOTE,
+    note: TRANSPORT_NOTE,
     send: { method: 'post', action: '/fetch-resource/send', csrfToken },
   }
 }

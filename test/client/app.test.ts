@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { SignJWT, generateKeyPair } from 'jose'
 import { loadConfig, type LabConfig } from '../../src/shared/config.js'
 import { buildClientApp, CLIENT_SESSION_COOKIE } from '../../src/client/app.js'
+import type { BackChannel, OutgoingRequest } from '../../src/client/oauth-client.js'
 
 // The client is under test; the authorization and resource servers are a stub
 // that records each request and answers as CONTRACT.md says they do.
@@ -409,6 +410,27 @@ describe('steps 4-6: a good callback', () => {
       expect(response.body).not.toMatch(/at .*\.(ts|js):\d+/)
     } finally {
       await offline.close()
+    }
+  })
+  it('sends step 5 through an injected back channel, the request exactly as built', async () => {
+    const sent: OutgoingRequest[] = []
+    const backChannel: BackChannel = async (request) => {
+      sent.push(request)
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(goodTokenAnswer().body) }
+    }
+    const stubbed = await buildClientApp(config, { logger: false, backChannel })
+    try {
+      const first = await stubbed.inject({ method: 'GET', url: '/connect' })
+      const cookie = String(first.headers['set-cookie']).split(';')[0]!
+      const state = new URL(String(first.headers.location)).searchParams.get('state')!
+      const response = await stubbed.inject({ method: 'GET', url: callbackUrl({ code: 'c', state, iss: ISSUER }), headers: { cookie } })
+      expect(response.statusCode).toBe(200)
+      expect(tokenRequests).toHaveLength(0)
+      expect(sent).toHaveLength(1)
+      expect(sent[0]!.url).toBe(`${stubUrl}/token`)
+      expect(Object.keys(sent[0]!.headers)).toEqual(['Authorization', 'Accept', 'Content-Type'])
+    } finally {
+      await stubbed.close()
     }
   })
 })

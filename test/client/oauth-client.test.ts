@@ -1,36 +1,46 @@
 import { describe, it, expect } from 'vitest'
+import { errors } from 'undici'
 import { loadConfig } from '../../src/shared/config.js'
 import {
   basicAuthorization,
   buildAuthorizeUrl,
   callResource,
   createPkce,
+  describeFailure,
   exchangeCode,
   formUrlEncode,
   redirectUriOf,
   s256Challenge,
-  type Fetch,
+  type BackChannel,
+  type BackChannelAnswer,
+  type OutgoingRequest,
 } from '../../src/client/oauth-client.js'
 
 const config = loadConfig({ AUTH_INTERNAL_URL: 'http://as.internal:1', RESOURCE_INTERNAL_URL: 'http://rs.internal:2' })
 
-interface Captured {
-  url: string
-  init: RequestInit
-}
-
-/** A fetch that records its call and answers with the given response (or throws). */
-function fakeFetch(answer: () => Response): { fetch: Fetch; calls: Captured[] } {
-  const calls: Captured[] = []
-  const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-    calls.push({ url: String(input), init: init ?? {} })
+/** A back channel that records the requests it is given and answers with the given answer. */
+function fakeBackChannel(answer: () => BackChannelAnswer): { send: BackChannel; calls: OutgoingRequest[] } {
+  const calls: OutgoingRequest[] = []
+  const send: BackChannel = async (request) => {
+    calls.push(request)
     return answer()
-  }) as Fetch
-  return { fetch, calls }
+  }
+  return { send, calls }
 }
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })
+/** A back channel whose every call fails as a network failure does. */
+function failingBackChannel(error: Error): BackChannel {
+  return async () => {
+    throw error
+  }
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): BackChannelAnswer {
+  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }
+}
+
+function text(status: number, body: string): BackChannelAnswer {
+  return { status, headers: { 'content-type': 'text/plain' }, body }
 }
 
 const exchange = { code: 'the-code', codeVerifier: 'the-verifier', redirectUri: 'http://localhost:3000/authenticated' }
@@ -91,10 +101,10 @@ describe('buildAuthorizeUrl (step 1)', () => {
 
 describe('exchangeCode (step 5)', () => {
   it('POSTs the form to the internal token endpoint with Basic auth, like the seed', async () => {
-    const { fetch, calls } = fakeFetch(() =>
+    const { send, calls } = fakeBackChannel(() =>
       json(200, { access_token: 'at', token_type: 'Bearer', expires_in: 3600, scope: 'foo bar', refresh_token: 'rt' }),
     )
-    const result = await exchangeCode(config, fetch, exchange)
+    const result = await exchangeCode(config, send, exchange)
     expect(result).toEqual({
       ok: true,
       token: { access_token: 'at', token_type: 'Bearer', expires_in: 3600, scope: 'foo bar', refresh_token: 'rt' },
@@ -102,20 +112,20 @@ describe('exchangeCode (step 5)', () => {
     expect(calls).toHaveLength(1)
     const [call] = calls
     expect(call!.url).toBe('http://as.internal:1/token')
-    expect(call!.init.method).toBe('POST')
-    expect(call!.init.headers).toEqual({
+    expect(call!.method).toBe('POST')
+    expect(call!.headers).toEqual({
       Authorization: 'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x',
       Accept: 'application/json',
       'Content-Type': 'application/x-www-form-urlencoded',
     })
-    expect(call!.init.body).toBe(
+    expect(call!.body).toBe(
       'grant_type=authorization_code&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauthenticated&code=the-code&code_verifier=the-verifier',
     )
   })
 
   it('returns an RFC 6749 §5.2 error as data instead of throwing', async () => {
-    const { fetch } = fakeFetch(() => json(400, { error: 'invalid_grant', error_description: 'code already used' }))
-    expect(await exchangeCode(config, fetch, exchange)).toEqual({
+    const { send } = fakeBackChannel(() => json(400, { error: 'invalid_grant', error_description: 'code already used' }))
+    expect(await exchangeCode(config, send, exchange)).toEqual({
       ok: false,
       unreachable: false,
       status: 400,
@@ -125,8 +135,8 @@ describe('exchangeCode (step 5)', () => {
   })
 
   it('reports invalid_client (401) with its status', async () => {
-    const { fetch } = fakeFetch(() => json(401, { error: 'invalid_client' }, { 'www-authenticate': 'Basic realm="x"' }))
-    expect(await exchangeCode(config, fetch, exchange)).toEqual({
+    const { send } = fakeBackChannel(() => json(401, { error: 'invalid_client' }, { 'www-authenticate': 'Basic realm="x"' }))
+    expect(await exchangeCode(config, send, exchange)).toEqual({
       ok: false,
       unreachable: false,
       status: 401,
@@ -136,51 +146,56 @@ describe('exchangeCode (step 5)', () => {
   })
 
   it('reports a non-JSON answer as unexpected_response', async () => {
-    const { fetch } = fakeFetch(() => new Response('<h1>oops</h1>', { status: 500 }))
-    const result = await exchangeCode(config, fetch, exchange)
+    const { send } = fakeBackChannel(() => text(500, '<h1>oops</h1>'))
+    const result = await exchangeCode(config, send, exchange)
     expect(result).toMatchObject({ ok: false, unreachable: false, status: 500, error: 'unexpected_response' })
   })
 
   it('refuses a 200 answer whose token_type is not Bearer (RFC 6749 §7.1)', async () => {
-    const { fetch } = fakeFetch(() => json(200, { access_token: 'at', token_type: 'mac' }))
-    expect(await exchangeCode(config, fetch, exchange)).toMatchObject({ ok: false, error: 'invalid_token_response' })
+    const { send } = fakeBackChannel(() => json(200, { access_token: 'at', token_type: 'mac' }))
+    expect(await exchangeCode(config, send, exchange)).toMatchObject({ ok: false, error: 'invalid_token_response' })
   })
 
   it('accepts token_type case-insensitively and a response without expires_in or scope', async () => {
-    const { fetch } = fakeFetch(() => json(200, { access_token: 'at', token_type: 'bearer' }))
-    expect(await exchangeCode(config, fetch, exchange)).toEqual({ ok: true, token: { access_token: 'at', token_type: 'bearer' } })
+    const { send } = fakeBackChannel(() => json(200, { access_token: 'at', token_type: 'bearer' }))
+    expect(await exchangeCode(config, send, exchange)).toEqual({ ok: true, token: { access_token: 'at', token_type: 'bearer' } })
   })
 
-  it('reports a network failure as unreachable', async () => {
-    const fetch = (async () => {
-      throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:1') })
-    }) as Fetch
-    expect(await exchangeCode(config, fetch, exchange)).toEqual({
+  it('reports a network failure as unreachable, with its cause', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })
+    expect(await exchangeCode(config, failingBackChannel(refused), exchange)).toEqual({
       ok: false,
       unreachable: true,
-      reason: 'fetch failed: connect ECONNREFUSED 127.0.0.1:1',
+      reason: 'connect ECONNREFUSED 127.0.0.1:1',
     })
+  })
+
+  it('reports a timeout as unreachable, naming it', async () => {
+    const timedOut = new DOMException('The operation was aborted due to timeout', 'TimeoutError')
+    const result = await exchangeCode(config, failingBackChannel(timedOut), exchange)
+    expect(result).toEqual({ ok: false, unreachable: true, reason: 'The operation was aborted due to timeout' })
   })
 })
 
 describe('callResource (step 7)', () => {
   it('sends the token as a Bearer header to the internal resource URL', async () => {
-    const { fetch, calls } = fakeFetch(() => json(200, { resource: 'foo', sub: 'alice' }))
-    expect(await callResource(config, fetch, 'tok')).toEqual({
+    const { send, calls } = fakeBackChannel(() => json(200, { resource: 'foo', sub: 'alice' }))
+    expect(await callResource(config, send, 'tok')).toEqual({
       reachable: true,
       status: 200,
       wwwAuthenticate: undefined,
       body: { resource: 'foo', sub: 'alice' },
     })
     expect(calls[0]!.url).toBe('http://rs.internal:2/resource')
-    expect(calls[0]!.init.method).toBe('GET')
-    expect(calls[0]!.init.headers).toEqual({ Authorization: 'Bearer tok', Accept: 'application/json' })
+    expect(calls[0]!.method).toBe('GET')
+    expect(calls[0]!.headers).toEqual({ Authorization: 'Bearer tok', Accept: 'application/json' })
+    expect(calls[0]!.body).toBeUndefined()
   })
 
   it('returns the status and WWW-Authenticate of an error', async () => {
     const challenge = 'Bearer realm="oauth-lab", error="insufficient_scope", scope="foo"'
-    const { fetch } = fakeFetch(() => json(403, { error: 'insufficient_scope' }, { 'www-authenticate': challenge }))
-    expect(await callResource(config, fetch, 'tok')).toEqual({
+    const { send } = fakeBackChannel(() => json(403, { error: 'insufficient_scope' }, { 'www-authenticate': challenge }))
+    expect(await callResource(config, send, 'tok')).toEqual({
       reachable: true,
       status: 403,
       wwwAuthenticate: challenge,
@@ -189,11 +204,27 @@ describe('callResource (step 7)', () => {
   })
 
   it('keeps a non-JSON body as text, and reports a network failure', async () => {
-    const { fetch } = fakeFetch(() => new Response('plain', { status: 502 }))
-    expect(await callResource(config, fetch, 'tok')).toMatchObject({ reachable: true, status: 502, body: 'plain' })
-    const failing = (async () => {
-      throw new TypeError('fetch failed')
-    }) as Fetch
-    expect(await callResource(config, failing, 'tok')).toEqual({ reachable: false, reason: 'fetch failed' })
+    const { send } = fakeBackChannel(() => text(502, 'plain'))
+    expect(await callResource(config, send, 'tok')).toMatchObject({ reachable: true, status: 502, body: 'plain' })
+    const failing = failingBackChannel(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
+    expect(await callResource(config, failing, 'tok')).toEqual({ reachable: false, reason: 'other side closed (UND_ERR_SOCKET)' })
+  })
+
+  it('joins repeated WWW-Authenticate lines into one list (RFC 9110 §5.3)', async () => {
+    const { send } = fakeBackChannel(() => ({ status: 401, headers: { 'www-authenticate': ['Bearer realm="a"', 'Basic realm="b"'] }, body: '' }))
+    expect(await callResource(config, send, 'tok')).toMatchObject({ status: 401, wwwAuthenticate: 'Bearer realm="a", Basic realm="b"' })
+  })
+})
+
+describe('describeFailure', () => {
+  it('keeps fetch’s cause (Break it and the inspector still use fetch)', () => {
+    const error = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:1') })
+    expect(describeFailure(error)).toBe('fetch failed: connect ECONNREFUSED 127.0.0.1:1')
+  })
+
+  it('adds the error code only when the message lacks it', () => {
+    expect(describeFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))).toBe('connect ECONNREFUSED 127.0.0.1:1')
+    expect(describeFailure(new errors.BodyTimeoutError())).toBe('Body Timeout Error (UND_ERR_BODY_TIMEOUT)')
+    expect(describeFailure('plain')).toBe('plain')
   })
 })
