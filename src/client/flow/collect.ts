@@ -94,7 +94,10 @@ export function createCollector(deps: {
     }
   }
 
-  const unsubscribe = deps.clientRecorder.subscribe(() => changed(pullClient()))
+  // The client's own exchanges are pushed in only while someone listens (an
+  // open inspector page); otherwise the next refresh() pulls them from the
+  // recorder's ring, and a request to the client app costs no inspector work.
+  let unsubscribe: (() => void) | undefined
   let running: Promise<void> | undefined
   let queued: Promise<void> | undefined
   async function run(): Promise<void> {
@@ -125,12 +128,19 @@ export function createCollector(deps: {
       }),
     onChange(listener) {
       listeners.add(listener)
-      return () => listeners.delete(listener)
+      unsubscribe ??= deps.clientRecorder.subscribe(() => changed(pullClient()))
+      return () => {
+        listeners.delete(listener)
+        if (listeners.size === 0) close()
+      }
     },
-    close() {
-      unsubscribe()
-      listeners.clear()
-    },
+    close,
+  }
+
+  function close(): void {
+    unsubscribe?.()
+    unsubscribe = undefined
+    listeners.clear()
   }
 }
 

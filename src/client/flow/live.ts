@@ -23,21 +23,26 @@ export function createLiveHub(collector: Collector, opts: { pollMs?: number; hea
   const send = (text: string) => {
     for (const res of listeners) res.write(text)
   }
+  let stopListening: (() => void) | undefined
   // Several exchanges of one click arrive within milliseconds: one event for them all.
-  const stopListening = collector.onChange(() => {
+  const onChange = () => {
     pending ??= setTimeout(() => {
       pending = undefined
       send(`event: update\ndata: ${JSON.stringify({ at: Date.now() })}\n\n`)
     }, 50)
-  })
+  }
 
+  // Only while a page listens: with no page open, traffic costs the inspector nothing.
   function start(): void {
+    stopListening = collector.onChange(onChange)
     poll = setInterval(() => void collector.refresh().catch(() => undefined), pollMs)
     // A comment line keeps proxies from closing an idle stream.
     heartbeat = setInterval(() => send(': keep-alive\n\n'), heartbeatMs)
   }
 
   function stop(): void {
+    stopListening?.()
+    stopListening = undefined
     clearInterval(poll)
     clearInterval(heartbeat)
     poll = heartbeat = undefined
@@ -58,7 +63,6 @@ export function createLiveHub(collector: Collector, opts: { pollMs?: number; hea
     close() {
       stop()
       clearTimeout(pending)
-      stopListening()
       // End the stream and its socket: a keep-alive socket left behind would
       // hold app.close() for the whole keep-alive timeout.
       for (const res of listeners) {

@@ -47,6 +47,39 @@ describe('the collector', () => {
     expect(collector.exchanges()).toHaveLength(3)
   })
 
+  it('listens to the client recorder only while someone listens; what came meanwhile arrives on the next refresh', async () => {
+    const l = lab()
+    const recorder = createFlowRecorder('client', 100)
+    let subscriptions = 0
+    // The real recorder, counting who subscribes to it.
+    const client: FlowRecorder = {
+      ...recorder,
+      subscribe(listener) {
+        subscriptions++
+        const off = recorder.subscribe(listener)
+        return () => {
+          subscriptions--
+          off()
+        }
+      },
+    }
+    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: client, sources: [AS, RS], capacity: 100 })
+    expect(subscriptions).toBe(0)
+    recorder.add(entry('/connect'))
+    expect(collector.exchanges()).toHaveLength(0)
+    let changes = 0
+    const stop = collector.onChange(() => changes++)
+    expect(subscriptions).toBe(1)
+    recorder.add(entry('/authenticated'))
+    expect(changes).toBe(1)
+    stop()
+    expect(subscriptions).toBe(0)
+    recorder.add(entry('/fetch-resource'))
+    expect(changes).toBe(1)
+    await collector.refresh()
+    expect(collector.exchanges().map((e) => e.request.url)).toEqual(['/connect', '/authenticated', '/fetch-resource'])
+  })
+
   it('hears the client at once, and tells listeners about every change', async () => {
     const l = lab()
     const client = createFlowRecorder('client', 100)
