@@ -6,9 +6,10 @@ import type { LabConfig } from '../shared/config.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { loggerOptions } from '../shared/logging.js'
+import type { TokenCheckDeps } from './check-token.js'
 import { metadataRoute } from './metadata.js'
 import { resourceRoute } from './resource.js'
-import { createTokenChecker, type TokenCheckDeps } from './verify-token.js'
+import { createTokenChecker } from './verify-token.js'
 
 export interface ResourceServerDeps extends TokenCheckDeps {
   /** Replaces the pino options of `loggerOptions`; tests pass `false`. */

@@ -2,8 +2,9 @@
 
 import type { FastifyInstance } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
+import type { CheckToken } from './check-token.js'
 import { requireScope } from './require-scope.js'
-import { verifyToken, type CheckToken } from './verify-token.js'
+import { verifyToken } from './verify-token.js'
 
 export interface ResourceRouteOptions {
   readonly config: LabConfig

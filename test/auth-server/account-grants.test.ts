@@ -1,10 +1,9 @@
 // GET /account/grants, revoking a remembered decision, and signing out.
 
 import { describe, expect, it } from 'vitest'
-import { authorizeQuery, basic, obtainCode, pkcePair, testAuthServer } from '../helpers/auth-server.js'
+import { authorizeQuery, obtainCode, pkcePair, testAuthServer } from '../helpers/auth-server.js'
+import { redeemCode, refresh } from '../helpers/back-channel.js'
 import { hiddenField, injectBrowser } from '../helpers/inject-browser.js'
-
-const REDIRECT = 'http://localhost:3000/authenticated'
 
 describe('GET /account/grants', () => {
   it('asks an anonymous visitor to sign in, then shows the page', async () => {
@@ -46,12 +45,7 @@ describe('GET /account/grants', () => {
     const { app, config } = await testAuthServer()
     const pkce = pkcePair()
     const { browser, params } = await obtainCode(app, config, { query: { code_challenge: pkce.challenge, code_challenge_method: 'S256' } })
-    const tokens = await app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: { authorization: basic('oauth-client-1', 'oauth-client-secret-1'), 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ grant_type: 'authorization_code', code: params.get('code')!, redirect_uri: REDIRECT, code_verifier: pkce.verifier }).toString(),
-    })
+    const tokens = await redeemCode(app, config, params.get('code')!, pkce.verifier)
     const refreshToken = tokens.json().refresh_token as string
     // Remembered: no consent.
     expect((await browser.get(`/authorize?${authorizeQuery(config)}`)).statusCode).toBe(302)
@@ -66,14 +60,9 @@ describe('GET /account/grants', () => {
     expect(again.statusCode).toBe(200)
     expect(again.body).toContain('name="decision"')
 
-    const refresh = await app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: { authorization: basic('oauth-client-1', 'oauth-client-secret-1'), 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
-    })
-    expect(refresh.statusCode).toBe(400)
-    expect(refresh.json().error).toBe('invalid_grant')
+    const refreshed = await refresh(app, refreshToken)
+    expect(refreshed.statusCode).toBe(400)
+    expect(refreshed.json().error).toBe('invalid_grant')
     await app.close()
   })
 

@@ -4,11 +4,9 @@
 import { describe, expect, it } from 'vitest'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { accessTokenHash } from '../../src/auth-server/oidc/id-token.js'
-import { authorizeQuery, basic, obtainCode, pkcePair, testAuthServer } from '../helpers/auth-server.js'
+import { authorizeQuery, obtainCode, pkcePair, testAuthServer } from '../helpers/auth-server.js'
+import { redeemCode } from '../helpers/back-channel.js'
 import { hiddenField, injectBrowser, locationParams } from '../helpers/inject-browser.js'
-
-const REDIRECT = 'http://localhost:3000/authenticated'
-const CLIENT = basic('oauth-client-1', 'oauth-client-secret-1')
 
 async function openidTokens(scope = 'openid profile email foo', extra: Record<string, string> = {}, env: Record<string, string> = {}) {
   const server = await testAuthServer(env)
@@ -16,12 +14,7 @@ async function openidTokens(scope = 'openid profile email foo', extra: Record<st
   const { params, browser } = await obtainCode(server.app, server.config, {
     query: { scope, nonce: 'n-0S6_WzA2Mj', code_challenge: pkce.challenge, code_challenge_method: 'S256', ...extra },
   })
-  const res = await server.app.inject({
-    method: 'POST',
-    url: '/token',
-    headers: { authorization: CLIENT, 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ grant_type: 'authorization_code', code: params.get('code')!, redirect_uri: REDIRECT, code_verifier: pkce.verifier }).toString(),
-  })
+  const res = await redeemCode(server.app, server.config, params.get('code')!, pkce.verifier)
   return { ...server, browser, tokens: res.json() }
 }
 

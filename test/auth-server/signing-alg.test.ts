@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
-import { basic, testAuthServer } from '../helpers/auth-server.js'
+import { testAuthServer } from '../helpers/auth-server.js'
+import { confidential, introspect, postForm } from '../helpers/back-channel.js'
 
 describe('SIGNING_ALG', () => {
   for (const [alg, kty] of [['ES256', 'EC'], ['RS256', 'RSA'], ['EdDSA', 'OKP']] as const) {
@@ -8,23 +9,13 @@ describe('SIGNING_ALG', () => {
       const { app, clock } = await testAuthServer({ SIGNING_ALG: alg })
       const jwks = (await app.inject({ method: 'GET', url: '/jwks' })).json()
       expect(jwks.keys[0]).toMatchObject({ kty, alg })
-      const res = await app.inject({
-        method: 'POST',
-        url: '/token',
-        headers: { authorization: basic('oauth-client-1', 'oauth-client-secret-1'), 'content-type': 'application/x-www-form-urlencoded' },
-        payload: 'grant_type=client_credentials',
-      })
+      const res = await postForm(app, '/token', { grant_type: 'client_credentials' }, confidential)
       const token = res.json().access_token as string
       expect(decodeProtectedHeader(token).alg).toBe(alg)
       const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { typ: 'at+jwt', currentDate: new Date(clock.now()) })
       expect(payload.sub).toBe('oauth-client-1')
       // Introspection verifies with the same key, whatever the algorithm.
-      const introspection = await app.inject({
-        method: 'POST',
-        url: '/introspect',
-        headers: { authorization: basic('oauth-resource-1', 'oauth-resource-secret-1'), 'content-type': 'application/x-www-form-urlencoded' },
-        payload: `token=${token}`,
-      })
+      const introspection = await introspect(app, token)
       expect(introspection.json().active).toBe(true)
       await app.close()
     })

@@ -5,12 +5,12 @@ import type { FastifyInstance } from 'fastify'
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
 import type { LabConfig } from '../../src/shared/config.js'
 import { basic, obtainCode, pkcePair, testAuthServer, type TestClock } from '../helpers/auth-server.js'
+import { CLIENT_BASIC, expectOAuthError, postForm, redeemCode } from '../helpers/back-channel.js'
 
 let app: FastifyInstance
 let config: LabConfig
 let clock: TestClock
 const REDIRECT = 'http://localhost:3000/authenticated'
-const CLIENT_BASIC = basic('oauth-client-1', 'oauth-client-secret-1')
 
 beforeAll(async () => {
   ;({ app, config, clock } = await testAuthServer())
@@ -18,12 +18,7 @@ beforeAll(async () => {
 afterAll(() => app.close())
 
 function postToken(form: Record<string, string>, headers: Record<string, string> = {}, url = '/token') {
-  return app.inject({
-    method: 'POST',
-    url,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
-    payload: new URLSearchParams(form).toString(),
-  })
+  return postForm(app, url, form, { headers })
 }
 
 async function codeWithPkce(query: Record<string, string> = {}, target = app, cfg = config) {
@@ -35,14 +30,7 @@ async function codeWithPkce(query: Record<string, string> = {}, target = app, cf
 }
 
 function redeem(code: string, verifier: string, extra: Record<string, string> = {}, headers = { authorization: CLIENT_BASIC }) {
-  return postToken({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, ...extra }, headers)
-}
-
-function expectOAuthError(res: { statusCode: number; json(): unknown; headers: Record<string, unknown> }, status: number, error: string) {
-  expect(res.statusCode).toBe(status)
-  expect(res.headers['content-type']).toMatch(/^application\/json/)
-  expect(res.headers['cache-control']).toBe('no-store')
-  expect((res.json() as { error: string }).error).toBe(error)
+  return redeemCode(app, config, code, verifier, { headers }, extra)
 }
 
 describe('steps 5-6: a valid token request', () => {
@@ -149,12 +137,7 @@ describe('the code is one-time, short-lived and bound', () => {
     const other = await testAuthServer({ CODE_TTL_SECONDS: '120' })
     const a = await codeWithPkce({}, other.app, other.config)
     other.clock.advance(90_000)
-    const ok = await other.app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: CLIENT_BASIC },
-      payload: new URLSearchParams({ grant_type: 'authorization_code', code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier }).toString(),
-    })
+    const ok = await redeemCode(other.app, other.config, a.code, a.verifier)
     expect(ok.statusCode).toBe(200)
     await other.app.close()
   })

@@ -5,7 +5,8 @@
 // (FUZZ_SCALE multiplies every property's number of runs).
 
 import fc from 'fast-check'
-import type { LightMyRequestResponse } from 'fastify'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { expect } from 'vitest'
 
 // ---- Run parameters ------------------------------------------------------------------
 
@@ -96,6 +97,13 @@ export function describeExchange(req: Exchange, res: LightMyRequestResponse): st
 /** Throws with the whole exchange when `ok` is false, so fast-check reports a replayable case. */
 export function check(ok: boolean, expected: string, req: Exchange, res: LightMyRequestResponse): void {
   if (!ok) throw new Error(`expected ${expected}\n${describeExchange(req, res)}`)
+}
+
+/** After the fuzzing, the server is still up: GET /healthz answers 200 {"status":"ok"}. */
+export async function expectHealthz(app: FastifyInstance): Promise<void> {
+  const health = await app.inject({ method: 'GET', url: '/healthz' })
+  expect(health.statusCode).toBe(200)
+  expect(health.json()).toEqual({ status: 'ok' })
 }
 
 // ---- Encoding ------------------------------------------------------------------------
@@ -397,6 +405,21 @@ export const authorizeQuery: fc.Arbitrary<string> = fc
 
 export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded'
 
+/** Media types that are certainly not a form (a variant such as upper case may or may not be read as one). */
+export const NOT_FORM_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'text/html',
+  'multipart/form-data; boundary=----x',
+  'application/xml',
+  'application/octet-stream',
+  '*/*',
+  'garbage',
+  ';',
+  '',
+] as const
+
 /** Content types: the right one, its variants, other media types, garbage, or none at all. */
 export const contentType: fc.Arbitrary<string | undefined> = fc.oneof(
   { arbitrary: fc.constantFrom(FORM_CONTENT_TYPE, `${FORM_CONTENT_TYPE}; charset=utf-8`), weight: 6 },
@@ -407,17 +430,7 @@ export const contentType: fc.Arbitrary<string | undefined> = fc.oneof(
       `${FORM_CONTENT_TYPE};charset=latin1`,
       `${FORM_CONTENT_TYPE}, application/json`,
       `${FORM_CONTENT_TYPE}x`,
-      'application/json',
-      'application/json; charset=utf-8',
-      'text/plain',
-      'text/html',
-      'multipart/form-data; boundary=----x',
-      'application/xml',
-      'application/octet-stream',
-      '*/*',
-      'garbage',
-      ';',
-      '',
+      ...NOT_FORM_TYPES,
     ),
     weight: 4,
   },

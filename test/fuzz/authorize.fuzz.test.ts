@@ -6,7 +6,8 @@ import fc from 'fast-check'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LabConfig } from '../../src/shared/config.js'
-import { basic, obtainCode, pkcePair, testAuthServer } from '../helpers/auth-server.js'
+import { obtainCode, pkcePair, testAuthServer } from '../helpers/auth-server.js'
+import { redeemCode } from '../helpers/back-channel.js'
 import { injectBrowser, type InjectBrowser } from '../helpers/inject-browser.js'
 import {
   AUTHORIZE_ERRORS,
@@ -18,6 +19,7 @@ import {
   authorizeParam,
   authorizeQuery,
   check,
+  expectHealthz,
   clientIdValue,
   encodeMode,
   joinParams,
@@ -299,9 +301,7 @@ describe('GET /authorize, fuzzed', () => {
   })
 
   it('stays healthy: /healthz and a normal flow still work', async () => {
-    const health = await app.inject({ method: 'GET', url: '/healthz' })
-    expect(health.statusCode).toBe(200)
-    expect(health.json()).toEqual({ status: 'ok' })
+    await expectHealthz(app)
     const pkce = pkcePair()
     const { params } = await obtainCode(app, config, {
       query: { code_challenge: pkce.challenge, code_challenge_method: 'S256' },
@@ -309,12 +309,7 @@ describe('GET /authorize, fuzzed', () => {
     const code = params.get('code')
     expect(code).toBeTruthy()
     expect(params.get('iss')).toBe(ISSUER)
-    const token = await app.inject({
-      method: 'POST',
-      url: '/token',
-      headers: { authorization: basic(CONFIDENTIAL_ID, 'oauth-client-secret-1'), 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI, code_verifier: pkce.verifier }).toString(),
-    })
+    const token = await redeemCode(app, config, code!, pkce.verifier)
     expect(token.statusCode).toBe(200)
     expect(token.json()).toMatchObject({ token_type: 'Bearer', scope: 'foo bar' })
   })

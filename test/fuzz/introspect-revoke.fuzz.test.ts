@@ -8,15 +8,14 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { SignJWT, generateKeyPair, type CryptoKey } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LabConfig } from '../../src/shared/config.js'
-import { obtainCode, pkcePair, testAuthServer } from '../helpers/auth-server.js'
+import { testAuthServer } from '../helpers/auth-server.js'
+import { confidential, introspect, postForm, revoke, tokensFor } from '../helpers/back-channel.js'
 import {
   CONFIDENTIAL_ID,
   CONFIDENTIAL_SECRET,
-  ERROR_TEXT,
   FORM_CONTENT_TYPE,
   ISSUER,
   PUBLIC_ID,
-  REDIRECT_URI,
   RESOURCE,
   RESOURCE_CLIENT_ID,
   RESOURCE_CLIENT_SECRET,
@@ -26,6 +25,7 @@ import {
   basicHeader,
   chaoticBody,
   check,
+  expectHealthz,
   contentType,
   formEncode,
   junkName,
@@ -35,6 +35,7 @@ import {
   tokenTypeHintValue,
   type Exchange,
 } from './arbitraries.js'
+import { checkErrorBody, checkStatusAndNoStore, jsonBody, post } from './envelope.js'
 
 const ENDPOINTS = ['/introspect', '/revoke'] as const
 const BODY_LIMIT = 16 * 1024
@@ -52,12 +53,7 @@ let foreignKey: CryptoKey
 beforeAll(async () => {
   ;({ app, config } = await testAuthServer())
   foreignKey = (await generateKeyPair('ES256')).privateKey
-  const res = await post({
-    method: 'POST',
-    url: '/token',
-    headers: { 'content-type': FORM_CONTENT_TYPE, authorization: basicHeader(CONFIDENTIAL_ID, CONFIDENTIAL_SECRET) },
-    payload: 'grant_type=client_credentials&scope=foo',
-  })
+  const res = await postForm(app, '/token', { grant_type: 'client_credentials', scope: 'foo' }, confidential)
   realToken = res.json().access_token
   if (typeof realToken !== 'string') throw new Error(`setup: no access token (${res.body})`)
 })
@@ -66,32 +62,14 @@ afterAll(async () => {
   await app?.close()
 })
 
-async function post(req: Exchange): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'POST', url: req.url, headers: req.headers, payload: req.payload })
-}
-
 /** What every answer must be: never 5xx, no-store, RFC 6749 §5.2 JSON errors, 401 exactly for invalid_client. */
 function checkEnvelope(req: Exchange, res: LightMyRequestResponse): { error?: string } {
-  check(res.statusCode < 500, 'no 5xx', req, res)
-  check([200, 400, 401, 413].includes(res.statusCode), 'status 200, 400, 401 or 413', req, res)
-  check(res.headers['cache-control'] === 'no-store', 'Cache-Control: no-store', req, res)
-  check(res.headers['pragma'] === 'no-cache', 'Pragma: no-cache', req, res)
+  checkStatusAndNoStore(req, res)
   if (res.statusCode === 200) return {}
   check(String(res.headers['content-type'] ?? '').startsWith('application/json'), 'a JSON error', req, res)
-  let body: Record<string, unknown> = {}
-  try {
-    body = res.json()
-  } catch {
-    check(false, 'a JSON body', req, res)
-  }
-  const error = String(body.error)
-  check(ERRORS.includes(error), 'an RFC 6749 §5.2 / RFC 7009 §2.2.1 error code', req, res)
-  check(ERROR_TEXT.test(String(body.error_description ?? '')), 'error_description limited to %x20-21 / %x23-5B / %x5D-7E', req, res)
-  check((res.statusCode === 401) === (error === 'invalid_client'), '401 exactly when the error is invalid_client', req, res)
+  const body = jsonBody(req, res)
+  const error = checkErrorBody(req, res, body, ERRORS)
   check(body.active === undefined, 'no "active" member in an error', req, res)
-  if (res.statusCode === 401 && req.headers?.authorization !== undefined) {
-    check(/^Basic /.test(String(res.headers['www-authenticate'] ?? '')), 'WWW-Authenticate: Basic after an Authorization header', req, res)
-  }
   return { error }
 }
 
@@ -217,7 +195,7 @@ describe('POST /introspect and POST /revoke, fuzzed', () => {
         if (type !== undefined) headers['content-type'] = type
         if (authorization !== undefined) headers.authorization = authorization
         const req: Exchange = { method: 'POST', url: `${endpoint}${query}`, headers, payload: body }
-        const res = await post(req)
+        const res = await post(app, req)
         checkEnvelope(req, res)
         if (res.statusCode === 200 && endpoint === '/introspect') check(isInactive(res), 'exactly {"active":false} for a random token', req, res)
         if (res.statusCode === 200 && endpoint === '/revoke') check(res.body === '', 'an empty 200', req, res)
@@ -231,7 +209,7 @@ describe('POST /introspect and POST /revoke, fuzzed', () => {
       fc.asyncProperty(introspectors, tokenChoice, tokenTypeHintValue, extraParams, async (caller, choice, hint, extra) => {
         const token = await materialize(choice)
         const req = form('/introspect', caller, { ...withoutReserved(extra), token, token_type_hint: hint })
-        const res = await post(req)
+        const res = await post(app, req)
         checkEnvelope(req, res)
         const size = sizeVerdict(req)
         if (size === 'oversized') return check(res.statusCode === 413, '413 for a body over 16 KiB', req, res)
@@ -248,7 +226,7 @@ describe('POST /introspect and POST /revoke, fuzzed', () => {
       fc.asyncProperty(revokers, tokenChoice, tokenTypeHintValue, extraParams, async (caller, choice, hint, extra) => {
         const token = await materialize(choice)
         const req = form('/revoke', caller, { ...withoutReserved(extra), token, token_type_hint: hint })
-        const res = await post(req)
+        const res = await post(app, req)
         checkEnvelope(req, res)
         const size = sizeVerdict(req)
         if (size === 'oversized') return check(res.statusCode === 413, '413 for a body over 16 KiB', req, res)
@@ -264,7 +242,7 @@ describe('POST /introspect and POST /revoke, fuzzed', () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...ENDPOINTS), badCallers, randomToken, async (endpoint, caller, token) => {
         const req = form(endpoint, caller, { token: token.slice(0, 1000) })
-        const res = await post(req)
+        const res = await post(app, req)
         const { error } = checkEnvelope(req, res)
         check(res.statusCode === 401 && error === 'invalid_client', '401 invalid_client', req, res)
       }),
@@ -276,11 +254,11 @@ describe('POST /introspect and POST /revoke, fuzzed', () => {
     await fc.assert(
       fc.asyncProperty(randomToken, fc.boolean(), async (token, basicAuth) => {
         const asPublic = form('/introspect', viaBody(PUBLIC_ID), { token: token.slice(0, 1000) })
-        const publicRes = await post(asPublic)
+        const publicRes = await post(app, asPublic)
         check(publicRes.statusCode === 401 && checkEnvelope(asPublic, publicRes).error === 'invalid_client', '401 invalid_client for the public client', asPublic, publicRes)
         const caller = basicAuth ? viaBasic(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET) : viaBody(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET)
         const asResource = form('/revoke', caller, { token: token.slice(0, 1000) })
-        const resourceRes = await post(asResource)
+        const resourceRes = await post(app, asResource)
         const { error } = checkEnvelope(asResource, resourceRes)
         check(error === 'unauthorized_client' || error === 'invalid_client', 'the resource server may not revoke', asResource, resourceRes)
       }),
@@ -289,23 +267,14 @@ describe('POST /introspect and POST /revoke, fuzzed', () => {
   })
 
   it('stays healthy: /healthz, and a real token is active until revoked', async () => {
-    const health = await app.inject({ method: 'GET', url: '/healthz' })
-    expect(health.statusCode).toBe(200)
-    expect(health.json()).toEqual({ status: 'ok' })
-    const pkce = pkcePair()
-    const { params } = await obtainCode(app, config, { query: { code_challenge: pkce.challenge, code_challenge_method: 'S256' } })
-    const confidential = viaBasic(CONFIDENTIAL_ID, CONFIDENTIAL_SECRET)
-    const resourceServer = viaBasic(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET)
-    const tokens = await post(
-      form('/token', confidential, { grant_type: 'authorization_code', code: params.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: pkce.verifier }),
-    )
-    expect(tokens.statusCode).toBe(200)
-    const { access_token: accessToken } = tokens.json()
-    const before = await post(form('/introspect', resourceServer, { token: accessToken }))
+    await expectHealthz(app)
+    // tokensFor fails unless the token request answers 200.
+    const { access_token: accessToken } = await tokensFor(app, config)
+    const before = await introspect(app, accessToken)
     expect(before.json()).toMatchObject({ active: true, sub: 'alice', client_id: CONFIDENTIAL_ID, scope: 'foo bar' })
-    const revoked = await post(form('/revoke', confidential, { token: accessToken }))
+    const revoked = await revoke(app, accessToken)
     expect(revoked.statusCode).toBe(200)
-    const after = await post(form('/introspect', resourceServer, { token: accessToken }))
+    const after = await introspect(app, accessToken)
     expect(after.json()).toEqual({ active: false })
   })
 })

@@ -7,14 +7,15 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LabConfig } from '../../src/shared/config.js'
 import { obtainCode, pkcePair, testAuthServer } from '../helpers/auth-server.js'
+import { tokensFor } from '../helpers/back-channel.js'
 import { injectBrowser, type InjectBrowser } from '../helpers/inject-browser.js'
 import {
   BACK_CHANNEL_NAMES,
   CONFIDENTIAL_ID,
   CONFIDENTIAL_SECRET,
-  ERROR_TEXT,
   FORM_CONTENT_TYPE,
   ISSUER,
+  NOT_FORM_TYPES,
   PUBLIC_ID,
   REDIRECT_URI,
   RESOURCE_CLIENT_ID,
@@ -25,6 +26,7 @@ import {
   basicHeader,
   chaoticBody,
   check,
+  expectHealthz,
   contentType,
   formEncode,
   grantTypeValue,
@@ -36,6 +38,7 @@ import {
   scopeValue,
   type Exchange,
 } from './arbitraries.js'
+import { checkErrorBody, checkStatusAndNoStore, jsonBody, post } from './envelope.js'
 
 const PATHS = ['/token', '/site/oauth2/access_token'] as const
 const BODY_LIMIT = 16 * 1024
@@ -70,39 +73,19 @@ afterAll(async () => {
   await app?.close()
 })
 
-async function post(req: Exchange): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'POST', url: req.url, headers: req.headers, payload: req.payload })
-}
-
 /** What every answer of the token endpoint must be, whatever was asked (RFC 6749 §5.1, §5.2). */
 function checkEnvelope(req: Exchange, res: LightMyRequestResponse): { error?: string } {
-  check(res.statusCode < 500, 'no 5xx', req, res)
-  check([200, 400, 401, 413].includes(res.statusCode), 'status 200, 400, 401 or 413', req, res)
-  check(res.headers['cache-control'] === 'no-store', 'Cache-Control: no-store (RFC 6749 §5.1)', req, res)
-  check(res.headers['pragma'] === 'no-cache', 'Pragma: no-cache (RFC 6749 §5.1)', req, res)
+  checkStatusAndNoStore(req, res)
   check(String(res.headers['content-type'] ?? '').startsWith('application/json'), 'a JSON answer', req, res)
-  let body: Record<string, unknown>
-  try {
-    body = res.json()
-  } catch {
-    check(false, 'a JSON body', req, res)
-    return {}
-  }
+  const body = jsonBody(req, res)
   if (res.statusCode === 200) {
     check(typeof body.access_token === 'string' && body.token_type === 'Bearer', 'access_token and token_type Bearer', req, res)
     check(typeof body.expires_in === 'number' && body.expires_in > 0 && typeof body.scope === 'string', 'expires_in and scope', req, res)
     return {}
   }
-  const error = body.error
-  check(typeof error === 'string' && (TOKEN_ERRORS as readonly string[]).includes(error), 'an RFC 6749 §5.2 error code', req, res)
-  check(ERROR_TEXT.test(String(body.error_description ?? '')), 'error_description limited to %x20-21 / %x23-5B / %x5D-7E', req, res)
-  check((res.statusCode === 401) === (error === 'invalid_client'), '401 exactly when the error is invalid_client', req, res)
-  if (res.statusCode === 401 && req.headers?.authorization !== undefined) {
-    // RFC 6749 §5.2: the client tried the Authorization header, so 401 with a challenge of the scheme supported (Basic).
-    check(/^Basic /.test(String(res.headers['www-authenticate'] ?? '')), 'WWW-Authenticate: Basic on 401 after an Authorization header', req, res)
-  }
+  const error = checkErrorBody(req, res, body, TOKEN_ERRORS)
   if (res.statusCode === 413) check(error === 'invalid_request', '413 with invalid_request', req, res)
-  return { error: error as string }
+  return { error }
 }
 
 // ---- Property 1: chaos ---------------------------------------------------------------
@@ -123,20 +106,7 @@ const chaoticRequest = fc
   })
 
 const FORM_TYPES = new Set([FORM_CONTENT_TYPE, `${FORM_CONTENT_TYPE}; charset=utf-8`])
-/** Media types that are certainly not a form (a variant such as upper case may or may not be read as one). */
-const NOT_FORM_TYPES = new Set([
-  'application/json',
-  'application/json; charset=utf-8',
-  'text/plain',
-  'text/html',
-  'multipart/form-data; boundary=----x',
-  'application/xml',
-  'application/octet-stream',
-  '*/*',
-  'garbage',
-  ';',
-  '',
-])
+const NOT_FORM = new Set<string>(NOT_FORM_TYPES)
 
 // ---- Property 2: a model of the exact error ------------------------------------------
 
@@ -340,13 +310,13 @@ describe('POST /token, fuzzed', () => {
   it('answers any request with RFC 6749 §5.2 JSON, no-store, never 5xx, never 200 without a valid grant', async () => {
     await fc.assert(
       fc.asyncProperty(chaoticRequest, async (req) => {
-        const res = await post(req)
+        const res = await post(app, req)
         const { error } = checkEnvelope(req, res)
         const type = req.headers?.['content-type']
         const size = Buffer.byteLength(req.payload ?? '')
         if (type !== undefined && FORM_TYPES.has(type) && size > BODY_LIMIT) check(res.statusCode === 413, '413 for a body over 16 KiB', req, res)
         if (res.statusCode === 413) check(size > BODY_LIMIT, '413 only for a body over 16 KiB', req, res)
-        if (type === undefined || NOT_FORM_TYPES.has(type)) {
+        if (type === undefined || NOT_FORM.has(type)) {
           // Not a form: only an empty body without a media type may get past the parser (then: no credentials).
           check(error === 'invalid_request' || (error === 'invalid_client' && size === 0), 'invalid_request for a body that is not a form', req, res)
         }
@@ -366,7 +336,7 @@ describe('POST /token, fuzzed', () => {
       fc.asyncProperty(modelledRequest, async (r) => {
         const { req, fields } = buildModelled(r)
         const expected = expectedToken(r, req, fields)
-        const res = await post(req)
+        const res = await post(app, req)
         const { error } = checkEnvelope(req, res)
         if (expected.oversized) {
           check(res.statusCode === 413, '413 for a body over 16 KiB', req, res)
@@ -409,7 +379,7 @@ describe('POST /token, fuzzed', () => {
         if (code === null) throw new Error(`setup: no code in ${location.href}`)
         const req = redemptionRequest(m, code, pkce?.verifier ?? pkcePair().verifier)
         const expected = expectedRedemption(m, pkce !== undefined)
-        const res = await post(req)
+        const res = await post(app, req)
         const { error } = checkEnvelope(req, res)
         if (expected.size > 0) {
           check(expected.has(error ?? ''), `error among [${[...expected].join(', ')}]`, req, res)
@@ -422,7 +392,7 @@ describe('POST /token, fuzzed', () => {
         check(granted.size === wanted.size && [...wanted].every((s) => granted.has(s)), `scope ${[...wanted].join(' ')}`, req, res)
         check(typeof body.refresh_token === 'string', 'a refresh token for the code grant', req, res)
         // RFC 6749 §4.1.2: one use only.
-        const replay = await post(req)
+        const replay = await post(app, req)
         const replayed = checkEnvelope(req, replay)
         check(replayed.error === 'invalid_grant', 'invalid_grant when the same code is redeemed again', req, replay)
       }),
@@ -431,18 +401,8 @@ describe('POST /token, fuzzed', () => {
   })
 
   it('stays healthy: /healthz and a normal flow still work', async () => {
-    const health = await app.inject({ method: 'GET', url: '/healthz' })
-    expect(health.statusCode).toBe(200)
-    expect(health.json()).toEqual({ status: 'ok' })
-    const pkce = pkcePair()
-    const { params } = await obtainCode(app, config, { query: { code_challenge: pkce.challenge, code_challenge_method: 'S256' } })
-    const res = await post({
-      method: 'POST',
-      url: '/token',
-      headers: { 'content-type': FORM_CONTENT_TYPE, authorization: basicHeader(CONFIDENTIAL_ID, CONFIDENTIAL_SECRET) },
-      payload: new URLSearchParams({ grant_type: 'authorization_code', code: params.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: pkce.verifier }).toString(),
-    })
-    expect(res.statusCode).toBe(200)
-    expect(res.json()).toMatchObject({ token_type: 'Bearer', scope: 'foo bar' })
+    await expectHealthz(app)
+    // tokensFor fails unless the token request answers 200.
+    expect(await tokensFor(app, config)).toMatchObject({ token_type: 'Bearer', scope: 'foo bar' })
   })
 })

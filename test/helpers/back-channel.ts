@@ -62,9 +62,17 @@ export async function tokensFor(
   return { ...(res.json() as TokenBody), code, verifier: pkce.verifier }
 }
 
-export function redeemCode(app: FastifyInstance, config: LabConfig, code: string, verifier: string, caller: Caller = confidential) {
+/** Step 5: redeems `code` at /token; `extra` adds or overrides form parameters. */
+export function redeemCode(
+  app: FastifyInstance,
+  config: LabConfig,
+  code: string,
+  verifier: string,
+  caller: Caller = confidential,
+  extra: Record<string, string> = {},
+) {
   const redirectUri = `${config.client.publicUrl}/authenticated`
-  return postForm(app, '/token', { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier }, caller)
+  return postForm(app, '/token', { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, ...extra }, caller)
 }
 
 export function refresh(app: FastifyInstance, refreshToken: string, extra: Record<string, string> = {}, caller: Caller = confidential) {
