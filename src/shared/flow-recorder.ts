@@ -91,12 +91,18 @@ function materialize(entry: Entry, role: Role): RecordedExchange {
 }
 
 export function createFlowRecorder(role: Role, capacity: number): FlowRecorder {
-  const ring: Entry[] = []
+  // A circular buffer: once full, each new entry overwrites the oldest in
+  // place (an array shifted on every request was a copy of the whole ring).
+  const ring: Array<Entry | undefined> = new Array(capacity)
+  let next = 0
+  let count = 0
   const listeners = new Set<(exchange: RecordedExchange) => void>()
   let seq = 0
   function push(entry: Entry): void {
-    ring.push(entry)
-    if (ring.length > capacity) ring.splice(0, ring.length - capacity)
+    if (capacity === 0) return
+    ring[next] = entry
+    next = (next + 1) % capacity
+    count = Math.min(count + 1, capacity)
     if (listeners.size > 0) {
       const exchange = materialize(entry, role)
       for (const listener of listeners) listener(exchange)
@@ -113,17 +119,23 @@ export function createFlowRecorder(role: Role, capacity: number): FlowRecorder {
       push({ seq: ++seq, raw })
     },
     since(after) {
-      // The ring is sorted by seq: find the first newer entry from the end.
-      let i = ring.length
-      while (i > 0 && ring[i - 1]!.seq > after) i--
-      return ring.slice(i).map((entry) => materialize(entry, role))
+      // Newest first until one is not newer; then oldest first.
+      const newer: RecordedExchange[] = []
+      for (let k = 1; k <= count; k++) {
+        const entry = ring[(next - k + capacity) % capacity]!
+        if (entry.seq <= after) break
+        newer.push(materialize(entry, role))
+      }
+      return newer.reverse()
     },
     subscribe(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
     clear() {
-      ring.length = 0
+      ring.fill(undefined)
+      next = 0
+      count = 0
     },
   }
 }

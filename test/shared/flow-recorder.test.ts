@@ -61,6 +61,20 @@ describe('the flow recorder', () => {
     expect(app.flowRecorder.since(0).map((e) => e.request.url)).toEqual(['/authorize?i=2', '/authorize?i=3', '/authorize?i=4'])
   })
 
+  it('wraps around its ring in order: since(seq) gives exactly the newer ones, oldest first, and clear() empties it', () => {
+    const recorder = createFlowRecorder('client', 4)
+    const add = (url: string) => recorder.add({ startedAt: 0, durationMs: 1, request: { method: 'GET', url, httpVersion: '1.1', headers: [] }, response: { status: 200, headers: [] } })
+    for (let i = 1; i <= 10; i++) add(`/${i}`)
+    const urls = (after: number) => recorder.since(after).map((e) => `${e.seq}${e.request.url}`)
+    expect(urls(0)).toEqual(['7/7', '8/8', '9/9', '10/10'])
+    expect(urls(8)).toEqual(['9/9', '10/10'])
+    expect(urls(10)).toEqual([])
+    recorder.clear()
+    expect(urls(0)).toEqual([])
+    add('/11')
+    expect(urls(0)).toEqual(['11/11'])
+  })
+
   it('records nothing and serves no endpoint when the inspector is off', async () => {
     const app = await recordedApp(false)
     await app.inject({ method: 'GET', url: '/authorize' })
