@@ -118,7 +118,7 @@ export function spawnNode(name: string, script: string, env: NodeJS.ProcessEnv, 
 function roleOf(pid: number): string | undefined {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-    return /dist\/(auth-server|resource-server|client)\/server\.js/.exec(cmdline)?.[1]
+    return /dist\/(?:bundle\/)?(auth-server|resource-server|client)(?:\/server)?\.js/.exec(cmdline)?.[1]
   } catch {
     return undefined
   }
