@@ -25,8 +25,9 @@ interface Child {
   readonly closed: Promise<void>
 }
 
-const HEALTH_INTERVAL_MS = 50
-const HEALTH_ATTEMPTS = 200
+// Asked often, since "up" is when the last role answers; a refused connection costs next to nothing.
+const HEALTH_INTERVAL_MS = 20
+const HEALTH_ATTEMPTS = 500
 const KILL_AFTER_MS = 5000
 const PINO_LEVELS: Readonly<Record<string, string>> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
 

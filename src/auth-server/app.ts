@@ -2,6 +2,7 @@
 
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
+import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { registerFormBody } from '../shared/form-body.js'
 import { healthzRoute } from '../shared/healthz.js'
@@ -53,6 +54,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     trustProxy: false,
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 200 },
+    ajv: AJV_OPTIONS,
   })
   setUpFlowRecorder(app, 'auth-server', config.inspector)
   await registerFormBody(app)

@@ -5,6 +5,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import fastifyCsrfProtection from '@fastify/csrf-protection'
 import type { LabConfig } from '../shared/config.js'
+import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { registerFormBody } from '../shared/form-body.js'
 import { healthzRoute } from '../shared/healthz.js'
@@ -52,8 +53,9 @@ function ownBackChannel(app: FastifyInstance): BackChannel {
 export const CLIENT_SESSION_COOKIE = 'oauth_lab_client_sid'
 
 export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? loggerOptions('client', config.logLevel) })
-  const fetchFn = deps.fetch ?? globalThis.fetch
+  const app = Fastify({ logger: deps.logger ?? loggerOptions('client', config.logLevel), ajv: AJV_OPTIONS })
+  // Looked up at the first call: touching globalThis.fetch loads Node's fetch, a start-up cost for pages rarely used.
+  const fetchFn: Fetch = deps.fetch ?? ((input, init) => globalThis.fetch(input, init))
   const backChannel = deps.backChannel ?? ownBackChannel(app)
   setUpFlowRecorder(app, 'client', config.inspector)
 

@@ -4,7 +4,7 @@
 // AbortSignals per call) cost about a quarter of the client's CPU under load,
 // and none of it is needed to send a request that is already plain data.
 
-import { Agent, request } from 'undici'
+import type { Agent } from 'undici'
 import type { BackChannel, BackChannelAnswer, OutgoingRequest } from './oauth-client.js'
 
 /** Back-channel calls give up after this long rather than hang the browser's request. */
@@ -27,8 +27,26 @@ export interface OwnedBackChannel {
  */
 export function createBackChannel(options: BackChannelOptions = {}): OwnedBackChannel {
   const timeoutMs = options.timeoutMs ?? BACK_CHANNEL_TIMEOUT_MS
-  const agent = new Agent()
-  return { send: (outgoing) => send(agent, outgoing, timeoutMs), close: () => agent.close() }
+  // undici is loaded at the first call, not at start-up: reading it costs the
+  // client about 0.1 s of CPU, a tenth of `npm start`'s budget (README, Performance).
+  let undici: Promise<Undici> | undefined
+  let closed = false
+  const load = () => (undici ??= import('undici').then(({ Agent, request }) => ({ agent: new Agent(), request })))
+  return {
+    send: async (outgoing) => {
+      if (closed) throw new Error('the back channel is closed')
+      return send(await load(), outgoing, timeoutMs)
+    },
+    close: async () => {
+      closed = true
+      if (undici) await (await undici).agent.close()
+    },
+  }
+}
+
+interface Undici {
+  readonly agent: Agent
+  readonly request: typeof import('undici').request
 }
 
 /**
@@ -37,7 +55,7 @@ export function createBackChannel(options: BackChannelOptions = {}): OwnedBackCh
  * throws on a network failure or timeout, as fetch did; the callers turn that
  * into data (oauth-client.ts).
  */
-async function send(agent: Agent, outgoing: OutgoingRequest, timeoutMs: number): Promise<BackChannelAnswer> {
+async function send({ agent, request }: Undici, outgoing: OutgoingRequest, timeoutMs: number): Promise<BackChannelAnswer> {
   const response = await request(outgoing.url, {
     dispatcher: agent,
     method: outgoing.method,

@@ -3,6 +3,7 @@
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
+import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { loggerOptions } from '../shared/logging.js'
@@ -18,7 +19,7 @@ export interface ResourceServerDeps extends TokenCheckDeps {
 
 /** Builds the resource server without listening, so tests can use `inject()`. */
 export async function buildResourceServer(config: LabConfig, deps: ResourceServerDeps = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? loggerOptions('resource-server', config.logLevel) })
+  const app = Fastify({ logger: deps.logger ?? loggerOptions('resource-server', config.logLevel), ajv: AJV_OPTIONS })
   app.decorateRequest('accessToken', undefined)
   setUpFlowRecorder(app, 'resource-server', config.inspector)
   app.setErrorHandler(handleError)
