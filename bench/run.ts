@@ -30,6 +30,7 @@ import {
   type LabUrls,
 } from './flows.js'
 import { basic, createAgent, form } from './http.js'
+import { interleaved } from './interleave.js'
 import { measureFlows, measureRequests, NOISE_CORES, type Measurement, type Window } from './measure.js'
 import { memoryCurve, type MemoryCurve } from './memory.js'
 import { CLOCK_TICKS, rssMb } from './proc.js'
@@ -50,6 +51,8 @@ const SCALE_SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 3)
 const SCALED = ['lab.token.cc', 'lab.resource', 'lab.flow'] as const
 /** Codes redeemed before the authorization_code window: its warm-up. */
 const AC_WARM_CODES = 3000
+/** The second, warm pass of an interleaved group of flows: time for the simulated browsers to be mid-flow again. */
+const FLOW_REWARM_SECONDS = 0.5
 
 const window: Window = { seconds: SECONDS, warmupSeconds: WARMUP, watched: watchedProcesses }
 // Enough sockets per origin for the largest number of simulated browsers.
@@ -152,35 +155,60 @@ async function main(): Promise<void> {
   const rssAfterStart = idleRss(lab)
   log(`idle RSS after start: ${JSON.stringify(rssAfterStart)}`)
 
-  // ---- ceilings
-  if (!SKIP.has('ceilings')) {
-    const { server, url } = await startServer('ceilings', 'dist-bench/servers/ceilings.js', {}, '/healthz')
-    keep(await tokenCc('ceiling.form', 'ceiling: Fastify form + Basic', `${url}/form`))
-    keep(await tokenCc('ceiling.sign', 'ceiling: + ES256 JWT sign', `${url}/sign`))
-    const signed = await fetch(local(`${url}/sign`), { method: 'POST', headers: tokenHeaders, body: ccBody })
-    const { access_token: token } = (await signed.json()) as { access_token: string }
-    keep(await measureRequests({ id: 'ceiling.verify', label: 'ceiling: Fastify GET + ES256 jwtVerify', url: local(`${url}/verify`), headers: { authorization: `Bearer ${token}` }, connections: CONNECTIONS }, window))
-    await server.stop()
-  }
-
-  // ---- oauth-lab
+  // ---- every server a comparison needs, started up front (idle ones take no CPU)
+  const ceilings = SKIP.has('ceilings') ? undefined : await startServer('ceilings', 'dist-bench/servers/ceilings.js', {}, '/healthz')
+  const redirect = redirectUri(lab.urls)
+  const oidcVars = { RESOURCE_URL: lab.urls.resource, REDIRECT_URI: redirect }
+  const anchors = SKIP.has('anchors')
+    ? undefined
+    : {
+        oidc: await startServer('oidc-provider', 'dist-bench/servers/oidc-provider.js', { ...oidcVars, REMEMBER_CONSENT: 'on' }, '/.well-known/openid-configuration'),
+        mock: await startServer('oauth2-mock-server', 'dist-bench/servers/mock-server.js', {}, '/.well-known/openid-configuration'),
+      }
   const signedIn = await rememberConsent(agent, lab.urls)
   const userToken = await userAccessToken(signedIn, lab.urls)
-  if (!SKIP.has('lab')) {
-    const cc = keep(await tokenCc('lab.token.cc', 'oauth-lab POST /token client_credentials', `${lab.urls.auth}/token`))
+  const withLab = !SKIP.has('lab')
+  const keepAll = (group: Measurement[]) => group.forEach(keep)
+
+  // ---- token endpoints: the ceilings, oauth-lab and the anchors, interleaved
+  keepAll(await interleaved([
+    ...(ceilings ? [
+      (w: Window) => tokenCc('ceiling.form', 'ceiling: Fastify form + Basic', `${ceilings.url}/form`, CONNECTIONS, w),
+      (w: Window) => tokenCc('ceiling.sign', 'ceiling: + ES256 JWT sign', `${ceilings.url}/sign`, CONNECTIONS, w),
+    ] : []),
+    ...(withLab ? [(w: Window) => tokenCc('lab.token.cc', 'oauth-lab POST /token client_credentials', `${lab.urls.auth}/token`, CONNECTIONS, w)] : []),
+    ...(anchors ? [
+      (w: Window) => tokenCc('oidc.token.cc', 'oidc-provider 8.8.1 client_credentials', `${anchors.oidc.url}/token`, CONNECTIONS, w),
+      (w: Window) => tokenCc('mock.token.cc', 'oauth2-mock-server 8.2.3 client_credentials', `${anchors.mock.url}/token`, CONNECTIONS, w),
+    ] : []),
+  ], window))
+
+  // ---- verifying a token: the ceiling and the resource server, interleaved
+  let ceilingToken = ''
+  if (ceilings) {
+    const signed = await fetch(local(`${ceilings.url}/sign`), { method: 'POST', headers: tokenHeaders, body: ccBody })
+    ceilingToken = ((await signed.json()) as { access_token: string }).access_token
+  }
+  keepAll(await interleaved([
+    ...(ceilings ? [(w: Window) => measureRequests({ id: 'ceiling.verify', label: 'ceiling: Fastify GET + ES256 jwtVerify', url: local(`${ceilings.url}/verify`), headers: { authorization: `Bearer ${ceilingToken}` }, connections: CONNECTIONS }, w)] : []),
+    ...(withLab ? [(w: Window) => resourceRun(lab, userToken, CONNECTIONS, w)] : []),
+  ], window))
+  await ceilings?.server.stop()
+
+  // ---- oauth-lab alone: redeeming codes, introspection
+  if (withLab) {
     // Codes are single-use and live 60 s: made just before. Redeeming one costs
     // more than a client_credentials request, so 80% of that rate fills the
     // window (if they run out first, the window is shorter: the rate holds),
     // plus a warm-up's worth, spent first as every other figure's warm-up is.
-    const wanted = Math.ceil(Math.max(cc.rate, 1000) * SECONDS * 0.8) + AC_WARM_CODES
+    const ccRate = measurements.find((m) => m.id === 'lab.token.cc')?.rate ?? 1000
+    const wanted = Math.ceil(Math.max(ccRate, 1000) * SECONDS * 0.8) + AC_WARM_CODES
     const mintStart = performance.now()
     const codes = await mintCodes(signedIn, lab.urls, wanted)
     log(`minted ${codes.length} codes in ${((performance.now() - mintStart) / 1000).toFixed(1)} s`)
-    const redirect = redirectUri(lab.urls)
     const redeem = { url: local(`${lab.urls.auth}/token`), method: 'POST' as const, headers: tokenHeaders, connections: CONNECTIONS, nextBody: () => form(codeGrant(codes.pop() ?? 'exhausted', redirect)), noWarmup: true }
     await measureRequests({ id: 'warm-up', label: 'warm-up', ...redeem, maxRequests: AC_WARM_CODES }, window)
     keep(await measureRequests({ id: 'lab.token.ac', label: 'oauth-lab POST /token authorization_code', ...redeem, maxRequests: codes.length }, window))
-    keep(await resourceRun(lab, userToken))
     keep(await measureRequests({
       id: 'lab.introspect',
       label: 'oauth-lab POST /introspect',
@@ -190,40 +218,44 @@ async function main(): Promise<void> {
       body: form({ token: userToken }),
       connections: CONNECTIONS,
     }, window))
-    keep(await flowRun(lab))
-    // The same steps as the oidc-provider anchor's flow (a fresh browser signs
-    // in, remembered consent, code, token), at the authorization server alone:
-    // the like-for-like comparison; lab.flow adds the client app and step 7.
-    keep(await measureFlows({ id: 'lab.authflow', label: 'oauth-lab flow at the AS: login, remembered consent, token', workers: CONNECTIONS, flow: () => labAuthFlow(agent, lab.urls) }, window))
   }
 
-  // ---- anchors, configured like oauth-lab
-  if (!SKIP.has('anchors')) {
-    const redirect = redirectUri(lab.urls)
-    const oidcVars = { RESOURCE_URL: lab.urls.resource, REDIRECT_URI: redirect }
-    const remembered = await startServer('oidc-provider', 'dist-bench/servers/oidc-provider.js', { ...oidcVars, REMEMBER_CONSENT: 'on' }, '/.well-known/openid-configuration')
-    keep(await tokenCc('oidc.token.cc', 'oidc-provider 8.8.1 client_credentials', `${remembered.url}/token`))
-    keep(await measureFlows({ id: 'oidc.flow.remembered', label: 'oidc-provider flow: login, remembered consent, token', workers: CONNECTIONS, flow: () => oidcProviderFlow(agent, remembered.url, redirect) }, window))
-    await remembered.server.stop()
+  // ---- whole flows, interleaved. lab.authflow takes the same steps as the
+  // oidc-provider anchor's flow (a fresh browser signs in, remembered consent,
+  // code, token) at the authorization server alone: the like-for-like
+  // comparison; lab.flow adds the client app and step 7.
+  keepAll(await interleaved([
+    ...(withLab ? [
+      (w: Window) => flowRun(lab, CONNECTIONS, w),
+      (w: Window) => measureFlows({ id: 'lab.authflow', label: 'oauth-lab flow at the AS: login, remembered consent, token', workers: CONNECTIONS, flow: () => labAuthFlow(agent, lab.urls) }, w),
+    ] : []),
+    ...(anchors ? [
+      (w: Window) => measureFlows({ id: 'oidc.flow.remembered', label: 'oidc-provider flow: login, remembered consent, token', workers: CONNECTIONS, flow: () => oidcProviderFlow(agent, anchors.oidc.url, redirect) }, w),
+      (w: Window) => measureFlows({ id: 'mock.flow', label: 'oauth2-mock-server flow: authorize, token', workers: CONNECTIONS, flow: () => mockServerFlow(agent, anchors.mock.url, redirect) }, w),
+    ] : []),
+  ], window, FLOW_REWARM_SECONDS))
+  if (anchors) {
+    await anchors.oidc.server.stop()
+    await anchors.mock.server.stop()
+    // With its consent page every time: no oauth-lab figure to compare, so alone.
     const consent = await startServer('oidc-provider', 'dist-bench/servers/oidc-provider.js', { ...oidcVars, REMEMBER_CONSENT: 'off' }, '/.well-known/openid-configuration')
     keep(await measureFlows({ id: 'oidc.flow.consent', label: 'oidc-provider flow: login, consent page, token', workers: CONNECTIONS, flow: () => oidcProviderFlow(agent, consent.url, redirect) }, window))
     await consent.server.stop()
-    const mock = await startServer('oauth2-mock-server', 'dist-bench/servers/mock-server.js', {}, '/.well-known/openid-configuration')
-    keep(await tokenCc('mock.token.cc', 'oauth2-mock-server 8.2.3 client_credentials', `${mock.url}/token`))
-    keep(await measureFlows({ id: 'mock.flow', label: 'oauth2-mock-server flow: authorize, token', workers: CONNECTIONS, flow: () => mockServerFlow(agent, mock.url, redirect) }, window))
-    await mock.server.stop()
   }
 
-  // ---- the flow inspector's cost: two fresh labs, on then off, back to back
+  // ---- the flow inspector's cost: two fresh labs, on and off, interleaved
   let inspector: { onRate: number; offRate: number } | undefined
   if (!SKIP.has('inspector')) {
-    const rates: Record<string, number> = {}
-    for (const mode of ['on', 'off'] as const) {
-      const fresh = await startLab(`oauth-lab (INSPECTOR=${mode})`, mode)
-      rates[mode] = keep(await tokenCc(`lab.token.cc.inspector-${mode}`, `oauth-lab /token client_credentials, INSPECTOR=${mode}`, `${fresh.urls.auth}/token`)).rate
-      await fresh.process.stop()
-    }
-    inspector = { onRate: rates.on!, offRate: rates.off! }
+    const on = await startLab('oauth-lab (INSPECTOR=on)', 'on')
+    const off = await startLab('oauth-lab (INSPECTOR=off)', 'off')
+    const [onM, offM] = await interleaved([
+      (w) => tokenCc('lab.token.cc.inspector-on', 'oauth-lab /token client_credentials, INSPECTOR=on', `${on.urls.auth}/token`, CONNECTIONS, w),
+      (w) => tokenCc('lab.token.cc.inspector-off', 'oauth-lab /token client_credentials, INSPECTOR=off', `${off.urls.auth}/token`, CONNECTIONS, w),
+    ], window)
+    keepAll([onM!, offM!])
+    inspector = { onRate: onM!.rate, offRate: offM!.rate }
+    await on.process.stop()
+    await off.process.stop()
   }
 
   // ---- scale: 10 and 200 connections (50 is above), in shorter windows so
@@ -267,6 +299,7 @@ async function main(): Promise<void> {
   const out: string[] = []
   out.push(`oauth-lab benchmark, ${started.toISOString()} — ${machine.cpus} × ${machine.model}, Node ${machine.node}; load generator on the same machine`)
   out.push(`${SECONDS} s per figure after ${WARMUP} s warm-up, ${CONNECTIONS} connections (or simulated browsers for flows); servers with LOG_LEVEL=warn`)
+  out.push(`Figures that are compared ran interleaved (A B … B A, two ${SECONDS / 2} s halves each), so that a drift of the machine's speed weighs on both sides alike`)
   out.push('')
   out.push(measurementTable(at50))
   out.push('')

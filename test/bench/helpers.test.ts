@@ -11,6 +11,8 @@ import { measurementTable, table, targetTable } from '../../bench/report.js'
 import { latencySummary, percentile, ratio } from '../../bench/stats.js'
 import { parseFullGc } from '../../bench/memory.js'
 import { compareRates, evaluateTargets, isFlat } from '../../bench/targets.js'
+import { interleaved, mergeHalves } from '../../bench/interleave.js'
+import type { Window } from '../../bench/measure.js'
 
 function measurement(id: string, rate: number, extra: Partial<Measurement> = {}): Measurement {
   return {
@@ -154,5 +156,43 @@ describe('bench profile and GC readers', () => {
   it('reads the heap after a full collection from a --trace-gc line', () => {
     expect(parseFullGc('[1:0x1]   980 ms: Mark-Compact 55.8 (74.2) -> 46.1 (80.6) MB, 43.67 / 0.01 ms')).toBe(46.1)
     expect(parseFullGc('[1:0x1]   12 ms: Scavenge 5.1 (6.0) -> 4.2 (7.0) MB, 0.5 / 0.0 ms')).toBeUndefined()
+  })
+})
+
+describe('interleaved figures', () => {
+  it('runs A B … B A with half windows, warm-up only on the first pass, and merges each figure\'s halves', async () => {
+    const calls: string[] = []
+    const figure = (id: string, rates: number[]) => async (w: Window) => {
+      calls.push(`${id}:${w.seconds}:${w.warmupSeconds}`)
+      const rate = rates.shift()!
+      return measurement(id, rate, { seconds: w.seconds, completed: rate * w.seconds, p50Ms: rate / 1000, p99Ms: rate / 100 })
+    }
+    const window: Window = { seconds: 5, warmupSeconds: 1, watched: () => new Map() }
+    const [a, b] = await interleaved([figure('a', [1000, 3000]), figure('b', [2000, 2000])], window, 0.5)
+    expect(calls).toEqual(['a:2.5:1', 'b:2.5:1', 'b:2.5:0.5', 'a:2.5:0.5'])
+    // All completions over all seconds: (2,500 + 7,500) / 5.
+    expect(a!.rate).toBe(2000)
+    expect(a!.seconds).toBe(5)
+    expect(a!.completed).toBe(10_000)
+    // Percentiles weighted by completions: (1 × 2,500 + 3 × 7,500) / 10,000.
+    expect(a!.p50Ms).toBeCloseTo(2.5, 6)
+    expect(b!.rate).toBe(2000)
+  })
+
+  it('merges CPU over time, keeps noise and failures, and refuses two different figures', () => {
+    const cpu = (other: number, server: number) => ({ seconds: 2, busyCores: 1.5, oursCores: 1.5 - other, otherCores: other, byProcess: { bench: 0.3, 'auth-server': server } })
+    const merged = mergeHalves(
+      measurement('x', 1000, { seconds: 2, completed: 2000, cpu: cpu(0, 1), failed: 1, firstError: '1 non-2xx' }),
+      measurement('x', 3000, { seconds: 2, completed: 6000, cpu: cpu(0.4, 0.8), noisy: true }),
+    )
+    expect(merged.rate).toBe(2000)
+    expect(merged.cpu.byProcess['auth-server']).toBe(0.9)
+    expect(merged.cpu.otherCores).toBe(0.2)
+    // Server CPU per operation from the merged figures: 0.9 cores at 2,000/s.
+    expect(merged.serverCpuUs).toBeCloseTo(450, 6)
+    expect(merged.noisy).toBe(true)
+    expect(merged.failed).toBe(1)
+    expect(merged.firstError).toBe('1 non-2xx')
+    expect(() => mergeHalves(measurement('x', 1), measurement('y', 1))).toThrow(/cannot merge/)
   })
 })

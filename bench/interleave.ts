@@ -1,0 +1,74 @@
+// Figures that are compared are measured interleaved, not one after another.
+// On a shared virtual machine the speed of the cores drifts by a third within
+// a minute (the same endpoint measured a minute apart differed that much), and
+// /proc cannot see it: it is the host's load, not this machine's. So the
+// figures of one comparison run as A B C … C B A, each window half as long,
+// and each figure is the sum of its two halves: a drift that is steady over
+// the group weighs on every figure alike, and the ratios keep their meaning.
+
+import type { Measurement, Window } from './measure.js'
+import { serverCpuPerOp } from './measure.js'
+import type { CpuUse } from './proc.js'
+
+/** One figure of a group: measured with the window it is given (half the usual, warm-up only on the first pass). */
+export type Figure = (window: Window) => Promise<Measurement>
+
+/**
+ * Runs the figures forward, then backward, and merges each figure's two
+ * windows. The first pass warms up as usual; the second only for
+ * `rewarmSeconds` (everything is warm by then; flows need a moment for their
+ * simulated browsers to be mid-flow again), so a group costs little more than
+ * its figures run once.
+ */
+export async function interleaved(figures: readonly Figure[], window: Window, rewarmSeconds = 0): Promise<Measurement[]> {
+  const half = window.seconds / 2
+  const first: Measurement[] = []
+  for (const figure of figures) first.push(await figure({ ...window, seconds: half }))
+  const second: Measurement[] = new Array(figures.length)
+  for (let i = figures.length - 1; i >= 0; i--) second[i] = await figures[i]!({ ...window, seconds: half, warmupSeconds: rewarmSeconds })
+  return first.map((m, i) => mergeHalves(m, second[i]!))
+}
+
+/**
+ * One figure from two windows: the rate over both (all completions over all
+ * seconds); p50 and p99 as the means of the halves weighted by completions
+ * (percentiles do not add up exactly; the halves rarely differ much); CPU
+ * averaged over time; noisy if either half was.
+ */
+export function mergeHalves(a: Measurement, b: Measurement): Measurement {
+  if (a.id !== b.id) throw new Error(`cannot merge ${a.id} with ${b.id}`)
+  const completed = a.completed + b.completed
+  const seconds = a.seconds + b.seconds
+  const rate = completed / seconds
+  const weighted = (x: number, y: number) => (completed === 0 ? (x + y) / 2 : (x * a.completed + y * b.completed) / completed)
+  const cpu = mergeCpu(a.cpu, b.cpu)
+  const firstError = a.firstError ?? b.firstError
+  return {
+    ...a,
+    rate,
+    p50Ms: weighted(a.p50Ms, b.p50Ms),
+    p99Ms: weighted(a.p99Ms, b.p99Ms),
+    completed,
+    failed: a.failed + b.failed,
+    seconds,
+    cpu,
+    serverCpuUs: serverCpuPerOp(cpu, rate),
+    noisy: a.noisy || b.noisy,
+    ...(firstError === undefined ? {} : { firstError }),
+  }
+}
+
+function mergeCpu(a: CpuUse, b: CpuUse): CpuUse {
+  const seconds = a.seconds + b.seconds
+  const mean = (x: number, y: number) => (seconds === 0 ? 0 : Math.round(((x * a.seconds + y * b.seconds) / seconds) * 100) / 100)
+  const labels = new Set([...Object.keys(a.byProcess), ...Object.keys(b.byProcess)])
+  const byProcess: Record<string, number> = {}
+  for (const label of labels) byProcess[label] = mean(a.byProcess[label] ?? 0, b.byProcess[label] ?? 0)
+  return {
+    seconds,
+    busyCores: mean(a.busyCores, b.busyCores),
+    oursCores: mean(a.oursCores, b.oursCores),
+    otherCores: mean(a.otherCores, b.otherCores),
+    byProcess,
+  }
+}
