@@ -8,6 +8,7 @@
 import type { Agent } from 'undici'
 import { labAuthFlow, labUrls, rememberConsent } from './flows.js'
 import { rssMb, watchCpu } from './proc.js'
+import { median } from './stats.js'
 import { freePorts, serverEnv, spawnNode, waitHealthy } from './procs.js'
 
 export const MEMORY_TTL_SECONDS = 5
@@ -25,13 +26,18 @@ export interface MemoryCurve {
   /** [flows done, RSS MB, live heap MB after the latest full GC]; the last point is after the run, idle. */
   readonly points: ReadonlyArray<readonly [number, number, number]>
   readonly startMb: number
-  /** Highest RSS in the first and in the last quarter of the run: flat means close. */
-  readonly firstQuarterMaxMb: number
-  readonly lastQuarterMaxMb: number
+  /**
+   * Median RSS of the samples in the first and in the second half of the run:
+   * flat means close. Medians, not peaks: the live set rises and falls with
+   * the rate (a drifting machine) and with when a collection happens to run.
+   */
+  readonly firstHalfMedianMb: number
+  readonly secondHalfMedianMb: number
   readonly endMb: number
-  /** The same for the live heap after full collections (NaN before the first one). */
-  readonly firstQuarterMaxHeapMb: number
-  readonly lastQuarterMaxHeapMb: number
+  /** The same for the live heap after full collections (NaN before the first one), and its peak. */
+  readonly firstHalfMedianHeapMb: number
+  readonly secondHalfMedianHeapMb: number
+  readonly peakHeapMb: number
   readonly firstError?: string
 }
 
@@ -90,8 +96,6 @@ export async function memoryCurve(agent: Agent, opts: { flows: number; sampleEve
     points.push([done, endMb, liveHeapMb])
     const during = points.slice(1, -1).map(([, mb]) => mb)
     const heap = points.slice(1, -1).map(([, , mb]) => mb).filter(Number.isFinite)
-    const heapQuarter = Math.max(1, Math.floor(heap.length / 4))
-    const quarter = Math.max(1, Math.floor(during.length / 4))
     return {
       flows: done,
       failed,
@@ -102,11 +106,12 @@ export async function memoryCurve(agent: Agent, opts: { flows: number; sampleEve
       ttlSeconds: MEMORY_TTL_SECONDS,
       points,
       startMb: points[0]![1],
-      firstQuarterMaxMb: Math.max(...during.slice(0, quarter)),
-      lastQuarterMaxMb: Math.max(...during.slice(-quarter)),
+      firstHalfMedianMb: median(during.slice(0, Math.ceil(during.length / 2))),
+      secondHalfMedianMb: median(during.slice(Math.ceil(during.length / 2))),
       endMb,
-      firstQuarterMaxHeapMb: Math.max(...heap.slice(0, heapQuarter)),
-      lastQuarterMaxHeapMb: Math.max(...heap.slice(-heapQuarter)),
+      firstHalfMedianHeapMb: median(heap.slice(0, Math.ceil(heap.length / 2))),
+      secondHalfMedianHeapMb: median(heap.slice(Math.ceil(heap.length / 2))),
+      peakHeapMb: heap.length === 0 ? Number.NaN : Math.max(...heap),
       ...(firstError === undefined ? {} : { firstError }),
     }
   } finally {

@@ -13,6 +13,14 @@ export function latencySummary(samples: readonly number[]): { p50: number; p99: 
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
 }
 
+/** The middle sample (the mean of the two middle ones for an even count); NaN when empty. */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN
+  const sorted = [...samples].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
 /** `a / b`, or undefined when either side is missing or b is zero. */
 export function ratio(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return undefined
