@@ -1,4 +1,4 @@
-// `node dist-bench/profile.js [token|resource|introspect|flow|authflow|startup] [seconds]`:
+// `node dist-bench/profile.js [token|tokenac|resource|introspect|flow|authflow|startup] [seconds]`:
 // a V8 CPU profile (--cpu-prof) of the server behind one endpoint while
 // autocannon (or the flow loop) loads it, then where the time went, by
 // function and by package, so a fix starts from evidence. The .cpuprofile
@@ -6,7 +6,7 @@
 
 import { readdirSync, readFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { CLIENT_ID, CLIENT_SECRET, RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET, labAuthFlow, labBrowserFlow, labUrls, rememberConsent, userAccessToken } from './flows.js'
+import { CLIENT_ID, CLIENT_SECRET, RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET, codeGrant, labAuthFlow, labBrowserFlow, labUrls, mintCodes, redirectUri, rememberConsent, userAccessToken } from './flows.js'
 import { basic, createAgent, form } from './http.js'
 import { measureFlows, measureRequests, type Measurement } from './measure.js'
 import { freePorts, ROOT, serverEnv, spawnNode, stopAll, waitHealthy, watchedProcesses } from './procs.js'
@@ -51,6 +51,12 @@ async function main(): Promise<void> {
     m = await measureRequests({ id: what, label: what, url: local(`${lab.auth}/introspect`), method: 'POST', headers, body: form({ token }), connections: 50 }, window)
   } else if (what === 'flow') {
     m = await measureFlows({ id: what, label: what, workers: 50, flow: () => labBrowserFlow(agent, lab) }, window)
+  } else if (what === 'tokenac') {
+    // Single-use codes, made first (the profile covers the minting too: look at the token route's share).
+    const codes = await mintCodes(signedIn, lab, 6000 * seconds)
+    const headers = { authorization: basic(CLIENT_ID, CLIENT_SECRET), 'content-type': 'application/x-www-form-urlencoded' }
+    const next = () => form(codeGrant(codes.pop() ?? 'exhausted', redirectUri(lab)))
+    m = await measureRequests({ id: what, label: what, url: local(`${lab.auth}/token`), method: 'POST', headers, nextBody: next, maxRequests: codes.length, noWarmup: true, connections: 50 }, window)
   } else if (what === 'authflow') {
     m = await measureFlows({ id: what, label: what, workers: 32, flow: () => labAuthFlow(agent, lab) }, window)
   } else {
