@@ -9,7 +9,7 @@ import { latencySummary } from './stats.js'
 
 /** More than this many cores used by other processes during a window marks it noisy. */
 export const NOISE_CORES = 0.1
-const WARM_REQUESTS = 3000
+const WARM_REQUESTS = 2000
 
 export interface Measurement {
   readonly id: string
