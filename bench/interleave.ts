@@ -2,9 +2,10 @@
 // On a shared virtual machine the speed of the cores drifts by a third within
 // a minute (the same endpoint measured a minute apart differed that much), and
 // /proc cannot see it: it is the host's load, not this machine's. So the
-// figures of one comparison run as A B C … C B A, each window half as long,
-// and each figure is the sum of its two halves: a drift that is steady over
-// the group weighs on every figure alike, and the ratios keep their meaning.
+// figures of one comparison run as A B C … C B A (and again, for more
+// passes), each window a fraction of the usual, and each figure is the sum
+// of its windows: a drift over the group weighs on every figure alike, and
+// the ratios keep their meaning.
 
 import type { Measurement, Window } from './measure.js'
 import { serverCpuPerOp } from './measure.js'
@@ -13,24 +14,34 @@ import type { CpuUse } from './proc.js'
 /** One figure of a group: measured with the window it is given (half the usual, warm-up only on the first pass). */
 export type Figure = (window: Window) => Promise<Measurement>
 
-/**
- * Runs the figures forward, then backward, and merges each figure's two
- * windows. The first pass warms up as usual; the second only for
- * `rewarmSeconds` (everything is warm by then; flows need a moment for their
- * simulated browsers to be mid-flow again), so a group costs little more than
- * its figures run once.
- */
-export async function interleaved(figures: readonly Figure[], window: Window, rewarmSeconds = 0): Promise<Measurement[]> {
-  const half = window.seconds / 2
-  const first: Measurement[] = []
-  for (const figure of figures) first.push(await figure({ ...window, seconds: half }))
-  const second: Measurement[] = new Array(figures.length)
-  for (let i = figures.length - 1; i >= 0; i--) second[i] = await figures[i]!({ ...window, seconds: half, warmupSeconds: rewarmSeconds })
-  return first.map((m, i) => mergeHalves(m, second[i]!))
+export interface InterleaveOptions {
+  /** Passes over the group, alternately forward and backward (2: A B B A; 4: A B B A A B B A). */
+  readonly passes?: number
+  /** Warm-up of every pass after the first (flows need a moment for their simulated browsers to be mid-flow again). */
+  readonly rewarmSeconds?: number
 }
 
 /**
- * One figure from two windows: the rate over both (all completions over all
+ * Runs the figures forward, backward, forward… and merges each figure's
+ * windows (window.seconds / passes each). The first pass warms up as usual;
+ * later ones only for `rewarmSeconds`, everything being warm by then, so a
+ * group costs little more than its figures run once.
+ */
+export async function interleaved(figures: readonly Figure[], window: Window, options: InterleaveOptions = {}): Promise<Measurement[]> {
+  const passes = options.passes ?? 2
+  const seconds = window.seconds / passes
+  const runs: Measurement[][] = figures.map(() => [])
+  for (let pass = 0; pass < passes; pass++) {
+    const order = figures.map((_, i) => i)
+    if (pass % 2 === 1) order.reverse()
+    const passWindow = pass === 0 ? { ...window, seconds } : { ...window, seconds, warmupSeconds: options.rewarmSeconds ?? 0 }
+    for (const i of order) runs[i]!.push(await figures[i]!(passWindow))
+  }
+  return runs.map((parts) => parts.reduce(mergeHalves))
+}
+
+/**
+ * One figure from two windows (or from a merged figure and one more window): the rate over both (all completions over all
  * seconds); p50 and p99 as the means of the halves weighted by completions
  * (percentiles do not add up exactly; the halves rarely differ much); CPU
  * averaged over time; noisy if either half was.

@@ -56,6 +56,8 @@ const STARTS = 3
 const HEALTH_POLL_MS = 20
 /** Codes redeemed before the authorization_code window: its warm-up. */
 const AC_WARM_CODES = 3000
+/** Passes of an interleaved group of single requests: four windows of 1.25 s each per figure (A B B A A B B A). */
+const REQUEST_PASSES = 4
 /** The second, warm pass of an interleaved group of flows: time for the simulated browsers to be mid-flow again. */
 const FLOW_REWARM_SECONDS = 0.5
 
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
       (w: Window) => tokenCc('oidc.token.cc', 'oidc-provider 8.8.1 client_credentials', `${anchors.oidc.url}/token`, CONNECTIONS, w),
       (w: Window) => tokenCc('mock.token.cc', 'oauth2-mock-server 8.2.3 client_credentials', `${anchors.mock.url}/token`, CONNECTIONS, w),
     ] : []),
-  ], window))
+  ], window, { passes: REQUEST_PASSES }))
 
   // ---- verifying a token: the ceiling and the resource server, interleaved
   let ceilingToken = ''
@@ -209,7 +211,7 @@ async function main(): Promise<void> {
   keepAll(await interleaved([
     ...(ceilings ? [(w: Window) => measureRequests({ id: 'ceiling.verify', label: 'ceiling: Fastify GET + ES256 jwtVerify', url: local(`${ceilings.url}/verify`), headers: { authorization: `Bearer ${ceilingToken}` }, connections: CONNECTIONS }, w)] : []),
     ...(withLab ? [(w: Window) => resourceRun(lab, userToken, CONNECTIONS, w)] : []),
-  ], window))
+  ], window, { passes: REQUEST_PASSES }))
   await ceilings?.server.stop()
 
   // ---- oauth-lab alone: redeeming codes, introspection
@@ -250,7 +252,7 @@ async function main(): Promise<void> {
       (w: Window) => measureFlows({ id: 'oidc.flow.remembered', label: 'oidc-provider flow: login, remembered consent, token', workers: CONNECTIONS, flow: () => oidcProviderFlow(agent, anchors.oidc.url, redirect) }, w),
       (w: Window) => measureFlows({ id: 'mock.flow', label: 'oauth2-mock-server flow: authorize, token', workers: CONNECTIONS, flow: () => mockServerFlow(agent, anchors.mock.url, redirect) }, w),
     ] : []),
-  ], window, FLOW_REWARM_SECONDS))
+  ], window, { rewarmSeconds: FLOW_REWARM_SECONDS }))
   if (anchors) {
     await anchors.oidc.server.stop()
     await anchors.mock.server.stop()
@@ -268,7 +270,7 @@ async function main(): Promise<void> {
     const [onM, offM] = await interleaved([
       (w) => tokenCc('lab.token.cc.inspector-on', 'oauth-lab /token client_credentials, INSPECTOR=on', `${on.urls.auth}/token`, CONNECTIONS, w),
       (w) => tokenCc('lab.token.cc.inspector-off', 'oauth-lab /token client_credentials, INSPECTOR=off', `${off.urls.auth}/token`, CONNECTIONS, w),
-    ], window)
+    ], window, { passes: REQUEST_PASSES })
     keepAll([onM!, offM!])
     inspector = { onRate: onM!.rate, offRate: offM!.rate }
     await on.process.stop()
@@ -316,7 +318,7 @@ async function main(): Promise<void> {
   const out: string[] = []
   out.push(`oauth-lab benchmark, ${started.toISOString()} — ${machine.cpus} × ${machine.model}, Node ${machine.node}; load generator on the same machine`)
   out.push(`${SECONDS} s per figure after ${WARMUP} s warm-up, ${CONNECTIONS} connections (or simulated browsers for flows); servers with LOG_LEVEL=warn`)
-  out.push(`Figures that are compared ran interleaved (A B … B A, two ${SECONDS / 2} s halves each), so that a drift of the machine's speed weighs on both sides alike`)
+  out.push(`Figures that are compared ran interleaved (A B … B A A B … B A for requests, ${REQUEST_PASSES} windows of ${SECONDS / REQUEST_PASSES} s each; A B … B A for flows, two of ${SECONDS / 2} s), so that the machine's drifting speed weighs on both sides alike`)
   out.push('')
   out.push(measurementTable(at50))
   out.push('')

@@ -172,7 +172,7 @@ describe('interleaved figures', () => {
       return measurement(id, rate, { seconds: w.seconds, completed: rate * w.seconds, p50Ms: rate / 1000, p99Ms: rate / 100 })
     }
     const window: Window = { seconds: 5, warmupSeconds: 1, watched: () => new Map() }
-    const [a, b] = await interleaved([figure('a', [1000, 3000]), figure('b', [2000, 2000])], window, 0.5)
+    const [a, b] = await interleaved([figure('a', [1000, 3000]), figure('b', [2000, 2000])], window, { rewarmSeconds: 0.5 })
     expect(calls).toEqual(['a:2.5:1', 'b:2.5:1', 'b:2.5:0.5', 'a:2.5:0.5'])
     // All completions over all seconds: (2,500 + 7,500) / 5.
     expect(a!.rate).toBe(2000)
@@ -181,6 +181,18 @@ describe('interleaved figures', () => {
     // Percentiles weighted by completions: (1 × 2,500 + 3 × 7,500) / 10,000.
     expect(a!.p50Ms).toBeCloseTo(2.5, 6)
     expect(b!.rate).toBe(2000)
+  })
+
+  it('alternates direction over more passes: A B B A A B B A', async () => {
+    const calls: string[] = []
+    const figure = (id: string) => async (w: Window) => {
+      calls.push(id)
+      return measurement(id, 1000, { seconds: w.seconds, completed: 1000 * w.seconds })
+    }
+    const [a] = await interleaved([figure('a'), figure('b')], { seconds: 4, warmupSeconds: 1, watched: () => new Map() }, { passes: 4 })
+    expect(calls.join('')).toBe('abbaabba')
+    expect(a!.seconds).toBe(4)
+    expect(a!.rate).toBe(1000)
   })
 
   it('merges CPU over time, keeps noise and failures, and refuses two different figures', () => {
