@@ -48,15 +48,16 @@ declare module 'fastify' {
 
 export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now
+  const logger = deps.logger ?? loggerOptions('auth-server', config.logLevel)
   const app = Fastify({
-    logger: deps.logger ?? loggerOptions('auth-server', config.logLevel),
+    logger,
     // Never trust X-Forwarded-*: no URL the server builds depends on the request.
     trustProxy: false,
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 200 },
     ajv: AJV_OPTIONS,
   })
-  setUpFlowRecorder(app, 'auth-server', config.inspector)
+  setUpFlowRecorder(app, 'auth-server', config.inspector, { timedByFastify: Boolean(logger) })
   await registerFormBody(app)
   const storeConfig = config.auth.store ?? { kind: 'memory' }
   let store: AuthStore

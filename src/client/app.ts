@@ -53,11 +53,12 @@ function ownBackChannel(app: FastifyInstance): BackChannel {
 export const CLIENT_SESSION_COOKIE = 'oauth_lab_client_sid'
 
 export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? loggerOptions('client', config.logLevel), ajv: AJV_OPTIONS })
+  const logger = deps.logger ?? loggerOptions('client', config.logLevel)
+  const app = Fastify({ logger, ajv: AJV_OPTIONS })
   // Looked up at the first call: touching globalThis.fetch loads Node's fetch, a start-up cost for pages rarely used.
   const fetchFn: Fetch = deps.fetch ?? ((input, init) => globalThis.fetch(input, init))
   const backChannel = deps.backChannel ?? ownBackChannel(app)
-  setUpFlowRecorder(app, 'client', config.inspector)
+  setUpFlowRecorder(app, 'client', config.inspector, { timedByFastify: Boolean(logger) })
 
   await registerFormBody(app)
   const sessions = createExpiringSessionStore(config.client.sessionTtlSeconds * 1000)

@@ -19,9 +19,10 @@ export interface ResourceServerDeps extends TokenCheckDeps {
 
 /** Builds the resource server without listening, so tests can use `inject()`. */
 export async function buildResourceServer(config: LabConfig, deps: ResourceServerDeps = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? loggerOptions('resource-server', config.logLevel), ajv: AJV_OPTIONS })
+  const logger = deps.logger ?? loggerOptions('resource-server', config.logLevel)
+  const app = Fastify({ logger, ajv: AJV_OPTIONS })
   app.decorateRequest('accessToken', undefined)
-  setUpFlowRecorder(app, 'resource-server', config.inspector)
+  setUpFlowRecorder(app, 'resource-server', config.inspector, { timedByFastify: Boolean(logger) })
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
   // Built once per app, so the JWKS is fetched once and then cached.

@@ -167,20 +167,26 @@ function payloadText(payload: unknown): { body?: string; truncated?: boolean } {
   return {}
 }
 
-/** Adds the recording hooks and `GET /_lab/exchanges` to a server (call before routes). */
-export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorder): void {
+/**
+ * Adds the recording hooks and `GET /_lab/exchanges` to a server (call before
+ * routes). `timedByFastify`: the app has a logger, so Fastify already times
+ * each request (reply.elapsedTime) and no hook of ours need stamp its arrival;
+ * a hook on every request was measured at a few % of the token endpoint.
+ */
+export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorder, timedByFastify = false): void {
   // Callback-style hooks, and the work in the last one before the response
   // leaves: the cheapest place to see both sides. Form bodies keep their raw text (form-body.ts);
   // other bodies (JSON) are shown as parsed.
-  // A timestamp at arrival (Fastify's own elapsedTime exists only with a logger).
   app.decorateRequest('flowStart', 0)
-  app.addHook('onRequest', (request, _reply, done) => {
-    request.flowStart = performance.now()
-    done()
-  })
+  if (!timedByFastify) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.flowStart = performance.now()
+      done()
+    })
+  }
   app.addHook('onSend', (request, reply, payload, done) => {
     if (NOT_RECORDED.test(request.url)) return done(null, payload)
-    const elapsed = performance.now() - request.flowStart
+    const elapsed = timedByFastify ? reply.elapsedTime : performance.now() - request.flowStart
     const body = rawFormBody(request.body) ?? (request.body === undefined || request.body === null ? undefined : JSON.stringify(request.body))
     recorder.addRaw({
       startedAt: Date.now() - elapsed,
@@ -222,9 +228,10 @@ export function setUpFlowRecorder(
   app: FastifyInstance,
   role: Role,
   inspector: { enabled: boolean; capacity: number },
+  options: { timedByFastify?: boolean } = {},
 ): FlowRecorder {
   const recorder = createFlowRecorder(role, inspector.capacity)
   app.decorate('flowRecorder', recorder)
-  if (inspector.enabled) registerFlowRecorder(app, recorder)
+  if (inspector.enabled) registerFlowRecorder(app, recorder, options.timedByFastify)
   return recorder
 }

@@ -55,6 +55,26 @@ describe('the flow recorder', () => {
     expect(newer.exchanges.map((e: { request: { url: string } }) => e.request.url)).toEqual(['/authorize?a=2'])
   })
 
+  it('times each exchange, by its own hook without a logger and by Fastify\'s reply.elapsedTime with one', async () => {
+    for (const timedByFastify of [false, true]) {
+      const app = Fastify({ logger: timedByFastify ? { level: 'silent' } : false })
+      setUpFlowRecorder(app, 'resource-server', { enabled: true, capacity: 10 }, { timedByFastify })
+      app.get('/slow', async () => {
+        await new Promise((resolve) => setTimeout(resolve, 30))
+        return { ok: true }
+      })
+      const before = Date.now()
+      await app.inject({ method: 'GET', url: '/slow' })
+      const [exchange] = app.flowRecorder.since(0)
+      expect(exchange!.durationMs).toBeGreaterThanOrEqual(25)
+      expect(exchange!.durationMs).toBeLessThan(1000)
+      expect(Math.abs(exchange!.startedAt - before)).toBeLessThan(50)
+      // With Fastify timing the request, the recorder adds no onRequest hook of its own.
+      expect(app.printRoutes({ includeHooks: true }).includes('(onRequest)')).toBe(!timedByFastify)
+      await app.close()
+    }
+  })
+
   it('keeps at most its capacity (a ring)', async () => {
     const app = await recordedApp(true, 3)
     for (let i = 0; i < 5; i++) await app.inject({ method: 'GET', url: `/authorize?i=${i}` })
