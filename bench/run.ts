@@ -2,11 +2,11 @@
 // by side on one machine, so that ratios compare like with like. The servers
 // run in their own processes; this process is the load generator.
 //
-// Knobs (environment): BENCH_SECONDS (window, default 5), BENCH_WARMUP
+// Knobs (environment): BENCH_SECONDS (window, default 4), BENCH_WARMUP
 // (default 1), BENCH_MEMORY_FLOWS (default 100000), BENCH_SKIP (comma list
 // of phases to skip: ceilings, lab, anchors, inspector, scale, memory),
 // BENCH_BUDGET_SECONDS (default 290: the memory run stops when it is spent),
-// BENCH_SCALE_SECONDS (window at 10 and 200 connections, default 3).
+// BENCH_SCALE_SECONDS (window at 10 and 200 connections, default 2).
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -39,7 +39,7 @@ import { measurementTable, memoryTable, scaleTable, targetTable } from './report
 import { median } from './stats.js'
 import { evaluateTargets } from './targets.js'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1)
 const MEMORY_FLOWS = Number(process.env.BENCH_MEMORY_FLOWS ?? 100_000)
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean))
@@ -48,7 +48,7 @@ const CONNECTIONS = 50
 const BUDGET_SECONDS = Number(process.env.BENCH_BUDGET_SECONDS ?? 290)
 const SCALE_LEVELS = [10, 50, 200] as const
 /** Window of the 10- and 200-connection figures. */
-const SCALE_SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 3)
+const SCALE_SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 2)
 const SCALED = ['lab.token.cc', 'lab.resource', 'lab.flow'] as const
 /** `npm start` is timed this many times; the median is the figure. */
 const STARTS = 3
