@@ -1,12 +1,15 @@
 // Memory after many flows: a fresh authorization server runs 100,000 flows
-// (sign-in, code, token) as fast as it can, and its resident memory is read
-// from /proc every few thousand flows. Codes, sessions, refresh tokens and
+// (sign-in, code, token) as fast as it can, and every few thousand flows its
+// resident memory is read from /proc and its live heap after a forced full
+// collection through the inspector (heap.ts). Codes, sessions, refresh tokens and
 // token families are given short lifetimes, so that within the run each
 // expires and must be purged: if purging works the curve goes flat; if
 // anything leaks it keeps climbing.
 
 import type { Agent } from 'undici'
 import { labAuthFlow, labUrls, rememberConsent } from './flows.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { connectHeapProbe, inspectorUrl, type HeapProbe } from './heap.js'
 import { rssMb, watchCpu } from './proc.js'
 import { median } from './stats.js'
 import { freePorts, serverEnv, spawnNode, waitHealthy } from './procs.js'
@@ -23,18 +26,18 @@ export interface MemoryCurve {
   /** Cores used by other processes during the run: above 0.1 the rate is not this machine's. */
   readonly otherCores: number
   readonly ttlSeconds: number
-  /** [flows done, RSS MB, live heap MB after the latest full GC]; the last point is after the run, idle. */
+  /**
+   * [flows done, RSS MB, live heap MB after a forced full collection]; the
+   * first point is before any flow, the last after the run, once every
+   * lifetime has passed and a request has let the store purge.
+   */
   readonly points: ReadonlyArray<readonly [number, number, number]>
   readonly startMb: number
-  /**
-   * Median RSS of the samples in the first and in the second half of the run:
-   * flat means close. Medians, not peaks: the live set rises and falls with
-   * the rate (a drifting machine) and with when a collection happens to run.
-   */
-  readonly firstHalfMedianMb: number
-  readonly secondHalfMedianMb: number
   readonly endMb: number
-  /** The same for the live heap after full collections (NaN before the first one), and its peak. */
+  /** Live heap before the first flow and after the run and its purge: equal means nothing was kept. */
+  readonly startHeapMb: number
+  readonly endHeapMb: number
+  /** Median live heap of the samples in each half of the run (the live set follows the rate), and its peak. */
   readonly firstHalfMedianHeapMb: number
   readonly secondHalfMedianHeapMb: number
   readonly peakHeapMb: number
@@ -45,24 +48,24 @@ export async function memoryCurve(agent: Agent, opts: { flows: number; sampleEve
   const [port] = await freePorts(1)
   const lab = labUrls({ auth: port!, resource: 9002, client: 3000 })
   const ttl = String(MEMORY_TTL_SECONDS)
-  // --trace-gc prints the heap after each full collection: what is really
-  // kept alive, which RSS (V8 keeps freed pages a while) only bounds from above.
-  let liveHeapMb = Number.NaN
+  let inspector: string | undefined
   const server = spawnNode(
     'auth-server (memory)',
     'dist/bundle/auth-server.js',
     serverEnv({ AUTH_PORT: String(port), CODE_TTL_SECONDS: ttl, ACCESS_TOKEN_TTL_SECONDS: ttl, REFRESH_TOKEN_TTL_SECONDS: ttl, SESSION_TTL_SECONDS: ttl }),
-    ['--trace-gc'],
-    (line) => {
-      const after = parseFullGc(line)
-      if (after !== undefined) liveHeapMb = after
-    },
+    // The inspector on a free loopback port: heap.ts forces collections through it.
+    ['--inspect=127.0.0.1:0'],
+    (line) => (inspector ??= inspectorUrl(line)),
   )
+  let probe: HeapProbe | undefined
   try {
     await waitHealthy(`http://127.0.0.1:${port}/healthz`, server.startedAt)
+    if (inspector === undefined) throw new Error('the memory run\'s server printed no inspector URL')
+    probe = await connectHeapProbe(inspector)
+    const heap = probe
     const pid = server.child.pid!
     await rememberConsent(agent, lab)
-    const points: Array<[number, number, number]> = [[0, rssMb(pid) ?? Number.NaN, liveHeapMb]]
+    const points: Array<[number, number, number]> = [[0, rssMb(pid) ?? Number.NaN, await heap.liveHeapMb()]]
     const stopCpu = watchCpu(new Map([['auth-server', pid], ['bench', process.pid]]))
     const t0 = performance.now()
     const deadline = t0 + opts.maxSeconds * 1000
@@ -70,7 +73,7 @@ export async function memoryCurve(agent: Agent, opts: { flows: number; sampleEve
     let done = 0
     let failed = 0
     let firstError: string | undefined
-    let nextSample = opts.sampleEvery
+    let running = true
     const worker = async () => {
       while (started < opts.flows && performance.now() < deadline && failed < 50) {
         started++
@@ -81,21 +84,33 @@ export async function memoryCurve(agent: Agent, opts: { flows: number; sampleEve
           failed++
           firstError ??= (error as Error).message
         }
-        if (done >= nextSample) {
-          nextSample += opts.sampleEvery
-          points.push([done, rssMb(pid) ?? Number.NaN, liveHeapMb])
-        }
       }
     }
+    // One sampler beside the workers: a forced collection pauses the server a few ms.
+    const sampler = async () => {
+      let nextSample = opts.sampleEvery
+      while (running) {
+        if (done >= nextSample) {
+          nextSample += opts.sampleEvery
+          points.push([done, rssMb(pid) ?? Number.NaN, await heap.liveHeapMb()])
+        }
+        await sleep(20)
+      }
+    }
+    const sampling = sampler()
     await Promise.all(Array.from({ length: opts.workers }, worker))
+    running = false
+    await sampling
     const seconds = (performance.now() - t0) / 1000
     const cpu = stopCpu()
-    // A second idle, then the last reading: what the server keeps at rest.
-    await new Promise((resolve) => setTimeout(resolve, 1000))
+    // Every lifetime over (plus the sweep interval), then one flow so that the
+    // store and the sessions sweep: what the server keeps after that, it leaked.
+    await sleep((MEMORY_TTL_SECONDS + 1.5) * 1000)
+    await labAuthFlow(agent, lab)
     const endMb = rssMb(pid) ?? Number.NaN
-    points.push([done, endMb, liveHeapMb])
-    const during = points.slice(1, -1).map(([, mb]) => mb)
-    const heap = points.slice(1, -1).map(([, , mb]) => mb).filter(Number.isFinite)
+    points.push([done, endMb, await heap.liveHeapMb()])
+    const during = points.slice(1, -1).map(([, , mb]) => mb)
+    const half = Math.ceil(during.length / 2)
     return {
       flows: done,
       failed,
@@ -106,21 +121,16 @@ export async function memoryCurve(agent: Agent, opts: { flows: number; sampleEve
       ttlSeconds: MEMORY_TTL_SECONDS,
       points,
       startMb: points[0]![1],
-      firstHalfMedianMb: median(during.slice(0, Math.ceil(during.length / 2))),
-      secondHalfMedianMb: median(during.slice(Math.ceil(during.length / 2))),
       endMb,
-      firstHalfMedianHeapMb: median(heap.slice(0, Math.ceil(heap.length / 2))),
-      secondHalfMedianHeapMb: median(heap.slice(Math.ceil(heap.length / 2))),
-      peakHeapMb: heap.length === 0 ? Number.NaN : Math.max(...heap),
+      startHeapMb: points[0]![2],
+      endHeapMb: points.at(-1)![2],
+      firstHalfMedianHeapMb: median(during.slice(0, half)),
+      secondHalfMedianHeapMb: median(during.slice(half)),
+      peakHeapMb: during.length === 0 ? Number.NaN : Math.max(...during),
       ...(firstError === undefined ? {} : { firstError }),
     }
   } finally {
+    probe?.close()
     await server.stop()
   }
-}
-
-/** The heap size after a full collection from a --trace-gc line ("Mark-Compact 120.1 (130.2) -> 80.3 (131.0) MB"), in MB. */
-export function parseFullGc(line: string): number | undefined {
-  const match = /Mark-(?:Compact|sweep)[^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \(/.exec(line)
-  return match ? Number(match[1]) : undefined
 }

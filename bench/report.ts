@@ -73,7 +73,7 @@ export function memoryTable(curve: MemoryCurve): string {
   const max = Math.max(...curve.points.map(([, rss]) => rss))
   const bar = (mb: number) => (Number.isFinite(mb) ? '#'.repeat(Math.max(1, Math.round((mb / max) * 40))) : '')
   const rows = curve.points.map(([flows, rss, heap], i) => [
-    i === curve.points.length - 1 ? `${num(flows)} (idle after)` : num(flows),
+    i === curve.points.length - 1 ? `${num(flows)} (after their lifetimes)` : num(flows),
     num(rss, 1),
     num(heap, 1),
     bar(rss),

@@ -9,9 +9,9 @@ import type { Measurement } from '../../bench/measure.js'
 import { parseProcStat, parseSystemStat, parseVmRssKb, procStat, rssMb, watchCpu } from '../../bench/proc.js'
 import { measurementTable, table, targetTable } from '../../bench/report.js'
 import { latencySummary, median, percentile, ratio } from '../../bench/stats.js'
-import { parseFullGc } from '../../bench/memory.js'
 import { compareRates, evaluateTargets, isFlat } from '../../bench/targets.js'
 import { interleaved, mergeHalves } from '../../bench/interleave.js'
+import { inspectorUrl } from '../../bench/heap.js'
 import type { Window } from '../../bench/measure.js'
 
 function measurement(id: string, rate: number, extra: Partial<Measurement> = {}): Measurement {
@@ -158,8 +158,8 @@ describe('bench profile and GC readers', () => {
   })
 
   it('reads the heap after a full collection from a --trace-gc line', () => {
-    expect(parseFullGc('[1:0x1]   980 ms: Mark-Compact 55.8 (74.2) -> 46.1 (80.6) MB, 43.67 / 0.01 ms')).toBe(46.1)
-    expect(parseFullGc('[1:0x1]   12 ms: Scavenge 5.1 (6.0) -> 4.2 (7.0) MB, 0.5 / 0.0 ms')).toBeUndefined()
+    expect(inspectorUrl('Debugger listening on ws://127.0.0.1:40123/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab')).toBe('ws://127.0.0.1:40123/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab')
+    expect(inspectorUrl('For help, see: https://nodejs.org/en/docs/inspector')).toBeUndefined()
   })
 })
 
