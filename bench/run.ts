@@ -30,7 +30,7 @@ import {
   type LabUrls,
 } from './flows.js'
 import { basic, createAgent, form } from './http.js'
-import { interleaved } from './interleave.js'
+import { interleaved, mergeHalves } from './interleave.js'
 import { measureFlows, measureRequests, NOISE_CORES, type Measurement, type Window } from './measure.js'
 import { memoryCurve, type MemoryCurve } from './memory.js'
 import { CLOCK_TICKS, rssMb } from './proc.js'
@@ -121,6 +121,14 @@ function idleRss(lab: Lab): Record<string, number> {
     if (mb !== undefined) out[label] = Math.round(mb * 10) / 10
   }
   return out
+}
+
+/** The authorization server alone, from its bundle as `npm start` runs it. */
+async function startAuthServer(name: string, mode: 'on' | 'off'): Promise<{ server: Spawned; url: string; mode: 'on' | 'off' }> {
+  const [port] = (await freePorts(1)) as [number]
+  const server = spawnNode(name, 'dist/bundle/auth-server.js', serverEnv({ AUTH_PORT: String(port), INSPECTOR: mode }))
+  await waitHealthy(`http://127.0.0.1:${port}/healthz`, server.startedAt)
+  return { server, url: `http://127.0.0.1:${port}`, mode }
 }
 
 async function startServer(name: string, script: string, vars: Record<string, string>, readyPath: string): Promise<{ server: Spawned; url: string }> {
@@ -262,19 +270,20 @@ async function main(): Promise<void> {
     await consent.server.stop()
   }
 
-  // ---- the flow inspector's cost: two fresh labs, on and off, interleaved
+  // ---- the flow inspector's cost: fresh authorization servers with it on and
+  // off, interleaved. Two of each: on this machine two processes running the
+  // same code differ in speed by themselves, by as much as the recording costs.
   let inspector: { onRate: number; offRate: number } | undefined
   if (!SKIP.has('inspector')) {
-    const on = await startLab('oauth-lab (INSPECTOR=on)', 'on')
-    const off = await startLab('oauth-lab (INSPECTOR=off)', 'off')
-    const [onM, offM] = await interleaved([
-      (w) => tokenCc('lab.token.cc.inspector-on', 'oauth-lab /token client_credentials, INSPECTOR=on', `${on.urls.auth}/token`, CONNECTIONS, w),
-      (w) => tokenCc('lab.token.cc.inspector-off', 'oauth-lab /token client_credentials, INSPECTOR=off', `${off.urls.auth}/token`, CONNECTIONS, w),
-    ], window, { passes: REQUEST_PASSES })
-    keepAll([onM!, offM!])
-    inspector = { onRate: onM!.rate, offRate: offM!.rate }
-    await on.process.stop()
-    await off.process.stop()
+    const servers = await Promise.all((['on', 'off', 'off', 'on'] as const).map((mode, i) => startAuthServer(`auth-server (INSPECTOR=${mode}) ${i + 1}`, mode)))
+    const figures = servers.map(({ mode, url }) => (w: Window) =>
+      tokenCc(`lab.token.cc.inspector-${mode}`, `oauth-lab /token client_credentials, INSPECTOR=${mode}`, `${url}/token`, CONNECTIONS, w))
+    const [on1, off1, off2, on2] = await interleaved(figures, { ...window, seconds: window.seconds / 2 }, { passes: REQUEST_PASSES / 2 })
+    const onM = mergeHalves(on1!, on2!)
+    const offM = mergeHalves(off1!, off2!)
+    keepAll([onM, offM])
+    inspector = { onRate: onM.rate, offRate: offM.rate }
+    await Promise.all(servers.map(({ server }) => server.stop()))
   }
 
   // ---- scale: 10 and 200 connections (50 is above), in shorter windows so
