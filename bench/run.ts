@@ -123,17 +123,10 @@ function idleRss(lab: Lab): Record<string, number> {
   return out
 }
 
-/** The authorization server alone, from its bundle as `npm start` runs it. */
-async function startAuthServer(name: string, mode: 'on' | 'off'): Promise<{ server: Spawned; url: string; mode: 'on' | 'off' }> {
+/** One server on a free port, given in `portVar`, once `readyPath` answers. */
+async function startServer(name: string, script: string, vars: Record<string, string>, readyPath: string, portVar = 'PORT'): Promise<{ server: Spawned; url: string }> {
   const [port] = (await freePorts(1)) as [number]
-  const server = spawnNode(name, 'dist/bundle/auth-server.js', serverEnv({ AUTH_PORT: String(port), INSPECTOR: mode }))
-  await waitHealthy(`http://127.0.0.1:${port}/healthz`, server.startedAt)
-  return { server, url: `http://127.0.0.1:${port}`, mode }
-}
-
-async function startServer(name: string, script: string, vars: Record<string, string>, readyPath: string): Promise<{ server: Spawned; url: string }> {
-  const [port] = (await freePorts(1)) as [number]
-  const server = spawnNode(name, script, serverEnv({ PORT: String(port), ...vars }))
+  const server = spawnNode(name, script, serverEnv({ [portVar]: String(port), ...vars }))
   await waitHealthy(`http://127.0.0.1:${port}${readyPath}`, server.startedAt)
   return { server, url: `http://localhost:${port}` }
 }
@@ -275,9 +268,11 @@ async function main(): Promise<void> {
   // same code differ in speed by themselves, by as much as the recording costs.
   let inspector: { onRate: number; offRate: number } | undefined
   if (!SKIP.has('inspector')) {
-    const servers = await Promise.all((['on', 'off', 'off', 'on'] as const).map((mode, i) => startAuthServer(`auth-server (INSPECTOR=${mode}) ${i + 1}`, mode)))
-    const figures = servers.map(({ mode, url }) => (w: Window) =>
-      tokenCc(`lab.token.cc.inspector-${mode}`, `oauth-lab /token client_credentials, INSPECTOR=${mode}`, `${url}/token`, CONNECTIONS, w))
+    const modes = ['on', 'off', 'off', 'on'] as const
+    // The authorization server alone, from its bundle as `npm start` runs it.
+    const servers = await Promise.all(modes.map((mode, i) => startServer(`auth-server (INSPECTOR=${mode}) ${i + 1}`, 'dist/bundle/auth-server.js', { INSPECTOR: mode }, '/healthz', 'AUTH_PORT')))
+    const figures = servers.map(({ url }, i) => (w: Window) =>
+      tokenCc(`lab.token.cc.inspector-${modes[i]}`, `oauth-lab /token client_credentials, INSPECTOR=${modes[i]}`, `${url}/token`, CONNECTIONS, w))
     const [on1, off1, off2, on2] = await interleaved(figures, { ...window, seconds: window.seconds / 2 }, { passes: REQUEST_PASSES / 2 })
     const onM = mergeHalves(on1!, on2!)
     const offM = mergeHalves(off1!, off2!)

@@ -177,8 +177,8 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
   // Callback-style hooks, and the work in the last one before the response
   // leaves: the cheapest place to see both sides. Form bodies keep their raw text (form-body.ts);
   // other bodies (JSON) are shown as parsed.
-  app.decorateRequest('flowStart', 0)
   if (!timedByFastify) {
+    app.decorateRequest('flowStart', 0)
     app.addHook('onRequest', (request, _reply, done) => {
       request.flowStart = performance.now()
       done()
