@@ -9,11 +9,12 @@
 // STORE=sqlite), and what config-file.ts loads on demand (ajv, yaml) through
 // its own require.
 
+import { writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
 
 const ROLES = ['auth-server', 'resource-server', 'client']
 
-await build({
+const { metafile } = await build({
   entryPoints: Object.fromEntries(ROLES.map((role) => [role, `dist/${role}/server.js`])),
   outdir: 'dist/bundle',
   bundle: true,
@@ -27,4 +28,7 @@ await build({
   legalComments: 'none',
   minifyWhitespace: true,
   logLevel: 'warning',
+  metafile: true,
 })
+// What each bundle still imports from outside (test/start.test.ts checks it is only the above and Node's own).
+writeFileSync('dist/bundle/meta.json', JSON.stringify(metafile))

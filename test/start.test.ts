@@ -4,7 +4,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -47,6 +48,22 @@ function run(script: string, vars: Record<string, string>): Run {
   child.on('close', () => (result.closed = true))
   runs.add(result)
   return result
+}
+
+/** The script each child process of `pid` runs (its first argument after node), read from /proc. */
+function childScripts(pid: number): string[] {
+  const scripts: string[] = []
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
+      if (argv[1]) scripts.push(argv[1])
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return scripts
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, attempts = 300): Promise<void> {
@@ -115,6 +132,20 @@ describe('npm start (node dist/start.js)', () => {
   it('answers GET /healthz on every port', async () => {
     for (const port of [auth, resource, client]) {
       expect(await healthz(port)).toEqual({ status: 200, body: { status: 'ok' } })
+    }
+  })
+
+  it('runs each role from its one-file bundle (dist/bundle/<role>.js), which carries its dependencies', () => {
+    const children = childScripts(lab.child.pid!)
+    expect(children.sort()).toEqual(['dist/bundle/auth-server.js', 'dist/bundle/client.js', 'dist/bundle/resource-server.js'].map((f) => `${ROOT}${f}`))
+    // esbuild's account of the build (scripts/bundle-roles.mjs): only Node's
+    // built-ins and the two packages loaded on demand stay outside a bundle.
+    const meta = JSON.parse(readFileSync(`${ROOT}dist/bundle/meta.json`, 'utf8')) as { outputs: Record<string, { imports: Array<{ path: string; external?: boolean }> }> }
+    for (const role of ['auth-server', 'client', 'resource-server']) {
+      const imports = meta.outputs[`dist/bundle/${role}.js`]!.imports.filter((i) => i.external).map((i) => i.path)
+      const outside = imports.filter((path) => !path.startsWith('node:') && !builtinModules.includes(path) && path !== 'better-sqlite3' && path !== 'undici')
+      expect({ role, outside }).toEqual({ role, outside: [] })
+      expect(imports).toContain('node:crypto')
     }
   })
 
