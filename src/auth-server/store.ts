@@ -96,7 +96,8 @@ export function createMemoryStore(now: () => number) {
     for (const [jti, expiresAt] of revoked) if (expiresAt <= t) revoked.delete(jti)
     for (const [hash, token] of refreshTokens) if (token.expiresAt <= t) refreshTokens.delete(hash)
     for (const [hash, token] of opaqueTokens) if (token.expiresAt <= t) opaqueTokens.delete(hash)
-    const live = new Set([...refreshTokens.values()].map((r) => r.familyId))
+    const live = new Set<string>()
+    for (const token of refreshTokens.values()) live.add(token.familyId)
     for (const [id, family] of families) {
       const accessLive = family.accessTokenIds.some((a) => a.expiresAt > t)
       if (!live.has(id) && !accessLive) families.delete(id)
