@@ -18,14 +18,17 @@ export interface CpuProfile {
 export function owner(url: string): string {
   if (url === '') return '(v8 / native)'
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
-  if (pkg) return pkg[1]!
+  if (pkg) return pkg[1]
   if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0]
   const lab = /\/dist\/(.+)$/.exec(url)
   return lab ? `oauth-lab ${lab[1]}` : url
 }
 
 /** Self time per function and per owner, as shares of all samples. */
-export function selfTimes(profile: CpuProfile): { byFunction: Array<[string, number]>; byOwner: Array<[string, number]> } {
+export function selfTimes(profile: CpuProfile): {
+  byFunction: Array<[string, number]>
+  byOwner: Array<[string, number]>
+} {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const counts = new Map<number, number>()
   for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1)

@@ -24,7 +24,11 @@ export interface LabUrls {
 }
 
 export function labUrls(ports: { auth: number; resource: number; client: number }): LabUrls {
-  return { auth: `http://localhost:${ports.auth}`, resource: `http://localhost:${ports.resource}`, client: `http://localhost:${ports.client}` }
+  return {
+    auth: `http://localhost:${ports.auth}`,
+    resource: `http://localhost:${ports.resource}`,
+    client: `http://localhost:${ports.client}`,
+  }
 }
 
 export function redirectUri(lab: Pick<LabUrls, 'client'>): string {
@@ -102,9 +106,12 @@ export async function labBrowserFlow(agent: Agent, lab: LabUrls): Promise<void> 
   expectStatus(back, 302, 'GET /authorize (remembered consent)')
   const callback = await browser.get(resolve(back.location, lab.auth))
   expectStatus(callback, 200, 'GET /authenticated')
-  const fetched = await browser.post(`${lab.client}/fetch-resource`, { _csrf: hiddenField(callback.body, '_csrf') ?? '' })
+  const fetched = await browser.post(`${lab.client}/fetch-resource`, {
+    _csrf: hiddenField(callback.body, '_csrf') ?? '',
+  })
   expectStatus(fetched, 200, 'POST /fetch-resource')
-  if (!fetched.body.includes('id="resource-status">200<')) throw new Error('POST /fetch-resource: the resource server did not answer 200')
+  if (!fetched.body.includes('id="resource-status">200<'))
+    throw new Error('POST /fetch-resource: the resource server did not answer 200')
 }
 
 /**
@@ -118,9 +125,13 @@ export async function labAuthFlow(agent: Agent, lab: LabUrls): Promise<void> {
   const resumed = await signIn(browser, lab, authorizeUrl(`${lab.auth}/authorize`, redirectUri(lab), 'memory'))
   const back = await browser.get(resumed, false)
   expectStatus(back, 302, 'GET /authorize (remembered consent)')
-  const token = await browser.post(`${lab.auth}/token`, codeGrant(codeOf(resolve(back.location, lab.auth)), redirectUri(lab)), {
-    authorization: basic(CLIENT_ID, CLIENT_SECRET),
-  })
+  const token = await browser.post(
+    `${lab.auth}/token`,
+    codeGrant(codeOf(resolve(back.location, lab.auth)), redirectUri(lab)),
+    {
+      authorization: basic(CLIENT_ID, CLIENT_SECRET),
+    },
+  )
   expectStatus(token, 200, 'POST /token')
 }
 
@@ -155,7 +166,9 @@ export async function mintCodes(signedIn: Browser, lab: LabUrls, count: number, 
  */
 export async function userAccessToken(signedIn: Browser, lab: LabUrls): Promise<string> {
   const [code] = await mintCodes(signedIn, lab, 1, 1)
-  const answer = await signedIn.post(`${lab.auth}/token`, codeGrant(code!, redirectUri(lab)), { authorization: basic(CLIENT_ID, CLIENT_SECRET) })
+  const answer = await signedIn.post(`${lab.auth}/token`, codeGrant(code, redirectUri(lab)), {
+    authorization: basic(CLIENT_ID, CLIENT_SECRET),
+  })
   expectStatus(answer, 200, 'POST /token')
   return (JSON.parse(answer.body) as { access_token: string }).access_token
 }
@@ -176,7 +189,9 @@ export async function oidcProviderFlow(agent: Agent, issuer: string, redirect: s
     if (answer.status >= 300 && answer.status < 400) {
       const next = resolve(answer.location, url)
       if (next.startsWith(redirect)) {
-        const token = await browser.post(`${issuer}/token`, codeGrant(codeOf(next), redirect), { authorization: basic(CLIENT_ID, CLIENT_SECRET) })
+        const token = await browser.post(`${issuer}/token`, codeGrant(codeOf(next), redirect), {
+          authorization: basic(CLIENT_ID, CLIENT_SECRET),
+        })
         expectStatus(token, 200, 'oidc-provider POST /token')
         return
       }
@@ -187,7 +202,8 @@ export async function oidcProviderFlow(agent: Agent, issuer: string, redirect: s
     const action = /<form[^>]*action="([^"]+)"/.exec(answer.body)?.[1]
     const prompt = hiddenField(answer.body, 'prompt')
     if (action === undefined || prompt === undefined) throw new Error('oidc-provider: a page without its form')
-    const fields: Record<string, string> = prompt === 'login' ? { prompt, login: USER.username, password: USER.password } : { prompt }
+    const fields: Record<string, string> =
+      prompt === 'login' ? { prompt, login: USER.username, password: USER.password } : { prompt }
     const posted = await browser.post(resolve(action, url), fields)
     expectStatus(posted, [302, 303], `oidc-provider POST ${prompt}`)
     url = resolve(posted.location, url)

@@ -33,19 +33,31 @@ export async function connectHeapProbe(url: string, timeoutMs = 5000): Promise<H
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no inspector at ${url} within ${timeoutMs} ms`)), timeoutMs)
     socket.addEventListener('open', () => (clearTimeout(timer), resolve()))
-    socket.addEventListener('error', () => (clearTimeout(timer), reject(new Error(`cannot reach the inspector at ${url}`))))
+    socket.addEventListener(
+      'error',
+      () => (clearTimeout(timer), reject(new Error(`cannot reach the inspector at ${url}`))),
+    )
   })
   const call = (method: string, params: Record<string, unknown> = {}) =>
     new Promise<unknown>((resolve, reject) => {
       const id = ++nextId
-      const timer = setTimeout(() => (pending.delete(id), reject(new Error(`${method}: no answer within ${timeoutMs} ms`))), timeoutMs)
-      pending.set(id, { resolve: (v) => (clearTimeout(timer), resolve(v)), reject: (e) => (clearTimeout(timer), reject(e)) })
+      const timer = setTimeout(
+        () => (pending.delete(id), reject(new Error(`${method}: no answer within ${timeoutMs} ms`))),
+        timeoutMs,
+      )
+      pending.set(id, {
+        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      })
       socket.send(JSON.stringify({ id, method, params }))
     })
   return {
     async liveHeapMb() {
       await call('HeapProfiler.collectGarbage')
-      const answer = (await call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true })) as { result: { value: number } }
+      const answer = (await call('Runtime.evaluate', {
+        expression: 'process.memoryUsage().heapUsed',
+        returnByValue: true,
+      })) as { result: { value: number } }
       return answer.result.value / (1024 * 1024)
     },
     close: () => socket.close(),

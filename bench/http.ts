@@ -51,14 +51,15 @@ export function hiddenField(html: string, name: string): string | undefined {
   for (const input of inputs) {
     if (!new RegExp(`\\bname="${name}"`).test(input)) continue
     const value = /\bvalue="([^"]*)"/.exec(input)
-    if (value) return decodeEntities(value[1]!)
+    if (value) return decodeEntities(value[1])
   }
   return undefined
 }
 
 function decodeEntities(text: string): string {
-  return text.replace(/&(#39|quot|amp|lt|gt|#x2F|#47);/g, (_m, e: string) =>
-    ({ '#39': "'", quot: '"', amp: '&', lt: '<', gt: '>', '#x2F': '/', '#47': '/' })[e] ?? _m,
+  return text.replace(
+    /&(#39|quot|amp|lt|gt|#x2F|#47);/g,
+    (_m, e: string) => ({ '#39': "'", quot: '"', amp: '&', lt: '<', gt: '>', '#x2F': '/', '#47': '/' })[e] ?? _m,
   )
 }
 
@@ -90,14 +91,28 @@ export class Browser {
   }
 
   async post(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-    return this.send('POST', url, form(fields), true, { 'content-type': 'application/x-www-form-urlencoded', ...headers })
+    return this.send('POST', url, form(fields), true, {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...headers,
+    })
   }
 
-  private async send(method: 'GET' | 'POST', url: string, body: string | undefined, readBody: boolean, extra: Record<string, string> = {}): Promise<Response> {
+  private async send(
+    method: 'GET' | 'POST',
+    url: string,
+    body: string | undefined,
+    readBody: boolean,
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { ...extra }
     const cookie = this.jar.header()
     if (cookie !== undefined) headers.cookie = cookie
-    const response = await request(url.replace('//localhost:', '//127.0.0.1:'), { method, headers, body, dispatcher: this.agent })
+    const response = await request(url.replace('//localhost:', '//127.0.0.1:'), {
+      method,
+      headers,
+      body,
+      dispatcher: this.agent,
+    })
     this.jar.store(response.headers['set-cookie'])
     const location = response.headers.location
     // The body is always drained, so the connection can carry the next request.

@@ -27,15 +27,20 @@ export interface InterleaveOptions {
  * later ones only for `rewarmSeconds`, everything being warm by then, so a
  * group costs little more than its figures run once.
  */
-export async function interleaved(figures: readonly Figure[], window: Window, options: InterleaveOptions = {}): Promise<Measurement[]> {
+export async function interleaved(
+  figures: readonly Figure[],
+  window: Window,
+  options: InterleaveOptions = {},
+): Promise<Measurement[]> {
   const passes = options.passes ?? 2
   const seconds = window.seconds / passes
   const runs: Measurement[][] = figures.map(() => [])
   for (let pass = 0; pass < passes; pass++) {
     const order = figures.map((_, i) => i)
     if (pass % 2 === 1) order.reverse()
-    const passWindow = pass === 0 ? { ...window, seconds } : { ...window, seconds, warmupSeconds: options.rewarmSeconds ?? 0 }
-    for (const i of order) runs[i]!.push(await figures[i]!(passWindow))
+    const passWindow =
+      pass === 0 ? { ...window, seconds } : { ...window, seconds, warmupSeconds: options.rewarmSeconds ?? 0 }
+    for (const i of order) runs[i].push(await figures[i](passWindow))
   }
   return runs.map((parts) => parts.reduce(mergeHalves))
 }
@@ -51,7 +56,8 @@ export function mergeHalves(a: Measurement, b: Measurement): Measurement {
   const completed = a.completed + b.completed
   const seconds = a.seconds + b.seconds
   const rate = completed / seconds
-  const weighted = (x: number, y: number) => (completed === 0 ? (x + y) / 2 : (x * a.completed + y * b.completed) / completed)
+  const weighted = (x: number, y: number) =>
+    completed === 0 ? (x + y) / 2 : (x * a.completed + y * b.completed) / completed
   const cpu = mergeCpu(a.cpu, b.cpu)
   const firstError = a.firstError ?? b.firstError
   return {
@@ -71,7 +77,8 @@ export function mergeHalves(a: Measurement, b: Measurement): Measurement {
 
 function mergeCpu(a: CpuUse, b: CpuUse): CpuUse {
   const seconds = a.seconds + b.seconds
-  const mean = (x: number, y: number) => (seconds === 0 ? 0 : Math.round(((x * a.seconds + y * b.seconds) / seconds) * 100) / 100)
+  const mean = (x: number, y: number) =>
+    seconds === 0 ? 0 : Math.round(((x * a.seconds + y * b.seconds) / seconds) * 100) / 100
   const labels = new Set([...Object.keys(a.byProcess), ...Object.keys(b.byProcess)])
   const byProcess: Record<string, number> = {}
   for (const label of labels) byProcess[label] = mean(a.byProcess[label] ?? 0, b.byProcess[label] ?? 0)

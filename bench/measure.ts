@@ -85,7 +85,9 @@ export async function measureRequests(spec: RequestSpec, window: Window): Promis
         path: url.pathname + url.search,
         headers: spec.headers,
         body: spec.body,
-        ...(spec.nextBody ? { setupRequest: (request: autocannon.Request) => ({ ...request, body: spec.nextBody!() }) } : {}),
+        ...(spec.nextBody
+          ? { setupRequest: (request: autocannon.Request) => ({ ...request, body: spec.nextBody!() }) }
+          : {}),
       },
     ],
   }
@@ -93,7 +95,8 @@ export async function measureRequests(spec: RequestSpec, window: Window): Promis
     // At least WARM_REQUESTS before the window (JIT, pools, caches), in steps of
     // the warm-up time, at most three: a slow or busy server is not measured cold.
     let warmed = 0
-    for (let step = 0; step < 3 && warmed < WARM_REQUESTS; step++) warmed += (await run({ ...base, duration: window.warmupSeconds })).requests.total
+    for (let step = 0; step < 3 && warmed < WARM_REQUESTS; step++)
+      warmed += (await run({ ...base, duration: window.warmupSeconds })).requests.total
   }
   const stop = watchCpu(window.watched())
   const result = await run({
@@ -119,7 +122,9 @@ export async function measureRequests(spec: RequestSpec, window: Window): Promis
     cpu,
     serverCpuUs: serverCpuPerOp(cpu, ok / result.duration),
     noisy: cpu.otherCores > NOISE_CORES,
-    ...(failed > 0 ? { firstError: `${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts` } : {}),
+    ...(failed > 0
+      ? { firstError: `${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts` }
+      : {}),
   }
 }
 

@@ -44,15 +44,24 @@ export interface MemoryCurve {
   readonly firstError?: string
 }
 
-export async function memoryCurve(agent: Agent, opts: { flows: number; sampleEvery: number; workers: number; maxSeconds: number }): Promise<MemoryCurve> {
+export async function memoryCurve(
+  agent: Agent,
+  opts: { flows: number; sampleEvery: number; workers: number; maxSeconds: number },
+): Promise<MemoryCurve> {
   const [port] = await freePorts(1)
-  const lab = labUrls({ auth: port!, resource: 9002, client: 3000 })
+  const lab = labUrls({ auth: port, resource: 9002, client: 3000 })
   const ttl = String(MEMORY_TTL_SECONDS)
   let inspector: string | undefined
   const server = spawnNode(
     'auth-server (memory)',
     'dist/bundle/auth-server.js',
-    serverEnv({ AUTH_PORT: String(port), CODE_TTL_SECONDS: ttl, ACCESS_TOKEN_TTL_SECONDS: ttl, REFRESH_TOKEN_TTL_SECONDS: ttl, SESSION_TTL_SECONDS: ttl }),
+    serverEnv({
+      AUTH_PORT: String(port),
+      CODE_TTL_SECONDS: ttl,
+      ACCESS_TOKEN_TTL_SECONDS: ttl,
+      REFRESH_TOKEN_TTL_SECONDS: ttl,
+      SESSION_TTL_SECONDS: ttl,
+    }),
     // The inspector on a free loopback port: heap.ts forces collections through it.
     ['--inspect=127.0.0.1:0'],
     (line) => (inspector ??= inspectorUrl(line)),
@@ -60,13 +69,18 @@ export async function memoryCurve(agent: Agent, opts: { flows: number; sampleEve
   let probe: HeapProbe | undefined
   try {
     await waitHealthy(`http://127.0.0.1:${port}/healthz`, server.startedAt)
-    if (inspector === undefined) throw new Error('the memory run\'s server printed no inspector URL')
+    if (inspector === undefined) throw new Error("the memory run's server printed no inspector URL")
     probe = await connectHeapProbe(inspector)
     const heap = probe
     const pid = server.child.pid!
     await rememberConsent(agent, lab)
     const points: Array<[number, number, number]> = [[0, rssMb(pid) ?? Number.NaN, await heap.liveHeapMb()]]
-    const stopCpu = watchCpu(new Map([['auth-server', pid], ['bench', process.pid]]))
+    const stopCpu = watchCpu(
+      new Map([
+        ['auth-server', pid],
+        ['bench', process.pid],
+      ]),
+    )
     const t0 = performance.now()
     const deadline = t0 + opts.maxSeconds * 1000
     let started = 0
@@ -120,9 +134,9 @@ export async function memoryCurve(agent: Agent, opts: { flows: number; sampleEve
       otherCores: cpu.otherCores,
       ttlSeconds: MEMORY_TTL_SECONDS,
       points,
-      startMb: points[0]![1],
+      startMb: points[0][1],
       endMb,
-      startHeapMb: points[0]![2],
+      startHeapMb: points[0][2],
       endHeapMb: points.at(-1)![2],
       firstHalfMedianHeapMb: median(during.slice(0, half)),
       secondHalfMedianHeapMb: median(during.slice(half)),

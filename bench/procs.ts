@@ -38,10 +38,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /** `count` free ports on 127.0.0.1, held together while found so that none repeats. */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<import('node:net').Server>((resolve, reject) => {
-      const server = createServer().on('error', reject)
-      server.listen(0, '127.0.0.1', () => resolve(server))
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<import('node:net').Server>((resolve, reject) => {
+          const server = createServer().on('error', reject)
+          server.listen(0, '127.0.0.1', () => resolve(server))
+        }),
+    ),
   )
   const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port)
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
@@ -56,7 +60,13 @@ export function serverEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs `node <script> <args>` from the repository root. */
-export function spawnNode(name: string, script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = [], onLine?: (line: string) => void): Spawned {
+export function spawnNode(
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+  onLine?: (line: string) => void,
+): Spawned {
   const startedAt = performance.now()
   const child = spawn(process.execPath, [...nodeArgs, script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const output: string[] = []
@@ -73,8 +83,8 @@ export function spawnNode(name: string, script: string, env: NodeJS.ProcessEnv, 
       }
     }
   }
-  child.stdout!.on('data', onData)
-  child.stderr!.on('data', onData)
+  child.stdout.on('data', onData)
+  child.stderr.on('data', onData)
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()))
   const spawned: Spawned = {
     name,
@@ -85,9 +95,15 @@ export function spawnNode(name: string, script: string, env: NodeJS.ProcessEnv, 
       const seen = output.find((line) => pattern.test(line))
       if (seen !== undefined) return Promise.resolve(performance.now() - startedAt)
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${name}: no line matching ${pattern} within ${timeoutMs} ms\n${output.join('\n')}`)), timeoutMs)
+        const timer = setTimeout(
+          () => reject(new Error(`${name}: no line matching ${pattern} within ${timeoutMs} ms\n${output.join('\n')}`)),
+          timeoutMs,
+        )
         waiters.push({ pattern, resolve: (ms) => (clearTimeout(timer), resolve(ms)) })
-        child.once('close', (code) => (clearTimeout(timer), reject(new Error(`${name} exited with ${code}\n${output.join('\n')}`))))
+        child.once(
+          'close',
+          (code) => (clearTimeout(timer), reject(new Error(`${name} exited with ${code}\n${output.join('\n')}`))),
+        )
       })
     },
     pids() {
@@ -147,6 +163,7 @@ export async function stopAll(): Promise<void> {
 /** The bench itself and every server it started, labelled: their CPU is ours, the rest is noise. */
 export function watchedProcesses(): Map<string, number> {
   const pids = new Map<string, number>([['bench', process.pid]])
-  for (const s of live) for (const [label, pid] of s.pids()) pids.set(pids.has(label) ? `${s.name} ${label}` : label, pid)
+  for (const s of live)
+    for (const [label, pid] of s.pids()) pids.set(pids.has(label) ? `${s.name} ${label}` : label, pid)
   return pids
 }

@@ -6,7 +6,20 @@
 
 import { readdirSync, readFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { CLIENT_ID, CLIENT_SECRET, RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET, codeGrant, labAuthFlow, labBrowserFlow, labUrls, mintCodes, redirectUri, rememberConsent, userAccessToken } from './flows.js'
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  RESOURCE_CLIENT_ID,
+  RESOURCE_CLIENT_SECRET,
+  codeGrant,
+  labAuthFlow,
+  labBrowserFlow,
+  labUrls,
+  mintCodes,
+  redirectUri,
+  rememberConsent,
+  userAccessToken,
+} from './flows.js'
 import { basic, createAgent, form } from './http.js'
 import { measureFlows, measureRequests, type Measurement } from './measure.js'
 import { freePorts, ROOT, serverEnv, spawnNode, stopAll, waitHealthy, watchedProcesses } from './procs.js'
@@ -28,12 +41,17 @@ async function main(): Promise<void> {
     spawnNode('resource-server', 'dist/resource-server/server.js', env, what === 'resource' || all ? cpuProf : []),
     spawnNode('client', 'dist/client/server.js', env, all ? cpuProf : []),
   ]
-  if (what !== 'startup') await Promise.all([auth, resource, client].map((port, i) => waitHealthy(`http://127.0.0.1:${port}/healthz`, servers[i]!.startedAt)))
+  if (what !== 'startup')
+    await Promise.all(
+      [auth, resource, client].map((port, i) => waitHealthy(`http://127.0.0.1:${port}/healthz`, servers[i].startedAt)),
+    )
   if (what === 'startup') {
     // Each role from spawn until its /healthz answers, then stopped: the profile is its start-up alone.
     const ports = [auth, resource, client]
-    const ready = await Promise.all(servers.map((s, i) => waitHealthy(`http://127.0.0.1:${ports[i]}/healthz`, s.startedAt)))
-    servers.forEach((s, i) => process.stdout.write(`${s.name} healthy ${Math.round(ready[i]!)} ms after spawn\n`))
+    const ready = await Promise.all(
+      servers.map((s, i) => waitHealthy(`http://127.0.0.1:${ports[i]}/healthz`, s.startedAt)),
+    )
+    servers.forEach((s, i) => process.stdout.write(`${s.name} healthy ${Math.round(ready[i])} ms after spawn\n`))
     await stopAll()
     return report(dir)
   }
@@ -45,25 +63,80 @@ async function main(): Promise<void> {
   const local = (url: string) => url.replace('//localhost:', '//127.0.0.1:')
   let m: Measurement
   if (what === 'resource') {
-    m = await measureRequests({ id: what, label: what, url: local(`${lab.resource}/resource`), headers: { authorization: `Bearer ${token}` }, connections: 50 }, window)
+    m = await measureRequests(
+      {
+        id: what,
+        label: what,
+        url: local(`${lab.resource}/resource`),
+        headers: { authorization: `Bearer ${token}` },
+        connections: 50,
+      },
+      window,
+    )
   } else if (what === 'introspect') {
-    const headers = { authorization: basic(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET), 'content-type': 'application/x-www-form-urlencoded' }
-    m = await measureRequests({ id: what, label: what, url: local(`${lab.auth}/introspect`), method: 'POST', headers, body: form({ token }), connections: 50 }, window)
+    const headers = {
+      authorization: basic(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET),
+      'content-type': 'application/x-www-form-urlencoded',
+    }
+    m = await measureRequests(
+      {
+        id: what,
+        label: what,
+        url: local(`${lab.auth}/introspect`),
+        method: 'POST',
+        headers,
+        body: form({ token }),
+        connections: 50,
+      },
+      window,
+    )
   } else if (what === 'flow') {
     m = await measureFlows({ id: what, label: what, workers: 50, flow: () => labBrowserFlow(agent, lab) }, window)
   } else if (what === 'tokenac') {
     // Single-use codes, made first (the profile covers the minting too: look at the token route's share).
     const codes = await mintCodes(signedIn, lab, 6000 * seconds)
-    const headers = { authorization: basic(CLIENT_ID, CLIENT_SECRET), 'content-type': 'application/x-www-form-urlencoded' }
+    const headers = {
+      authorization: basic(CLIENT_ID, CLIENT_SECRET),
+      'content-type': 'application/x-www-form-urlencoded',
+    }
     const next = () => form(codeGrant(codes.pop() ?? 'exhausted', redirectUri(lab)))
-    m = await measureRequests({ id: what, label: what, url: local(`${lab.auth}/token`), method: 'POST', headers, nextBody: next, maxRequests: codes.length, noWarmup: true, connections: 50 }, window)
+    m = await measureRequests(
+      {
+        id: what,
+        label: what,
+        url: local(`${lab.auth}/token`),
+        method: 'POST',
+        headers,
+        nextBody: next,
+        maxRequests: codes.length,
+        noWarmup: true,
+        connections: 50,
+      },
+      window,
+    )
   } else if (what === 'authflow') {
     m = await measureFlows({ id: what, label: what, workers: 32, flow: () => labAuthFlow(agent, lab) }, window)
   } else {
-    const headers = { authorization: basic(CLIENT_ID, CLIENT_SECRET), 'content-type': 'application/x-www-form-urlencoded' }
-    m = await measureRequests({ id: what, label: what, url: local(`${lab.auth}/token`), method: 'POST', headers, body: form({ grant_type: 'client_credentials', scope: 'foo bar' }), connections: 50 }, window)
+    const headers = {
+      authorization: basic(CLIENT_ID, CLIENT_SECRET),
+      'content-type': 'application/x-www-form-urlencoded',
+    }
+    m = await measureRequests(
+      {
+        id: what,
+        label: what,
+        url: local(`${lab.auth}/token`),
+        method: 'POST',
+        headers,
+        body: form({ grant_type: 'client_credentials', scope: 'foo bar' }),
+        connections: 50,
+      },
+      window,
+    )
   }
-  process.stdout.write(`${what}: ${Math.round(m.rate)} ${m.unit} (p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms), other processes ${m.cpu.otherCores} cores; profiled: ${profiled}\n`)
+  process.stdout.write(
+    `${what}: ${Math.round(m.rate)} ${m.unit} (p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms), other processes ${m.cpu.otherCores} cores; profiled: ${profiled}\n`,
+  )
   await stopAll()
   await agent.close()
   report(dir)
@@ -75,9 +148,29 @@ function report(dir: string): void {
     const { byFunction, byOwner } = selfTimes(profile)
     const pct = (share: number) => `${(share * 100).toFixed(1)}%`
     process.stdout.write(`\n${join(dir, file)}\n`)
-    process.stdout.write(`${table(['self time by owner', 'share'], byOwner.slice(0, 15).map(([name, share]) => [name, pct(share)]), new Set([1]))}\n\n`)
-    process.stdout.write(`${table(['on the stack (inclusive)', 'share'], stackShares(profile).slice(0, 30).map(([name, share]) => [name, pct(share)]), new Set([1]))}\n\n`)
-    process.stdout.write(`${table(['self time by function', 'share'], byFunction.slice(0, 25).map(([name, share]) => [name, pct(share)]), new Set([1]))}\n`)
+    process.stdout.write(
+      `${table(
+        ['self time by owner', 'share'],
+        byOwner.slice(0, 15).map(([name, share]) => [name, pct(share)]),
+        new Set([1]),
+      )}\n\n`,
+    )
+    process.stdout.write(
+      `${table(
+        ['on the stack (inclusive)', 'share'],
+        stackShares(profile)
+          .slice(0, 30)
+          .map(([name, share]) => [name, pct(share)]),
+        new Set([1]),
+      )}\n\n`,
+    )
+    process.stdout.write(
+      `${table(
+        ['self time by function', 'share'],
+        byFunction.slice(0, 25).map(([name, share]) => [name, pct(share)]),
+        new Set([1]),
+      )}\n`,
+    )
   }
 }
 

@@ -16,10 +16,14 @@ function times(value: number | undefined): string {
 }
 
 /** A Markdown table: a header row, a rule, and rows; columns padded so it also reads as plain text. */
-export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>, rightAligned: ReadonlySet<number> = new Set()): string {
+export function table(
+  header: readonly string[],
+  rows: ReadonlyArray<readonly string[]>,
+  rightAligned: ReadonlySet<number> = new Set(),
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: readonly string[]) =>
-    `| ${cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`
+    `| ${cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`
   const rule = `|${widths.map((w, i) => (rightAligned.has(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`
   return [line(header), rule, ...rows.map(line)].join('\n')
 }
@@ -43,17 +47,34 @@ export function measurementTable(measurements: readonly Measurement[]): string {
     ]
   })
   return table(
-    ['measurement', 'conns', 'rate', 'p50 ms', 'p99 ms', '÷ ceiling', '÷ oidc-provider', '÷ mock-server', 'server CPU µs', 'other CPU', 'flags'],
+    [
+      'measurement',
+      'conns',
+      'rate',
+      'p50 ms',
+      'p99 ms',
+      '÷ ceiling',
+      '÷ oidc-provider',
+      '÷ mock-server',
+      'server CPU µs',
+      'other CPU',
+      'flags',
+    ],
     rows,
     new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]),
   )
 }
 
-export function scaleTable(measurements: readonly Measurement[], ids: readonly string[], levels: readonly number[]): string {
+export function scaleTable(
+  measurements: readonly Measurement[],
+  ids: readonly string[],
+  levels: readonly number[],
+): string {
   const rows = ids.map((id) => {
     const first = measurements.find((m) => m.id === id)
     const cells = levels.flatMap((c) => {
-      const m = measurements.find((x) => x.id === id && x.connections === c) ?? measurements.find((x) => x.id === `${id}@${c}`)
+      const m =
+        measurements.find((x) => x.id === id && x.connections === c) ?? measurements.find((x) => x.id === `${id}@${c}`)
       return m ? [`${num(m.rate)}${m.noisy ? '*' : ''}`, num(m.p99Ms, m.p99Ms < 10 ? 1 : 0)] : ['—', '—']
     })
     return [first?.label ?? id, ...cells]

@@ -72,8 +72,13 @@ function log(message: string): void {
 
 function keep(m: Measurement): Measurement {
   measurements.push(m)
-  const flags = [m.noisy ? `noisy: other processes used ${m.cpu.otherCores} cores` : '', m.failed ? `${m.failed} failed: ${m.firstError}` : '']
-  log(`${m.label} @${m.connections}: ${Math.round(m.rate)} ${m.unit}, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms ${flags.filter(Boolean).join('; ')}`)
+  const flags = [
+    m.noisy ? `noisy: other processes used ${m.cpu.otherCores} cores` : '',
+    m.failed ? `${m.failed} failed: ${m.firstError}` : '',
+  ]
+  log(
+    `${m.label} @${m.connections}: ${Math.round(m.rate)} ${m.unit}, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms ${flags.filter(Boolean).join('; ')}`,
+  )
   return m
 }
 
@@ -103,15 +108,28 @@ interface Lab {
 /** `node dist/start.js`, exactly what `npm start` runs, on free ports. */
 async function startLab(name: string, inspector: 'on' | 'off'): Promise<Lab> {
   const [auth, resource, client] = (await freePorts(3)) as [number, number, number]
-  const env = serverEnv({ AUTH_PORT: String(auth), RESOURCE_PORT: String(resource), CLIENT_PORT: String(client), INSPECTOR: inspector })
+  const env = serverEnv({
+    AUTH_PORT: String(auth),
+    RESOURCE_PORT: String(resource),
+    CLIENT_PORT: String(client),
+    INSPECTOR: inspector,
+  })
   const launcher = spawnNode(name, 'dist/start.js', env)
   // Awaited together: a child that dies fails the launcher's line at once instead of a long poll.
   const [, ...healthy] = await Promise.all([
     launcher.waitForLine(/oauth-lab is up in \d+ ms/, 15_000),
-    ...[auth, resource, client].map((port) => waitHealthy(`http://127.0.0.1:${port}/healthz`, launcher.startedAt, 15_000, HEALTH_POLL_MS)),
+    ...[auth, resource, client].map((port) =>
+      waitHealthy(`http://127.0.0.1:${port}/healthz`, launcher.startedAt, 15_000, HEALTH_POLL_MS),
+    ),
   ])
   const up = launcher.output.map((line) => /oauth-lab is up in (\d+) ms/.exec(line)?.[1]).find(Boolean)
-  return { process: launcher, urls: labUrls({ auth, resource, client }), ports: { auth, resource, client }, healthyMs: Math.max(...healthy), upLineMs: up === undefined ? undefined : Number(up) }
+  return {
+    process: launcher,
+    urls: labUrls({ auth, resource, client }),
+    ports: { auth, resource, client },
+    healthyMs: Math.max(...healthy),
+    upLineMs: up === undefined ? undefined : Number(up),
+  }
 }
 
 function idleRss(lab: Lab): Record<string, number> {
@@ -124,37 +142,69 @@ function idleRss(lab: Lab): Record<string, number> {
 }
 
 /** One server on a free port, given in `portVar`, once `readyPath` answers. */
-async function startServer(name: string, script: string, vars: Record<string, string>, readyPath: string, portVar = 'PORT'): Promise<{ server: Spawned; url: string }> {
+async function startServer(
+  name: string,
+  script: string,
+  vars: Record<string, string>,
+  readyPath: string,
+  portVar = 'PORT',
+): Promise<{ server: Spawned; url: string }> {
   const [port] = (await freePorts(1)) as [number]
   const server = spawnNode(name, script, serverEnv({ [portVar]: String(port), ...vars }))
   await waitHealthy(`http://127.0.0.1:${port}${readyPath}`, server.startedAt)
   return { server, url: `http://localhost:${port}` }
 }
 
-const tokenHeaders = { authorization: basic(CLIENT_ID, CLIENT_SECRET), 'content-type': 'application/x-www-form-urlencoded' }
+const tokenHeaders = {
+  authorization: basic(CLIENT_ID, CLIENT_SECRET),
+  'content-type': 'application/x-www-form-urlencoded',
+}
 const ccBody = form({ grant_type: 'client_credentials', scope: 'foo bar' })
 const local = (url: string) => url.replace('//localhost:', '//127.0.0.1:')
 
 function tokenCc(id: string, label: string, url: string, connections = CONNECTIONS, within = window) {
-  return measureRequests({ id, label, url: local(url), method: 'POST', headers: tokenHeaders, body: ccBody, connections }, within)
+  return measureRequests(
+    { id, label, url: local(url), method: 'POST', headers: tokenHeaders, body: ccBody, connections },
+    within,
+  )
 }
 
 function resourceRun(lab: Lab, token: string, connections = CONNECTIONS, within = window) {
   return measureRequests(
-    { id: 'lab.resource', label: 'oauth-lab GET /resource (ES256 JWT)', url: local(`${lab.urls.resource}/resource`), headers: { authorization: `Bearer ${token}` }, connections },
+    {
+      id: 'lab.resource',
+      label: 'oauth-lab GET /resource (ES256 JWT)',
+      url: local(`${lab.urls.resource}/resource`),
+      headers: { authorization: `Bearer ${token}` },
+      connections,
+    },
     within,
   )
 }
 
 function flowRun(lab: Lab, workers = CONNECTIONS, within = window) {
-  return measureFlows({ id: 'lab.flow', label: 'oauth-lab full flow, 7 steps (browser)', workers, flow: () => labBrowserFlow(agent, lab.urls) }, within)
+  return measureFlows(
+    {
+      id: 'lab.flow',
+      label: 'oauth-lab full flow, 7 steps (browser)',
+      workers,
+      flow: () => labBrowserFlow(agent, lab.urls),
+    },
+    within,
+  )
 }
 
 async function main(): Promise<void> {
   const startedAt = benchStartedAt()
   const started = new Date()
-  log(`${SECONDS} s windows after ${WARMUP} s warm-up; ${CONNECTIONS} connections; other processes above ${NOISE_CORES} cores mark a window noisy`)
-  log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  log(
+    `${SECONDS} s windows after ${WARMUP} s warm-up; ${CONNECTIONS} connections; other processes above ${NOISE_CORES} cores mark a window noisy`,
+  )
+  log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  )
 
   // ---- start-up and idle memory: `npm start` as a user runs it. Started
   // STARTS times, the last one kept: start-up varies with the machine's
@@ -170,20 +220,34 @@ async function main(): Promise<void> {
   const lab = await startLab('oauth-lab', 'on')
   startups.push(lab.healthyMs)
   const healthyMs = median(startups)
-  log(`oauth-lab healthy ${startups.map((ms) => Math.round(ms)).join(', ')} ms after spawn: median ${Math.round(healthyMs)} (launcher says up in ${lab.upLineMs} ms the last time)`)
+  log(
+    `oauth-lab healthy ${startups.map((ms) => Math.round(ms)).join(', ')} ms after spawn: median ${Math.round(healthyMs)} (launcher says up in ${lab.upLineMs} ms the last time)`,
+  )
   await sleep(1000)
   const rssAfterStart = idleRss(lab)
   log(`idle RSS after start: ${JSON.stringify(rssAfterStart)}`)
 
   // ---- every server a comparison needs, started up front (idle ones take no CPU)
-  const ceilings = SKIP.has('ceilings') ? undefined : await startServer('ceilings', 'dist-bench/servers/ceilings.js', {}, '/healthz')
+  const ceilings = SKIP.has('ceilings')
+    ? undefined
+    : await startServer('ceilings', 'dist-bench/servers/ceilings.js', {}, '/healthz')
   const redirect = redirectUri(lab.urls)
   const oidcVars = { RESOURCE_URL: lab.urls.resource, REDIRECT_URI: redirect }
   const anchors = SKIP.has('anchors')
     ? undefined
     : {
-        oidc: await startServer('oidc-provider', 'dist-bench/servers/oidc-provider.js', { ...oidcVars, REMEMBER_CONSENT: 'on' }, '/.well-known/openid-configuration'),
-        mock: await startServer('oauth2-mock-server', 'dist-bench/servers/mock-server.js', {}, '/.well-known/openid-configuration'),
+        oidc: await startServer(
+          'oidc-provider',
+          'dist-bench/servers/oidc-provider.js',
+          { ...oidcVars, REMEMBER_CONSENT: 'on' },
+          '/.well-known/openid-configuration',
+        ),
+        mock: await startServer(
+          'oauth2-mock-server',
+          'dist-bench/servers/mock-server.js',
+          {},
+          '/.well-known/openid-configuration',
+        ),
       }
   const signedIn = await rememberConsent(agent, lab.urls)
   const userToken = await userAccessToken(signedIn, lab.urls)
@@ -191,17 +255,54 @@ async function main(): Promise<void> {
   const keepAll = (group: Measurement[]) => group.forEach(keep)
 
   // ---- token endpoints: the ceilings, oauth-lab and the anchors, interleaved
-  keepAll(await interleaved([
-    ...(ceilings ? [
-      (w: Window) => tokenCc('ceiling.form', 'ceiling: Fastify form + Basic', `${ceilings.url}/form`, CONNECTIONS, w),
-      (w: Window) => tokenCc('ceiling.sign', 'ceiling: + ES256 JWT sign', `${ceilings.url}/sign`, CONNECTIONS, w),
-    ] : []),
-    ...(withLab ? [(w: Window) => tokenCc('lab.token.cc', 'oauth-lab POST /token client_credentials', `${lab.urls.auth}/token`, CONNECTIONS, w)] : []),
-    ...(anchors ? [
-      (w: Window) => tokenCc('oidc.token.cc', 'oidc-provider 8.8.1 client_credentials', `${anchors.oidc.url}/token`, CONNECTIONS, w),
-      (w: Window) => tokenCc('mock.token.cc', 'oauth2-mock-server 8.2.3 client_credentials', `${anchors.mock.url}/token`, CONNECTIONS, w),
-    ] : []),
-  ], window, { passes: REQUEST_PASSES }))
+  keepAll(
+    await interleaved(
+      [
+        ...(ceilings
+          ? [
+              (w: Window) =>
+                tokenCc('ceiling.form', 'ceiling: Fastify form + Basic', `${ceilings.url}/form`, CONNECTIONS, w),
+              (w: Window) =>
+                tokenCc('ceiling.sign', 'ceiling: + ES256 JWT sign', `${ceilings.url}/sign`, CONNECTIONS, w),
+            ]
+          : []),
+        ...(withLab
+          ? [
+              (w: Window) =>
+                tokenCc(
+                  'lab.token.cc',
+                  'oauth-lab POST /token client_credentials',
+                  `${lab.urls.auth}/token`,
+                  CONNECTIONS,
+                  w,
+                ),
+            ]
+          : []),
+        ...(anchors
+          ? [
+              (w: Window) =>
+                tokenCc(
+                  'oidc.token.cc',
+                  'oidc-provider 8.8.1 client_credentials',
+                  `${anchors.oidc.url}/token`,
+                  CONNECTIONS,
+                  w,
+                ),
+              (w: Window) =>
+                tokenCc(
+                  'mock.token.cc',
+                  'oauth2-mock-server 8.2.3 client_credentials',
+                  `${anchors.mock.url}/token`,
+                  CONNECTIONS,
+                  w,
+                ),
+            ]
+          : []),
+      ],
+      window,
+      { passes: REQUEST_PASSES },
+    ),
+  )
 
   // ---- verifying a token: the ceiling and the resource server, interleaved
   let ceilingToken = ''
@@ -209,10 +310,30 @@ async function main(): Promise<void> {
     const signed = await fetch(local(`${ceilings.url}/sign`), { method: 'POST', headers: tokenHeaders, body: ccBody })
     ceilingToken = ((await signed.json()) as { access_token: string }).access_token
   }
-  keepAll(await interleaved([
-    ...(ceilings ? [(w: Window) => measureRequests({ id: 'ceiling.verify', label: 'ceiling: Fastify GET + ES256 jwtVerify', url: local(`${ceilings.url}/verify`), headers: { authorization: `Bearer ${ceilingToken}` }, connections: CONNECTIONS }, w)] : []),
-    ...(withLab ? [(w: Window) => resourceRun(lab, userToken, CONNECTIONS, w)] : []),
-  ], window, { passes: REQUEST_PASSES }))
+  keepAll(
+    await interleaved(
+      [
+        ...(ceilings
+          ? [
+              (w: Window) =>
+                measureRequests(
+                  {
+                    id: 'ceiling.verify',
+                    label: 'ceiling: Fastify GET + ES256 jwtVerify',
+                    url: local(`${ceilings.url}/verify`),
+                    headers: { authorization: `Bearer ${ceilingToken}` },
+                    connections: CONNECTIONS,
+                  },
+                  w,
+                ),
+            ]
+          : []),
+        ...(withLab ? [(w: Window) => resourceRun(lab, userToken, CONNECTIONS, w)] : []),
+      ],
+      window,
+      { passes: REQUEST_PASSES },
+    ),
+  )
   await ceilings?.server.stop()
 
   // ---- oauth-lab alone: redeeming codes, introspection
@@ -226,40 +347,112 @@ async function main(): Promise<void> {
     const mintStart = performance.now()
     const codes = await mintCodes(signedIn, lab.urls, wanted)
     log(`minted ${codes.length} codes in ${((performance.now() - mintStart) / 1000).toFixed(1)} s`)
-    const redeem = { url: local(`${lab.urls.auth}/token`), method: 'POST' as const, headers: tokenHeaders, connections: CONNECTIONS, nextBody: () => form(codeGrant(codes.pop() ?? 'exhausted', redirect)), noWarmup: true }
-    await measureRequests({ id: 'warm-up', label: 'warm-up', ...redeem, maxRequests: AC_WARM_CODES }, window)
-    keep(await measureRequests({ id: 'lab.token.ac', label: 'oauth-lab POST /token authorization_code', ...redeem, maxRequests: codes.length }, window))
-    keep(await measureRequests({
-      id: 'lab.introspect',
-      label: 'oauth-lab POST /introspect',
-      url: local(`${lab.urls.auth}/introspect`),
-      method: 'POST',
-      headers: { authorization: basic(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET), 'content-type': 'application/x-www-form-urlencoded' },
-      body: form({ token: userToken }),
+    const redeem = {
+      url: local(`${lab.urls.auth}/token`),
+      method: 'POST' as const,
+      headers: tokenHeaders,
       connections: CONNECTIONS,
-    }, window))
+      nextBody: () => form(codeGrant(codes.pop() ?? 'exhausted', redirect)),
+      noWarmup: true,
+    }
+    await measureRequests({ id: 'warm-up', label: 'warm-up', ...redeem, maxRequests: AC_WARM_CODES }, window)
+    keep(
+      await measureRequests(
+        { id: 'lab.token.ac', label: 'oauth-lab POST /token authorization_code', ...redeem, maxRequests: codes.length },
+        window,
+      ),
+    )
+    keep(
+      await measureRequests(
+        {
+          id: 'lab.introspect',
+          label: 'oauth-lab POST /introspect',
+          url: local(`${lab.urls.auth}/introspect`),
+          method: 'POST',
+          headers: {
+            authorization: basic(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET),
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: form({ token: userToken }),
+          connections: CONNECTIONS,
+        },
+        window,
+      ),
+    )
   }
 
   // ---- whole flows, interleaved. lab.authflow takes the same steps as the
   // oidc-provider anchor's flow (a fresh browser signs in, remembered consent,
   // code, token) at the authorization server alone: the like-for-like
   // comparison; lab.flow adds the client app and step 7.
-  keepAll(await interleaved([
-    ...(withLab ? [
-      (w: Window) => flowRun(lab, CONNECTIONS, w),
-      (w: Window) => measureFlows({ id: 'lab.authflow', label: 'oauth-lab flow at the AS: login, remembered consent, token', workers: CONNECTIONS, flow: () => labAuthFlow(agent, lab.urls) }, w),
-    ] : []),
-    ...(anchors ? [
-      (w: Window) => measureFlows({ id: 'oidc.flow.remembered', label: 'oidc-provider flow: login, remembered consent, token', workers: CONNECTIONS, flow: () => oidcProviderFlow(agent, anchors.oidc.url, redirect) }, w),
-      (w: Window) => measureFlows({ id: 'mock.flow', label: 'oauth2-mock-server flow: authorize, token', workers: CONNECTIONS, flow: () => mockServerFlow(agent, anchors.mock.url, redirect) }, w),
-    ] : []),
-  ], window, { rewarmSeconds: FLOW_REWARM_SECONDS }))
+  keepAll(
+    await interleaved(
+      [
+        ...(withLab
+          ? [
+              (w: Window) => flowRun(lab, CONNECTIONS, w),
+              (w: Window) =>
+                measureFlows(
+                  {
+                    id: 'lab.authflow',
+                    label: 'oauth-lab flow at the AS: login, remembered consent, token',
+                    workers: CONNECTIONS,
+                    flow: () => labAuthFlow(agent, lab.urls),
+                  },
+                  w,
+                ),
+            ]
+          : []),
+        ...(anchors
+          ? [
+              (w: Window) =>
+                measureFlows(
+                  {
+                    id: 'oidc.flow.remembered',
+                    label: 'oidc-provider flow: login, remembered consent, token',
+                    workers: CONNECTIONS,
+                    flow: () => oidcProviderFlow(agent, anchors.oidc.url, redirect),
+                  },
+                  w,
+                ),
+              (w: Window) =>
+                measureFlows(
+                  {
+                    id: 'mock.flow',
+                    label: 'oauth2-mock-server flow: authorize, token',
+                    workers: CONNECTIONS,
+                    flow: () => mockServerFlow(agent, anchors.mock.url, redirect),
+                  },
+                  w,
+                ),
+            ]
+          : []),
+      ],
+      window,
+      { rewarmSeconds: FLOW_REWARM_SECONDS },
+    ),
+  )
   if (anchors) {
     await anchors.oidc.server.stop()
     await anchors.mock.server.stop()
     // With its consent page every time: no oauth-lab figure to compare, so alone.
-    const consent = await startServer('oidc-provider', 'dist-bench/servers/oidc-provider.js', { ...oidcVars, REMEMBER_CONSENT: 'off' }, '/.well-known/openid-configuration')
-    keep(await measureFlows({ id: 'oidc.flow.consent', label: 'oidc-provider flow: login, consent page, token', workers: CONNECTIONS, flow: () => oidcProviderFlow(agent, consent.url, redirect) }, window))
+    const consent = await startServer(
+      'oidc-provider',
+      'dist-bench/servers/oidc-provider.js',
+      { ...oidcVars, REMEMBER_CONSENT: 'off' },
+      '/.well-known/openid-configuration',
+    )
+    keep(
+      await measureFlows(
+        {
+          id: 'oidc.flow.consent',
+          label: 'oidc-provider flow: login, consent page, token',
+          workers: CONNECTIONS,
+          flow: () => oidcProviderFlow(agent, consent.url, redirect),
+        },
+        window,
+      ),
+    )
     await consent.server.stop()
   }
 
@@ -270,12 +463,35 @@ async function main(): Promise<void> {
   if (!SKIP.has('inspector')) {
     const modes = ['on', 'off', 'off', 'on'] as const
     // The authorization server alone, from its bundle as `npm start` runs it.
-    const servers = await Promise.all(modes.map((mode, i) => startServer(`auth-server (INSPECTOR=${mode}) ${i + 1}`, 'dist/bundle/auth-server.js', { INSPECTOR: mode }, '/healthz', 'AUTH_PORT')))
-    const figures = servers.map(({ url }, i) => (w: Window) =>
-      tokenCc(`lab.token.cc.inspector-${modes[i]}`, `oauth-lab /token client_credentials, INSPECTOR=${modes[i]}`, `${url}/token`, CONNECTIONS, w))
-    const [on1, off1, off2, on2] = await interleaved(figures, { ...window, seconds: window.seconds / 2 }, { passes: REQUEST_PASSES / 2 })
-    const onM = mergeHalves(on1!, on2!)
-    const offM = mergeHalves(off1!, off2!)
+    const servers = await Promise.all(
+      modes.map((mode, i) =>
+        startServer(
+          `auth-server (INSPECTOR=${mode}) ${i + 1}`,
+          'dist/bundle/auth-server.js',
+          { INSPECTOR: mode },
+          '/healthz',
+          'AUTH_PORT',
+        ),
+      ),
+    )
+    const figures = servers.map(
+      ({ url }, i) =>
+        (w: Window) =>
+          tokenCc(
+            `lab.token.cc.inspector-${modes[i]}`,
+            `oauth-lab /token client_credentials, INSPECTOR=${modes[i]}`,
+            `${url}/token`,
+            CONNECTIONS,
+            w,
+          ),
+    )
+    const [on1, off1, off2, on2] = await interleaved(
+      figures,
+      { ...window, seconds: window.seconds / 2 },
+      { passes: REQUEST_PASSES / 2 },
+    )
+    const onM = mergeHalves(on1, on2)
+    const offM = mergeHalves(off1, off2)
     keepAll([onM, offM])
     inspector = { onRate: onM.rate, offRate: offM.rate }
     await Promise.all(servers.map(({ server }) => server.stop()))
@@ -286,7 +502,15 @@ async function main(): Promise<void> {
   if (!SKIP.has('scale')) {
     const scaleWindow: Window = { ...window, seconds: SCALE_SECONDS }
     for (const connections of SCALE_LEVELS.filter((c) => c !== CONNECTIONS)) {
-      keep(await tokenCc('lab.token.cc', 'oauth-lab POST /token client_credentials', `${lab.urls.auth}/token`, connections, scaleWindow))
+      keep(
+        await tokenCc(
+          'lab.token.cc',
+          'oauth-lab POST /token client_credentials',
+          `${lab.urls.auth}/token`,
+          connections,
+          scaleWindow,
+        ),
+      )
       keep(await resourceRun(lab, userToken, connections, scaleWindow))
       keep(await flowRun(lab, connections, scaleWindow))
     }
@@ -302,9 +526,19 @@ async function main(): Promise<void> {
     log(`memory: ${MEMORY_FLOWS} flows against a fresh authorization server`)
     // Whatever is left of the 5-minute budget (build included), never less than 30 s: the curve shows how far it got.
     const maxSeconds = Math.max(30, BUDGET_SECONDS - (Date.now() - startedAt) / 1000)
-    memory = await memoryCurve(agent, { flows: MEMORY_FLOWS, sampleEvery: Math.max(1, Math.round(MEMORY_FLOWS / 20)), workers: 32, maxSeconds })
-    if (memory.flows < MEMORY_FLOWS) log(`memory: stopped by the time budget after ${memory.flows} flows; ${MEMORY_FLOWS} would take ${Math.round(MEMORY_FLOWS / memory.flowsPerSecond)} s at this rate`)
-    log(`memory: ${memory.flows} flows in ${memory.seconds.toFixed(0)} s (${Math.round(memory.serverCpuUsPerFlow)} µs auth-server CPU per flow, other processes ${memory.otherCores} cores), ${memory.startMb.toFixed(0)} → ${memory.endMb.toFixed(0)} MB`)
+    memory = await memoryCurve(agent, {
+      flows: MEMORY_FLOWS,
+      sampleEvery: Math.max(1, Math.round(MEMORY_FLOWS / 20)),
+      workers: 32,
+      maxSeconds,
+    })
+    if (memory.flows < MEMORY_FLOWS)
+      log(
+        `memory: stopped by the time budget after ${memory.flows} flows; ${MEMORY_FLOWS} would take ${Math.round(MEMORY_FLOWS / memory.flowsPerSecond)} s at this rate`,
+      )
+    log(
+      `memory: ${memory.flows} flows in ${memory.seconds.toFixed(0)} s (${Math.round(memory.serverCpuUsPerFlow)} µs auth-server CPU per flow, other processes ${memory.otherCores} cores), ${memory.startMb.toFixed(0)} → ${memory.endMb.toFixed(0)} MB`,
+    )
   }
 
   const benchSeconds = (Date.now() - startedAt) / 1000
@@ -317,12 +551,23 @@ async function main(): Promise<void> {
   })
   const at50 = measurements.filter((m) => m.connections === CONNECTIONS && !m.id.includes('inspector'))
   const noisy = measurements.some((m) => m.noisy)
-  const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtStart: loadavg() }
+  const machine = {
+    cpus: cpus().length,
+    model: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    loadAverageAtStart: loadavg(),
+  }
 
   const out: string[] = []
-  out.push(`oauth-lab benchmark, ${started.toISOString()} — ${machine.cpus} × ${machine.model}, Node ${machine.node}; load generator on the same machine`)
-  out.push(`${SECONDS} s per figure after ${WARMUP} s warm-up, ${CONNECTIONS} connections (or simulated browsers for flows); servers with LOG_LEVEL=warn`)
-  out.push(`Figures that are compared ran interleaved (A B … B A A B … B A for requests, ${REQUEST_PASSES} windows of ${SECONDS / REQUEST_PASSES} s each; A B … B A for flows, two of ${SECONDS / 2} s), so that the machine's drifting speed weighs on both sides alike`)
+  out.push(
+    `oauth-lab benchmark, ${started.toISOString()} — ${machine.cpus} × ${machine.model}, Node ${machine.node}; load generator on the same machine`,
+  )
+  out.push(
+    `${SECONDS} s per figure after ${WARMUP} s warm-up, ${CONNECTIONS} connections (or simulated browsers for flows); servers with LOG_LEVEL=warn`,
+  )
+  out.push(
+    `Figures that are compared ran interleaved (A B … B A A B … B A for requests, ${REQUEST_PASSES} windows of ${SECONDS / REQUEST_PASSES} s each; A B … B A for flows, two of ${SECONDS / 2} s), so that the machine's drifting speed weighs on both sides alike`,
+  )
   out.push('')
   out.push(measurementTable(at50))
   out.push('')
@@ -330,28 +575,56 @@ async function main(): Promise<void> {
   out.push(scaleTable(measurements, SCALED, SCALE_LEVELS))
   out.push('')
   if (inspector) {
-    out.push(`Flow inspector: token endpoint ${Math.round(inspector.offRate)} req/s off, ${Math.round(inspector.onRate)} req/s on (measured back to back)`)
+    out.push(
+      `Flow inspector: token endpoint ${Math.round(inspector.offRate)} req/s off, ${Math.round(inspector.onRate)} req/s on (measured back to back)`,
+    )
   }
-  out.push(`Start-up: all three /healthz answer ${Math.round(healthyMs)} ms (median of ${startups.map((ms) => Math.round(ms)).join(', ')}) after spawning node dist/start.js (the last one printed "up in ${lab.upLineMs} ms")`)
-  out.push(`Idle RSS after start (MB): ${Object.entries(rssAfterStart).map(([k, v]) => `${k} ${v}`).join(', ')}`)
-  out.push(`Idle RSS after the load (MB): ${Object.entries(rssAfterLoad).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  out.push(
+    `Start-up: all three /healthz answer ${Math.round(healthyMs)} ms (median of ${startups.map((ms) => Math.round(ms)).join(', ')}) after spawning node dist/start.js (the last one printed "up in ${lab.upLineMs} ms")`,
+  )
+  out.push(
+    `Idle RSS after start (MB): ${Object.entries(rssAfterStart)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  )
+  out.push(
+    `Idle RSS after the load (MB): ${Object.entries(rssAfterLoad)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  )
   if (memory) {
     out.push('')
-    out.push(`Memory of the authorization server over ${memory.flows.toLocaleString('en-US')} of ${MEMORY_FLOWS.toLocaleString('en-US')} flows in ${memory.seconds.toFixed(0)} s (${Math.round(memory.flowsPerSecond)} flows/s, ${Math.round(memory.serverCpuUsPerFlow)} µs of its CPU per flow; codes, sessions and tokens living ${memory.ttlSeconds} s):`)
+    out.push(
+      `Memory of the authorization server over ${memory.flows.toLocaleString('en-US')} of ${MEMORY_FLOWS.toLocaleString('en-US')} flows in ${memory.seconds.toFixed(0)} s (${Math.round(memory.flowsPerSecond)} flows/s, ${Math.round(memory.serverCpuUsPerFlow)} µs of its CPU per flow; codes, sessions and tokens living ${memory.ttlSeconds} s):`,
+    )
     out.push(memoryTable(memory))
   }
   out.push('')
   out.push(targetTable(targets))
   out.push('')
-  out.push(noisy
-    ? `NOISY RUN: other processes used more than ${NOISE_CORES} cores during ${measurements.filter((m) => m.noisy).length} of ${measurements.length} windows (see "other CPU"); ratios hold better than absolute rates, but rerun on a quiet machine.`
-    : 'Quiet run: no other process used more than a tenth of a core during any window.')
+  out.push(
+    noisy
+      ? `NOISY RUN: other processes used more than ${NOISE_CORES} cores during ${measurements.filter((m) => m.noisy).length} of ${measurements.length} windows (see "other CPU"); ratios hold better than absolute rates, but rerun on a quiet machine.`
+      : 'Quiet run: no other process used more than a tenth of a core during any window.',
+  )
   out.push(`Bench duration: ${benchSeconds.toFixed(0)} s (npm run bench, build included)`)
   process.stdout.write(`${out.join('\n')}\n`)
 
   const dir = join(ROOT, 'bench-results')
   mkdirSync(dir, { recursive: true })
-  const json = { started: started.toISOString(), machine, settings: { seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, noiseCores: NOISE_CORES }, noisy, benchSeconds, startup: { healthyMs, runsMs: startups, upLineMs: lab.upLineMs }, idleRssMb: { afterStart: rssAfterStart, afterLoad: rssAfterLoad }, inspector, measurements, memory, targets }
+  const json = {
+    started: started.toISOString(),
+    machine,
+    settings: { seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, noiseCores: NOISE_CORES },
+    noisy,
+    benchSeconds,
+    startup: { healthyMs, runsMs: startups, upLineMs: lab.upLineMs },
+    idleRssMb: { afterStart: rssAfterStart, afterLoad: rssAfterLoad },
+    inspector,
+    measurements,
+    memory,
+    targets,
+  }
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`)
   log(`wrote bench-results/latest.json`)
 }

@@ -57,13 +57,27 @@ function find(measurements: readonly Measurement[], id: string): Measurement | u
  * cost over a's: how many times fewer CPU-seconds a needs), which other
  * processes on the machine barely move; the value shows both.
  */
-export function compareRates(measurements: readonly Measurement[], a: string, b: string): { rate?: number; cpu?: number; noisy: boolean } {
+export function compareRates(
+  measurements: readonly Measurement[],
+  a: string,
+  b: string,
+): { rate?: number; cpu?: number; noisy: boolean } {
   const ma = find(measurements, a)
   const mb = find(measurements, b)
-  return { rate: ratio(ma?.rate, mb?.rate), cpu: ratio(mb?.serverCpuUs, ma?.serverCpuUs), noisy: Boolean(ma?.noisy || mb?.noisy) }
+  return {
+    rate: ratio(ma?.rate, mb?.rate),
+    cpu: ratio(mb?.serverCpuUs, ma?.serverCpuUs),
+    noisy: Boolean(ma?.noisy || mb?.noisy),
+  }
 }
 
-function atLeast(target: string, measurements: readonly Measurement[], a: string, b: string, bound: number): TargetResult {
+function atLeast(
+  target: string,
+  measurements: readonly Measurement[],
+  a: string,
+  b: string,
+  bound: number,
+): TargetResult {
   const { rate, cpu, noisy } = compareRates(measurements, a, b)
   const verdict = noisy ? cpu : rate
   const value = `${fmt(rate)} (≥ ${bound}); by CPU cost ${fmt(cpu)}${noisy ? ', used: noisy window' : ''}`
@@ -83,7 +97,13 @@ export function evaluateTargets(facts: Facts): TargetResult[] {
     atLeast('token endpoint (client_credentials) ≥ 2 × oidc-provider', m, 'lab.token.cc', 'oidc.token.cc', 2),
     atLeast('resource endpoint ≥ 0.80 × ES256-verify ceiling', m, 'lab.resource', 'ceiling.verify', 0.8),
     atLeast('full flow ≥ 3 × oidc-provider flow (remembered consent)', m, 'lab.flow', 'oidc.flow.remembered', 3),
-    atLeast("AS flow, like for like (the anchor's steps) ≥ 3 × oidc-provider", m, 'lab.authflow', 'oidc.flow.remembered', 3),
+    atLeast(
+      "AS flow, like for like (the anchor's steps) ≥ 3 × oidc-provider",
+      m,
+      'lab.authflow',
+      'oidc.flow.remembered',
+      3,
+    ),
     {
       target: 'three servers healthy ≤ 1 s after npm start (median of 3 starts)',
       value: `${Math.round(facts.healthyMs)} ms (≤ 1000)`,
@@ -123,7 +143,11 @@ export function evaluateTargets(facts: Facts): TargetResult[] {
     })
   }
   if (facts.benchSeconds !== undefined) {
-    results.push({ target: '`npm run bench` under 5 minutes', value: `${facts.benchSeconds.toFixed(0)} s (< 300)`, holds: facts.benchSeconds < 300 })
+    results.push({
+      target: '`npm run bench` under 5 minutes',
+      value: `${facts.benchSeconds.toFixed(0)} s (< 300)`,
+      holds: facts.benchSeconds < 300,
+    })
   }
   return results
 }

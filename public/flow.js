@@ -36,7 +36,11 @@
     try {
       do {
         again = false
-        var res = await fetch(live.getAttribute('data-fragment'), { headers: { accept: 'text/html' }, cache: 'no-store', credentials: 'omit' })
+        var res = await fetch(live.getAttribute('data-fragment'), {
+          headers: { accept: 'text/html' },
+          cache: 'no-store',
+          credentials: 'omit',
+        })
         var html = await res.text()
         var keys = openKeys()
         live.innerHTML = html

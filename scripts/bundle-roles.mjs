@@ -24,7 +24,9 @@ const { metafile } = await build({
   // Same depth as dist/shared, so `new URL('../../views/', import.meta.url)` still finds views/.
   external: ['better-sqlite3', 'undici'],
   // Bundled CommonJS packages call require() for Node's built-ins; ESM has no require of its own.
-  banner: { js: "import { createRequire as __labCreateRequire } from 'node:module'; const require = __labCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __labCreateRequire } from 'node:module'; const require = __labCreateRequire(import.meta.url);",
+  },
   legalComments: 'none',
   minifyWhitespace: true,
   logLevel: 'warning',

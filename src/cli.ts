@@ -5,7 +5,15 @@
 // command line.
 
 import { launch } from './launcher.js'
-import { flagArgv, parseLabArgs, USAGE, UsageError, usageErrorLine, type Command, type LabFlags } from './shared/args.js'
+import {
+  flagArgv,
+  parseLabArgs,
+  USAGE,
+  UsageError,
+  usageErrorLine,
+  type Command,
+  type LabFlags,
+} from './shared/args.js'
 import { loadConfigOrExit, type LabConfig } from './shared/config.js'
 import { runServer } from './shared/run.js'
 import { labVersion } from './shared/version.js'
@@ -15,15 +23,33 @@ async function runRole(command: Command, argv: readonly string[]): Promise<void>
   switch (command) {
     case 'auth': {
       const { buildAuthServer } = await import('./auth-server/app.js')
-      return runServer('auth-server', (c: LabConfig) => buildAuthServer(c), (c) => c.auth.port, (c) => c.auth.publicUrl, argv)
+      return runServer(
+        'auth-server',
+        (c: LabConfig) => buildAuthServer(c),
+        (c) => c.auth.port,
+        (c) => c.auth.publicUrl,
+        argv,
+      )
     }
     case 'resource': {
       const { buildResourceServer } = await import('./resource-server/app.js')
-      return runServer('resource-server', (c: LabConfig) => buildResourceServer(c), (c) => c.resource.port, (c) => c.resource.publicUrl, argv)
+      return runServer(
+        'resource-server',
+        (c: LabConfig) => buildResourceServer(c),
+        (c) => c.resource.port,
+        (c) => c.resource.publicUrl,
+        argv,
+      )
     }
     case 'client': {
       const { buildClientApp } = await import('./client/app.js')
-      return runServer('client', (c: LabConfig) => buildClientApp(c), (c) => c.client.port, (c) => c.client.publicUrl, argv)
+      return runServer(
+        'client',
+        (c: LabConfig) => buildClientApp(c),
+        (c) => c.client.port,
+        (c) => c.client.publicUrl,
+        argv,
+      )
     }
   }
 }

@@ -11,10 +11,23 @@ export type {
   ResponseHook,
   TokenGrantType,
   TokenSigningContext,
-} from './auth-server/hooks.js'
-export type { ArmedScenarios, DelayTokenEndpoint, FailTokenRequests, Scenarios, TokenFailureError } from './auth-server/scenarios.js'
+} from './auth-server/lab/hooks.js'
+export type {
+  ArmedScenarios,
+  DelayTokenEndpoint,
+  FailTokenRequests,
+  Scenarios,
+  TokenFailureError,
+} from './auth-server/lab/scenarios.js'
 export type { AuthServerDeps } from './auth-server/app.js'
-export type { ClientRegistration, UserAccount, ScopeDefinition, LabConfig, TokenAuthMethod, GrantType } from './shared/config.js'
+export type {
+  ClientRegistration,
+  UserAccount,
+  ScopeDefinition,
+  LabConfig,
+  TokenAuthMethod,
+  GrantType,
+} from './shared/config.js'
 export type { RecordedExchange } from './shared/flow-recorder.js'
 export { buildAuthServer } from './auth-server/app.js'
 export { buildResourceServer } from './resource-server/app.js'

@@ -4,9 +4,9 @@
 import { createServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { buildAuthServer } from './auth-server/app.js'
-import { mintAccessToken, planAccessToken } from './auth-server/access-token.js'
-import type { AuthServerHooks } from './auth-server/hooks.js'
-import type { Scenarios } from './auth-server/scenarios.js'
+import { mintAccessToken, planAccessToken } from './auth-server/tokens/access-token.js'
+import type { AuthServerHooks } from './auth-server/lab/hooks.js'
+import type { Scenarios } from './auth-server/lab/scenarios.js'
 import { buildClientApp } from './client/app.js'
 import { buildResourceServer } from './resource-server/app.js'
 import { closeGracefully } from './shared/close.js'
@@ -76,7 +76,11 @@ export interface Lab {
   readonly urls: { readonly auth: string; readonly resource: string; readonly client: string }
   readonly config: LabConfig
   readonly clock: LabClock
-  readonly servers: { readonly auth: FastifyInstance; readonly resource: FastifyInstance; readonly client: FastifyInstance }
+  readonly servers: {
+    readonly auth: FastifyInstance
+    readonly resource: FastifyInstance
+    readonly client: FastifyInstance
+  }
   /**
    * Hooks, read at each request: set or unset them at any time, e.g.
    * `lab.hooks.beforeTokenSigning = (claims) => ({ ...claims, roles: ['admin'] })`.
@@ -104,7 +108,9 @@ function freePort(host: string): Promise<number> {
     server.once('error', reject)
     server.listen(0, host, () => {
       const address = server.address()
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
+      )
     })
   })
 }
@@ -119,7 +125,8 @@ function labConfig(options: LabOptions, ports: { auth: number; resource: number;
   }
   if (options.codeTtlSeconds !== undefined) env.CODE_TTL_SECONDS = String(options.codeTtlSeconds)
   if (options.accessTokenTtlSeconds !== undefined) env.ACCESS_TOKEN_TTL_SECONDS = String(options.accessTokenTtlSeconds)
-  if (options.refreshTokenTtlSeconds !== undefined) env.REFRESH_TOKEN_TTL_SECONDS = String(options.refreshTokenTtlSeconds)
+  if (options.refreshTokenTtlSeconds !== undefined)
+    env.REFRESH_TOKEN_TTL_SECONDS = String(options.refreshTokenTtlSeconds)
   if (options.signingAlg !== undefined) env.SIGNING_ALG = options.signingAlg
   if (options.tokenCheck !== undefined) env.RESOURCE_TOKEN_CHECK = options.tokenCheck
   if (options.loginAs !== undefined) env.AUTO_LOGIN = options.loginAs
@@ -184,7 +191,14 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     scenarios: ctx.scenarios,
     async issueToken({ sub, clientId = config.client.clientId, scope = 'foo bar', claims, expiresIn }) {
       const plan = planAccessToken(clock.now(), expiresIn ?? config.auth.accessTokenTtlSeconds)
-      const token = { issuer: config.auth.publicUrl, audience: config.resource.publicUrl, sub, clientId, scopes: parseScope(scope), extra: claims }
+      const token = {
+        issuer: config.auth.publicUrl,
+        audience: config.resource.publicUrl,
+        sub,
+        clientId,
+        scopes: parseScope(scope),
+        extra: claims,
+      }
       return mintAccessToken(ctx, plan, token, 'lab')
     },
     requests() {

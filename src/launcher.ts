@@ -29,7 +29,14 @@ interface Child {
 const HEALTH_INTERVAL_MS = 20
 const HEALTH_ATTEMPTS = 500
 const KILL_AFTER_MS = 5000
-const PINO_LEVELS: Readonly<Record<string, string>> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
+const PINO_LEVELS: Readonly<Record<string, string>> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+}
 
 /**
  * Each role runs from its one-file bundle (scripts/bundle-roles.mjs, part of
@@ -37,9 +44,27 @@ const PINO_LEVELS: Readonly<Record<string, string>> = { 10: 'trace', 20: 'debug'
  */
 function roles(config: LabConfig): Role[] {
   return [
-    { name: 'auth-server', tag: 'auth', entry: new URL('./bundle/auth-server.js', import.meta.url), healthUrl: bindUrl(config.host, config.auth.port), publicUrl: config.auth.publicUrl },
-    { name: 'resource-server', tag: 'resource', entry: new URL('./bundle/resource-server.js', import.meta.url), healthUrl: bindUrl(config.host, config.resource.port), publicUrl: config.resource.publicUrl },
-    { name: 'client', tag: 'client', entry: new URL('./bundle/client.js', import.meta.url), healthUrl: bindUrl(config.host, config.client.port), publicUrl: config.client.publicUrl },
+    {
+      name: 'auth-server',
+      tag: 'auth',
+      entry: new URL('./bundle/auth-server.js', import.meta.url),
+      healthUrl: bindUrl(config.host, config.auth.port),
+      publicUrl: config.auth.publicUrl,
+    },
+    {
+      name: 'resource-server',
+      tag: 'resource',
+      entry: new URL('./bundle/resource-server.js', import.meta.url),
+      healthUrl: bindUrl(config.host, config.resource.port),
+      publicUrl: config.resource.publicUrl,
+    },
+    {
+      name: 'client',
+      tag: 'client',
+      entry: new URL('./bundle/client.js', import.meta.url),
+      healthUrl: bindUrl(config.host, config.client.port),
+      publicUrl: config.client.publicUrl,
+    },
   ]
 }
 
@@ -73,7 +98,15 @@ function readable(line: string): string {
   if (entry === undefined || typeof entry.msg !== 'string') return line
   const level = field(entry, 'level') ?? ''
   const ms = typeof entry.responseTime === 'number' ? `${entry.responseTime.toFixed(1)} ms` : undefined
-  const parts = [PINO_LEVELS[level] ?? level, entry.msg, field(entry.req, 'method'), field(entry.req, 'url'), field(entry.res, 'statusCode'), ms, field(entry.err, 'message')]
+  const parts = [
+    PINO_LEVELS[level] ?? level,
+    entry.msg,
+    field(entry.req, 'method'),
+    field(entry.req, 'url'),
+    field(entry.res, 'statusCode'),
+    ms,
+    field(entry.err, 'message'),
+  ]
   return parts.filter((part) => part !== undefined && part !== '').join(' ')
 }
 
@@ -96,7 +129,9 @@ function startChild(role: Role, argv: readonly string[], onUnexpectedExit: (mess
   const closed = new Promise<void>((resolve) => {
     child.on('close', (code, signal) => {
       resolve()
-      onUnexpectedExit(`oauth-lab: ${role.name} exited unexpectedly with ${code === null ? `signal ${signal}` : `exit code ${code}`}`)
+      onUnexpectedExit(
+        `oauth-lab: ${role.name} exited unexpectedly with ${code === null ? `signal ${signal}` : `exit code ${code}`}`,
+      )
     })
   })
   return { role, process: child, closed }
@@ -129,7 +164,9 @@ export async function launch(config: LabConfig, childArgv: readonly string[]): P
     for (const child of live) child.process.kill('SIGTERM')
     const force = setTimeout(() => {
       for (const child of live.filter((c) => isRunning(c.process))) {
-        process.stderr.write(`oauth-lab: ${child.role.name} did not stop within ${KILL_AFTER_MS / 1000} s; killing it\n`)
+        process.stderr.write(
+          `oauth-lab: ${child.role.name} did not stop within ${KILL_AFTER_MS / 1000} s; killing it\n`,
+        )
         child.process.kill('SIGKILL')
       }
     }, KILL_AFTER_MS)
@@ -152,7 +189,10 @@ export async function launch(config: LabConfig, childArgv: readonly string[]): P
       }
       await sleep(HEALTH_INTERVAL_MS)
     }
-    if (!stopping) failed(`oauth-lab: ${role.name} did not answer GET ${role.healthUrl}/healthz within ${(HEALTH_ATTEMPTS * HEALTH_INTERVAL_MS) / 1000} s`)
+    if (!stopping)
+      failed(
+        `oauth-lab: ${role.name} did not answer GET ${role.healthUrl}/healthz within ${(HEALTH_ATTEMPTS * HEALTH_INTERVAL_MS) / 1000} s`,
+      )
     return false
   }
 

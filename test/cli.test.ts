@@ -35,7 +35,11 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 function cli(args: string[]): Run {
-  const child = spawn(process.execPath, ['dist/cli.js', ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['dist/cli.js', ...args], {
+    cwd: ROOT,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const run: Run = { child, stdout: '', stderr: '', closed: false }
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (run.stdout += chunk))
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (run.stderr += chunk))
@@ -84,7 +88,16 @@ describe('oauth-lab --help, --version and bad command lines', () => {
     const run = cli(['--help'])
     expect(await exitCodeOf(run)).toBe(0)
     expect(run.stdout).toMatch(/^Usage: oauth-lab \[auth\|resource\|client\] \[options\]/)
-    for (const flag of ['--config', '--port-auth', '--port-resource', '--port-client', '--log-level', '--help', '--version']) expect(run.stdout).toContain(flag)
+    for (const flag of [
+      '--config',
+      '--port-auth',
+      '--port-resource',
+      '--port-client',
+      '--log-level',
+      '--help',
+      '--version',
+    ])
+      expect(run.stdout).toContain(flag)
     expect(run.stderr).toBe('')
   })
 
@@ -96,10 +109,19 @@ describe('oauth-lab --help, --version and bad command lines', () => {
 
   it.each([
     [['--bogus'], 'oauth-lab: unknown option --bogus (see oauth-lab --help)'],
-    [['frobnicate'], 'oauth-lab: unknown command frobnicate (expected auth, resource, client or none) (see oauth-lab --help)'],
-    [['auth', '--port-auth', 'abc'], 'oauth-lab: --port-auth abc is not a port number (0-65535) (see oauth-lab --help)'],
+    [
+      ['frobnicate'],
+      'oauth-lab: unknown command frobnicate (expected auth, resource, client or none) (see oauth-lab --help)',
+    ],
+    [
+      ['auth', '--port-auth', 'abc'],
+      'oauth-lab: --port-auth abc is not a port number (0-65535) (see oauth-lab --help)',
+    ],
     [['--config'], 'oauth-lab: option --config needs a value (see oauth-lab --help)'],
-    [['--log-level', 'loud'], 'oauth-lab: --log-level loud must be one of: fatal, error, warn, info, debug, trace, silent (see oauth-lab --help)'],
+    [
+      ['--log-level', 'loud'],
+      'oauth-lab: --log-level loud must be one of: fatal, error, warn, info, debug, trace, silent (see oauth-lab --help)',
+    ],
   ])('%j exits 2 with one line on stderr', async (args, line) => {
     const run = cli(args)
     expect(await exitCodeOf(run)).toBe(2)
@@ -112,19 +134,24 @@ describe('oauth-lab --help, --version and bad command lines', () => {
     writeFileSync(file, JSON.stringify({ clients: [{ clientId: 'x', redirectUris: [1] }] }))
     const run = cli(['--config', file])
     expect(await exitCodeOf(run)).toBe(1)
-    expect(run.stderr).toBe(`oauth-lab: configuration error in ${file} at /clients/0/redirectUris/0: must be a string\n`)
+    expect(run.stderr).toBe(
+      `oauth-lab: configuration error in ${file} at /clients/0/redirectUris/0: must be a string\n`,
+    )
     expect(run.stdout).toBe('')
   })
 })
 
 describe('oauth-lab auth (one role)', () => {
-  it('serves /healthz and metadata with the config file\'s scopes on --port-auth', async () => {
+  it("serves /healthz and metadata with the config file's scopes on --port-auth", async () => {
     const port = await freePort()
     const run = cli(['auth', '--config', EXAMPLE, '--port-auth', `${port}`])
     await until('auth /healthz', async () => (await get(port, '/healthz')) !== undefined || run.closed)
     expect(await get(port, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } })
     const metadata = await get(port, '/.well-known/oauth-authorization-server')
-    expect(metadata?.body).toMatchObject({ issuer: `http://localhost:${port}`, scopes_supported: expect.arrayContaining(['foo', 'bar', 'baz']) })
+    expect(metadata?.body).toMatchObject({
+      issuer: `http://localhost:${port}`,
+      scopes_supported: expect.arrayContaining(['foo', 'bar', 'baz']),
+    })
     run.child.kill('SIGTERM')
     expect(await exitCodeOf(run)).toBe(0)
     expect(await canConnect(port)).toBe(false)
@@ -134,12 +161,24 @@ describe('oauth-lab auth (one role)', () => {
 describe('oauth-lab (all three roles)', () => {
   it('hands the config and ports to every role, becomes healthy and stops on SIGTERM', async () => {
     const [auth, resource, client] = (await freePorts(3)) as [number, number, number]
-    const run = cli(['--config', EXAMPLE, '--port-auth', `${auth}`, '--port-resource', `${resource}`, '--port-client', `${client}`])
+    const run = cli([
+      '--config',
+      EXAMPLE,
+      '--port-auth',
+      `${auth}`,
+      '--port-resource',
+      `${resource}`,
+      '--port-client',
+      `${client}`,
+    ])
     await until('the "is up" line', () => /oauth-lab is up in \d+ ms/.test(run.stdout) || run.closed, 400)
     expect(run.stdout).toMatch(new RegExp(`oauth-lab is up in \\d+ ms: open http://localhost:${client}\\n`))
-    for (const port of [auth, resource, client]) expect(await get(port, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } })
+    for (const port of [auth, resource, client])
+      expect(await get(port, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } })
     // The child auth server read the same file: the example's scopes.
-    expect((await get(auth, '/.well-known/oauth-authorization-server'))?.body).toMatchObject({ scopes_supported: expect.arrayContaining(['baz']) })
+    expect((await get(auth, '/.well-known/oauth-authorization-server'))?.body).toMatchObject({
+      scopes_supported: expect.arrayContaining(['baz']),
+    })
     run.child.kill('SIGTERM')
     expect(await exitCodeOf(run)).toBe(0)
     for (const port of [auth, resource, client]) expect(await canConnect(port)).toBe(false)

@@ -23,7 +23,13 @@ afterAll(() => {
 
 async function healthy(url: string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return
     await sleep(50)
   }
   throw new Error('the server never became healthy')
@@ -36,7 +42,14 @@ describe('graceful shutdown', () => {
     const db = join(dir, 'lab.db')
     child = spawn(process.execPath, ['dist/auth-server/server.js'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOST: '127.0.0.1', AUTH_PORT: String(port), LOG_LEVEL: 'warn', LAB_ADMIN: 'on', STORE: `sqlite:${db}` },
+      env: {
+        PATH: process.env.PATH,
+        HOST: '127.0.0.1',
+        AUTH_PORT: String(port),
+        LOG_LEVEL: 'warn',
+        LAB_ADMIN: 'on',
+        STORE: `sqlite:${db}`,
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     const exited = new Promise<number | null>((done) => child!.on('exit', (code) => done(code)))

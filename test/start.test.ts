@@ -28,7 +28,13 @@ const runs = new Set<Run>()
 /** The environment minus anything that would move the lab off the test's ports and host. */
 function labEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
-  for (const name of ['AUTH_PUBLIC_URL', 'AUTH_INTERNAL_URL', 'RESOURCE_PUBLIC_URL', 'RESOURCE_INTERNAL_URL', 'CLIENT_PUBLIC_URL']) {
+  for (const name of [
+    'AUTH_PUBLIC_URL',
+    'AUTH_INTERNAL_URL',
+    'RESOURCE_PUBLIC_URL',
+    'RESOURCE_INTERNAL_URL',
+    'CLIENT_PUBLIC_URL',
+  ]) {
     delete env[name]
   }
   return { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...vars }
@@ -107,7 +113,12 @@ describe('npm start (node dist/start.js)', () => {
   beforeAll(async () => {
     ;[auth, resource, client] = (await freePorts(3)) as [number, number, number]
     // info, not warn: the role prefixes and the readable pino lines are under test too.
-    lab = run('dist/start.js', { AUTH_PORT: `${auth}`, RESOURCE_PORT: `${resource}`, CLIENT_PORT: `${client}`, LOG_LEVEL: 'info' })
+    lab = run('dist/start.js', {
+      AUTH_PORT: `${auth}`,
+      RESOURCE_PORT: `${resource}`,
+      CLIENT_PORT: `${client}`,
+      LOG_LEVEL: 'info',
+    })
     await until('the "is up" line', () => lab.upAfterMs !== undefined || lab.closed, 400)
     const reported = /oauth-lab is up in (\d+) ms/.exec(lab.stdout)?.[1]
     mkdirSync(`${ROOT}/test-results`, { recursive: true })
@@ -126,7 +137,9 @@ describe('npm start (node dist/start.js)', () => {
       `oauth-lab client ready at http://localhost:${client}`,
       `oauth-lab resource-server ready at http://localhost:${resource}`,
     ])
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^oauth-lab is up in \\d+ ms: open http://localhost:${client}$`)))
+    expect(lines).toContainEqual(
+      expect.stringMatching(new RegExp(`^oauth-lab is up in \\d+ ms: open http://localhost:${client}$`)),
+    )
   })
 
   it('answers GET /healthz on every port', async () => {
@@ -137,13 +150,22 @@ describe('npm start (node dist/start.js)', () => {
 
   it('runs each role from its one-file bundle (dist/bundle/<role>.js), which carries its dependencies', () => {
     const children = childScripts(lab.child.pid!)
-    expect(children.sort()).toEqual(['dist/bundle/auth-server.js', 'dist/bundle/client.js', 'dist/bundle/resource-server.js'].map((f) => `${ROOT}${f}`))
+    expect(children.sort()).toEqual(
+      ['dist/bundle/auth-server.js', 'dist/bundle/client.js', 'dist/bundle/resource-server.js'].map(
+        (f) => `${ROOT}${f}`,
+      ),
+    )
     // esbuild's account of the build (scripts/bundle-roles.mjs): only Node's
     // built-ins and the two packages loaded on demand stay outside a bundle.
-    const meta = JSON.parse(readFileSync(`${ROOT}dist/bundle/meta.json`, 'utf8')) as { outputs: Record<string, { imports: Array<{ path: string; external?: boolean }> }> }
+    const meta = JSON.parse(readFileSync(`${ROOT}dist/bundle/meta.json`, 'utf8')) as {
+      outputs: Record<string, { imports: Array<{ path: string; external?: boolean }> }>
+    }
     for (const role of ['auth-server', 'client', 'resource-server']) {
-      const imports = meta.outputs[`dist/bundle/${role}.js`]!.imports.filter((i) => i.external).map((i) => i.path)
-      const outside = imports.filter((path) => !path.startsWith('node:') && !builtinModules.includes(path) && path !== 'better-sqlite3' && path !== 'undici')
+      const imports = meta.outputs[`dist/bundle/${role}.js`].imports.filter((i) => i.external).map((i) => i.path)
+      const outside = imports.filter(
+        (path) =>
+          !path.startsWith('node:') && !builtinModules.includes(path) && path !== 'better-sqlite3' && path !== 'undici',
+      )
       expect({ role, outside }).toEqual({ role, outside: [] })
       expect(imports).toContain('node:crypto')
     }
@@ -185,8 +207,12 @@ describe('npm start when something is wrong', () => {
     try {
       const lab = run('dist/start.js', { AUTH_PORT: `${auth}`, RESOURCE_PORT: `${resource}`, CLIENT_PORT: `${client}` })
       expect(await exitCodeOf(lab)).toBe(1)
-      expect(lab.stderr).toMatch(/^\[resource\] oauth-lab resource-server: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/m)
-      expect(lab.stderr).toMatch(/^oauth-lab: resource-server exited unexpectedly with exit code 1; stopping the others$/m)
+      expect(lab.stderr).toMatch(
+        /^\[resource\] oauth-lab resource-server: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/m,
+      )
+      expect(lab.stderr).toMatch(
+        /^oauth-lab: resource-server exited unexpectedly with exit code 1; stopping the others$/m,
+      )
       expect(lab.stdout).not.toMatch(/is up in/)
       for (const port of [auth, client]) expect(await canConnect(port)).toBe(false)
     } finally {
@@ -200,13 +226,17 @@ describe('each role alone (node dist/<role>/server.js)', () => {
     ['auth-server', 'AUTH_PORT'],
     ['resource-server', 'RESOURCE_PORT'],
     ['client', 'CLIENT_PORT'],
-  ])('%s answers /healthz and exits 0 on SIGTERM', async (role, portVar) => {
-    const port = await freePort()
-    const server = run(`dist/${role}/server.js`, { [portVar]: `${port}` })
-    await until(`${role} /healthz`, async () => (await healthz(port)) !== undefined || server.closed)
-    expect(await healthz(port)).toEqual({ status: 200, body: { status: 'ok' } })
-    server.child.kill('SIGTERM')
-    expect(await exitCodeOf(server)).toBe(0)
-    expect(await canConnect(port)).toBe(false)
-  }, 60_000)
+  ])(
+    '%s answers /healthz and exits 0 on SIGTERM',
+    async (role, portVar) => {
+      const port = await freePort()
+      const server = run(`dist/${role}/server.js`, { [portVar]: `${port}` })
+      await until(`${role} /healthz`, async () => (await healthz(port)) !== undefined || server.closed)
+      expect(await healthz(port)).toEqual({ status: 200, body: { status: 'ok' } })
+      server.child.kill('SIGTERM')
+      expect(await exitCodeOf(server)).toBe(0)
+      expect(await canConnect(port)).toBe(false)
+    },
+    60_000,
+  )
 })

@@ -20,8 +20,9 @@ await app.register(fastifyFormbody)
 
 // The same checks every real token endpoint makes: who is asking, and for what.
 function refuse(request: FastifyRequest<{ Body: Record<string, string> }>, reply: FastifyReply): boolean {
-  if (request.headers.authorization !== BASIC) return reply.code(401).send({ error: 'invalid_client' }), true
-  if (request.body?.grant_type !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type' }), true
+  if (request.headers.authorization !== BASIC) return (reply.code(401).send({ error: 'invalid_client' }), true)
+  if (request.body?.grant_type !== 'client_credentials')
+    return (reply.code(400).send({ error: 'unsupported_grant_type' }), true)
   reply.header('cache-control', 'no-store')
   return false
 }
@@ -36,8 +37,12 @@ app.post<{ Body: Record<string, string> }>('/sign', async (request, reply) => {
   const now = Math.floor(Date.now() / 1000)
   const accessToken = await new SignJWT({ client_id: 'oauth-client-1', scope: 'foo bar' })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'ceiling' })
-    .setIssuer(ISSUER).setSubject('oauth-client-1').setAudience(AUDIENCE)
-    .setIssuedAt(now).setExpirationTime(now + 3600).setJti(randomUUID())
+    .setIssuer(ISSUER)
+    .setSubject('oauth-client-1')
+    .setAudience(AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .setJti(randomUUID())
     .sign(privateKey)
   return { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, scope: 'foo bar' }
 })
@@ -45,7 +50,12 @@ app.post<{ Body: Record<string, string> }>('/sign', async (request, reply) => {
 app.get('/verify', async (request, reply) => {
   try {
     const token = (request.headers.authorization ?? '').slice('Bearer '.length)
-    const { payload } = await jwtVerify(token, publicKey, { issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', algorithms: ['ES256'] })
+    const { payload } = await jwtVerify(token, publicKey, {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      typ: 'at+jwt',
+      algorithms: ['ES256'],
+    })
     return { resource: 'foo', sub: payload.sub, client_id: payload.client_id, scope: payload.scope }
   } catch {
     return reply.code(401).send({ error: 'invalid_token' })

@@ -15,7 +15,13 @@ const redirectUri = process.env.REDIRECT_URI ?? 'http://localhost:3000/authentic
 const rememberConsent = process.env.REMEMBER_CONSENT === 'on'
 
 const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
-const resourceServer = { scope: 'foo bar', audience: resource, accessTokenTTL: 3600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } }
+const resourceServer = {
+  scope: 'foo bar',
+  audience: resource,
+  accessTokenTTL: 3600,
+  accessTokenFormat: 'jwt',
+  jwt: { sign: { alg: 'ES256' } },
+}
 
 // oidc-provider's documented way to pre-establish a grant: oauth-lab's remembered decision.
 async function loadExistingGrant(ctx: KoaContextWithOIDC) {
@@ -59,9 +65,18 @@ const provider = new Provider(issuer, {
     },
   },
   // oauth-lab issues a refresh token with every code for a client registered for them.
-  issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(grant: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+  issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(grant: string): boolean }) =>
+    client.grantTypeAllowed('refresh_token'),
   loadExistingGrant,
-  ttl: { AccessToken: 3600, AuthorizationCode: 60, ClientCredentials: 3600, Interaction: 600, Session: 8 * 3600, Grant: 8 * 3600, RefreshToken: 24 * 3600 },
+  ttl: {
+    AccessToken: 3600,
+    AuthorizationCode: 60,
+    ClientCredentials: 3600,
+    Interaction: 600,
+    Session: 8 * 3600,
+    Grant: 8 * 3600,
+    RefreshToken: 24 * 3600,
+  },
 })
 provider.on('server_error', (_ctx, error) => process.stderr.write(`oidc-provider server_error: ${String(error)}\n`))
 provider.listen(port, '127.0.0.1')

@@ -11,7 +11,11 @@ declare module 'oidc-provider' {
   export interface KoaContextWithOIDC {
     oidc: {
       client?: { clientId: string }
-      session?: { accountId?: string; grantIdFor(clientId: string, grantId?: string): string | undefined; ensureClientContainer(clientId: string): void }
+      session?: {
+        accountId?: string
+        grantIdFor(clientId: string, grantId?: string): string | undefined
+        ensureClientContainer(clientId: string): void
+      }
       result?: { consent?: { grantId?: string } }
       provider: Provider
     }

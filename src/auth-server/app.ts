@@ -1,6 +1,12 @@
 // The authorization server: steps 1 to 6 of the flow.
 
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
@@ -8,28 +14,35 @@ import { registerFormBody } from '../shared/form-body.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { registerHtml } from '../shared/html.js'
 import { loggerOptions } from '../shared/logging.js'
-import { accountRoutes } from './account-grants.js'
-import { authorizeRoutes } from './authorize/authorize.js'
+import { accountRoutes } from './account/account-grants.js'
+import { authorizeRoutes } from './authorize/authorization-endpoint.js'
 import { consentRoutes } from './authorize/consent.js'
 import { loginRoutes } from './authorize/login.js'
 import { createClientRegistry } from './clients.js'
 import type { AuthServerContext } from './context.js'
-import { introspectRoutes } from './introspect.js'
-import type { AuthServerHooks } from './hooks.js'
-import { createKeyRing, exportSigningKeys, generateSigningKeys, importSigningKeys, type KeyRing, type SigningKeys } from './keys.js'
-import { labScenarioRoutes } from './lab-scenarios.js'
-import { labTokenRoutes } from './lab-tokens.js'
+import { introspectRoutes } from './token-lifecycle/introspect.js'
+import type { AuthServerHooks } from './lab/hooks.js'
+import {
+  createKeyRing,
+  exportSigningKeys,
+  generateSigningKeys,
+  importSigningKeys,
+  type KeyRing,
+  type SigningKeys,
+} from './tokens/keys.js'
+import { labScenarioRoutes } from './lab/scenario-routes.js'
+import { labTokenRoutes } from './lab/mint-token-route.js'
 import { endSessionRoutes } from './oidc/end-session.js'
 import { userinfoRoutes } from './oidc/userinfo.js'
 import { metadataRoutes } from './metadata.js'
 import { renderErrorPage } from './oauth-error.js'
-import { revokeRoutes } from './revoke.js'
-import { createScenarios } from './scenarios.js'
-import { createSessionStore, registerSession } from './session.js'
-import { createSqliteSessionStore } from './sqlite-session-store.js'
-import { createSqliteStore, type SqliteAuthStore } from './sqlite-store.js'
-import { createMemoryStore, type AuthStore } from './store.js'
-import { tokenRoutes } from './token/token.js'
+import { revokeRoutes } from './token-lifecycle/revoke.js'
+import { createScenarios } from './lab/scenarios.js'
+import { createSessionStore, registerSession } from './account/sign-in-session.js'
+import { createSqliteSessionStore } from './store/sqlite-session-store.js'
+import { createSqliteStore, type SqliteAuthStore } from './store/sqlite-store.js'
+import { createMemoryStore, type AuthStore } from './store/memory-store.js'
+import { tokenRoutes } from './token/token-endpoint.js'
 
 export interface AuthServerDeps {
   /** Milliseconds since the epoch; tests move it to expire codes and tokens. */
@@ -87,7 +100,9 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   app.decorate('oauthLab', ctx)
   await registerHtml(app, { labName: 'oauth-lab · authorization server' })
   app.setErrorHandler(htmlErrorHandler)
-  app.setNotFoundHandler((_request, reply) => renderErrorPage(reply, 404, 'Not found', 'There is no page at this address.'))
+  app.setNotFoundHandler((_request, reply) =>
+    renderErrorPage(reply, 404, 'Not found', 'There is no page at this address.'),
+  )
 
   await app.register(healthzRoute)
   await app.register(metadataRoutes, ctx)
@@ -113,7 +128,11 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
 }
 
 /** The signing keys of a durable store: reloaded if stored (same kid after a restart), else made and saved. */
-async function durableKeyRing(store: SqliteAuthStore, config: LabConfig, given: SigningKeys | undefined): Promise<KeyRing> {
+async function durableKeyRing(
+  store: SqliteAuthStore,
+  config: LabConfig,
+  given: SigningKeys | undefined,
+): Promise<KeyRing> {
   const save = async (current: SigningKeys, previous?: SigningKeys) =>
     store.saveSigningKeys([await exportSigningKeys(current), ...(previous ? [await exportSigningKeys(previous)] : [])])
   // Keys handed in (tests) are used as they are, not stored.
@@ -133,7 +152,12 @@ async function durableKeyRing(store: SqliteAuthStore, config: LabConfig, given: 
 async function htmlErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const status = error.statusCode ?? 500
   if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
-    return renderErrorPage(reply, 403, 'Request refused', 'The form was missing its CSRF token or it did not match. Reload the page and try again.')
+    return renderErrorPage(
+      reply,
+      403,
+      'Request refused',
+      'The form was missing its CSRF token or it did not match. Reload the page and try again.',
+    )
   }
   if (error.validation) return renderErrorPage(reply, 400, 'Bad request', `The request is not valid: ${error.message}.`)
   if (status < 500) return renderErrorPage(reply, status, 'Bad request', 'The request could not be processed.')

@@ -1,9 +1,9 @@
 import type { LabConfig } from '../shared/config.js'
 import type { ClientRegistry } from './clients.js'
-import type { AuthServerHooks } from './hooks.js'
-import type { KeyRing } from './keys.js'
-import type { ScenarioState } from './scenarios.js'
-import type { AuthStore } from './store.js'
+import type { AuthServerHooks } from './lab/hooks.js'
+import type { KeyRing } from './tokens/keys.js'
+import type { ScenarioState } from './lab/scenarios.js'
+import type { AuthStore } from './store/memory-store.js'
 
 /** What every route of the authorization server works with; built once in app.ts. */
 export interface AuthServerContext {

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import { OIDC_SCOPES } from '../shared/config.js'
 import type { AuthServerContext } from './context.js'
-import { SUPPORTED_GRANT_TYPES } from './token/token.js'
+import { SUPPORTED_GRANT_TYPES } from './token/token-endpoint.js'
 
 /** Every URL here is built from the configured public URL, never from Host or X-Forwarded-*. */
 export function authorizationServerMetadata(ctx: AuthServerContext): Record<string, unknown> {
@@ -32,7 +32,21 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
     end_session_endpoint: `${issuer}/end-session`,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [ctx.keys.alg],
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'name', 'given_name', 'family_name', 'email', 'email_verified'],
+    claims_supported: [
+      'sub',
+      'iss',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'nonce',
+      'at_hash',
+      'name',
+      'given_name',
+      'family_name',
+      'email',
+      'email_verified',
+    ],
     prompt_values_supported: ['none', 'login', 'consent'],
   }
 }
@@ -41,7 +55,9 @@ export async function metadataRoutes(app: FastifyInstance, ctx: AuthServerContex
   const metadata = authorizationServerMetadata(ctx)
   // RFC 8414 §3: GET, 200, application/json. Public documents: any origin may read them.
   for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
-    app.get(url, async (_request, reply) => reply.header('access-control-allow-origin', '*').type('application/json').send(metadata))
+    app.get(url, async (_request, reply) =>
+      reply.header('access-control-allow-origin', '*').type('application/json').send(metadata),
+    )
   }
   app.get('/jwks', async (_request, reply) =>
     reply

@@ -1,4 +1,9 @@
 import { runServer } from '../shared/run.js'
 import { buildAuthServer } from './app.js'
 
-await runServer('auth-server', (config) => buildAuthServer(config), (c) => c.auth.port, (c) => c.auth.publicUrl)
+await runServer(
+  'auth-server',
+  (config) => buildAuthServer(config),
+  (c) => c.auth.port,
+  (c) => c.auth.publicUrl,
+)

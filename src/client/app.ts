@@ -21,7 +21,7 @@ import { flowRoutes } from './flow-routes.js'
 import { homeRoute } from './home.js'
 import { breakItRoutes } from './break-it/routes.js'
 import { stepThroughRoutes } from './step-through.js'
-import { createBackChannel } from './back-channel.js'
+import { createBackChannel } from './back-channel-http.js'
 import type { BackChannel, Fetch } from './oauth-client.js'
 
 declare module 'fastify' {
@@ -75,7 +75,13 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
     // an old id must not overwrite a newer one (e.g. after regenerate()).
     rolling: false,
     // Lax: the callback is a top-level GET navigation from the authorization server.
-    cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: config.client.sessionTtlSeconds * 1000 },
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: false,
+      path: '/',
+      maxAge: config.client.sessionTtlSeconds * 1000,
+    },
     store: sessions,
   })
   await app.register(fastifyCsrfProtection, {

@@ -6,7 +6,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import { renderError } from './errors.js'
 import { csrfFormSchema } from './fetch-resource.js'
-import { buildTokenRequest, exchangeCode, type BackChannel, type TokenRequestParams, type TokenResult } from './oauth-client.js'
+import {
+  buildTokenRequest,
+  exchangeCode,
+  type BackChannel,
+  type TokenRequestParams,
+  type TokenResult,
+} from './oauth-client.js'
 import { step5Preview } from './step-through-view.js'
 import { tokenView } from './token-view.js'
 
@@ -44,7 +50,10 @@ function sameSecret(received: string, expected: string): boolean {
   return timingSafeEqual(digest(received), digest(expected))
 }
 
-export async function callbackRoute(app: FastifyInstance, opts: { config: LabConfig; backChannel: BackChannel }): Promise<void> {
+export async function callbackRoute(
+  app: FastifyInstance,
+  opts: { config: LabConfig; backChannel: BackChannel },
+): Promise<void> {
   const { config } = opts
   app.get<{ Querystring: CallbackQuery }>(
     '/authenticated',
@@ -111,14 +120,23 @@ export async function callbackRoute(app: FastifyInstance, opts: { config: LabCon
   )
 
   // Step-through's "Send": the held step 5 request, exactly as previewed, once.
-  app.post('/authenticated/send', { schema: { body: csrfFormSchema }, preValidation: app.csrfProtection }, async (request, reply) => {
-    const params = request.session.clientPendingTokenRequest
-    delete request.session.clientPendingTokenRequest
-    if (!params) {
-      return renderError(reply, 400, 'Nothing to send', 'No step 5 is waiting: it was already sent, or no authorization response came in.')
-    }
-    return redeem(reply, config, opts.backChannel, params)
-  })
+  app.post(
+    '/authenticated/send',
+    { schema: { body: csrfFormSchema }, preValidation: app.csrfProtection },
+    async (request, reply) => {
+      const params = request.session.clientPendingTokenRequest
+      delete request.session.clientPendingTokenRequest
+      if (!params) {
+        return renderError(
+          reply,
+          400,
+          'Nothing to send',
+          'No step 5 is waiting: it was already sent, or no authorization response came in.',
+        )
+      }
+      return redeem(reply, config, opts.backChannel, params)
+    },
+  )
 }
 
 /** Step-through mode: keep the step 5 request in the session (used once) and show it. */

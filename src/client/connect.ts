@@ -6,7 +6,7 @@ import type { LabConfig } from '../shared/config.js'
 import { randomSecret } from '../shared/random.js'
 import { renderError } from './errors.js'
 import { buildAuthorizeUrl, createPkce, redirectUriOf, s256Challenge } from './oauth-client.js'
-import type { PendingFlow } from './session.js'
+import type { PendingFlow } from './client-session.js'
 import { step1Preview } from './step-through-view.js'
 
 /** Step 1's URL, rebuilt from the pending flow: what is previewed is what is sent. */
@@ -41,7 +41,12 @@ export async function connectRoute(app: FastifyInstance, opts: { config: LabConf
   app.get('/connect/send', async (request, reply) => {
     const pending = request.session.clientPendingFlow
     if (!pending) {
-      return renderError(reply, 400, 'Nothing to send', 'No step 1 is waiting: it was already completed, or Connect was not pressed.')
+      return renderError(
+        reply,
+        400,
+        'Nothing to send',
+        'No step 1 is waiting: it was already completed, or Connect was not pressed.',
+      )
     }
     return redirectToAuthorize(reply, authorizeUrlOf(config, pending))
   })

@@ -45,7 +45,12 @@ export function installErrorHandlers(app: FastifyInstance): void {
       return renderError(reply, status, STATUS_CODES[status] ?? 'Bad request', error.message)
     }
     request.log.error({ err: error }, 'unhandled error')
-    return renderError(reply, 500, 'Something went wrong', 'The client app hit an unexpected error; its log has the details.')
+    return renderError(
+      reply,
+      500,
+      'Something went wrong',
+      'The client app hit an unexpected error; its log has the details.',
+    )
   })
   app.setNotFoundHandler(async (_request, reply) =>
     renderError(reply, 404, 'Not found', 'The client app has no page at this address.'),

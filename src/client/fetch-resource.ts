@@ -15,13 +15,28 @@ export const csrfFormSchema = {
 } as const
 
 function noToken(reply: FastifyReply): Promise<string> {
-  return renderError(reply, 400, 'Connect first', 'This app holds no access token yet: use Connect on the home page first.')
+  return renderError(
+    reply,
+    400,
+    'Connect first',
+    'This app holds no access token yet: use Connect on the home page first.',
+  )
 }
 
-async function showResource(reply: FastifyReply, config: LabConfig, backChannel: BackChannel, token: TokenResponse): Promise<string> {
+async function showResource(
+  reply: FastifyReply,
+  config: LabConfig,
+  backChannel: BackChannel,
+  token: TokenResponse,
+): Promise<string> {
   const result = await sendResourceRequest(backChannel, buildResourceRequest(config, token.access_token))
   if (!result.reachable) {
-    return renderError(reply, 502, 'Resource server unreachable', `The request to the resource server failed: ${result.reason}.`)
+    return renderError(
+      reply,
+      502,
+      'Resource server unreachable',
+      `The request to the resource server failed: ${result.reason}.`,
+    )
   }
   return reply
     .code(200)
@@ -40,7 +55,10 @@ function previewResourceRequest(reply: FastifyReply, config: LabConfig, token: T
   return reply.code(200).header('cache-control', 'no-store').viewAsync('client/step-preview', { preview })
 }
 
-export async function fetchResourceRoute(app: FastifyInstance, opts: { config: LabConfig; backChannel: BackChannel }): Promise<void> {
+export async function fetchResourceRoute(
+  app: FastifyInstance,
+  opts: { config: LabConfig; backChannel: BackChannel },
+): Promise<void> {
   const { config } = opts
   // The token is read from the form body, so the CSRF check runs once the body
   // is parsed (preValidation), not in onRequest where there is no body yet.

@@ -52,8 +52,10 @@ export async function flowRoutes(app: FastifyInstance, opts: { config: LabConfig
     hub.add(reply.raw)
     request.log.debug('flow inspector: a page listens')
   })
-  app.get<{ Params: IdParams; Querystring: { fragment?: string } }>('/flow/:id', { schema: { params: ID } }, async (request, reply) =>
-    page(reply, inspector, request.params.id, request.query.fragment === '1'),
+  app.get<{ Params: IdParams; Querystring: { fragment?: string } }>(
+    '/flow/:id',
+    { schema: { params: ID } },
+    async (request, reply) => page(reply, inspector, request.params.id, request.query.fragment === '1'),
   )
   app.get<{ Params: IdParams }>('/flow/:id.json', { schema: { params: ID } }, async (request, reply) => {
     const flow = await findFlow(inspector, request.params.id)
@@ -67,7 +69,12 @@ function registerExports(app: FastifyInstance, inspector: Inspector): void {
   const exports: Array<[string, string, string, (flow: Flow) => string]> = [
     ['transcript.md', 'text/markdown; charset=utf-8', 'md', (flow) => toMarkdown(flow)],
     ['curl.sh', 'text/x-shellscript; charset=utf-8', 'sh', (flow) => toCurl(flow, inspector.urls)],
-    ['flow.har', 'application/json; charset=utf-8', 'har', (flow) => JSON.stringify(toHar(flow, inspector.urls, inspector.version), null, 2)],
+    [
+      'flow.har',
+      'application/json; charset=utf-8',
+      'har',
+      (flow) => JSON.stringify(toHar(flow, inspector.urls, inspector.version), null, 2),
+    ],
   ]
   for (const [file, type, extension, render] of exports) {
     app.get<{ Params: IdParams }>(`/flow/:id/${file}`, { schema: { params: ID } }, async (request, reply) => {
@@ -86,7 +93,12 @@ async function findFlow(inspector: Inspector, id: string): Promise<Flow | undefi
   return inspector.find(await inspector.flows(), id)
 }
 
-async function page(reply: FastifyReply, inspector: Inspector, id: string | undefined, fragment: boolean): Promise<string> {
+async function page(
+  reply: FastifyReply,
+  inspector: Inspector,
+  id: string | undefined,
+  fragment: boolean,
+): Promise<string> {
   const model = await inspector.page(id)
   // The page shows secrets (that is the lesson): never cache it.
   reply.header('cache-control', 'no-store').code(model.missingId === undefined ? 200 : 404)

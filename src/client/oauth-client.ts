@@ -161,7 +161,11 @@ export function buildResourceRequest(config: LabConfig, accessToken: string): Ou
  * Step 5: swap the code for a token on the back channel. Never throws: errors
  * come back as data so the callback can show them.
  */
-export async function exchangeCode(config: LabConfig, backChannel: BackChannel, params: TokenRequestParams): Promise<TokenResult> {
+export async function exchangeCode(
+  config: LabConfig,
+  backChannel: BackChannel,
+  params: TokenRequestParams,
+): Promise<TokenResult> {
   return sendTokenRequest(backChannel, buildTokenRequest(config, params))
 }
 
@@ -220,7 +224,11 @@ function asTokenResponse(payload: unknown): TokenResponse | undefined {
 }
 
 /** Step 7: call the protected resource with the token (RFC 6750 §2.1). */
-export async function callResource(config: LabConfig, backChannel: BackChannel, accessToken: string): Promise<ResourceResult> {
+export async function callResource(
+  config: LabConfig,
+  backChannel: BackChannel,
+  accessToken: string,
+): Promise<ResourceResult> {
   return sendResourceRequest(backChannel, buildResourceRequest(config, accessToken))
 }
 

@@ -3,4 +3,9 @@
 import { runServer } from '../shared/run.js'
 import { buildClientApp } from './app.js'
 
-await runServer('client', buildClientApp, c => c.client.port, c => c.client.publicUrl)
+await runServer(
+  'client',
+  buildClientApp,
+  (c) => c.client.port,
+  (c) => c.client.publicUrl,
+)

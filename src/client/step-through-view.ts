@@ -31,7 +31,8 @@ const WHY: Readonly<Record<string, string>> = {
   scope: 'The access asked for, space-separated (RFC 6749 §3.3).',
   state:
     'A fresh unguessable value kept in your session; the callback must bring it back unchanged, which stops cross-site request forgery (RFC 6749 §10.12).',
-  code_challenge: 'BASE64URL(SHA256(code_verifier)); the verifier itself stays in this app until step 5 (RFC 7636 §4.2).',
+  code_challenge:
+    'BASE64URL(SHA256(code_verifier)); the verifier itself stays in this app until step 5 (RFC 7636 §4.2).',
   code_challenge_method: 'S256, the only method this lab accepts; plain is refused (RFC 7636 §4.3).',
   grant_type: 'authorization_code: swap a code for tokens (RFC 6749 §4.1.3).',
   code: 'The one-time code of step 4 (RFC 6749 §4.1.2).',

@@ -42,7 +42,8 @@ async function introspect(
   } catch (cause) {
     throw new TokenCheckUnavailable('cannot check the token: the authorization server is unreachable', { cause })
   }
-  if (response.status === 404) throw new IntrospectionNotOffered('cannot check the token: the authorization server has no introspection endpoint')
+  if (response.status === 404)
+    throw new IntrospectionNotOffered('cannot check the token: the authorization server has no introspection endpoint')
   const body: unknown = response.status === 200 ? await response.json().catch(() => undefined) : undefined
   if (typeof body !== 'object' || body === null || typeof (body as { active?: unknown }).active !== 'boolean') {
     throw new TokenCheckUnavailable(

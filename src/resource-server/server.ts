@@ -3,4 +3,9 @@
 import { runServer } from '../shared/run.js'
 import { buildResourceServer } from './app.js'
 
-await runServer('resource-server', buildResourceServer, c => c.resource.port, c => c.resource.publicUrl)
+await runServer(
+  'resource-server',
+  buildResourceServer,
+  (c) => c.resource.port,
+  (c) => c.resource.publicUrl,
+)

@@ -42,7 +42,8 @@ export function createTokenChecker(config: LabConfig, deps: TokenCheckDeps = {})
       return await checkOpaque(token)
     } catch (error) {
       // An authorization server without introspection: the token can only be a malformed JWT.
-      if (error instanceof IntrospectionNotOffered) throw new TokenRejected('the access token is malformed: expected a signed JWT', { cause: error })
+      if (error instanceof IntrospectionNotOffered)
+        throw new TokenRejected('the access token is malformed: expected a signed JWT', { cause: error })
       throw error
     }
   }

@@ -61,7 +61,8 @@ function shortMessage(error: Error & { code?: string }): string {
   const option = /'(?:-\w, )?(--?[\w-]+)/.exec(error.message)?.[1]
   if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option ?? ''}`.trim()
   if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `option ${option ?? ''} needs a value`
-  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument ${/'([^']+)'/.exec(error.message)?.[1] ?? ''}`.trim()
+  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+    return `unexpected argument ${/'([^']+)'/.exec(error.message)?.[1] ?? ''}`.trim()
   return error.message
 }
 
@@ -87,7 +88,11 @@ export function parseLabArgs(argv: readonly string[], allowCommand = true): LabF
     throw new UsageError(`--log-level ${logLevel} must be one of: ${LOG_LEVELS.join(', ')}`)
   }
   if (values.config === '') throw new UsageError('option --config needs a value')
-  const ports = { auth: port('port-auth', values['port-auth']), resource: port('port-resource', values['port-resource']), client: port('port-client', values['port-client']) }
+  const ports = {
+    auth: port('port-auth', values['port-auth']),
+    resource: port('port-resource', values['port-resource']),
+    client: port('port-client', values['port-client']),
+  }
   return {
     ...(command === undefined ? {} : { command: command as Command }),
     ...(values.config === undefined ? {} : { config: values.config }),

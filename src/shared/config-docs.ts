@@ -22,7 +22,12 @@ function typeOf(node: Node): string {
   if (node.enum) return node.enum.map((v) => `\`${String(v)}\``).join(' \\| ')
   if (node.type === 'array') return `array of ${node.items ? typeOf(node.items) : 'any'}`
   if (node.type === 'integer') {
-    const range = node.maximum === undefined ? (node.minimum === undefined ? '' : ` ≥ ${node.minimum}`) : ` ${node.minimum ?? 0}-${node.maximum}`
+    const range =
+      node.maximum === undefined
+        ? node.minimum === undefined
+          ? ''
+          : ` ≥ ${node.minimum}`
+        : ` ${node.minimum ?? 0}-${node.maximum}`
     return `integer${range}`
   }
   return node.type ?? 'any'
@@ -51,7 +56,7 @@ export function configReference(): string {
     '',
     '| key | type | meaning |',
     '|---|---|---|',
-    ...rows(CONFIG_SCHEMA as Node, ''),
+    ...rows(CONFIG_SCHEMA, ''),
   ].join('\n')
 }
 

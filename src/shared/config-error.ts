@@ -30,6 +30,7 @@ export function formatIssue(file: string, issue: ConfigIssue): string {
 
 /** The lines loadConfigOrExit prints: one per problem. */
 export function configErrorLines(error: ConfigError): string[] {
-  if (error instanceof ConfigFileError) return error.issues.map((issue) => `oauth-lab: configuration error ${formatIssue(error.file, issue)}`)
+  if (error instanceof ConfigFileError)
+    return error.issues.map((issue) => `oauth-lab: configuration error ${formatIssue(error.file, issue)}`)
   return [`oauth-lab: configuration error: ${error.message}`]
 }

@@ -57,7 +57,9 @@ function parseFile(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
-    throw new ConfigFileError(file, [{ problem: `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }])
+    throw new ConfigFileError(file, [
+      { problem: `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` },
+    ])
   }
   try {
     return ext === '.json' ? JSON.parse(text) : yaml().parse(text)
@@ -65,10 +67,18 @@ function parseFile(file: string): unknown {
     if (error instanceof yaml().YAMLParseError) {
       const at = error.linePos?.[0]
       const path = at === undefined ? undefined : `line ${at.line}, column ${at.col}`
-      return fail(file, path, `not valid YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`)
+      return fail(
+        file,
+        path,
+        `not valid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+      )
     }
     const message = (error as Error).message
-    return fail(file, jsonPosition(text, message), `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`)
+    return fail(
+      file,
+      jsonPosition(text, message),
+      `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`,
+    )
   }
 }
 
@@ -89,7 +99,14 @@ function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1')
 }
 
-const ARTICLE: Readonly<Record<string, string>> = { object: 'an object', array: 'an array', integer: 'a whole number', string: 'a string', boolean: 'true or false', number: 'a number' }
+const ARTICLE: Readonly<Record<string, string>> = {
+  object: 'an object',
+  array: 'an array',
+  integer: 'a whole number',
+  string: 'a string',
+  boolean: 'true or false',
+  number: 'a number',
+}
 
 /** One ajv error as one plain sentence. */
 function schemaIssue(error: ErrorObject): ConfigIssue {
@@ -97,8 +114,13 @@ function schemaIssue(error: ErrorObject): ConfigIssue {
   const params = error.params as Record<string, unknown>
   switch (error.keyword) {
     case 'additionalProperties': {
-      const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {}).filter((k) => !k.startsWith('$'))
-      return { path: `${path}/${escapePointer(String(params.additionalProperty))}`, problem: `unknown property (allowed: ${allowed.join(', ')})` }
+      const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {}).filter(
+        (k) => !k.startsWith('$'),
+      )
+      return {
+        path: `${path}/${escapePointer(String(params.additionalProperty))}`,
+        problem: `unknown property (allowed: ${allowed.join(', ')})`,
+      }
     }
     case 'required':
       return { path, problem: `missing required property "${String(params.missingProperty)}"` }
@@ -174,16 +196,37 @@ function semanticIssues(config: FileConfig): ConfigIssue[] {
   const scopeNames = config.scopes?.map((s) => s.name)
   if (config.scopes) {
     issues.push(...duplicates(scopeNames!, (i) => `/scopes/${i}/name`, 'scope'))
-    if (!scopeNames!.includes(REQUIRED_SCOPE)) issues.push({ path: '/scopes', problem: `must define "${REQUIRED_SCOPE}": the resource server requires it` })
+    if (!scopeNames!.includes(REQUIRED_SCOPE))
+      issues.push({ path: '/scopes', problem: `must define "${REQUIRED_SCOPE}": the resource server requires it` })
   }
   const known = new Set([...(scopeNames ?? ['foo', 'bar']), ...OIDC_SCOPE_NAMES])
   if (config.users) {
-    issues.push(...duplicates(config.users.map((u) => u.username), (i) => `/users/${i}/username`, 'username'))
-    issues.push(...duplicates(config.users.map((u) => u.sub ?? u.username), (i) => `/users/${i}`, 'sub'))
+    issues.push(
+      ...duplicates(
+        config.users.map((u) => u.username),
+        (i) => `/users/${i}/username`,
+        'username',
+      ),
+    )
+    issues.push(
+      ...duplicates(
+        config.users.map((u) => u.sub ?? u.username),
+        (i) => `/users/${i}`,
+        'sub',
+      ),
+    )
   }
-  const subs = new Set((config.users ?? [{ username: 'alice' }, { username: 'bob' }]).map((u) => ('sub' in u && u.sub) || u.username))
+  const subs = new Set(
+    (config.users ?? [{ username: 'alice' }, { username: 'bob' }]).map((u) => ('sub' in u && u.sub) || u.username),
+  )
   const clients = config.clients ?? []
-  issues.push(...duplicates(clients.map((c) => c.clientId), (i) => `/clients/${i}/clientId`, 'client id'))
+  issues.push(
+    ...duplicates(
+      clients.map((c) => c.clientId),
+      (i) => `/clients/${i}/clientId`,
+      'client id',
+    ),
+  )
   clients.forEach((client, i) => {
     const at = `/clients/${i}`
     client.redirectUris?.forEach((uri, j) => {
@@ -195,19 +238,33 @@ function semanticIssues(config: FileConfig): ConfigIssue[] {
       if (problem) issues.push({ path: `${at}/postLogoutRedirectUris/${j}`, problem })
     })
     client.scopes?.forEach((scope, j) => {
-      if (!known.has(scope)) issues.push({ path: `${at}/scopes/${j}`, problem: `scope "${scope}" is not defined in scopes` })
+      if (!known.has(scope))
+        issues.push({ path: `${at}/scopes/${j}`, problem: `scope "${scope}" is not defined in scopes` })
     })
     // RFC 9700 §4.15.1: a client_credentials token must never pass for a user's.
-    if (subs.has(client.clientId)) issues.push({ path: `${at}/clientId`, problem: `"${client.clientId}" is also a user's sub; they must differ (RFC 9700 section 4.15.1)` })
+    if (subs.has(client.clientId))
+      issues.push({
+        path: `${at}/clientId`,
+        problem: `"${client.clientId}" is also a user's sub; they must differ (RFC 9700 section 4.15.1)`,
+      })
     const methods = client.tokenEndpointAuthMethods
     if (client.clientSecret === undefined) {
-      if (methods && methods.some((m) => m !== 'none')) issues.push({ path: `${at}/tokenEndpointAuthMethods`, problem: 'a client without clientSecret can only use "none"' })
-      if (client.requirePkce === false) issues.push({ path: `${at}/requirePkce`, problem: 'a public client (no clientSecret) must use PKCE' })
+      if (methods && methods.some((m) => m !== 'none'))
+        issues.push({
+          path: `${at}/tokenEndpointAuthMethods`,
+          problem: 'a client without clientSecret can only use "none"',
+        })
+      if (client.requirePkce === false)
+        issues.push({ path: `${at}/requirePkce`, problem: 'a public client (no clientSecret) must use PKCE' })
     } else if (methods?.includes('none')) {
       issues.push({ path: `${at}/tokenEndpointAuthMethods`, problem: 'a client with a clientSecret cannot use "none"' })
     }
     const grants = client.grantTypes ?? ['authorization_code']
-    if (!client.introspectionOnly && grants.includes('authorization_code') && (client.redirectUris ?? []).length === 0) {
+    if (
+      !client.introspectionOnly &&
+      grants.includes('authorization_code') &&
+      (client.redirectUris ?? []).length === 0
+    ) {
       issues.push({ path: at, problem: 'needs at least one redirectUris entry for the authorization_code grant' })
     }
     if (client.clientSecret === undefined && client.grantTypes?.includes('client_credentials')) {
@@ -215,17 +272,25 @@ function semanticIssues(config: FileConfig): ConfigIssue[] {
     }
     // The resource server authenticates with this client's secret in introspection mode.
     if (client.clientId === RESOURCE_CLIENT_ID && client.clientSecret === undefined) {
-      issues.push({ path: at, problem: `${RESOURCE_CLIENT_ID} is the resource server's introspection client: it needs a clientSecret` })
+      issues.push({
+        path: at,
+        problem: `${RESOURCE_CLIENT_ID} is the resource server's introspection client: it needs a clientSecret`,
+      })
     }
   })
   if (config.clients || config.clientApp?.clientId) {
     // The client app signs in with client_secret_basic: its client must exist and be confidential.
     const id = config.clientApp?.clientId ?? DEFAULT_CLIENT_APP_ID
-    const candidates = [...(config.clients ?? BUILTIN_CLIENT_SECRETS), ...BUILTIN_CLIENT_SECRETS.filter((c) => c.clientId === RESOURCE_CLIENT_ID)]
+    const candidates = [
+      ...(config.clients ?? BUILTIN_CLIENT_SECRETS),
+      ...BUILTIN_CLIENT_SECRETS.filter((c) => c.clientId === RESOURCE_CLIENT_ID),
+    ]
     const app = candidates.find((c) => c.clientId === id)
     const path = config.clientApp?.clientId ? '/clientApp/clientId' : '/clients'
-    if (!app) issues.push({ path, problem: `the client app is "${id}", which is not in clients (set clientApp.clientId)` })
-    else if (app.clientSecret === undefined) issues.push({ path, problem: `the client app's client "${id}" needs a clientSecret` })
+    if (!app)
+      issues.push({ path, problem: `the client app is "${id}", which is not in clients (set clientApp.clientId)` })
+    else if (app.clientSecret === undefined)
+      issues.push({ path, problem: `the client app's client "${id}" needs a clientSecret` })
   }
   return issues
 }

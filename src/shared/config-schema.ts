@@ -21,12 +21,16 @@ const client = {
   required: ['clientId'],
   properties: {
     $comment: COMMENT,
-    clientId: { ...NAME, description: 'The `client_id`; unique, and different from every user\'s `sub`.' },
-    clientSecret: { ...NAME, description: 'Its secret. Leave it out for a public client (PKCE required, auth method `none`).' },
+    clientId: { ...NAME, description: "The `client_id`; unique, and different from every user's `sub`." },
+    clientSecret: {
+      ...NAME,
+      description: 'Its secret. Leave it out for a public client (PKCE required, auth method `none`).',
+    },
     name: { ...NAME, description: 'Shown on the consent page. Default: the `clientId`.' },
     redirectUris: {
       type: 'array',
-      description: 'Absolute URLs without fragment (RFC 6749 section 3.1.2), matched exactly. Needed for `authorization_code`.',
+      description:
+        'Absolute URLs without fragment (RFC 6749 section 3.1.2), matched exactly. Needed for `authorization_code`.',
       items: { type: 'string' },
     },
     postLogoutRedirectUris: {
@@ -34,21 +38,37 @@ const client = {
       description: 'Where OpenID Connect logout may send the browser afterwards (absolute URLs, exact match).',
       items: { type: 'string' },
     },
-    scopes: { type: 'array', description: 'Scopes it may ask for; each one defined in `scopes`. Default: none.', items: NAME },
+    scopes: {
+      type: 'array',
+      description: 'Scopes it may ask for; each one defined in `scopes`. Default: none.',
+      items: NAME,
+    },
     tokenEndpointAuthMethods: {
       type: 'array',
-      description: 'How it authenticates at the token endpoint. Default: `client_secret_basic` and `client_secret_post` with a secret, `none` without.',
+      description:
+        'How it authenticates at the token endpoint. Default: `client_secret_basic` and `client_secret_post` with a secret, `none` without.',
       items: { enum: AUTH_METHODS },
       minItems: 1,
     },
     grantTypes: {
       type: 'array',
-      description: 'Grants it may use. Default: all three with a secret; `authorization_code` and `refresh_token` without.',
+      description:
+        'Grants it may use. Default: all three with a secret; `authorization_code` and `refresh_token` without.',
       items: { enum: GRANT_TYPES },
     },
-    requirePkce: { type: 'boolean', description: 'Require PKCE `S256`. Default: true for public clients (and it cannot be false for them), false otherwise.' },
-    introspectionOnly: { type: 'boolean', description: 'It may only call the introspection endpoint (like the resource server\'s `oauth-resource-1`).' },
-    accessTokenFormat: { enum: TOKEN_FORMATS, description: 'Its access tokens: RFC 9068 JWTs (`jwt`, default) or `opaque` strings checked by introspection.' },
+    requirePkce: {
+      type: 'boolean',
+      description:
+        'Require PKCE `S256`. Default: true for public clients (and it cannot be false for them), false otherwise.',
+    },
+    introspectionOnly: {
+      type: 'boolean',
+      description: "It may only call the introspection endpoint (like the resource server's `oauth-resource-1`).",
+    },
+    accessTokenFormat: {
+      enum: TOKEN_FORMATS,
+      description: 'Its access tokens: RFC 9068 JWTs (`jwt`, default) or `opaque` strings checked by introspection.',
+    },
   },
 } as const
 
@@ -64,7 +84,8 @@ const user = {
     sub: { ...NAME, description: 'Their subject identifier. Default: the username.' },
     claims: {
       type: 'object',
-      description: 'OpenID Connect claims (`name`, `email`, `email_verified`, ...) released by the `profile` and `email` scopes.',
+      description:
+        'OpenID Connect claims (`name`, `email`, `email_verified`, ...) released by the `profile` and `email` scopes.',
     },
   },
 } as const
@@ -76,7 +97,11 @@ const scope = {
   required: ['name', 'description'],
   properties: {
     $comment: COMMENT,
-    name: { type: 'string', pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$', description: 'The scope token (RFC 6749 section 3.3: no spaces or quotes).' },
+    name: {
+      type: 'string',
+      pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$',
+      description: 'The scope token (RFC 6749 section 3.3: no spaces or quotes).',
+    },
     description: { type: 'string', description: 'One line shown on the consent page.' },
   },
 } as const
@@ -104,14 +129,32 @@ export const CONFIG_SCHEMA = {
     },
     urls: {
       type: 'object',
-      description: 'Public URLs (what browsers use) and internal URLs (what the servers use to reach each other): http(s), no query or fragment.',
+      description:
+        'Public URLs (what browsers use) and internal URLs (what the servers use to reach each other): http(s), no query or fragment.',
       additionalProperties: false,
       properties: {
-        authPublic: { type: 'string', description: 'The issuer (`iss`) of every token. Default `http://localhost:<ports.auth>`.' },
-        authInternal: { type: 'string', description: 'How the other servers reach the authorization server. Default `http://127.0.0.1:<ports.auth>`.' },
-        resourcePublic: { type: 'string', description: 'The resource server\'s identifier: the `aud` of access tokens. Default `http://localhost:<ports.resource>`.' },
-        resourceInternal: { type: 'string', description: 'How the client reaches the resource server. Default `http://127.0.0.1:<ports.resource>`.' },
-        clientPublic: { type: 'string', description: 'The client app\'s URL; the built-in clients\' redirect URI is this plus `/authenticated`. Default `http://localhost:<ports.client>`.' },
+        authPublic: {
+          type: 'string',
+          description: 'The issuer (`iss`) of every token. Default `http://localhost:<ports.auth>`.',
+        },
+        authInternal: {
+          type: 'string',
+          description: 'How the other servers reach the authorization server. Default `http://127.0.0.1:<ports.auth>`.',
+        },
+        resourcePublic: {
+          type: 'string',
+          description:
+            "The resource server's identifier: the `aud` of access tokens. Default `http://localhost:<ports.resource>`.",
+        },
+        resourceInternal: {
+          type: 'string',
+          description: 'How the client reaches the resource server. Default `http://127.0.0.1:<ports.resource>`.',
+        },
+        clientPublic: {
+          type: 'string',
+          description:
+            "The client app's URL; the built-in clients' redirect URI is this plus `/authenticated`. Default `http://localhost:<ports.client>`.",
+        },
       },
     },
     lifetimes: {
@@ -119,14 +162,22 @@ export const CONFIG_SCHEMA = {
       description: 'Lifetimes in seconds.',
       additionalProperties: false,
       properties: {
-        codeSeconds: { type: 'integer', minimum: 1, maximum: 600, description: 'Authorization code lifetime, 1 to 600. Default `60`.' },
+        codeSeconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 600,
+          description: 'Authorization code lifetime, 1 to 600. Default `60`.',
+        },
         accessTokenSeconds: { ...SECONDS, description: 'Access token lifetime. Default `3600`.' },
         refreshTokenSeconds: { ...SECONDS, description: 'A refresh token unused this long expires. Default `86400`.' },
         sessionSeconds: { ...SECONDS, description: 'How long a sign-in session lasts. Default `28800`.' },
       },
     },
     signingAlg: { enum: SIGNING_ALGS, description: 'Signature of access and ID tokens. Default `ES256`.' },
-    tokenCheck: { enum: TOKEN_CHECKS, description: 'How the resource server checks tokens: `jwt` (locally, default) or `introspect`.' },
+    tokenCheck: {
+      enum: TOKEN_CHECKS,
+      description: 'How the resource server checks tokens: `jwt` (locally, default) or `introspect`.',
+    },
     clientApp: {
       type: 'object',
       description: 'Which registered client the client app is.',
@@ -138,11 +189,16 @@ export const CONFIG_SCHEMA = {
     },
     clients: {
       type: 'array',
-      description: 'Replace the built-in clients `oauth-client-1` and `oauth-client-public`. The resource server\'s `oauth-resource-1` is kept unless listed here too.',
+      description:
+        "Replace the built-in clients `oauth-client-1` and `oauth-client-public`. The resource server's `oauth-resource-1` is kept unless listed here too.",
       items: client,
     },
     users: { type: 'array', description: 'Replace the built-in users `alice` and `bob`.', items: user },
-    scopes: { type: 'array', description: 'Replace the built-in scopes `foo` and `bar`; `foo` must stay (the resource server requires it).', items: scope },
+    scopes: {
+      type: 'array',
+      description: 'Replace the built-in scopes `foo` and `bar`; `foo` must stay (the resource server requires it).',
+      items: scope,
+    },
   },
 } as const
 

@@ -156,13 +156,25 @@ export const BUILTIN_USERS: readonly UserAccount[] = [
     username: 'alice',
     password: 'alice-password',
     sub: 'alice',
-    claims: { name: 'Alice Liddell', given_name: 'Alice', family_name: 'Liddell', email: 'alice@example.test', email_verified: true },
+    claims: {
+      name: 'Alice Liddell',
+      given_name: 'Alice',
+      family_name: 'Liddell',
+      email: 'alice@example.test',
+      email_verified: true,
+    },
   },
   {
     username: 'bob',
     password: 'bob-password',
     sub: 'bob',
-    claims: { name: 'Bob Builder', given_name: 'Bob', family_name: 'Builder', email: 'bob@example.test', email_verified: true },
+    claims: {
+      name: 'Bob Builder',
+      given_name: 'Bob',
+      family_name: 'Builder',
+      email: 'bob@example.test',
+      email_verified: true,
+    },
   },
 ]
 
@@ -282,7 +294,8 @@ function readSecret(env: Env, name: string): string {
 function readStore(env: Env): AuthStoreConfig {
   const raw = read(env, 'STORE')
   if (raw === undefined || raw === 'memory') return { kind: 'memory' }
-  if (raw.startsWith('sqlite:') && raw.length > 'sqlite:'.length) return { kind: 'sqlite', path: raw.slice('sqlite:'.length) }
+  if (raw.startsWith('sqlite:') && raw.length > 'sqlite:'.length)
+    return { kind: 'sqlite', path: raw.slice('sqlite:'.length) }
   throw new ConfigError(`STORE=${raw} must be memory or sqlite:<path> (e.g. sqlite:./data/oauth-lab.db)`)
 }
 
@@ -301,8 +314,13 @@ function fromFileClient(c: FileClient): ClientRegistration {
     redirectUris: c.redirectUris ?? [],
     ...(c.postLogoutRedirectUris ? { postLogoutRedirectUris: c.postLogoutRedirectUris } : {}),
     scopes: c.scopes ?? [],
-    tokenEndpointAuthMethods: c.tokenEndpointAuthMethods ?? (confidential ? ['client_secret_basic', 'client_secret_post'] : ['none']),
-    grantTypes: c.grantTypes ?? (confidential ? ['authorization_code', 'refresh_token', 'client_credentials'] : ['authorization_code', 'refresh_token']),
+    tokenEndpointAuthMethods:
+      c.tokenEndpointAuthMethods ?? (confidential ? ['client_secret_basic', 'client_secret_post'] : ['none']),
+    grantTypes:
+      c.grantTypes ??
+      (confidential
+        ? ['authorization_code', 'refresh_token', 'client_credentials']
+        : ['authorization_code', 'refresh_token']),
     requirePkce: c.requirePkce ?? !confidential,
     ...(c.introspectionOnly === undefined ? {} : { introspectionOnly: c.introspectionOnly }),
     ...(c.accessTokenFormat === undefined ? {} : { accessTokenFormat: c.accessTokenFormat }),
@@ -314,13 +332,20 @@ function registeredClients(file: FileConfig, clientPublicUrl: string): ClientReg
   const builtin = builtinClients(clientPublicUrl)
   if (!file.clients) return builtin
   const own = file.clients.map(fromFileClient)
-  const keep = builtin.filter((c) => c.clientId === BUILTIN_RESOURCE_CLIENT_ID && !own.some((o) => o.clientId === c.clientId))
+  const keep = builtin.filter(
+    (c) => c.clientId === BUILTIN_RESOURCE_CLIENT_ID && !own.some((o) => o.clientId === c.clientId),
+  )
   return [...own, ...keep]
 }
 
 function fileUsers(file: FileConfig): readonly UserAccount[] {
   if (!file.users) return BUILTIN_USERS
-  return file.users.map((u) => ({ username: u.username, password: u.password, sub: u.sub ?? u.username, ...(u.claims ? { claims: u.claims } : {}) }))
+  return file.users.map((u) => ({
+    username: u.username,
+    password: u.password,
+    sub: u.sub ?? u.username,
+    ...(u.claims ? { claims: u.claims } : {}),
+  }))
 }
 
 /**
@@ -337,7 +362,11 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): L
   const clientPublicUrl = readUrl(env, 'CLIENT_PUBLIC_URL', file.urls?.clientPublic ?? `http://localhost:${clientPort}`)
   const requiredScope = DEFAULTS.requiredScope
   const lifetimes = file.lifetimes ?? {}
-  const sessionTtlSeconds = readSeconds(env, 'SESSION_TTL_SECONDS', lifetimes.sessionSeconds ?? DEFAULTS.sessionTtlSeconds)
+  const sessionTtlSeconds = readSeconds(
+    env,
+    'SESSION_TTL_SECONDS',
+    lifetimes.sessionSeconds ?? DEFAULTS.sessionTtlSeconds,
+  )
   const clients = registeredClients(file, clientPublicUrl)
   const clientAppId = file.clientApp?.clientId ?? BUILTIN_CLIENT_ID
   const secretOf = (id: string) => clients.find((c) => c.clientId === id)?.clientSecret ?? ''
@@ -353,9 +382,22 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): L
       port: authPort,
       publicUrl: readUrl(env, 'AUTH_PUBLIC_URL', file.urls?.authPublic ?? `http://localhost:${authPort}`),
       internalUrl: readUrl(env, 'AUTH_INTERNAL_URL', file.urls?.authInternal ?? `http://127.0.0.1:${authPort}`),
-      codeTtlSeconds: readSeconds(env, 'CODE_TTL_SECONDS', lifetimes.codeSeconds ?? DEFAULTS.codeTtlSeconds, DEFAULTS.maxCodeTtlSeconds),
-      accessTokenTtlSeconds: readSeconds(env, 'ACCESS_TOKEN_TTL_SECONDS', lifetimes.accessTokenSeconds ?? DEFAULTS.accessTokenTtlSeconds),
-      refreshTokenTtlSeconds: readSeconds(env, 'REFRESH_TOKEN_TTL_SECONDS', lifetimes.refreshTokenSeconds ?? DEFAULTS.refreshTokenTtlSeconds),
+      codeTtlSeconds: readSeconds(
+        env,
+        'CODE_TTL_SECONDS',
+        lifetimes.codeSeconds ?? DEFAULTS.codeTtlSeconds,
+        DEFAULTS.maxCodeTtlSeconds,
+      ),
+      accessTokenTtlSeconds: readSeconds(
+        env,
+        'ACCESS_TOKEN_TTL_SECONDS',
+        lifetimes.accessTokenSeconds ?? DEFAULTS.accessTokenTtlSeconds,
+      ),
+      refreshTokenTtlSeconds: readSeconds(
+        env,
+        'REFRESH_TOKEN_TTL_SECONDS',
+        lifetimes.refreshTokenSeconds ?? DEFAULTS.refreshTokenTtlSeconds,
+      ),
       signingAlg: readChoice(env, 'SIGNING_ALG', ['ES256', 'RS256', 'EdDSA'] as const, file.signingAlg ?? 'ES256'),
       sessionSecret: readSecret(env, 'AUTH_SESSION_SECRET'),
       sessionTtlSeconds,
@@ -367,8 +409,17 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): L
     resource: {
       port: resourcePort,
       publicUrl: readUrl(env, 'RESOURCE_PUBLIC_URL', file.urls?.resourcePublic ?? `http://localhost:${resourcePort}`),
-      internalUrl: readUrl(env, 'RESOURCE_INTERNAL_URL', file.urls?.resourceInternal ?? `http://127.0.0.1:${resourcePort}`),
-      tokenCheck: readChoice(env, 'RESOURCE_TOKEN_CHECK', ['jwt', 'introspect'] as const, file.tokenCheck ?? DEFAULTS.resourceTokenCheck),
+      internalUrl: readUrl(
+        env,
+        'RESOURCE_INTERNAL_URL',
+        file.urls?.resourceInternal ?? `http://127.0.0.1:${resourcePort}`,
+      ),
+      tokenCheck: readChoice(
+        env,
+        'RESOURCE_TOKEN_CHECK',
+        ['jwt', 'introspect'] as const,
+        file.tokenCheck ?? DEFAULTS.resourceTokenCheck,
+      ),
       requiredScope,
       introspectionClientId: BUILTIN_RESOURCE_CLIENT_ID,
       introspectionClientSecret: secretOf(BUILTIN_RESOURCE_CLIENT_ID),
@@ -397,7 +448,10 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): L
 export function assertNoSubjectCollision(config: Pick<LabConfig, 'clients' | 'users'>): void {
   const subs = new Set(config.users.map((u) => u.sub))
   const clash = config.clients.find((c) => subs.has(c.clientId))
-  if (clash) throw new ConfigError(`client_id ${clash.clientId} is also a user's sub; they must differ (RFC 9700 section 4.15.1)`)
+  if (clash)
+    throw new ConfigError(
+      `client_id ${clash.clientId} is also a user's sub; they must differ (RFC 9700 section 4.15.1)`,
+    )
 }
 
 function deepFreeze<T>(value: T): T {
@@ -428,7 +482,11 @@ export function loadConfigOrExit(env: Env = process.env, argv: readonly string[]
     return loadConfig({ ...env, ...flagEnv(flags) }, file === undefined ? {} : { file })
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(configErrorLines(error).map((line) => `${line}\n`).join(''))
+      process.stderr.write(
+        configErrorLines(error)
+          .map((line) => `${line}\n`)
+          .join(''),
+      )
       process.exit(1)
     }
     throw error

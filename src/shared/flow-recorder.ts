@@ -152,7 +152,7 @@ function headerList(headers: Record<string, unknown>): HeaderList {
 
 function pairs(raw: readonly string[]): HeaderList {
   const list: HeaderList = []
-  for (let i = 0; i + 1 < raw.length; i += 2) list.push([raw[i]!, raw[i + 1]!])
+  for (let i = 0; i + 1 < raw.length; i += 2) list.push([raw[i], raw[i + 1]])
   return list
 }
 
@@ -187,7 +187,9 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
   app.addHook('onSend', (request, reply, payload, done) => {
     if (NOT_RECORDED.test(request.url)) return done(null, payload)
     const elapsed = timedByFastify ? reply.elapsedTime : performance.now() - request.flowStart
-    const body = rawFormBody(request.body) ?? (request.body === undefined || request.body === null ? undefined : JSON.stringify(request.body))
+    const body =
+      rawFormBody(request.body) ??
+      (request.body === undefined || request.body === null ? undefined : JSON.stringify(request.body))
     recorder.addRaw({
       startedAt: Date.now() - elapsed,
       durationMs: elapsed,

@@ -22,5 +22,7 @@ export async function registerFormBody(app: FastifyInstance): Promise<void> {
 
 /** The raw text of a parsed form body, if the request had one. */
 export function rawFormBody(body: unknown): string | undefined {
-  return body !== null && typeof body === 'object' ? ((body as Record<symbol, unknown>)[RAW_BODY] as string | undefined) : undefined
+  return body !== null && typeof body === 'object'
+    ? ((body as Record<symbol, unknown>)[RAW_BODY] as string | undefined)
+    : undefined
 }

@@ -32,7 +32,9 @@ export async function runServer(
   try {
     await app.listen({ host: config.host, port: port(config) })
   } catch (error) {
-    process.stderr.write(`oauth-lab ${role}: cannot listen on ${config.host}:${port(config)}: ${(error as Error).message}\n`)
+    process.stderr.write(
+      `oauth-lab ${role}: cannot listen on ${config.host}:${port(config)}: ${(error as Error).message}\n`,
+    )
     process.exit(1)
   }
   app.log.info(`${role} ready at ${publicUrl(config)}`)

@@ -7,13 +7,20 @@ import { testAuthServer } from '../helpers/auth-server.js'
 let app: FastifyInstance
 
 beforeAll(async () => {
-  ;({ app } = await testAuthServer({ AUTH_PUBLIC_URL: 'http://auth.lab.test:9001', RESOURCE_PUBLIC_URL: 'http://rs.lab.test' }))
+  ;({ app } = await testAuthServer({
+    AUTH_PUBLIC_URL: 'http://auth.lab.test:9001',
+    RESOURCE_PUBLIC_URL: 'http://rs.lab.test',
+  }))
 })
 afterAll(() => app.close())
 
 describe('GET /.well-known/oauth-authorization-server', () => {
   it('describes the server from its public URL', async () => {
-    const res = await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server', headers: { host: 'evil.example' } })
+    const res = await app.inject({
+      method: 'GET',
+      url: '/.well-known/oauth-authorization-server',
+      headers: { host: 'evil.example' },
+    })
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toMatch(/^application\/json/)
     const meta = res.json()
@@ -29,7 +36,9 @@ describe('GET /.well-known/oauth-authorization-server', () => {
     })
     expect(meta.grant_types_supported).toContain('authorization_code')
     expect(meta.grant_types_supported).not.toContain('implicit')
-    expect(meta.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']))
+    expect(meta.token_endpoint_auth_methods_supported).toEqual(
+      expect.arrayContaining(['client_secret_basic', 'client_secret_post']),
+    )
   })
 })
 

@@ -27,7 +27,9 @@ function startChild(code: string): Promise<string> {
 describe('the heap probe', () => {
   it('reads the live heap after a forced collection: kept data counts, garbage does not', async () => {
     // Keeps 40 MB alive and makes 40 MB of garbage once a second.
-    const url = await startChild('globalThis.kept = Array.from({ length: 40 }, () => "x".repeat(1 << 20).split("").join("")); setInterval(() => { Array.from({ length: 40 }, () => "y".repeat(1 << 20).split("").join("")) }, 1000)')
+    const url = await startChild(
+      'globalThis.kept = Array.from({ length: 40 }, () => "x".repeat(1 << 20).split("").join("")); setInterval(() => { Array.from({ length: 40 }, () => "y".repeat(1 << 20).split("").join("")) }, 1000)',
+    )
     probe = await connectHeapProbe(url)
     const live = await probe.liveHeapMb()
     expect(live).toBeGreaterThan(38)

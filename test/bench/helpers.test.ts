@@ -67,7 +67,8 @@ describe('bench browser helpers', () => {
   })
 
   it('reads hidden fields whatever the attribute order, with entities decoded', () => {
-    const html = '<form><input type="hidden" name="_csrf" value="a&amp;b"><input value="login" type="hidden" name="prompt"/></form>'
+    const html =
+      '<form><input type="hidden" name="_csrf" value="a&amp;b"><input value="login" type="hidden" name="prompt"/></form>'
     expect(hiddenField(html, '_csrf')).toBe('a&b')
     expect(hiddenField(html, 'prompt')).toBe('login')
     expect(hiddenField(html, 'interaction')).toBeUndefined()
@@ -77,7 +78,12 @@ describe('bench browser helpers', () => {
 describe('bench arithmetic and report', () => {
   it('computes nearest-rank percentiles and safe ratios', () => {
     const samples = Array.from({ length: 100 }, (_, i) => 100 - i)
-    expect(percentile([...samples].sort((a, b) => a - b), 50)).toBe(50)
+    expect(
+      percentile(
+        [...samples].sort((a, b) => a - b),
+        50,
+      ),
+    ).toBe(50)
     expect(latencySummary(samples)).toEqual({ p50: 50, p99: 99 })
     expect(Number.isNaN(latencySummary([]).p50)).toBe(true)
     expect(ratio(10, 4)).toBe(2.5)
@@ -125,8 +131,21 @@ describe('bench arithmetic and report', () => {
   })
 
   it('prints aligned Markdown tables with each ratio to its ceiling and anchor', () => {
-    expect(table(['a', 'b'], [['x', '1'], ['yy', '22']], new Set([1]))).toBe('| a  |  b |\n|----|---:|\n| x  |  1 |\n| yy | 22 |')
-    const text = measurementTable([measurement('ceiling.sign', 10_000), measurement('oidc.token.cc', 2_000), measurement('lab.token.cc', 8_000, { noisy: true })])
+    expect(
+      table(
+        ['a', 'b'],
+        [
+          ['x', '1'],
+          ['yy', '22'],
+        ],
+        new Set([1]),
+      ),
+    ).toBe('| a  |  b |\n|----|---:|\n| x  |  1 |\n| yy | 22 |')
+    const text = measurementTable([
+      measurement('ceiling.sign', 10_000),
+      measurement('oidc.token.cc', 2_000),
+      measurement('lab.token.cc', 8_000, { noisy: true }),
+    ])
     const row = text.split('\n').find((line) => line.startsWith('| lab.token.cc'))!
     expect(row).toContain('8,000 req/s')
     expect(row).toContain('0.80×')
@@ -153,34 +172,46 @@ describe('bench profile and GC readers', () => {
     expect(owner('node:internal/crypto/util')).toBe('node:internal')
     expect(owner('')).toBe('(v8 / native)')
     const { byOwner } = selfTimes(profile)
-    expect(Object.fromEntries(byOwner)).toEqual({ 'node:_http_outgoing': 0.5, 'oauth-lab shared/flow-recorder.js': 0.5 })
+    expect(Object.fromEntries(byOwner)).toEqual({
+      'node:_http_outgoing': 0.5,
+      'oauth-lab shared/flow-recorder.js': 0.5,
+    })
     expect(Object.fromEntries(stackShares(profile)).helmet).toBe(0.5)
   })
 
   it('reads the heap after a full collection from a --trace-gc line', () => {
-    expect(inspectorUrl('Debugger listening on ws://127.0.0.1:40123/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab')).toBe('ws://127.0.0.1:40123/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab')
+    expect(inspectorUrl('Debugger listening on ws://127.0.0.1:40123/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab')).toBe(
+      'ws://127.0.0.1:40123/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab',
+    )
     expect(inspectorUrl('For help, see: https://nodejs.org/en/docs/inspector')).toBeUndefined()
   })
 })
 
 describe('interleaved figures', () => {
-  it('runs A B … B A with half windows, warm-up only on the first pass, and merges each figure\'s halves', async () => {
+  it("runs A B … B A with half windows, warm-up only on the first pass, and merges each figure's halves", async () => {
     const calls: string[] = []
     const figure = (id: string, rates: number[]) => async (w: Window) => {
       calls.push(`${id}:${w.seconds}:${w.warmupSeconds}`)
       const rate = rates.shift()!
-      return measurement(id, rate, { seconds: w.seconds, completed: rate * w.seconds, p50Ms: rate / 1000, p99Ms: rate / 100 })
+      return measurement(id, rate, {
+        seconds: w.seconds,
+        completed: rate * w.seconds,
+        p50Ms: rate / 1000,
+        p99Ms: rate / 100,
+      })
     }
     const window: Window = { seconds: 5, warmupSeconds: 1, watched: () => new Map() }
-    const [a, b] = await interleaved([figure('a', [1000, 3000]), figure('b', [2000, 2000])], window, { rewarmSeconds: 0.5 })
+    const [a, b] = await interleaved([figure('a', [1000, 3000]), figure('b', [2000, 2000])], window, {
+      rewarmSeconds: 0.5,
+    })
     expect(calls).toEqual(['a:2.5:1', 'b:2.5:1', 'b:2.5:0.5', 'a:2.5:0.5'])
     // All completions over all seconds: (2,500 + 7,500) / 5.
-    expect(a!.rate).toBe(2000)
-    expect(a!.seconds).toBe(5)
-    expect(a!.completed).toBe(10_000)
+    expect(a.rate).toBe(2000)
+    expect(a.seconds).toBe(5)
+    expect(a.completed).toBe(10_000)
     // Percentiles weighted by completions: (1 × 2,500 + 3 × 7,500) / 10,000.
-    expect(a!.p50Ms).toBeCloseTo(2.5, 6)
-    expect(b!.rate).toBe(2000)
+    expect(a.p50Ms).toBeCloseTo(2.5, 6)
+    expect(b.rate).toBe(2000)
   })
 
   it('alternates direction over more passes: A B B A A B B A', async () => {
@@ -189,14 +220,24 @@ describe('interleaved figures', () => {
       calls.push(id)
       return measurement(id, 1000, { seconds: w.seconds, completed: 1000 * w.seconds })
     }
-    const [a] = await interleaved([figure('a'), figure('b')], { seconds: 4, warmupSeconds: 1, watched: () => new Map() }, { passes: 4 })
+    const [a] = await interleaved(
+      [figure('a'), figure('b')],
+      { seconds: 4, warmupSeconds: 1, watched: () => new Map() },
+      { passes: 4 },
+    )
     expect(calls.join('')).toBe('abbaabba')
-    expect(a!.seconds).toBe(4)
-    expect(a!.rate).toBe(1000)
+    expect(a.seconds).toBe(4)
+    expect(a.rate).toBe(1000)
   })
 
   it('merges CPU over time, keeps noise and failures, and refuses two different figures', () => {
-    const cpu = (other: number, server: number) => ({ seconds: 2, busyCores: 1.5, oursCores: 1.5 - other, otherCores: other, byProcess: { bench: 0.3, 'auth-server': server } })
+    const cpu = (other: number, server: number) => ({
+      seconds: 2,
+      busyCores: 1.5,
+      oursCores: 1.5 - other,
+      otherCores: other,
+      byProcess: { bench: 0.3, 'auth-server': server },
+    })
     const merged = mergeHalves(
       measurement('x', 1000, { seconds: 2, completed: 2000, cpu: cpu(0, 1), failed: 1, firstError: '1 non-2xx' }),
       measurement('x', 3000, { seconds: 2, completed: 6000, cpu: cpu(0.4, 0.8), noisy: true }),

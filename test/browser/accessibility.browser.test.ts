@@ -20,7 +20,8 @@ beforeAll(async () => {
   ;({ lab, browser, page } = await openLabInBrowser())
   page.on('request', (request) => {
     const url = new URL(request.url())
-    if (!['localhost', '127.0.0.1'].includes(url.hostname) && url.protocol !== 'data:') foreignRequests.push(request.url())
+    if (!['localhost', '127.0.0.1'].includes(url.hostname) && url.protocol !== 'data:')
+      foreignRequests.push(request.url())
   })
 })
 afterAll(() => closeLabInBrowser({ lab, browser }))
@@ -36,7 +37,9 @@ async function seriousViolations(): Promise<Violation[]> {
   // page.evaluate runs outside the page's CSP, which forbids inline scripts.
   await page.evaluate(axeSource)
   const result = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Violation[] }> } }).axe
+    const axe = (
+      globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Violation[] }> } }
+    ).axe
     return axe.run(document, { resultTypes: ['violations'] })
   })
   return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
@@ -44,7 +47,9 @@ async function seriousViolations(): Promise<Violation[]> {
 
 async function expectAccessible(name: string): Promise<void> {
   const violations = await seriousViolations()
-  expect(violations.map((v) => `${name}: ${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`)).toEqual([])
+  expect(
+    violations.map((v) => `${name}: ${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`),
+  ).toEqual([])
 }
 
 describe('accessibility (axe-core in Chromium)', () => {

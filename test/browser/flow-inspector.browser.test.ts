@@ -54,11 +54,14 @@ describe('the flow inspector in a browser', () => {
 
     const inspector = await browser.context.newPage()
     await inspector.goto(`${lab.config.client.publicUrl}/flow`)
-    for (const title of TITLES) await expect(inspector.getByRole('heading', { name: title, exact: true }).isVisible()).resolves.toBe(true)
+    for (const title of TITLES)
+      await expect(inspector.getByRole('heading', { name: title, exact: true }).isVisible()).resolves.toBe(true)
     const diagram = inspector.locator('svg.flow-diagram')
     await expect(diagram.count()).resolves.toBe(1)
     expect(await diagram.locator('g.arrow').count()).toBeGreaterThanOrEqual(20)
-    await expect(inspector.locator('.flow-banner[data-check="code"]').textContent()).resolves.toContain('the code redeemed in step 5 is the code of step 4')
+    await expect(inspector.locator('.flow-banner[data-check="code"]').textContent()).resolves.toContain(
+      'the code redeemed in step 5 is the code of step 4',
+    )
     const firstId = await inspector.locator('[data-flow-id]').getAttribute('data-flow-id')
     // flow.js has connected to /flow/events.
     await inspector.locator('#flow-live[data-live="open"]').waitFor({ state: 'attached' })
@@ -69,19 +72,29 @@ describe('the flow inspector in a browser', () => {
     await inspector.waitForFunction(
       (id) => {
         const section = document.querySelector('[data-flow-id]')
-        return section !== null && section.getAttribute('data-flow-id') !== id && document.querySelector('#step-7 .exchange') !== null
+        return (
+          section !== null &&
+          section.getAttribute('data-flow-id') !== id &&
+          document.querySelector('#step-7 .exchange') !== null
+        )
       },
       firstId,
       { timeout: 20_000 },
     )
-    await expect(inspector.locator('#step-3 .flow-skipped').textContent()).resolves.toMatch(/^Skipped: remembered decision/)
+    await expect(inspector.locator('#step-3 .flow-skipped').textContent()).resolves.toMatch(
+      /^Skipped: remembered decision/,
+    )
     await expect(inspector.locator('.flow-list tbody tr').count()).resolves.toBe(2)
     await inspector.bringToFront()
     await inspector.screenshot({ path: join(SCREENSHOT_DIR, 'flow-inspector.png'), fullPage: true, timeout: 20_000 })
   }, 90_000)
 
   it('loads nothing from outside the lab', () => {
-    const lab3 = new Set([lab.config.client.publicUrl, lab.config.auth.publicUrl, lab.config.resource.publicUrl].map((u) => new URL(u).host))
+    const lab3 = new Set(
+      [lab.config.client.publicUrl, lab.config.auth.publicUrl, lab.config.resource.publicUrl].map(
+        (u) => new URL(u).host,
+      ),
+    )
     expect(requested.length).toBeGreaterThan(10)
     expect(requested.filter((url) => !lab3.has(new URL(url).host))).toEqual([])
     expect(requested).toContain(`${lab.config.client.publicUrl}/assets/flow.js`)

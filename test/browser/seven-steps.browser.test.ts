@@ -3,7 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { closeLabInBrowser, launchBrowser, openLabInBrowser, SCREENSHOT_DIR, type LabBrowser } from '../helpers/browser.js'
+import {
+  closeLabInBrowser,
+  launchBrowser,
+  openLabInBrowser,
+  SCREENSHOT_DIR,
+  type LabBrowser,
+} from '../helpers/browser.js'
 import type { TestLab } from '../helpers/lab.js'
 
 let lab: TestLab
@@ -42,7 +48,7 @@ describe('in a browser', () => {
     await page.getByRole('button', { name: 'Fetch resource' }).waitFor()
     const tokenRequests = lab.exchanges.filter((e) => e.role === 'auth' && e.url === '/token')
     expect(tokenRequests).toHaveLength(1)
-    const accessToken = JSON.parse(tokenRequests[0]!.responseBody).access_token as string
+    const accessToken = JSON.parse(tokenRequests[0].responseBody).access_token as string
     expect(await page.content()).toContain(accessToken)
     await shot('04-token')
 
@@ -56,12 +62,16 @@ describe('in a browser', () => {
   })
 
   it('the flow again: no consent page, straight back with a token', async () => {
-    const consentPagesBefore = lab.exchanges.filter((e) => e.role === 'auth' && e.responseBody.includes('name="decision"')).length
+    const consentPagesBefore = lab.exchanges.filter(
+      (e) => e.role === 'auth' && e.responseBody.includes('name="decision"'),
+    ).length
     await page.goto(`${lab.config.client.publicUrl}/`)
     await page.getByRole('button', { name: 'Connect' }).click()
     await page.waitForURL(`${lab.config.client.publicUrl}/authenticated?**`)
     await page.getByRole('button', { name: 'Fetch resource' }).waitFor()
-    const consentPagesAfter = lab.exchanges.filter((e) => e.role === 'auth' && e.responseBody.includes('name="decision"')).length
+    const consentPagesAfter = lab.exchanges.filter(
+      (e) => e.role === 'auth' && e.responseBody.includes('name="decision"'),
+    ).length
     expect(consentPagesAfter).toBe(consentPagesBefore)
     expect(lab.exchanges.filter((e) => e.role === 'auth' && e.url === '/token')).toHaveLength(2)
     await shot('06-second-flow')

@@ -42,7 +42,7 @@ describe('step-through mode in a browser', () => {
     await page.getByRole('button', { name: 'Connect' }).click()
     const message = await previewOf(1)
     expect(message).toMatch(/^HTTP\/1\.1 302 Found\nLocation: /)
-    const shown = message.split('\n')[1]!.slice('Location: '.length)
+    const shown = message.split('\n')[1].slice('Location: '.length)
     await shot('step-through-1')
     await send()
     await page.waitForURL(`${lab.config.auth.publicUrl}/authorize?**`)
@@ -62,7 +62,7 @@ describe('step-through mode in a browser', () => {
     await send()
     await page.getByRole('heading', { name: 'Access token received' }).waitFor()
     expect(tokenRequests()).toHaveLength(1)
-    expect(tokenRequests()[0]!.body).toEqual(Object.fromEntries(new URLSearchParams(message.split('\n\n')[1])))
+    expect(tokenRequests()[0].body).toEqual(Object.fromEntries(new URLSearchParams(message.split('\n\n')[1])))
     await shot('step-through-6-token')
   })
 

@@ -36,14 +36,25 @@ let tokenAnswer: () => StubAnswer
 let resourceAnswer: () => StubAnswer
 
 function record(request: { method: string; url: string; headers: Recorded['headers']; body: unknown }): Recorded {
-  return { method: request.method, url: request.url, headers: request.headers, body: typeof request.body === 'string' ? request.body : '' }
+  return {
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
+    body: typeof request.body === 'string' ? request.body : '',
+  }
 }
 
 function goodTokenAnswer(): StubAnswer {
   return {
     status: 200,
     headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
-    body: { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, scope: 'foo bar', refresh_token: 'refresh-1' },
+    body: {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'foo bar',
+      refresh_token: 'refresh-1',
+    },
   }
 }
 
@@ -60,12 +71,18 @@ async function startStub(): Promise<void> {
   stub.post('/token', async (request, reply) => {
     tokenRequests.push(record(request))
     const answer = tokenAnswer()
-    return reply.code(answer.status).headers(answer.headers ?? {}).send(answer.body)
+    return reply
+      .code(answer.status)
+      .headers(answer.headers ?? {})
+      .send(answer.body)
   })
   stub.get('/resource', async (request, reply) => {
     resourceRequests.push(record(request))
     const answer = resourceAnswer()
-    return reply.code(answer.status).headers(answer.headers ?? {}).send(answer.body)
+    return reply
+      .code(answer.status)
+      .headers(answer.headers ?? {})
+      .send(answer.body)
   })
   await stub.listen({ host: '127.0.0.1', port: 0 })
   const address = stub.server.address()
@@ -133,7 +150,7 @@ function browser() {
 
 function nextCookie(setCookie: string | string[] | undefined): string | undefined {
   const all = setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [setCookie]
-  const ours = all.find(line => line.startsWith(`${CLIENT_SESSION_COOKIE}=`))
+  const ours = all.find((line) => line.startsWith(`${CLIENT_SESSION_COOKIE}=`))
   return ours?.split(';')[0]
 }
 
@@ -144,7 +161,12 @@ async function connect(b: Browser) {
   const response = await b.get('/connect')
   expect(response.statusCode).toBe(302)
   const location = new URL(String(response.headers.location))
-  return { response, location, state: location.searchParams.get('state')!, challenge: location.searchParams.get('code_challenge')! }
+  return {
+    response,
+    location,
+    state: location.searchParams.get('state')!,
+    challenge: location.searchParams.get('code_challenge')!,
+  }
 }
 
 function callbackUrl(params: Record<string, string>): string {
@@ -154,7 +176,7 @@ function callbackUrl(params: Record<string, string>): string {
 function csrfOf(html: string): string {
   const match = /<input type="hidden" name="_csrf" value="([^"]+)">/.exec(html)
   if (!match) throw new Error('no CSRF field on the page')
-  return match[1]!
+  return match[1]
 }
 
 /** Steps 1-5 with a good callback: returns the page and the browser. */
@@ -264,7 +286,10 @@ describe('step 4: the callback refuses bad authorization responses without a tok
     const b = browser()
     await connect(b)
     expect((await b.get(callbackUrl({ code: 'c', state: '', iss: ISSUER }))).statusCode).toBe(400)
-    const stranger = await app.inject({ method: 'GET', url: callbackUrl({ code: 'c', state: 'x'.repeat(43), iss: ISSUER }) })
+    const stranger = await app.inject({
+      method: 'GET',
+      url: callbackUrl({ code: 'c', state: 'x'.repeat(43), iss: ISSUER }),
+    })
     expect(stranger.statusCode).toBe(400)
     expect(stranger.body).toContain('State does not match')
     expect(tokenRequests).toHaveLength(0)
@@ -335,12 +360,14 @@ describe('steps 4-6: a good callback', () => {
     const response = await b.get(callbackUrl({ code: 'code-1', state, iss: ISSUER, unknown_param: 'ignored' }))
     expect(response.statusCode).toBe(200)
     expect(tokenRequests).toHaveLength(1)
-    const request = tokenRequests[0]!
+    const request = tokenRequests[0]
     expect(request.method).toBe('POST')
     expect(request.url).toBe('/token')
     const authorization = String(request.headers.authorization)
     expect(authorization).toBe('Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x')
-    expect(Buffer.from(authorization.slice('Basic '.length), 'base64').toString()).toBe('oauth-client-1:oauth-client-secret-1')
+    expect(Buffer.from(authorization.slice('Basic '.length), 'base64').toString()).toBe(
+      'oauth-client-1:oauth-client-secret-1',
+    )
     expect(request.headers.accept).toBe('application/json')
     expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded')
     const body = new URLSearchParams(request.body)
@@ -388,7 +415,10 @@ describe('steps 4-6: a good callback', () => {
   })
 
   it('shows the token endpoint’s invalid_grant error', async () => {
-    tokenAnswer = () => ({ status: 400, body: { error: 'invalid_grant', error_description: 'Code expired or already used' } })
+    tokenAnswer = () => ({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'Code expired or already used' },
+    })
     const b = browser()
     const { state } = await connect(b)
     const response = await b.get(callbackUrl({ code: 'old', state, iss: ISSUER }))
@@ -402,9 +432,13 @@ describe('steps 4-6: a good callback', () => {
     const offline = await buildClientApp(loadConfig({ AUTH_INTERNAL_URL: 'http://127.0.0.1:1' }), { logger: false })
     try {
       const first = await offline.inject({ method: 'GET', url: '/connect' })
-      const cookie = String(first.headers['set-cookie']).split(';')[0]!
+      const cookie = String(first.headers['set-cookie']).split(';')[0]
       const state = new URL(String(first.headers.location)).searchParams.get('state')!
-      const response = await offline.inject({ method: 'GET', url: callbackUrl({ code: 'c', state, iss: ISSUER }), headers: { cookie } })
+      const response = await offline.inject({
+        method: 'GET',
+        url: callbackUrl({ code: 'c', state, iss: ISSUER }),
+        headers: { cookie },
+      })
       expect(response.statusCode).toBe(502)
       expect(response.body).toContain('Authorization server unreachable')
       expect(response.body).not.toMatch(/at .*\.(ts|js):\d+/)
@@ -416,19 +450,27 @@ describe('steps 4-6: a good callback', () => {
     const sent: OutgoingRequest[] = []
     const backChannel: BackChannel = async (request) => {
       sent.push(request)
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(goodTokenAnswer().body) }
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(goodTokenAnswer().body),
+      }
     }
     const stubbed = await buildClientApp(config, { logger: false, backChannel })
     try {
       const first = await stubbed.inject({ method: 'GET', url: '/connect' })
-      const cookie = String(first.headers['set-cookie']).split(';')[0]!
+      const cookie = String(first.headers['set-cookie']).split(';')[0]
       const state = new URL(String(first.headers.location)).searchParams.get('state')!
-      const response = await stubbed.inject({ method: 'GET', url: callbackUrl({ code: 'c', state, iss: ISSUER }), headers: { cookie } })
+      const response = await stubbed.inject({
+        method: 'GET',
+        url: callbackUrl({ code: 'c', state, iss: ISSUER }),
+        headers: { cookie },
+      })
       expect(response.statusCode).toBe(200)
       expect(tokenRequests).toHaveLength(0)
       expect(sent).toHaveLength(1)
-      expect(sent[0]!.url).toBe(`${stubUrl}/token`)
-      expect(Object.keys(sent[0]!.headers)).toEqual(['Authorization', 'Accept', 'Content-Type'])
+      expect(sent[0].url).toBe(`${stubUrl}/token`)
+      expect(Object.keys(sent[0].headers)).toEqual(['Authorization', 'Accept', 'Content-Type'])
     } finally {
       await stubbed.close()
     }
@@ -463,12 +505,14 @@ describe('step 7: POST /fetch-resource', () => {
     const response = await b.post('/fetch-resource', { _csrf: csrfOf(page.body) })
     expect(response.statusCode).toBe(200)
     expect(resourceRequests).toHaveLength(1)
-    expect(resourceRequests[0]!.method).toBe('GET')
-    expect(resourceRequests[0]!.url).toBe('/resource')
-    expect(resourceRequests[0]!.headers.authorization).toBe(`Bearer ${accessToken}`)
+    expect(resourceRequests[0].method).toBe('GET')
+    expect(resourceRequests[0].url).toBe('/resource')
+    expect(resourceRequests[0].headers.authorization).toBe(`Bearer ${accessToken}`)
     expect(response.body).toContain('Resource server answer')
     expect(response.body).toContain('<code id="resource-status">200</code>')
-    expect(response.body).toContain('&quot;sub&quot;: &quot;alice&quot;,\n  &quot;client_id&quot;: &quot;oauth-client-1&quot;')
+    expect(response.body).toContain(
+      '&quot;sub&quot;: &quot;alice&quot;,\n  &quot;client_id&quot;: &quot;oauth-client-1&quot;',
+    )
     expect(response.body).toContain('&quot;resource&quot;: &quot;foo&quot;')
     expect(response.body).not.toContain('resource-www-authenticate')
     // The page offers Fetch resource again, with a CSRF token that works.

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { buildClientApp } from '../../src/client/app.js'
 import { createAgent, type AgentResponse } from '../../src/client/break-it/agent.js'
 import { answerView } from '../../src/client/break-it/answer.js'
-import { toInternal } from '../../src/client/break-it/authorize.js'
+import { toInternal } from '../../src/client/break-it/play-authorization.js'
 import { hiddenField } from '../../src/client/break-it/html-text.js'
 import { loadConfig } from '../../src/shared/config.js'
 import { injectBrowser } from '../helpers/inject-browser.js'
@@ -45,16 +45,16 @@ describe('the attack browser', () => {
     expect(first.status).toBe(303)
     await agent.send('second', { method: 'GET', url: `${stubUrl}/echo`, headers: { Accept: 'application/json' } })
     expect(seen.map((h) => h['x-oauth-lab-flow'])).toEqual(['attack-test-1', 'attack-test-1'])
-    expect(seen[0]!.cookie).toBeUndefined()
-    expect(seen[1]!.cookie).toBe('sid=abc')
-    expect(seen[1]!.accept).toBe('application/json')
+    expect(seen[0].cookie).toBeUndefined()
+    expect(seen[1].cookie).toBe('sid=abc')
+    expect(seen[1].accept).toBe('application/json')
     expect(log).toEqual([
       { label: 'Victim: first', method: 'GET', url: `${stubUrl}/set`, status: 303 },
       { label: 'Victim: second', method: 'GET', url: `${stubUrl}/echo`, status: 200 },
     ])
     // Another browser of the same attack: same flow and log, its own cookie jar.
     await createAgent(fetch, 'attack-test-1', log, 'Attacker').get('third', `${stubUrl}/echo`)
-    expect(seen[2]!.cookie).toBeUndefined()
+    expect(seen[2].cookie).toBeUndefined()
     expect(log).toHaveLength(3)
   })
 })
@@ -62,13 +62,24 @@ describe('the attack browser', () => {
 describe('reading the answer that stops an attack', () => {
   it('reads an RFC 6749 §5.2 JSON error with its WWW-Authenticate', () => {
     const answer = answerView(
-      response(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="oauth-lab"' }, '{"error":"invalid_client","error_description":"wrong secret"}'),
+      response(
+        401,
+        { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="oauth-lab"' },
+        '{"error":"invalid_client","error_description":"wrong secret"}',
+      ),
     )
-    expect(answer).toEqual({ status: 401, error: 'invalid_client', errorDescription: 'wrong secret', wwwAuthenticate: 'Basic realm="oauth-lab"', stopped: true })
+    expect(answer).toEqual({
+      status: 401,
+      error: 'invalid_client',
+      errorDescription: 'wrong secret',
+      wwwAuthenticate: 'Basic realm="oauth-lab"',
+      stopped: true,
+    })
   })
 
   it('reads an error sent back in a redirect (RFC 6749 §4.1.2.1)', () => {
-    const location = 'http://localhost:3000/authenticated?error=access_denied&error_description=The+owner+said+no.&state=s'
+    const location =
+      'http://localhost:3000/authenticated?error=access_denied&error_description=The+owner+said+no.&state=s'
     expect(answerView(response(303, { location }))).toEqual({
       status: 303,
       error: 'access_denied',
@@ -79,7 +90,8 @@ describe('reading the answer that stops an attack', () => {
   })
 
   it('reads the client app’s own error page, unescaped', () => {
-    const html = '<h1>State does not match</h1>\n<p class="error" role="alert">The state isn&#39;t &quot;ours&quot;.</p>'
+    const html =
+      '<h1>State does not match</h1>\n<p class="error" role="alert">The state isn&#39;t &quot;ours&quot;.</p>'
     expect(answerView(response(400, { 'content-type': 'text/html; charset=utf-8' }, html))).toMatchObject({
       error: 'State does not match',
       errorDescription: 'The state isn\'t "ours".',
@@ -88,7 +100,10 @@ describe('reading the answer that stops an attack', () => {
   })
 
   it('says so when nothing stopped it', () => {
-    expect(answerView(response(200, { 'content-type': 'application/json' }, '{"access_token":"x"}'))).toEqual({ status: 200, stopped: false })
+    expect(answerView(response(200, { 'content-type': 'application/json' }, '{"access_token":"x"}'))).toEqual({
+      status: 200,
+      stopped: false,
+    })
   })
 })
 
@@ -110,16 +125,32 @@ describe('GET /break and POST /break/<attack>', () => {
   let app: FastifyInstance
   beforeAll(async () => {
     // Nothing listens on port 1: every attack fails to set up.
-    app = await buildClientApp(loadConfig({ AUTH_INTERNAL_URL: 'http://127.0.0.1:1', CLIENT_PUBLIC_URL: 'http://127.0.0.1:1' }), { logger: false })
+    app = await buildClientApp(
+      loadConfig({ AUTH_INTERNAL_URL: 'http://127.0.0.1:1', CLIENT_PUBLIC_URL: 'http://127.0.0.1:1' }),
+      { logger: false },
+    )
   })
   afterAll(() => app.close())
 
   it('lists the nine attacks, each a button in a POST form with a CSRF token', async () => {
     const page = await app.inject({ method: 'GET', url: '/break' })
     expect(page.statusCode).toBe(200)
-    const forms = page.body.match(/<form method="post" action="\/break\/[a-z-]+">\s*<input type="hidden" name="_csrf" value="[^"]+">/g) ?? []
+    const forms =
+      page.body.match(
+        /<form method="post" action="\/break\/[a-z-]+">\s*<input type="hidden" name="_csrf" value="[^"]+">/g,
+      ) ?? []
     expect(forms).toHaveLength(9)
-    for (const title of ['Forged state (CSRF)', 'Replayed code', 'redirect_uri changed at the token endpoint', 'Wrong client secret', 'Missing PKCE verifier', 'Wrong PKCE verifier', 'Expired token', 'Token without scope foo', 'Consent denied']) {
+    for (const title of [
+      'Forged state (CSRF)',
+      'Replayed code',
+      'redirect_uri changed at the token endpoint',
+      'Wrong client secret',
+      'Missing PKCE verifier',
+      'Wrong PKCE verifier',
+      'Expired token',
+      'Token without scope foo',
+      'Consent denied',
+    ]) {
       expect(page.body).toContain(`<button type="submit">${title}</button>`)
     }
   })

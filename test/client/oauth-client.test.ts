@@ -47,7 +47,9 @@ const exchange = { code: 'the-code', codeVerifier: 'the-verifier', redirectUri: 
 
 describe('PKCE (RFC 7636)', () => {
   it('computes the S256 challenge of the Appendix B example', () => {
-    expect(s256Challenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
+    expect(s256Challenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    )
   })
 
   it('makes a 43-character base64url verifier (32 random bytes) and its S256 challenge', () => {
@@ -75,7 +77,7 @@ describe('client authentication (RFC 6749 §2.3.1)', () => {
     const header = basicAuthorization('my client:1', 's3cr:t %')
     const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8')
     expect(decoded).toBe('my+client%3A1:s3cr%3At+%25')
-    const [id, secret] = decoded.split(':').map(part => decodeURIComponent(part.replace(/\+/g, ' ')))
+    const [id, secret] = decoded.split(':').map((part) => decodeURIComponent(part.replace(/\+/g, ' ')))
     expect(id).toBe('my client:1')
     expect(secret).toBe('s3cr:t %')
   })
@@ -111,20 +113,22 @@ describe('exchangeCode (step 5)', () => {
     })
     expect(calls).toHaveLength(1)
     const [call] = calls
-    expect(call!.url).toBe('http://as.internal:1/token')
-    expect(call!.method).toBe('POST')
-    expect(call!.headers).toEqual({
+    expect(call.url).toBe('http://as.internal:1/token')
+    expect(call.method).toBe('POST')
+    expect(call.headers).toEqual({
       Authorization: 'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x',
       Accept: 'application/json',
       'Content-Type': 'application/x-www-form-urlencoded',
     })
-    expect(call!.body).toBe(
+    expect(call.body).toBe(
       'grant_type=authorization_code&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauthenticated&code=the-code&code_verifier=the-verifier',
     )
   })
 
   it('returns an RFC 6749 §5.2 error as data instead of throwing', async () => {
-    const { send } = fakeBackChannel(() => json(400, { error: 'invalid_grant', error_description: 'code already used' }))
+    const { send } = fakeBackChannel(() =>
+      json(400, { error: 'invalid_grant', error_description: 'code already used' }),
+    )
     expect(await exchangeCode(config, send, exchange)).toEqual({
       ok: false,
       unreachable: false,
@@ -135,7 +139,9 @@ describe('exchangeCode (step 5)', () => {
   })
 
   it('reports invalid_client (401) with its status', async () => {
-    const { send } = fakeBackChannel(() => json(401, { error: 'invalid_client' }, { 'www-authenticate': 'Basic realm="x"' }))
+    const { send } = fakeBackChannel(() =>
+      json(401, { error: 'invalid_client' }, { 'www-authenticate': 'Basic realm="x"' }),
+    )
     expect(await exchangeCode(config, send, exchange)).toEqual({
       ok: false,
       unreachable: false,
@@ -158,7 +164,10 @@ describe('exchangeCode (step 5)', () => {
 
   it('accepts token_type case-insensitively and a response without expires_in or scope', async () => {
     const { send } = fakeBackChannel(() => json(200, { access_token: 'at', token_type: 'bearer' }))
-    expect(await exchangeCode(config, send, exchange)).toEqual({ ok: true, token: { access_token: 'at', token_type: 'bearer' } })
+    expect(await exchangeCode(config, send, exchange)).toEqual({
+      ok: true,
+      token: { access_token: 'at', token_type: 'bearer' },
+    })
   })
 
   it('reports a network failure as unreachable, with its cause', async () => {
@@ -186,15 +195,17 @@ describe('callResource (step 7)', () => {
       wwwAuthenticate: undefined,
       body: { resource: 'foo', sub: 'alice' },
     })
-    expect(calls[0]!.url).toBe('http://rs.internal:2/resource')
-    expect(calls[0]!.method).toBe('GET')
-    expect(calls[0]!.headers).toEqual({ Authorization: 'Bearer tok', Accept: 'application/json' })
-    expect(calls[0]!.body).toBeUndefined()
+    expect(calls[0].url).toBe('http://rs.internal:2/resource')
+    expect(calls[0].method).toBe('GET')
+    expect(calls[0].headers).toEqual({ Authorization: 'Bearer tok', Accept: 'application/json' })
+    expect(calls[0].body).toBeUndefined()
   })
 
   it('returns the status and WWW-Authenticate of an error', async () => {
     const challenge = 'Bearer realm="oauth-lab", error="insufficient_scope", scope="foo"'
-    const { send } = fakeBackChannel(() => json(403, { error: 'insufficient_scope' }, { 'www-authenticate': challenge }))
+    const { send } = fakeBackChannel(() =>
+      json(403, { error: 'insufficient_scope' }, { 'www-authenticate': challenge }),
+    )
     expect(await callResource(config, send, 'tok')).toEqual({
       reachable: true,
       status: 403,
@@ -207,12 +218,22 @@ describe('callResource (step 7)', () => {
     const { send } = fakeBackChannel(() => text(502, 'plain'))
     expect(await callResource(config, send, 'tok')).toMatchObject({ reachable: true, status: 502, body: 'plain' })
     const failing = failingBackChannel(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
-    expect(await callResource(config, failing, 'tok')).toEqual({ reachable: false, reason: 'other side closed (UND_ERR_SOCKET)' })
+    expect(await callResource(config, failing, 'tok')).toEqual({
+      reachable: false,
+      reason: 'other side closed (UND_ERR_SOCKET)',
+    })
   })
 
   it('joins repeated WWW-Authenticate lines into one list (RFC 9110 §5.3)', async () => {
-    const { send } = fakeBackChannel(() => ({ status: 401, headers: { 'www-authenticate': ['Bearer realm="a"', 'Basic realm="b"'] }, body: '' }))
-    expect(await callResource(config, send, 'tok')).toMatchObject({ status: 401, wwwAuthenticate: 'Bearer realm="a", Basic realm="b"' })
+    const { send } = fakeBackChannel(() => ({
+      status: 401,
+      headers: { 'www-authenticate': ['Bearer realm="a"', 'Basic realm="b"'] },
+      body: '',
+    }))
+    expect(await callResource(config, send, 'tok')).toMatchObject({
+      status: 401,
+      wwwAuthenticate: 'Bearer realm="a", Basic realm="b"',
+    })
   })
 })
 
@@ -223,7 +244,9 @@ describe('describeFailure', () => {
   })
 
   it('adds the error code only when the message lacks it', () => {
-    expect(describeFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))).toBe('connect ECONNREFUSED 127.0.0.1:1')
+    expect(
+      describeFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })),
+    ).toBe('connect ECONNREFUSED 127.0.0.1:1')
     expect(describeFailure(new errors.BodyTimeoutError())).toBe('Body Timeout Error (UND_ERR_BODY_TIMEOUT)')
     expect(describeFailure('plain')).toBe('plain')
   })

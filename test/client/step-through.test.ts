@@ -27,9 +27,17 @@ const resourceRequests: Recorded[] = []
 
 beforeAll(async () => {
   stub = Fastify({ logger: false })
-  stub.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body))
-  const record = (list: Recorded[]) => (request: { method: string; url: string; headers: Recorded['headers']; body: unknown }) =>
-    list.push({ method: request.method, url: request.url, headers: request.headers, body: typeof request.body === 'string' ? request.body : '' })
+  stub.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  )
+  const record =
+    (list: Recorded[]) => (request: { method: string; url: string; headers: Recorded['headers']; body: unknown }) =>
+      list.push({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: typeof request.body === 'string' ? request.body : '',
+      })
   stub.post('/token', async (request) => {
     record(tokenRequests)(request)
     return { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 3600, scope: 'foo bar' }
@@ -58,29 +66,39 @@ beforeEach(() => {
 })
 
 function unescape(html: string): string {
-  return html.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+  return html
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 }
 
 function csrfOf(html: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(html)
   if (!match) throw new Error('no CSRF field on the page')
-  return match[1]!
+  return match[1]
 }
 
 /** The previewed HTTP message, split into start line, headers (by lower-case name) and body. */
 function previewOf(html: string) {
   const match = /<pre [^>]*id="step-message"[^>]*><code>([\s\S]*?)<\/code><\/pre>/.exec(html)
   if (!match) throw new Error('no preview on the page')
-  const [head, body] = unescape(match[1]!).split('\n\n') as [string, string | undefined]
+  const [head, body] = unescape(match[1]).split('\n\n') as [string, string | undefined]
   const [startLine, ...lines] = head.split('\n')
-  const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 2)]))
-  return { startLine: startLine!, headers, body }
+  const headers = new Map(
+    lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 2)]),
+  )
+  return { startLine: startLine, headers, body }
 }
 
 async function withStepThrough(on: boolean): Promise<InjectBrowser> {
   const b = injectBrowser(app)
   const settings = await b.get('/settings/step-through')
-  const saved = await b.postForm('/settings/step-through', { _csrf: csrfOf(settings.body), ...(on ? { stepThrough: 'on' } : {}) })
+  const saved = await b.postForm('/settings/step-through', {
+    _csrf: csrfOf(settings.body),
+    ...(on ? { stepThrough: 'on' } : {}),
+  })
   expect(saved.statusCode).toBe(303)
   expect(saved.headers.location).toBe('/')
   return b
@@ -169,12 +187,14 @@ describe('step-through mode on', () => {
     expect(sent.statusCode).toBe(200)
     expect(sent.body).toContain(ACCESS_TOKEN)
     expect(tokenRequests).toHaveLength(1)
-    const request = tokenRequests[0]!
+    const request = tokenRequests[0]
     expect(`${request.method} ${request.url} HTTP/1.1`).toBe(preview.startLine)
     for (const [name, value] of preview.headers) expect(request.headers[name], name).toBe(value)
     expect(request.body).toBe(preview.body)
     const verifier = new URLSearchParams(request.body).get('code_verifier')!
-    expect(createHash('sha256').update(verifier).digest('base64url')).toBe(authorizeUrl.searchParams.get('code_challenge'))
+    expect(createHash('sha256').update(verifier).digest('base64url')).toBe(
+      authorizeUrl.searchParams.get('code_challenge'),
+    )
 
     const again = await b.postForm('/authenticated/send', { _csrf: csrfOf(sent.body) })
     expect(again.statusCode).toBe(400)
@@ -212,7 +232,7 @@ describe('step-through mode on', () => {
     expect(sent.statusCode).toBe(200)
     expect(sent.body).toContain('<code id="resource-status">200</code>')
     expect(resourceRequests).toHaveLength(1)
-    const request = resourceRequests[0]!
+    const request = resourceRequests[0]
     expect(`${request.method} ${request.url} HTTP/1.1`).toBe(preview.startLine)
     for (const [name, value] of preview.headers) expect(request.headers[name], name).toBe(value)
   })

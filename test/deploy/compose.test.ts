@@ -40,7 +40,7 @@ interface ComposeFile {
 
 // merge: true resolves the `<<: *lab-env` merge keys as compose does.
 const compose = parse(readFileSync(`${ROOT}/docker-compose.yml`, 'utf8'), { merge: true }) as ComposeFile
-const service = (name: Service): ComposeService => compose.services[name]!
+const service = (name: Service): ComposeService => compose.services[name]
 
 /**
  * What each role is in the container: its entry file, port variable and the
@@ -94,7 +94,7 @@ describe('docker-compose.yml', () => {
     expect(published('auth')).toEqual([{ host: 9001, container: 9001 }])
     expect(published('resource')).toEqual([{ host: 9002, container: 9002 }])
     expect(published('client')).toEqual([{ host: 3000, container: 3000 }])
-    for (const name of SERVICES) expect(published(name)[0]!.container).toBe(containerPort(name))
+    for (const name of SERVICES) expect(published(name)[0].container).toBe(containerPort(name))
   })
 
   it('gives every service the same URLs: public ones on localhost, internal ones by service name', () => {
@@ -202,7 +202,8 @@ describe('the compose environment, with service names on loopback', () => {
     }
     if ((SERVICES as readonly string[]).includes(url.hostname)) {
       const target = url.hostname as Service
-      if (Number(url.port) !== containerPort(target)) throw new Error(`${value}: ${target} listens on ${containerPort(target)}`)
+      if (Number(url.port) !== containerPort(target))
+        throw new Error(`${value}: ${target} listens on ${containerPort(target)}`)
       url.hostname = '127.0.0.1'
       url.port = String(servicePort.get(target))
     } else if (url.hostname === 'localhost') {
@@ -217,8 +218,8 @@ describe('the compose environment, with service names on loopback', () => {
     // dist/ is built once for the whole suite (test/helpers/global-setup.ts).
     const ports = await freePorts(SERVICES.length)
     SERVICES.forEach((name, i) => {
-      servicePort.set(name, ports[i]!)
-      for (const { host } of published(name)) hostPort.set(host, ports[i]!)
+      servicePort.set(name, ports[i])
+      for (const { host } of published(name)) hostPort.set(host, ports[i])
     })
     for (const name of SERVICES) {
       const mapped: Record<string, string> = {}
@@ -243,10 +244,14 @@ describe('the compose environment, with service names on loopback', () => {
     for (const name of SERVICES) {
       const [, ...args] = service(name).command as string[]
       // The compose environment and PATH only: nothing of the test's leaks in.
-      const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH, ...env[name] }, stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, args, {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, ...env[name] },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       const r: Run = { name, child, stdout: '', stderr: '', closed: false }
-      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (r.stdout += chunk))
-      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (r.stderr += chunk))
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (r.stdout += chunk))
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (r.stderr += chunk))
       child.on('close', () => (r.closed = true))
       runs.push(r)
       const port = servicePort.get(name)!
@@ -276,7 +281,7 @@ describe('the compose environment, with service names on loopback', () => {
     for (const name of SERVICES) {
       const [, node, ...args] = service(name).healthcheck!.test as string[]
       expect(node).toBe('node')
-      const script = args[1]!.replace(`127.0.0.1:${containerPort(name)}`, `127.0.0.1:${servicePort.get(name)}`)
+      const script = args[1].replace(`127.0.0.1:${containerPort(name)}`, `127.0.0.1:${servicePort.get(name)}`)
       const code = await new Promise<number | null>((resolve) => {
         const child = execFile(process.execPath, ['-e', script], { timeout: 10_000 }, () => resolve(child.exitCode))
       })
@@ -322,11 +327,15 @@ describe('the compose environment, with service names on loopback', () => {
     expect(tokenPage.status, tokenPage.body).toBe(200)
 
     // Step 7: the client calls the resource server over the back channel.
-    const resourcePage = await browser.post(`${clientPublic}/fetch-resource`, { _csrf: hiddenField(tokenPage.body, '_csrf') })
+    const resourcePage = await browser.post(`${clientPublic}/fetch-resource`, {
+      _csrf: hiddenField(tokenPage.body, '_csrf'),
+    })
     expect(resourcePage.status).toBe(200)
     expect(resourcePage.body).toMatch(/id="resource-status">200</)
 
-    const tokenExchange = (await exchanges(authInternal)).find((e) => e.request.method === 'POST' && path(e) === '/token')
+    const tokenExchange = (await exchanges(authInternal)).find(
+      (e) => e.request.method === 'POST' && path(e) === '/token',
+    )
     expect(tokenExchange?.response.status).toBe(200)
     accessToken = (JSON.parse(tokenExchange!.response.body!) as { access_token: string }).access_token
     expect(tokenPage.body).toContain(accessToken)
@@ -353,13 +362,17 @@ describe('the compose environment, with service names on loopback', () => {
   })
 
   it('the resource server saw the client on its internal URL', async () => {
-    const calls = (await exchanges(resourceInternal)).filter((e) => e.request.method === 'GET' && path(e) === '/resource')
-    expect(calls.map((e) => [header(e, 'host'), e.response.status])).toEqual([[`127.0.0.1:${servicePort.get('resource')}`, 200]])
+    const calls = (await exchanges(resourceInternal)).filter(
+      (e) => e.request.method === 'GET' && path(e) === '/resource',
+    )
+    expect(calls.map((e) => [header(e, 'host'), e.response.status])).toEqual([
+      [`127.0.0.1:${servicePort.get('resource')}`, 200],
+    ])
   })
 
   it('the token names the public URLs and works at the resource server', async () => {
     const [, payload] = accessToken.split('.')
-    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>
     expect(claims.iss).toBe(authPublic)
     expect(claims.aud).toBe(resourcePublic)
     expect(claims.sub).toBe('alice')
@@ -391,7 +404,7 @@ async function exchanges(base: string): Promise<Exchange[]> {
   return ((await res.json()) as { exchanges: Exchange[] }).exchanges
 }
 
-const path = (e: Exchange): string => e.request.url.split('?')[0]!
+const path = (e: Exchange): string => e.request.url.split('?')[0]
 
 function header(e: Exchange, name: string): string | undefined {
   return e.request.headers.find(([key]) => key.toLowerCase() === name)?.[1]

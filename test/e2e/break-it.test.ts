@@ -22,7 +22,12 @@ afterAll(() => lab.close())
 
 function text(html: string, id: string): string | undefined {
   const match = new RegExp(`id="${id}">([^<]*)<`).exec(html)
-  return match?.[1]?.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+  return match?.[1]
+    ?.replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 }
 
 async function run(attack: string): Promise<{ page: HttpResponse; flowId: string }> {
@@ -51,12 +56,23 @@ function tagged(exchanges: RecordedExchange[], flowId: string): RecordedExchange
 const authSaw = (flowId: string) => tagged(lab.auth.flowRecorder.since(0), flowId)
 const resourceSaw = (flowId: string) => tagged(lab.resource.flowRecorder.since(0), flowId)
 const clientSaw = (flowId: string) => tagged(lab.client.flowRecorder.since(0), flowId)
-const calls = (list: RecordedExchange[]) => list.map((e) => `${e.request.method} ${e.request.url.split('?')[0]} ${e.response.status}`)
+const calls = (list: RecordedExchange[]) =>
+  list.map((e) => `${e.request.method} ${e.request.url.split('?')[0]} ${e.response.status}`)
 
 describe('Break it', () => {
   it('lists every attack as a POST form with a CSRF token', async () => {
     const page = await browser.get(`${lab.config.client.publicUrl}/break`)
-    for (const name of ['forged-state', 'replayed-code', 'redirect-uri-changed', 'wrong-client-secret', 'missing-pkce-verifier', 'wrong-pkce-verifier', 'expired-token', 'token-without-foo', 'consent-denied']) {
+    for (const name of [
+      'forged-state',
+      'replayed-code',
+      'redirect-uri-changed',
+      'wrong-client-secret',
+      'missing-pkce-verifier',
+      'wrong-pkce-verifier',
+      'expired-token',
+      'token-without-foo',
+      'consent-denied',
+    ]) {
       expect(page.body).toContain(`<form method="post" action="/break/${name}">`)
     }
     const refused = await browser.post(`${lab.config.client.publicUrl}/break/replayed-code`, {})
@@ -68,8 +84,17 @@ describe('Break it', () => {
     expect(text(page.body, 'answer-status')).toBe('400')
     expect(text(page.body, 'answer-error')).toBe('State does not match')
     expect(calls(clientSaw(flowId))).toEqual(['GET /connect 302', 'GET /authenticated 400'])
-    expect(calls(authSaw(flowId))).toEqual(['GET /authorize 200', 'POST /login 303', 'GET /authorize 200', 'POST /consent 303'])
-    expect(lab.auth.flowRecorder.since(0).filter((e) => e.request.url === '/token' && e.startedAt >= clientSaw(flowId)[0]!.startedAt)).toEqual([])
+    expect(calls(authSaw(flowId))).toEqual([
+      'GET /authorize 200',
+      'POST /login 303',
+      'GET /authorize 200',
+      'POST /consent 303',
+    ])
+    expect(
+      lab.auth.flowRecorder
+        .since(0)
+        .filter((e) => e.request.url === '/token' && e.startedAt >= clientSaw(flowId)[0].startedAt),
+    ).toEqual([])
     expect(page.body).toContain('RFC 6749 section 10.12')
   })
 
@@ -83,7 +108,7 @@ describe('Break it', () => {
     const tokens = authSaw(flowId).filter((e) => e.request.url === '/token')
     expect(calls(tokens)).toEqual(['POST /token 200', 'POST /token 400'])
     // The token of the first redemption no longer works (RFC 7662 introspection).
-    const accessToken = JSON.parse(tokens[0]!.response.body!).access_token as string
+    const accessToken = JSON.parse(tokens[0].response.body!).access_token as string
     const introspection = await fetch(`${lab.config.auth.internalUrl}/introspect`, {
       method: 'POST',
       headers: {
@@ -101,7 +126,7 @@ describe('Break it', () => {
     expect(text(page.body, 'answer-error')).toBe('invalid_grant')
     expect(text(page.body, 'answer-error-description')).toContain('redirect_uri does not match')
     const [token] = authSaw(flowId).filter((e) => e.request.url === '/token')
-    expect(new URLSearchParams(token!.request.body).get('redirect_uri')).toBe('https://attacker.example/callback')
+    expect(new URLSearchParams(token.request.body).get('redirect_uri')).toBe('https://attacker.example/callback')
   })
 
   it('wrong client secret: 401 invalid_client with a Basic challenge', async () => {
@@ -118,14 +143,16 @@ describe('Break it', () => {
     expect(text(page.body, 'answer-error')).toBe('invalid_grant')
     expect(text(page.body, 'answer-error-description')).toContain('code_verifier is required')
     const [token] = authSaw(flowId).filter((e) => e.request.url === '/token')
-    expect(new URLSearchParams(token!.request.body).has('code_verifier')).toBe(false)
+    expect(new URLSearchParams(token.request.body).has('code_verifier')).toBe(false)
   })
 
   it('wrong PKCE verifier: invalid_grant', async () => {
     const { page } = await run('wrong-pkce-verifier')
     expect(text(page.body, 'answer-status')).toBe('400')
     expect(text(page.body, 'answer-error')).toBe('invalid_grant')
-    expect(text(page.body, 'answer-error-description')).toBe('code_verifier does not match the code_challenge (RFC 7636 section 4.6).')
+    expect(text(page.body, 'answer-error-description')).toBe(
+      'code_verifier does not match the code_challenge (RFC 7636 section 4.6).',
+    )
   })
 
   it('expired token: 401 invalid_token from the resource server', async () => {
@@ -144,7 +171,7 @@ describe('Break it', () => {
     expect(text(page.body, 'answer-www-authenticate')).toContain('scope="foo"')
     expect(calls(resourceSaw(flowId))).toEqual(['GET /resource 403'])
     const [authorize] = authSaw(flowId)
-    expect(new URL(authorize!.request.url, 'http://x').searchParams.get('scope')).toBe('bar')
+    expect(new URL(authorize.request.url, 'http://x').searchParams.get('scope')).toBe('bar')
   })
 
   it('consent denied: access_denied back at the client, which shows it', async () => {
@@ -153,7 +180,7 @@ describe('Break it', () => {
     expect(text(page.body, 'answer-error')).toBe('access_denied')
     expect(calls(authSaw(flowId)).at(-1)).toBe('POST /consent 303')
     expect(calls(clientSaw(flowId))).toEqual(['GET /connect 302', 'GET /authenticated 400'])
-    const callback = clientSaw(flowId)[1]!
+    const callback = clientSaw(flowId)[1]
     expect(callback.response.body).toContain('access_denied')
   })
 })

@@ -54,7 +54,7 @@ interface TokenReply {
  * client with PKCE S256. A fresh browser (cookie jar) for each.
  */
 async function authorize(index: number): Promise<Flow> {
-  const user = USERS[Math.floor(index / 10) % USERS.length]!
+  const user = USERS[Math.floor(index / 10) % USERS.length]
   const isPublic = index % 2 === 1
   const clientId = isPublic ? PUBLIC_ID : CONFIDENTIAL.id
   const redirectUri = `${lab.config.client.publicUrl}/authenticated`
@@ -73,7 +73,11 @@ async function authorize(index: number): Promise<Flow> {
   }).toString()
   const callback = await authorizeInBrowser(httpBrowser(), url, user)
   const params = callback.searchParams
-  if (params.get('error') !== null || params.get('state') !== state || params.get('iss') !== lab.config.auth.publicUrl) {
+  if (
+    params.get('error') !== null ||
+    params.get('state') !== state ||
+    params.get('iss') !== lab.config.auth.publicUrl
+  ) {
     throw new Error(`flow ${index} (${user.username}, ${clientId}): bad callback ${callback.href}`)
   }
   return { index, user, clientId, code: params.get('code')!, redirectUri, codeVerifier }
@@ -81,11 +85,20 @@ async function authorize(index: number): Promise<Flow> {
 
 /** A token request as each client sends it: Basic for oauth-client-1, client_id (and PKCE) for the public one. */
 async function tokenRequest(clientId: string, form: Record<string, string>): Promise<TokenReply> {
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  }
   const body = new URLSearchParams(form)
-  if (clientId === CONFIDENTIAL.id) headers.authorization = `Basic ${Buffer.from(`${CONFIDENTIAL.id}:${CONFIDENTIAL.secret}`).toString('base64')}`
+  if (clientId === CONFIDENTIAL.id)
+    headers.authorization = `Basic ${Buffer.from(`${CONFIDENTIAL.id}:${CONFIDENTIAL.secret}`).toString('base64')}`
   else body.set('client_id', clientId)
-  const res = await fetch(`${lab.config.auth.internalUrl}/token`, { method: 'POST', headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  const res = await fetch(`${lab.config.auth.internalUrl}/token`, {
+    method: 'POST',
+    headers,
+    body,
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  })
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
@@ -122,73 +135,95 @@ function expectOneWinner(pair: TokenReply[], what: string): TokenReply {
 describe('concurrency over real HTTP', () => {
   const issued: Array<{ flow: Flow; tokens: Record<string, unknown> }> = []
 
-  it(`${FLOWS} authorization-code flows at once, each with its own browser: all succeed, nothing is shared`, async () => {
-    const results = await Promise.all(
-      Array.from({ length: FLOWS }, async (_, index) => {
-        const flow = await authorize(index)
-        const reply = await redeem(flow)
-        if (reply.status !== 200) throw new Error(`flow ${index} (${flow.user.username}, ${flow.clientId}): ${reply.status} ${JSON.stringify(reply.body)}`)
-        return { flow, tokens: reply.body }
-      }),
-    )
-    issued.push(...results)
-    expect(results).toHaveLength(FLOWS)
-    expect(new Set(results.map((r) => r.flow.code)).size).toBe(FLOWS)
-    expect(new Set(results.map((r) => r.tokens.access_token)).size).toBe(FLOWS)
-    expect(new Set(results.map((r) => r.tokens.refresh_token)).size).toBe(FLOWS)
-    expect(new Set(results.map((r) => r.flow.clientId))).toEqual(new Set([CONFIDENTIAL.id, PUBLIC_ID]))
-    for (const { flow, tokens } of results) {
-      expect(tokens.refresh_token).toEqual(expect.any(String))
-      expect(tokens.scope).toBe('foo bar')
-      // Each token names the user and client of its own flow: no session got crossed.
-      const claims = decodeJwt(String(tokens.access_token))
-      expect({ sub: claims.sub, client_id: claims.client_id }).toEqual({ sub: flow.user.sub, client_id: flow.clientId })
-    }
-  }, TEST_TIMEOUT_MS)
-
-  it(`the ${FLOWS} access tokens, presented at once, are each accepted by the resource server for the right user`, async () => {
-    expect(issued).toHaveLength(FLOWS)
-    const answers = await Promise.all(
-      issued.map(async ({ tokens }) => {
-        const res = await fetch(`${lab.config.resource.publicUrl}/resource`, {
-          headers: { authorization: `Bearer ${String(tokens.access_token)}` },
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  it(
+    `${FLOWS} authorization-code flows at once, each with its own browser: all succeed, nothing is shared`,
+    async () => {
+      const results = await Promise.all(
+        Array.from({ length: FLOWS }, async (_, index) => {
+          const flow = await authorize(index)
+          const reply = await redeem(flow)
+          if (reply.status !== 200)
+            throw new Error(
+              `flow ${index} (${flow.user.username}, ${flow.clientId}): ${reply.status} ${JSON.stringify(reply.body)}`,
+            )
+          return { flow, tokens: reply.body }
+        }),
+      )
+      issued.push(...results)
+      expect(results).toHaveLength(FLOWS)
+      expect(new Set(results.map((r) => r.flow.code)).size).toBe(FLOWS)
+      expect(new Set(results.map((r) => r.tokens.access_token)).size).toBe(FLOWS)
+      expect(new Set(results.map((r) => r.tokens.refresh_token)).size).toBe(FLOWS)
+      expect(new Set(results.map((r) => r.flow.clientId))).toEqual(new Set([CONFIDENTIAL.id, PUBLIC_ID]))
+      for (const { flow, tokens } of results) {
+        expect(tokens.refresh_token).toEqual(expect.any(String))
+        expect(tokens.scope).toBe('foo bar')
+        // Each token names the user and client of its own flow: no session got crossed.
+        const claims = decodeJwt(String(tokens.access_token))
+        expect({ sub: claims.sub, client_id: claims.client_id }).toEqual({
+          sub: flow.user.sub,
+          client_id: flow.clientId,
         })
-        return { status: res.status, body: (await res.json()) as Record<string, unknown> }
-      }),
-    )
-    answers.forEach((answer, i) => {
-      expect(answer.status).toBe(200)
-      expect(answer.body).toMatchObject({ sub: issued[i]!.flow.user.sub, client_id: issued[i]!.flow.clientId })
-    })
-  }, TEST_TIMEOUT_MS)
+      }
+    },
+    TEST_TIMEOUT_MS,
+  )
 
-  it(`${RACES} codes, each redeemed twice at the same time: exactly one 200 and one invalid_grant, and the winner's tokens are revoked`, async () => {
-    const flows = await Promise.all(Array.from({ length: RACES }, (_, i) => authorize(i)))
-    expect(new Set(flows.map((f) => f.code)).size).toBe(RACES)
-    const pairs = await Promise.all(flows.map((flow) => Promise.all([redeem(flow), redeem(flow)])))
-    const winners = pairs.map((pair, i) => expectOneWinner(pair, `code of flow ${i}`))
-    // CONTRACT.md: a second use of a code revokes every token issued from it.
-    const states = await Promise.all(
-      winners.flatMap((w) => [introspect(String(w.body.access_token)), introspect(String(w.body.refresh_token))]),
-    )
-    for (const state of states) expect(state).toEqual({ active: false })
-  }, TEST_TIMEOUT_MS)
+  it(
+    `the ${FLOWS} access tokens, presented at once, are each accepted by the resource server for the right user`,
+    async () => {
+      expect(issued).toHaveLength(FLOWS)
+      const answers = await Promise.all(
+        issued.map(async ({ tokens }) => {
+          const res = await fetch(`${lab.config.resource.publicUrl}/resource`, {
+            headers: { authorization: `Bearer ${String(tokens.access_token)}` },
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          })
+          return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+        }),
+      )
+      answers.forEach((answer, i) => {
+        expect(answer.status).toBe(200)
+        expect(answer.body).toMatchObject({ sub: issued[i].flow.user.sub, client_id: issued[i].flow.clientId })
+      })
+    },
+    TEST_TIMEOUT_MS,
+  )
 
-  it(`${RACES} refresh tokens, each used twice at the same time: exactly one 200 and one invalid_grant`, async () => {
-    const picked = issued.slice(0, RACES)
-    const pairs = await Promise.all(
-      picked.map(({ flow, tokens }) => {
-        const form = { grant_type: 'refresh_token', refresh_token: String(tokens.refresh_token) }
-        return Promise.all([tokenRequest(flow.clientId, form), tokenRequest(flow.clientId, form)])
-      }),
-    )
-    const winners = pairs.map((pair, i) => expectOneWinner(pair, `refresh token of flow ${i}`))
-    expect(new Set(winners.map((w) => w.body.refresh_token)).size).toBe(RACES)
-    // The loser reused a rotated refresh token: the whole family, the winner's new tokens included, is revoked.
-    const states = await Promise.all(
-      winners.flatMap((w) => [introspect(String(w.body.access_token)), introspect(String(w.body.refresh_token))]),
-    )
-    for (const state of states) expect(state).toEqual({ active: false })
-  }, TEST_TIMEOUT_MS)
+  it(
+    `${RACES} codes, each redeemed twice at the same time: exactly one 200 and one invalid_grant, and the winner's tokens are revoked`,
+    async () => {
+      const flows = await Promise.all(Array.from({ length: RACES }, (_, i) => authorize(i)))
+      expect(new Set(flows.map((f) => f.code)).size).toBe(RACES)
+      const pairs = await Promise.all(flows.map((flow) => Promise.all([redeem(flow), redeem(flow)])))
+      const winners = pairs.map((pair, i) => expectOneWinner(pair, `code of flow ${i}`))
+      // CONTRACT.md: a second use of a code revokes every token issued from it.
+      const states = await Promise.all(
+        winners.flatMap((w) => [introspect(String(w.body.access_token)), introspect(String(w.body.refresh_token))]),
+      )
+      for (const state of states) expect(state).toEqual({ active: false })
+    },
+    TEST_TIMEOUT_MS,
+  )
+
+  it(
+    `${RACES} refresh tokens, each used twice at the same time: exactly one 200 and one invalid_grant`,
+    async () => {
+      const picked = issued.slice(0, RACES)
+      const pairs = await Promise.all(
+        picked.map(({ flow, tokens }) => {
+          const form = { grant_type: 'refresh_token', refresh_token: String(tokens.refresh_token) }
+          return Promise.all([tokenRequest(flow.clientId, form), tokenRequest(flow.clientId, form)])
+        }),
+      )
+      const winners = pairs.map((pair, i) => expectOneWinner(pair, `refresh token of flow ${i}`))
+      expect(new Set(winners.map((w) => w.body.refresh_token)).size).toBe(RACES)
+      // The loser reused a rotated refresh token: the whole family, the winner's new tokens included, is revoked.
+      const states = await Promise.all(
+        winners.flatMap((w) => [introspect(String(w.body.access_token)), introspect(String(w.body.refresh_token))]),
+      )
+      for (const state of states) expect(state).toEqual({ active: false })
+    },
+    TEST_TIMEOUT_MS,
+  )
 })

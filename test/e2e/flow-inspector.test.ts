@@ -18,13 +18,32 @@ const TITLES = [
 
 interface FlowJson {
   id: string
-  checks: { state: string; issuedCode: string; redeemedCode: string; accessToken: string; tokenCheck?: string; lines: Array<{ id: string; ok: boolean }> }
+  checks: {
+    state: string
+    issuedCode: string
+    redeemedCode: string
+    accessToken: string
+    tokenCheck?: string
+    lines: Array<{ id: string; ok: boolean }>
+  }
   steps: Array<{
     n: number
     title: string
     skipped?: string
-    entries: Array<{ role: string; seq: number; part: string; method: string; url: string; status: number; requestBody?: string }>
-    decoded: Array<{ kind: string; credentials?: { clientId: string; clientSecret: string }; signature?: { status: string } }>
+    entries: Array<{
+      role: string
+      seq: number
+      part: string
+      method: string
+      url: string
+      status: number
+      requestBody?: string
+    }>
+    decoded: Array<{
+      kind: string
+      credentials?: { clientId: string; clientSecret: string }
+      signature?: { status: string }
+    }>
   }>
 }
 
@@ -38,13 +57,19 @@ async function runFlow(): Promise<{ code: string; state: string }> {
   let res = await browser.get(browser.location(connect))
   if (res.status === 200 && res.body.includes('action="/login"')) {
     const signedIn = await browser.post(`${lab.config.auth.publicUrl}/login`, {
-      _csrf: hiddenField(res.body, '_csrf'), interaction: hiddenField(res.body, 'interaction'), username: 'alice', password: 'alice-password',
+      _csrf: hiddenField(res.body, '_csrf'),
+      interaction: hiddenField(res.body, 'interaction'),
+      username: 'alice',
+      password: 'alice-password',
     })
     res = await browser.get(browser.location(signedIn))
   }
   if (res.status === 200 && res.body.includes('action="/consent"')) {
     res = await browser.post(`${lab.config.auth.publicUrl}/consent`, {
-      _csrf: hiddenField(res.body, '_csrf'), interaction: hiddenField(res.body, 'interaction'), decision: 'allow', remember: 'on',
+      _csrf: hiddenField(res.body, '_csrf'),
+      interaction: hiddenField(res.body, 'interaction'),
+      decision: 'allow',
+      remember: 'on',
     })
   }
   const callback = new URL(browser.location(res))
@@ -94,17 +119,25 @@ describe('the flow inspector', () => {
 
   it('shows that the code of step 4 is the code redeemed in step 5', () => {
     expect(json.checks.issuedCode).toBe(first.code)
-    const tokenRequest = json.steps[4]!.entries.find((e) => e.role === 'auth-server' && e.url === '/token')!
+    const tokenRequest = json.steps[4].entries.find((e) => e.role === 'auth-server' && e.url === '/token')!
     expect(new URLSearchParams(tokenRequest.requestBody).get('code')).toBe(first.code)
     expect(json.checks.redeemedCode).toBe(first.code)
-    expect(json.checks.lines).toContainEqual({ id: 'code', ok: true, text: 'the code redeemed in step 5 is the code of step 4' })
-    expect(json.checks.lines.map((l) => [l.id, l.ok])).toEqual([['state', true], ['code', true], ['pkce', true]])
+    expect(json.checks.lines).toContainEqual({
+      id: 'code',
+      ok: true,
+      text: 'the code redeemed in step 5 is the code of step 4',
+    })
+    expect(json.checks.lines.map((l) => [l.id, l.ok])).toEqual([
+      ['state', true],
+      ['code', true],
+      ['pkce', true],
+    ])
   })
 
   it('decodes the Basic header of step 5 and checks the JWT against the JWKS', async () => {
-    const basic = json.steps[4]!.decoded.find((p) => p.kind === 'basic')!
+    const basic = json.steps[4].decoded.find((p) => p.kind === 'basic')!
     expect(basic.credentials).toEqual({ clientId: 'oauth-client-1', clientSecret: 'oauth-client-secret-1' })
-    const jwt = json.steps[5]!.decoded.find((p) => p.kind === 'jwt')!
+    const jwt = json.steps[5].decoded.find((p) => p.kind === 'jwt')!
     expect(jwt.signature!.status).toBe('valid')
     const html = await (await fetch(`${base}/flow`)).text()
     expect(html).toContain('<code class="decoded-client-id">oauth-client-1</code>')
@@ -114,7 +147,7 @@ describe('the flow inspector', () => {
   })
 
   it('attaches the resource server\u2019s check (GET /jwks) to step 7', () => {
-    const step7 = json.steps[6]!.entries
+    const step7 = json.steps[6].entries
     expect(step7.map((e) => `${e.role} ${e.method} ${e.url.split('?')[0]}`)).toEqual(
       expect.arrayContaining(['client POST /fetch-resource', 'resource-server GET /resource', 'auth-server GET /jwks']),
     )
@@ -122,9 +155,14 @@ describe('the flow inspector', () => {
   })
 
   it('places each exchange of the flow under its step', () => {
-    const where = (n: number) => json.steps[n - 1]!.entries.map((e) => `${e.role} ${e.method} ${e.url.split('?')[0]} ${e.part}`)
+    const where = (n: number) =>
+      json.steps[n - 1].entries.map((e) => `${e.role} ${e.method} ${e.url.split('?')[0]} ${e.part}`)
     expect(where(1)).toEqual(['client GET /connect both', 'auth-server GET /authorize request'])
-    expect(where(2)).toEqual(['auth-server GET /authorize response', 'auth-server POST /login both', 'auth-server GET /authorize request'])
+    expect(where(2)).toEqual([
+      'auth-server GET /authorize response',
+      'auth-server POST /login both',
+      'auth-server GET /authorize request',
+    ])
     expect(where(3)).toEqual(['auth-server GET /authorize response', 'auth-server POST /consent request'])
     expect(where(4)).toEqual(['auth-server POST /consent response', 'client GET /authenticated request'])
     expect(where(5)).toEqual(['auth-server POST /token request'])
@@ -136,14 +174,29 @@ describe('the flow inspector', () => {
     expect(har.status).toBe(200)
     expect(har.headers.get('content-type')).toMatch(/^application\/json/)
     expect(har.headers.get('content-disposition')).toBe(`attachment; filename="oauth-lab-flow-${json.id}.har"`)
-    const log = ((await har.json()) as { log: { version: string; creator: { name: string }; entries: Array<{ request: { method: string; url: string }; response: { status: number }; startedDateTime: string; timings: object }> } }).log
+    const log = (
+      (await har.json()) as {
+        log: {
+          version: string
+          creator: { name: string }
+          entries: Array<{
+            request: { method: string; url: string }
+            response: { status: number }
+            startedDateTime: string
+            timings: object
+          }>
+        }
+      }
+    ).log
     expect(log.version).toBe('1.2')
     expect(log.creator.name).toBe('oauth-lab')
     const exchanges = new Set(json.steps.flatMap((s) => s.entries.map((e) => `${e.role}:${e.seq}`)))
     expect(log.entries).toHaveLength(exchanges.size)
-    expect(log.entries.map((e) => `${e.request.method} ${e.request.url}`)).toContain(`POST ${lab.config.auth.internalUrl}/token`)
-    expect(log.entries[0]!.request.url).toMatch(new RegExp(`^${base}/connect$`))
-    expect(Date.parse(log.entries[0]!.startedDateTime)).not.toBeNaN()
+    expect(log.entries.map((e) => `${e.request.method} ${e.request.url}`)).toContain(
+      `POST ${lab.config.auth.internalUrl}/token`,
+    )
+    expect(log.entries[0].request.url).toMatch(new RegExp(`^${base}/connect$`))
+    expect(Date.parse(log.entries[0].startedDateTime)).not.toBeNaN()
 
     const md = await fetch(`${base}/flow/${json.id}/transcript.md`)
     expect(md.headers.get('content-type')).toMatch(/^text\/markdown/)
@@ -169,7 +222,10 @@ describe('the flow inspector', () => {
     await fetch(`${lab.config.auth.publicUrl}/.well-known/oauth-authorization-server`)
     const deadline = Date.now() + 5000
     while (!received.includes('event: update') && Date.now() < deadline) {
-      const chunk = await Promise.race([reader.read(), new Promise<undefined>((r) => setTimeout(r, deadline - Date.now()))])
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<undefined>((r) => setTimeout(r, deadline - Date.now())),
+      ])
       if (!chunk || chunk.done) break
       received += decoder.decode(chunk.value)
     }
@@ -182,9 +238,9 @@ describe('the flow inspector', () => {
     const latest = await flowJson()
     expect(latest.id).not.toBe(json.id)
     expect(latest.checks.issuedCode).toBe(second.code)
-    expect(latest.steps[1]!.skipped).toMatch(/^Skipped: signed in/)
-    expect(latest.steps[2]!.skipped).toMatch(/^Skipped: remembered decision/)
-    expect(latest.steps[1]!.entries).toEqual([])
+    expect(latest.steps[1].skipped).toMatch(/^Skipped: signed in/)
+    expect(latest.steps[2].skipped).toMatch(/^Skipped: remembered decision/)
+    expect(latest.steps[1].entries).toEqual([])
     // The resource server's keys were cached: no second GET /jwks.
     expect(latest.checks.tokenCheck).toBe('cached-keys')
     const html = await (await fetch(`${base}/flow`)).text()
@@ -197,7 +253,7 @@ describe('the flow inspector', () => {
 
   it('never sets the client\u2019s session cookie (a polling tab must not restore an old session)', async () => {
     const connect = await fetch(`${base}/connect`, { redirect: 'manual' })
-    const cookie = connect.headers.getSetCookie()[0]!.split(';')[0]!
+    const cookie = connect.headers.getSetCookie()[0].split(';')[0]
     expect(cookie).toMatch(/^oauth_lab_client_sid=/)
     for (const path of ['/flow', '/flow?fragment=1', `/flow/${json.id}.json`, `/flow/${json.id}/flow.har`]) {
       const res = await fetch(`${base}${path}`, { headers: { cookie } })
@@ -232,11 +288,11 @@ describe('with RESOURCE_TOKEN_CHECK=introspect', () => {
     try {
       await runFlow()
       const json = await flowJson()
-      const introspection = json.steps[6]!.entries.find((e) => e.url === '/introspect')!
+      const introspection = json.steps[6].entries.find((e) => e.url === '/introspect')!
       expect(introspection).toMatchObject({ role: 'auth-server', method: 'POST', status: 200 })
       expect(new URLSearchParams(introspection.requestBody).get('token')).toBe(json.checks.accessToken)
       expect(json.checks.tokenCheck).toBe('introspect')
-      const basic = json.steps[6]!.decoded.find((p) => p.kind === 'basic')!
+      const basic = json.steps[6].decoded.find((p) => p.kind === 'basic')!
       expect(basic.credentials).toEqual({ clientId: 'oauth-resource-1', clientSecret: 'oauth-resource-secret-1' })
     } finally {
       ;({ lab, base } = saved)

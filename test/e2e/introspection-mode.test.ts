@@ -60,7 +60,7 @@ async function runFlow(lab: TestLab) {
   const before = seen(lab, 'auth', 'POST', '/token').length
   const page = await browser.get(browser.location(allowed))
   expect(page.status).toBe(200)
-  const tokenResponse = seen(lab, 'auth', 'POST', '/token')[before]!
+  const tokenResponse = seen(lab, 'auth', 'POST', '/token')[before]
   expect(tokenResponse.status).toBe(200)
   const tokens = JSON.parse(tokenResponse.responseBody) as { access_token: string; refresh_token: string }
   return { ...tokens, tokenPage: page.body, browser }
@@ -77,7 +77,7 @@ describe('introspection mode (RESOURCE_TOKEN_CHECK=introspect)', () => {
   })
   afterAll(() => lab.close())
 
-  it('step 7: the resource server checks the user\'s token at POST /introspect as oauth-resource-1', async () => {
+  it("step 7: the resource server checks the user's token at POST /introspect as oauth-resource-1", async () => {
     const { access_token } = await runFlow(lab)
     const before = seen(lab, 'auth', 'POST', '/introspect').length
     const res = await getResource(lab, access_token)
@@ -86,7 +86,7 @@ describe('introspection mode (RESOURCE_TOKEN_CHECK=introspect)', () => {
 
     const calls = seen(lab, 'auth', 'POST', '/introspect')
     expect(calls).toHaveLength(before + 1)
-    const call = calls[before]!
+    const call = calls[before]
     expect(decodeBasic(call.headers.authorization)).toBe('oauth-resource-1:oauth-resource-secret-1')
     expect(call.headers['content-type']).toBe('application/x-www-form-urlencoded')
     expect((call.body as Record<string, string>).token).toBe(access_token)
@@ -99,12 +99,14 @@ describe('introspection mode (RESOURCE_TOKEN_CHECK=introspect)', () => {
   it('the client app\'s "Fetch resource" works through introspection too', async () => {
     const { access_token, tokenPage, browser } = await runFlow(lab)
     const before = seen(lab, 'auth', 'POST', '/introspect').length
-    const page = await browser.post(`${lab.config.client.publicUrl}/fetch-resource`, { _csrf: hiddenField(tokenPage, '_csrf') })
+    const page = await browser.post(`${lab.config.client.publicUrl}/fetch-resource`, {
+      _csrf: hiddenField(tokenPage, '_csrf'),
+    })
     expect(page.status).toBe(200)
     expect(page.body).toMatch(/id="resource-status">200</)
     const introspections = seen(lab, 'auth', 'POST', '/introspect').slice(before)
     expect(introspections).toHaveLength(1)
-    expect((introspections[0]!.body as Record<string, string>).token).toBe(access_token)
+    expect((introspections[0].body as Record<string, string>).token).toBe(access_token)
   })
 
   it('revoking the access token takes effect at once: the very next call is 401 invalid_token', async () => {
@@ -186,7 +188,11 @@ describe('JWT mode (the default): revocation is not seen by the resource server'
     // ...but the resource server, checking the JWT locally, does not.
     const res = await getResource(lab, token)
     expect(res.status).toBe(200)
-    expect(seen(lab, 'auth', 'POST', '/introspect').filter((e) => decodeBasic(e.headers.authorization).startsWith('oauth-resource-1:'))).toHaveLength(0)
+    expect(
+      seen(lab, 'auth', 'POST', '/introspect').filter((e) =>
+        decodeBasic(e.headers.authorization).startsWith('oauth-resource-1:'),
+      ),
+    ).toHaveLength(0)
   })
 
   it('scope is still enforced: scope=bar is 403 insufficient_scope', async () => {

@@ -94,7 +94,7 @@ describe('the seven steps, end to end', () => {
     flow.tokenPage = await browser.get(flow.callback!.href)
     const [tokenRequest] = seen('auth', 'POST', '/token')
     expect(tokenRequest).toBeDefined()
-    const { headers, body } = tokenRequest!
+    const { headers, body } = tokenRequest
     const basic = Buffer.from(String(headers.authorization).replace(/^Basic /, ''), 'base64').toString()
     expect(basic).toBe('oauth-client-1:oauth-client-secret-1')
     expect(headers.accept).toBe('application/json')
@@ -103,15 +103,15 @@ describe('the seven steps, end to end', () => {
     expect(form.grant_type).toBe('authorization_code')
     expect(form.code).toBe(flow.callback!.searchParams.get('code'))
     expect(form.redirect_uri).toBe(`${lab.config.client.publicUrl}/authenticated`)
-    const challenge = createHash('sha256').update(form.code_verifier!).digest('base64url')
+    const challenge = createHash('sha256').update(form.code_verifier).digest('base64url')
     expect(challenge).toBe(flow.authorizeUrl!.searchParams.get('code_challenge'))
   })
 
   it('step 6: the server issues the access token and the client shows it', async () => {
     const [tokenResponse] = seen('auth', 'POST', '/token')
-    expect(tokenResponse!.status).toBe(200)
-    expect(tokenResponse!.responseHeaders['cache-control']).toBe('no-store')
-    const token = JSON.parse(tokenResponse!.responseBody)
+    expect(tokenResponse.status).toBe(200)
+    expect(tokenResponse.responseHeaders['cache-control']).toBe('no-store')
+    const token = JSON.parse(tokenResponse.responseBody)
     expect(token.token_type).toBe('Bearer')
     flow.accessToken = token.access_token
     const jwks = createRemoteJWKSet(new URL(`${lab.config.auth.publicUrl}/jwks`))
@@ -132,9 +132,13 @@ describe('the seven steps, end to end', () => {
     })
     expect(page.status).toBe(200)
     const [resourceCall] = seen('resource', 'GET', '/resource')
-    expect(resourceCall!.headers.authorization).toBe(`Bearer ${flow.accessToken}`)
-    expect(resourceCall!.status).toBe(200)
-    expect(JSON.parse(resourceCall!.responseBody)).toMatchObject({ sub: 'alice', client_id: 'oauth-client-1', scope: 'foo bar' })
+    expect(resourceCall.headers.authorization).toBe(`Bearer ${flow.accessToken}`)
+    expect(resourceCall.status).toBe(200)
+    expect(JSON.parse(resourceCall.responseBody)).toMatchObject({
+      sub: 'alice',
+      client_id: 'oauth-client-1',
+      scope: 'foo bar',
+    })
     // The resource server fetched the keys from the authorization server's internal URL.
     expect(seen('auth', 'GET', '/jwks').length).toBeGreaterThanOrEqual(1)
     expect(page.body).toMatch(/id="resource-status">200</)

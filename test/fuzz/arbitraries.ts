@@ -172,9 +172,52 @@ export const PROTOTYPE_NAMES = [
 ] as const
 
 const PERCENT_PIECES = [
-  '%', '%%', '%2', '%zz', '%0', '%00', '%0A', '%0D%0A', '%C3', '%C3%28', '%ED%A0%80', '%FF', '%FE%FF', '%E2%82',
-  '%F0%9F%98', '%u0041', '%%32%35', '%252F', '%2e%2e%2f', '+', '%2B', '&', '%26', '=', '%3D', '#', '%23', ';', '?',
-  '/', '\\', '..', '"', "'", '<', '>', '\u0000', '\t', ' ', 'é', '😀', '\u202e', '\ufeff', 'a', 'code', 'S256',
+  '%',
+  '%%',
+  '%2',
+  '%zz',
+  '%0',
+  '%00',
+  '%0A',
+  '%0D%0A',
+  '%C3',
+  '%C3%28',
+  '%ED%A0%80',
+  '%FF',
+  '%FE%FF',
+  '%E2%82',
+  '%F0%9F%98',
+  '%u0041',
+  '%%32%35',
+  '%252F',
+  '%2e%2e%2f',
+  '+',
+  '%2B',
+  '&',
+  '%26',
+  '=',
+  '%3D',
+  '#',
+  '%23',
+  ';',
+  '?',
+  '/',
+  '\\',
+  '..',
+  '"',
+  "'",
+  '<',
+  '>',
+  '\u0000',
+  '\t',
+  ' ',
+  'é',
+  '😀',
+  '\u202e',
+  '\ufeff',
+  'a',
+  'code',
+  'S256',
 ]
 
 /** Percent-encoding garbage: truncated escapes, invalid UTF-8, overlong sequences, separators. */
@@ -185,7 +228,10 @@ export const percentGarbage: fc.Arbitrary<string> = fc
 /** A large value, a few hundred to a few thousand characters, repeating a random chunk. */
 export const hugeText: fc.Arbitrary<string> = fc
   .tuple(
-    fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }), fc.constantFrom('a', '%', 'é', '😀', '%zz', '+')),
+    fc.oneof(
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }),
+      fc.constantFrom('a', '%', 'é', '😀', '%zz', '+'),
+    ),
     fc.integer({ min: 300, max: 6000 }),
   )
   .map(([chunk, length]) => {
@@ -208,9 +254,26 @@ export const junkText: fc.Arbitrary<string> = fc.oneof(
 export const junkName: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...PROTOTYPE_NAMES),
   fc.constantFrom(
-    '', '=', 'CLIENT_ID', 'client_id ', 'Client_Id', 'client%5Fid', 'client_id[]', 'scope[0]', 'a[b]', 'x.y',
-    'redirect_uri%00', 'state\u0000', 'nonce', 'prompt', 'response_mode', 'request', 'request_uri', 'resource',
-    'access_token', 'foo',
+    '',
+    '=',
+    'CLIENT_ID',
+    'client_id ',
+    'Client_Id',
+    'client%5Fid',
+    'client_id[]',
+    'scope[0]',
+    'a[b]',
+    'x.y',
+    'redirect_uri%00',
+    'state\u0000',
+    'nonce',
+    'prompt',
+    'response_mode',
+    'request',
+    'request_uri',
+    'resource',
+    'access_token',
+    'foo',
   ),
   fc.string({ maxLength: 12 }),
   fc.string({ unit: 'grapheme', maxLength: 8 }),
@@ -222,8 +285,17 @@ export const clientIdValue: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.constantFrom(CONFIDENTIAL_ID, PUBLIC_ID), weight: 6 },
   {
     arbitrary: fc.constantFrom(
-      RESOURCE_CLIENT_ID, 'OAUTH-CLIENT-1', 'oauth-client-1 ', ' oauth-client-1', 'oauth-client-2', 'oauth-client-',
-      'oauth-client-1\u0000', 'oauth-client-1%00', 'oauth%2Dclient%2D1', 'alice', '',
+      RESOURCE_CLIENT_ID,
+      'OAUTH-CLIENT-1',
+      'oauth-client-1 ',
+      ' oauth-client-1',
+      'oauth-client-2',
+      'oauth-client-',
+      'oauth-client-1\u0000',
+      'oauth-client-1%00',
+      'oauth%2Dclient%2D1',
+      'alice',
+      '',
     ),
     weight: 3,
   },
@@ -275,14 +347,30 @@ export const redirectUriValue: fc.Arbitrary<string> = fc.oneof(
 
 export const responseTypeValue: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.constant('code'), weight: 6 },
-  { arbitrary: fc.constantFrom('token', 'Code', 'CODE', 'code ', 'code id_token', 'id_token', 'none', 'code+token', ''), weight: 3 },
+  {
+    arbitrary: fc.constantFrom('token', 'Code', 'CODE', 'code ', 'code id_token', 'id_token', 'none', 'code+token', ''),
+    weight: 3,
+  },
   { arbitrary: junkText, weight: 1 },
 )
 
 export const scopeValue: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.constantFrom('foo', 'bar', 'foo bar', 'bar foo', 'foo foo', ' foo', 'foo  bar'), weight: 5 },
   { arbitrary: fc.constantFrom('openid', 'openid foo', 'foo openid profile email', 'profile', 'email bar'), weight: 2 },
-  { arbitrary: fc.constantFrom('', 'OPENID', 'foo baz', 'Foo', 'foo,bar', 'foo\tbar', 'foo+bar', 'constructor', '__proto__'), weight: 3 },
+  {
+    arbitrary: fc.constantFrom(
+      '',
+      'OPENID',
+      'foo baz',
+      'Foo',
+      'foo,bar',
+      'foo\tbar',
+      'foo+bar',
+      'constructor',
+      '__proto__',
+    ),
+    weight: 3,
+  },
   { arbitrary: junkText, weight: 1 },
 )
 
@@ -311,8 +399,14 @@ export const stateValue: fc.Arbitrary<string> = fc.oneof(
 
 /** OpenID Connect Core §3.1.2.1 prompt: space-separated none, login, consent, select_account. */
 export const promptValue: fc.Arbitrary<string> = fc.oneof(
-  { arbitrary: fc.constantFrom('none', 'login', 'consent', 'select_account', 'login consent', 'consent login'), weight: 4 },
-  { arbitrary: fc.constantFrom('none login', 'none none', 'NONE', 'Login', 'bogus', 'login,consent', ' login', ''), weight: 2 },
+  {
+    arbitrary: fc.constantFrom('none', 'login', 'consent', 'select_account', 'login consent', 'consent login'),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.constantFrom('none login', 'none none', 'NONE', 'Login', 'bogus', 'login,consent', ' login', ''),
+    weight: 2,
+  },
   { arbitrary: junkText, weight: 1 },
 )
 
@@ -346,10 +440,17 @@ function paramOf(name: fc.Arbitrary<string>, value: fc.Arbitrary<string>): fc.Ar
 
 /** A parameter of an authorization request: a real name with a plausible or hostile value, or junk. */
 export const authorizeParam: fc.Arbitrary<Param> = fc.oneof(
-  ...Object.entries(AUTHORIZE_VALUES).map(([name, value]) => ({ arbitrary: paramOf(fc.constant(name), value), weight: 1 })),
+  ...Object.entries(AUTHORIZE_VALUES).map(([name, value]) => ({
+    arbitrary: paramOf(fc.constant(name), value),
+    weight: 1,
+  })),
   // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
   {
-    arbitrary: fc.record({ name: fc.constantFrom(...Object.keys(AUTHORIZE_VALUES)), value: fc.constantFrom('', null), mode: encodeMode }),
+    arbitrary: fc.record({
+      name: fc.constantFrom(...Object.keys(AUTHORIZE_VALUES)),
+      value: fc.constantFrom('', null),
+      mode: encodeMode,
+    }),
     weight: 2,
   },
   { arbitrary: paramOf(junkName, junkText), weight: 5 },
@@ -493,8 +594,14 @@ export const grantTypeValue: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.constantFrom('authorization_code', 'refresh_token', 'client_credentials'), weight: 4 },
   {
     arbitrary: fc.constantFrom(
-      'password', 'implicit', 'AUTHORIZATION_CODE', 'client_credentials ', 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-      'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange', '',
+      'password',
+      'implicit',
+      'AUTHORIZATION_CODE',
+      'client_credentials ',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+      '',
     ),
     weight: 2,
   },
@@ -507,13 +614,24 @@ export const jwtLookingGarbage: fc.Arbitrary<string> = fc
   .tuple(
     fc.oneof(
       fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v) ?? 'null'),
-      fc.constantFrom('{"alg":"none"}', '{"alg":"ES256","typ":"at+jwt"}', '{"alg":"HS256","typ":"at+jwt"}', '{}', '{"alg":"ES256","crit":["exp"]}'),
+      fc.constantFrom(
+        '{"alg":"none"}',
+        '{"alg":"ES256","typ":"at+jwt"}',
+        '{"alg":"HS256","typ":"at+jwt"}',
+        '{}',
+        '{"alg":"ES256","crit":["exp"]}',
+      ),
     ),
     fc.oneof(
       fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v) ?? 'null'),
-      fc.constant('{"iss":"http://localhost:9001","aud":"http://localhost:9002","sub":"alice","scope":"foo","exp":9999999999}'),
+      fc.constant(
+        '{"iss":"http://localhost:9001","aud":"http://localhost:9002","sub":"alice","scope":"foo","exp":9999999999}',
+      ),
     ),
-    fc.oneof(fc.uint8Array({ maxLength: 72 }).map((b) => Buffer.from(b).toString('base64url')), fc.constant('')),
+    fc.oneof(
+      fc.uint8Array({ maxLength: 72 }).map((b) => Buffer.from(b).toString('base64url')),
+      fc.constant(''),
+    ),
   )
   .map(([header, payload, signature]) =>
     [Buffer.from(header).toString('base64url'), Buffer.from(payload).toString('base64url'), signature].join('.'),
@@ -540,26 +658,48 @@ export const backChannelParam: fc.Arbitrary<Param> = fc.oneof(
   { arbitrary: paramOf(fc.constant('grant_type'), grantTypeValue), weight: 3 },
   { arbitrary: paramOf(fc.constant('client_id'), clientIdValue), weight: 2 },
   {
-    arbitrary: paramOf(fc.constant('client_secret'), fc.oneof(fc.constantFrom(CONFIDENTIAL_SECRET, RESOURCE_CLIENT_SECRET), junkText)),
+    arbitrary: paramOf(
+      fc.constant('client_secret'),
+      fc.oneof(fc.constantFrom(CONFIDENTIAL_SECRET, RESOURCE_CLIENT_SECRET), junkText),
+    ),
     weight: 2,
   },
   { arbitrary: paramOf(fc.constantFrom('code', 'refresh_token', 'token'), randomToken), weight: 3 },
-  { arbitrary: paramOf(fc.constant('token_type_hint'), fc.constantFrom('access_token', 'refresh_token', 'x')), weight: 1 },
+  {
+    arbitrary: paramOf(fc.constant('token_type_hint'), fc.constantFrom('access_token', 'refresh_token', 'x')),
+    weight: 1,
+  },
   { arbitrary: paramOf(fc.constant('scope'), scopeValue), weight: 2 },
   { arbitrary: paramOf(fc.constant('redirect_uri'), redirectUriValue), weight: 1 },
-  { arbitrary: paramOf(fc.constant('code_verifier'), fc.oneof(fc.stringMatching(/^[A-Za-z0-9\-._~]{43,128}$/), junkText)), weight: 1 },
+  {
+    arbitrary: paramOf(
+      fc.constant('code_verifier'),
+      fc.oneof(fc.stringMatching(/^[A-Za-z0-9\-._~]{43,128}$/), junkText),
+    ),
+    weight: 1,
+  },
   { arbitrary: paramOf(junkName, junkText), weight: 2 },
 )
 
 /** A chaotic back-channel body: a form (repeats and garbage allowed), JSON, random text, or oversized. */
 export const chaoticBody: fc.Arbitrary<string> = fc.oneof(
-  { arbitrary: fc.tuple(fc.array(backChannelParam, { maxLength: 10 }), separator).map(([p, s]) => joinParams(p, s)), weight: 8 },
-  { arbitrary: fc.dictionary(fc.constantFrom(...BACK_CHANNEL_NAMES), fc.jsonValue({ maxDepth: 1 })).map((o) => JSON.stringify(o)), weight: 1 },
+  {
+    arbitrary: fc.tuple(fc.array(backChannelParam, { maxLength: 10 }), separator).map(([p, s]) => joinParams(p, s)),
+    weight: 8,
+  },
+  {
+    arbitrary: fc
+      .dictionary(fc.constantFrom(...BACK_CHANNEL_NAMES), fc.jsonValue({ maxDepth: 1 }))
+      .map((o) => JSON.stringify(o)),
+    weight: 1,
+  },
   { arbitrary: fc.string({ unit: 'grapheme', maxLength: 60 }), weight: 1 },
   { arbitrary: fc.constant(''), weight: 1 },
   {
     // Over the 16 KiB back-channel limit (and sometimes over the 64 KiB server limit).
-    arbitrary: fc.integer({ min: 16 * 1024 + 1, max: 80 * 1024 }).map((n) => `grant_type=client_credentials&x=${'a'.repeat(n)}`),
+    arbitrary: fc
+      .integer({ min: 16 * 1024 + 1, max: 80 * 1024 })
+      .map((n) => `grant_type=client_credentials&x=${'a'.repeat(n)}`),
     weight: 1,
   },
 )
@@ -567,5 +707,8 @@ export const chaoticBody: fc.Arbitrary<string> = fc.oneof(
 /** A query string for a back-channel URL: usually none, sometimes credentials where they must not be. */
 export const backChannelQuery: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.constant(''), weight: 6 },
-  { arbitrary: fc.array(backChannelParam, { minLength: 1, maxLength: 3 }).map((p) => `?${targetSafe(joinParams(p))}`), weight: 1 },
+  {
+    arbitrary: fc.array(backChannelParam, { minLength: 1, maxLength: 3 }).map((p) => `?${targetSafe(joinParams(p))}`),
+    weight: 1,
+  },
 )

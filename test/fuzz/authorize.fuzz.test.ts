@@ -58,7 +58,10 @@ afterAll(async () => {
 
 // ---- The model -----------------------------------------------------------------------
 
-type StateRule = { readonly kind: 'absent' } | { readonly kind: 'exact'; readonly value: string } | { readonly kind: 'oneOf'; readonly values: readonly string[] }
+type StateRule =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'exact'; readonly value: string }
+  | { readonly kind: 'oneOf'; readonly values: readonly string[] }
 
 interface Expected {
   /** page: 400 HTML, never a redirect. error: a redirect with one of `errors`. ok: a valid request. */
@@ -88,14 +91,17 @@ function expectedFor(url: string): Expected {
   const counts = new Map<string, number>()
   for (const [key] of entries) counts.set(key, (counts.get(key) ?? 0) + 1)
   const mayBeBadRequest =
-    target.search.slice(1).split('&').some((part) => part.length > MAX_PARAM_LENGTH) || [...counts.values()].some((n) => n > 10)
+    target.search
+      .slice(1)
+      .split('&')
+      .some((part) => part.length > MAX_PARAM_LENGTH) || [...counts.values()].some((n) => n > 10)
 
   const states = all('state')
   const state: StateRule =
     states.length === 0 || (states.length === 1 && states[0] === '')
       ? { kind: 'absent' }
       : states.length === 1
-        ? { kind: 'exact', value: states[0]! }
+        ? { kind: 'exact', value: states[0] }
         : { kind: 'oneOf', values: states }
   const none = new Set<string>()
   const page = { verdict: 'page', errors: none, scopes: [], prompt: [], state, mayBeBadRequest } as const
@@ -123,7 +129,8 @@ function expectedFor(url: string): Expected {
   // OpenID Connect Core §3.1.2.1: redirect_uri is required in an OpenID request; prompt and max_age are checked.
   if (scopes.includes('openid') && first('redirect_uri') === undefined) errors.add('invalid_request')
   const prompt = (first('prompt') ?? '').split(' ').filter(Boolean)
-  if (prompt.some((p) => !PROMPTS.has(p)) || (prompt.includes('none') && prompt.length > 1)) errors.add('invalid_request')
+  if (prompt.some((p) => !PROMPTS.has(p)) || (prompt.includes('none') && prompt.length > 1))
+    errors.add('invalid_request')
   const maxAge = first('max_age')
   if (maxAge !== undefined && !/^\d{1,9}$/.test(maxAge)) errors.add('invalid_request')
   // RFC 7636 §4.3/§4.4.1, RFC 9700 §2.1.1: S256 only, required for the public client.
@@ -153,10 +160,18 @@ function checkRedirect(
 ): void {
   const location = res.headers.location
   check(res.statusCode === 302, `302 redirect (${outcome})`, req, res)
-  check(typeof location === 'string' && location.startsWith(`${REDIRECT_URI}?`), `Location starting with ${REDIRECT_URI}?`, req, res)
+  check(
+    typeof location === 'string' && location.startsWith(`${REDIRECT_URI}?`),
+    `Location starting with ${REDIRECT_URI}?`,
+    req,
+    res,
+  )
   const target = new URL(location as string)
   check(
-    target.origin === 'http://localhost:3000' && target.pathname === '/authenticated' && target.hash === '' && target.username === '',
+    target.origin === 'http://localhost:3000' &&
+      target.pathname === '/authenticated' &&
+      target.hash === '' &&
+      target.username === '',
     'Location on the registered redirect URI only (no open redirect)',
     req,
     res,
@@ -171,20 +186,31 @@ function checkRedirect(
     check(q.getAll('error').length === 1 && q.getAll('code').length === 0, 'one error and no code', req, res)
     check((AUTHORIZE_ERRORS as readonly string[]).includes(error), 'an RFC 6749 §4.1.2.1 error code', req, res)
     check(errors.has(error), `error among [${[...errors].join(', ')}]`, req, res)
-    check(ERROR_TEXT.test(q.get('error_description') ?? ''), 'error_description limited to %x20-21 / %x23-5B / %x5D-7E', req, res)
+    check(
+      ERROR_TEXT.test(q.get('error_description') ?? ''),
+      'error_description limited to %x20-21 / %x23-5B / %x5D-7E',
+      req,
+      res,
+    )
   }
   // RFC 6749 §4.1.2 / §4.1.2.1: state exactly as the client sent it.
   const states = q.getAll('state')
   const rule = expected.state
   if (rule.kind === 'absent') check(states.length === 0, 'no state (none was sent)', req, res)
-  else if (rule.kind === 'exact') check(states.length === 1 && states[0] === rule.value, `state=${JSON.stringify(rule.value)} exactly`, req, res)
+  else if (rule.kind === 'exact')
+    check(states.length === 1 && states[0] === rule.value, `state=${JSON.stringify(rule.value)} exactly`, req, res)
   else check(states.length <= 1 && states.every((s) => rule.values.includes(s)), 'state among those sent', req, res)
 }
 
 function checkAnswer(req: Exchange, res: LightMyRequestResponse, expected: Expected, signedIn: boolean): void {
   check(res.statusCode < 500, 'no 5xx', req, res)
   if (res.headers.location !== undefined) {
-    check(String(res.headers.location).startsWith(`${REDIRECT_URI}?`), `no redirect anywhere but ${REDIRECT_URI}`, req, res)
+    check(
+      String(res.headers.location).startsWith(`${REDIRECT_URI}?`),
+      `no redirect anywhere but ${REDIRECT_URI}`,
+      req,
+      res,
+    )
   }
   if (expected.mayBeBadRequest && res.statusCode === 400) {
     check(isHtml(res) && res.headers.location === undefined, '400 HTML page without Location', req, res)
@@ -245,7 +271,20 @@ describe('GET /authorize, fuzzed', () => {
   })
 
   it('treats every parameter sent without a value as omitted (RFC 6749 §3.1)', async () => {
-    const optional = ['scope', 'state', 'redirect_uri', 'code_challenge', 'code_challenge_method', 'prompt', 'max_age', 'nonce', 'login_hint', 'display', 'ui_locales', 'acr_values']
+    const optional = [
+      'scope',
+      'state',
+      'redirect_uri',
+      'code_challenge',
+      'code_challenge_method',
+      'prompt',
+      'max_age',
+      'nonce',
+      'login_hint',
+      'display',
+      'ui_locales',
+      'acr_values',
+    ]
     const emptyParams = fc.record({
       path: fc.constantFrom(...PATHS),
       names: fc.shuffledSubarray(optional, { minLength: 1 }),

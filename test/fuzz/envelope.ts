@@ -39,11 +39,31 @@ export function checkErrorBody(
   errors: readonly string[],
 ): string {
   const error = body.error
-  check(typeof error === 'string' && errors.includes(error), `an RFC 6749 §5.2 error code (${errors.join(', ')})`, req, res)
-  check(ERROR_TEXT.test(String(body.error_description ?? '')), 'error_description limited to %x20-21 / %x23-5B / %x5D-7E', req, res)
-  check((res.statusCode === 401) === (error === 'invalid_client'), '401 exactly when the error is invalid_client', req, res)
+  check(
+    typeof error === 'string' && errors.includes(error),
+    `an RFC 6749 §5.2 error code (${errors.join(', ')})`,
+    req,
+    res,
+  )
+  check(
+    ERROR_TEXT.test(String(body.error_description ?? '')),
+    'error_description limited to %x20-21 / %x23-5B / %x5D-7E',
+    req,
+    res,
+  )
+  check(
+    (res.statusCode === 401) === (error === 'invalid_client'),
+    '401 exactly when the error is invalid_client',
+    req,
+    res,
+  )
   if (res.statusCode === 401 && req.headers?.authorization !== undefined) {
-    check(/^Basic /.test(String(res.headers['www-authenticate'] ?? '')), 'WWW-Authenticate: Basic on 401 after an Authorization header', req, res)
+    check(
+      /^Basic /.test(String(res.headers['www-authenticate'] ?? '')),
+      'WWW-Authenticate: Basic on 401 after an Authorization header',
+      req,
+      res,
+    )
   }
   return error as string
 }

@@ -82,8 +82,14 @@ interface Caller {
   readonly headers: Record<string, string>
   readonly form: Record<string, string>
 }
-const viaBasic = (id: string, secret: string): Caller => ({ headers: { authorization: basicHeader(id, secret) }, form: {} })
-const viaBody = (id: string, secret?: string): Caller => ({ headers: {}, form: secret === undefined ? { client_id: id } : { client_id: id, client_secret: secret } })
+const viaBasic = (id: string, secret: string): Caller => ({
+  headers: { authorization: basicHeader(id, secret) },
+  form: {},
+})
+const viaBody = (id: string, secret?: string): Caller => ({
+  headers: {},
+  form: secret === undefined ? { client_id: id } : { client_id: id, client_secret: secret },
+})
 
 /** RFC 7662 §2.1: the resource server may introspect any token, a client its own. */
 const introspectors = fc.constantFrom(
@@ -94,10 +100,20 @@ const introspectors = fc.constantFrom(
 )
 
 /** RFC 7009 §2.1: the confidential client authenticates; the public one identifies itself. */
-const revokers = fc.constantFrom(viaBasic(CONFIDENTIAL_ID, CONFIDENTIAL_SECRET), viaBody(CONFIDENTIAL_ID, CONFIDENTIAL_SECRET), viaBody(PUBLIC_ID))
+const revokers = fc.constantFrom(
+  viaBasic(CONFIDENTIAL_ID, CONFIDENTIAL_SECRET),
+  viaBody(CONFIDENTIAL_ID, CONFIDENTIAL_SECRET),
+  viaBody(PUBLIC_ID),
+)
 
-const wrongSecret = fc.oneof(fc.constantFrom('wrong', 'oauth-client-secret-2', `${CONFIDENTIAL_SECRET} `, RESOURCE_CLIENT_SECRET.toUpperCase()), junkText.map((t) => t.slice(0, 200)))
-const unknownId = fc.oneof(fc.constantFrom('unknown-client', 'OAUTH-CLIENT-1', 'oauth-resource-2', 'alice'), fc.stringMatching(/^[a-z0-9-]{1,20}$/))
+const wrongSecret = fc.oneof(
+  fc.constantFrom('wrong', 'oauth-client-secret-2', `${CONFIDENTIAL_SECRET} `, RESOURCE_CLIENT_SECRET.toUpperCase()),
+  junkText.map((t) => t.slice(0, 200)),
+)
+const unknownId = fc.oneof(
+  fc.constantFrom('unknown-client', 'OAUTH-CLIENT-1', 'oauth-resource-2', 'alice'),
+  fc.stringMatching(/^[a-z0-9-]{1,20}$/),
+)
 
 /** Credentials that must fail: 401 invalid_client on both endpoints. */
 const badCallers: fc.Arbitrary<Caller> = fc.oneof(
@@ -110,13 +126,15 @@ const badCallers: fc.Arbitrary<Caller> = fc.oneof(
   fc.tuple(unknownId, fc.constantFrom('x', CONFIDENTIAL_SECRET)).map(([id, s]) => viaBody(id, s)),
   // The public client has no secret: presenting one is a failed authentication.
   fc.oneof(wrongSecret, fc.constant(CONFIDENTIAL_SECRET)).map((s) => viaBasic(PUBLIC_ID, s)),
-  fc.constantFrom(
-    'Basic',
-    'Basic !!!',
-    `Basic ${Buffer.from(CONFIDENTIAL_ID).toString('base64')}`,
-    `Basic ${Buffer.from(`:${CONFIDENTIAL_SECRET}`).toString('base64')}`,
-    'Bearer abc.def.ghi',
-  ).map((authorization): Caller => ({ headers: { authorization }, form: {} })),
+  fc
+    .constantFrom(
+      'Basic',
+      'Basic !!!',
+      `Basic ${Buffer.from(CONFIDENTIAL_ID).toString('base64')}`,
+      `Basic ${Buffer.from(`:${CONFIDENTIAL_SECRET}`).toString('base64')}`,
+      'Bearer abc.def.ghi',
+    )
+    .map((authorization): Caller => ({ headers: { authorization }, form: {} })),
   // A confidential client (or an unknown one) that does not authenticate at all.
   fc.constantFrom(CONFIDENTIAL_ID, RESOURCE_CLIENT_ID, 'unknown-client').map((id) => viaBody(id)),
 )
@@ -130,11 +148,18 @@ type TokenChoice =
 const tokenChoice: fc.Arbitrary<TokenChoice> = fc.oneof(
   { arbitrary: randomToken.map((token) => ({ kind: 'random' as const, token })), weight: 6 },
   {
-    arbitrary: fc.record({ kind: fc.constant('tampered' as const), position: fc.nat(), char: fc.constantFrom('A', 'b', '0', '_', '-', '.', '=') }),
+    arbitrary: fc.record({
+      kind: fc.constant('tampered' as const),
+      position: fc.nat(),
+      char: fc.constantFrom('A', 'b', '0', '_', '-', '.', '='),
+    }),
     weight: 2,
   },
   {
-    arbitrary: fc.record({ kind: fc.constant('foreign' as const), claims: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('foreign' as const),
+      claims: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 }),
+    }),
     weight: 2,
   },
 )
@@ -144,14 +169,26 @@ async function materialize(choice: TokenChoice): Promise<string> {
   if (choice.kind === 'random') return choice.token
   if (choice.kind === 'tampered') {
     // Not the last character of a segment: its spare bits may not change the decoded bytes.
-    const positions = [...realToken].map((_, i) => i).filter((i) => realToken[i] !== '.' && realToken[i + 1] !== '.' && i !== realToken.length - 1)
-    const i = positions[choice.position % positions.length]!
+    const positions = [...realToken]
+      .map((_, i) => i)
+      .filter((i) => realToken[i] !== '.' && realToken[i + 1] !== '.' && i !== realToken.length - 1)
+    const i = positions[choice.position % positions.length]
     const char = realToken[i] === choice.char ? (choice.char === 'A' ? 'B' : 'A') : choice.char
     return realToken.slice(0, i) + char + realToken.slice(i + 1)
   }
   const now = Math.floor(Date.now() / 1000)
   const kid = app.oauthLab.keys.kid
-  return new SignJWT({ ...choice.claims, iss: ISSUER, aud: RESOURCE, sub: 'alice', client_id: CONFIDENTIAL_ID, scope: 'foo', jti: randomUUID(), iat: now, exp: now + 600 })
+  return new SignJWT({
+    ...choice.claims,
+    iss: ISSUER,
+    aud: RESOURCE,
+    sub: 'alice',
+    client_id: CONFIDENTIAL_ID,
+    scope: 'foo',
+    jti: randomUUID(),
+    iat: now,
+    exp: now + 600,
+  })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
     .sign(foreignKey)
 }
@@ -174,9 +211,16 @@ function sizeVerdict(req: Exchange): 'oversized' | 'too-long' | undefined {
   return undefined
 }
 
-const extraParams = fc.uniqueArray(fc.record({ name: junkName, value: junkText }), { maxLength: 2, selector: (p) => p.name })
+const extraParams = fc.uniqueArray(fc.record({ name: junkName, value: junkText }), {
+  maxLength: 2,
+  selector: (p) => p.name,
+})
 const withoutReserved = (extra: readonly { name: string; value: string }[]) =>
-  Object.fromEntries(extra.filter((p) => !['token', 'token_type_hint', 'client_id', 'client_secret'].includes(p.name)).map((p) => [p.name, p.value]))
+  Object.fromEntries(
+    extra
+      .filter((p) => !['token', 'token_type_hint', 'client_id', 'client_secret'].includes(p.name))
+      .map((p) => [p.name, p.value]),
+  )
 
 // ---- The properties ------------------------------------------------------------------
 
@@ -197,7 +241,8 @@ describe('POST /introspect and POST /revoke, fuzzed', () => {
         const req: Exchange = { method: 'POST', url: `${endpoint}${query}`, headers, payload: body }
         const res = await post(app, req)
         checkEnvelope(req, res)
-        if (res.statusCode === 200 && endpoint === '/introspect') check(isInactive(res), 'exactly {"active":false} for a random token', req, res)
+        if (res.statusCode === 200 && endpoint === '/introspect')
+          check(isInactive(res), 'exactly {"active":false} for a random token', req, res)
         if (res.statusCode === 200 && endpoint === '/revoke') check(res.body === '', 'an empty 200', req, res)
       }),
       runs(350),
@@ -206,17 +251,29 @@ describe('POST /introspect and POST /revoke, fuzzed', () => {
 
   it('/introspect: a random token with valid credentials is exactly {"active":false}', async () => {
     await fc.assert(
-      fc.asyncProperty(introspectors, tokenChoice, tokenTypeHintValue, extraParams, async (caller, choice, hint, extra) => {
-        const token = await materialize(choice)
-        const req = form('/introspect', caller, { ...withoutReserved(extra), token, token_type_hint: hint })
-        const res = await post(app, req)
-        checkEnvelope(req, res)
-        const size = sizeVerdict(req)
-        if (size === 'oversized') return check(res.statusCode === 413, '413 for a body over 16 KiB', req, res)
-        if (size === 'too-long') return check(res.statusCode === 400 && res.json().error === 'invalid_request', '400 invalid_request', req, res)
-        // RFC 7662 §2.2: unknown, invalid or foreign tokens are inactive, with no reason given.
-        check(res.statusCode === 200 && isInactive(res), '200 {"active":false}', req, res)
-      }),
+      fc.asyncProperty(
+        introspectors,
+        tokenChoice,
+        tokenTypeHintValue,
+        extraParams,
+        async (caller, choice, hint, extra) => {
+          const token = await materialize(choice)
+          const req = form('/introspect', caller, { ...withoutReserved(extra), token, token_type_hint: hint })
+          const res = await post(app, req)
+          checkEnvelope(req, res)
+          const size = sizeVerdict(req)
+          if (size === 'oversized') return check(res.statusCode === 413, '413 for a body over 16 KiB', req, res)
+          if (size === 'too-long')
+            return check(
+              res.statusCode === 400 && res.json().error === 'invalid_request',
+              '400 invalid_request',
+              req,
+              res,
+            )
+          // RFC 7662 §2.2: unknown, invalid or foreign tokens are inactive, with no reason given.
+          check(res.statusCode === 200 && isInactive(res), '200 {"active":false}', req, res)
+        },
+      ),
       runs(300),
     )
   })
@@ -230,7 +287,13 @@ describe('POST /introspect and POST /revoke, fuzzed', () => {
         checkEnvelope(req, res)
         const size = sizeVerdict(req)
         if (size === 'oversized') return check(res.statusCode === 413, '413 for a body over 16 KiB', req, res)
-        if (size === 'too-long') return check(res.statusCode === 400 && res.json().error === 'invalid_request', '400 invalid_request', req, res)
+        if (size === 'too-long')
+          return check(
+            res.statusCode === 400 && res.json().error === 'invalid_request',
+            '400 invalid_request',
+            req,
+            res,
+          )
         // RFC 7009 §2.2: an invalid token is not an error; a bad hint is ignored.
         check(res.statusCode === 200 && res.body === '', 'an empty 200', req, res)
       }),
@@ -255,12 +318,24 @@ describe('POST /introspect and POST /revoke, fuzzed', () => {
       fc.asyncProperty(randomToken, fc.boolean(), async (token, basicAuth) => {
         const asPublic = form('/introspect', viaBody(PUBLIC_ID), { token: token.slice(0, 1000) })
         const publicRes = await post(app, asPublic)
-        check(publicRes.statusCode === 401 && checkEnvelope(asPublic, publicRes).error === 'invalid_client', '401 invalid_client for the public client', asPublic, publicRes)
-        const caller = basicAuth ? viaBasic(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET) : viaBody(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET)
+        check(
+          publicRes.statusCode === 401 && checkEnvelope(asPublic, publicRes).error === 'invalid_client',
+          '401 invalid_client for the public client',
+          asPublic,
+          publicRes,
+        )
+        const caller = basicAuth
+          ? viaBasic(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET)
+          : viaBody(RESOURCE_CLIENT_ID, RESOURCE_CLIENT_SECRET)
         const asResource = form('/revoke', caller, { token: token.slice(0, 1000) })
         const resourceRes = await post(app, asResource)
         const { error } = checkEnvelope(asResource, resourceRes)
-        check(error === 'unauthorized_client' || error === 'invalid_client', 'the resource server may not revoke', asResource, resourceRes)
+        check(
+          error === 'unauthorized_client' || error === 'invalid_client',
+          'the resource server may not revoke',
+          asResource,
+          resourceRes,
+        )
       }),
       runs(50),
     )

@@ -11,7 +11,16 @@ import { buildResourceServer } from '../../src/resource-server/app.js'
 import { loadConfig } from '../../src/shared/config.js'
 import { otherKey, startJwksFixture, type JwksFixture } from '../helpers/jwks-fixture.js'
 import type { CryptoKey } from 'jose'
-import { ISSUER, RESOURCE, check, expectHealthz, headerSafe, jwtLookingGarbage, runs, type Exchange } from './arbitraries.js'
+import {
+  ISSUER,
+  RESOURCE,
+  check,
+  expectHealthz,
+  headerSafe,
+  jwtLookingGarbage,
+  runs,
+  type Exchange,
+} from './arbitraries.js'
 
 const REALM_ONLY = 'Bearer realm="oauth-lab"'
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
@@ -58,12 +67,32 @@ function checkVerdict(req: Exchange, res: LightMyRequestResponse, allowed: reado
   let verdict: Verdict | undefined
   if (res.statusCode === 200) verdict = 'ok'
   else if (res.statusCode === 401 && challenge === REALM_ONLY && error === undefined) verdict = 'no-credentials'
-  else if (res.statusCode === 401 && challenge.startsWith(`${REALM_ONLY}, error="invalid_token"`) && error === 'invalid_token') verdict = 'invalid_token'
-  else if (res.statusCode === 400 && challenge.startsWith(`${REALM_ONLY}, error="invalid_request"`) && error === 'invalid_request') verdict = 'invalid_request'
-  else if (res.statusCode === 403 && challenge.startsWith(`${REALM_ONLY}, error="insufficient_scope"`) && challenge.includes('scope="foo"') && error === 'insufficient_scope') {
+  else if (
+    res.statusCode === 401 &&
+    challenge.startsWith(`${REALM_ONLY}, error="invalid_token"`) &&
+    error === 'invalid_token'
+  )
+    verdict = 'invalid_token'
+  else if (
+    res.statusCode === 400 &&
+    challenge.startsWith(`${REALM_ONLY}, error="invalid_request"`) &&
+    error === 'invalid_request'
+  )
+    verdict = 'invalid_request'
+  else if (
+    res.statusCode === 403 &&
+    challenge.startsWith(`${REALM_ONLY}, error="insufficient_scope"`) &&
+    challenge.includes('scope="foo"') &&
+    error === 'insufficient_scope'
+  ) {
     verdict = 'insufficient_scope'
   }
-  check(verdict !== undefined, 'an RFC 6750 §3.1 answer (401 realm only, 401 invalid_token, 400 invalid_request, 403 insufficient_scope) or 200', req, res)
+  check(
+    verdict !== undefined,
+    'an RFC 6750 §3.1 answer (401 realm only, 401 invalid_token, 400 invalid_request, 403 insufficient_scope) or 200',
+    req,
+    res,
+  )
   if (verdict !== 'ok') {
     check(CHALLENGE.test(challenge), 'WWW-Authenticate auth-params with RFC 6750 §3 characters only', req, res)
     const names = [...challenge.matchAll(/([a-z_]+)="/g)].map((m) => m[1])
@@ -77,7 +106,10 @@ function checkVerdict(req: Exchange, res: LightMyRequestResponse, allowed: reado
 
 const scheme = fc.oneof(
   { arbitrary: fc.constantFrom('Bearer', 'bearer', 'BEARER', 'BeArEr'), weight: 5 },
-  { arbitrary: fc.constantFrom('Basic', 'Token', 'MAC', 'DPoP', 'Bearer:', 'Bearerx', 'Bearer,', 'OAuth', ''), weight: 3 },
+  {
+    arbitrary: fc.constantFrom('Basic', 'Token', 'MAC', 'DPoP', 'Bearer:', 'Bearerx', 'Bearer,', 'OAuth', ''),
+    weight: 3,
+  },
   { arbitrary: fc.string({ maxLength: 8 }), weight: 1 },
 )
 const gap = fc.constantFrom(' ', ' ', ' ', '  ', '', '\t', ' \t', ' , ')
@@ -85,7 +117,10 @@ const presented = fc.oneof(
   { arbitrary: fc.stringMatching(/^[A-Za-z0-9\-._~+/]{1,80}={0,2}$/), weight: 4 },
   { arbitrary: jwtLookingGarbage, weight: 4 },
   { arbitrary: fc.uint8Array({ maxLength: 96 }).map((b) => Buffer.from(b).toString('base64')), weight: 2 },
-  { arbitrary: fc.constantFrom('a b', 'abc,def', 'x"y', '=abc', 'abc=def', '..', '....', 'a.b.c.d', 'null', '\\'), weight: 2 },
+  {
+    arbitrary: fc.constantFrom('a b', 'abc,def', 'x"y', '=abc', 'abc=def', '..', '....', 'a.b.c.d', 'null', '\\'),
+    weight: 2,
+  },
   { arbitrary: fc.string({ maxLength: 60 }), weight: 2 },
 )
 const authorization = fc.oneof(
@@ -93,7 +128,17 @@ const authorization = fc.oneof(
   { arbitrary: fc.tuple(scheme, gap, presented).map(([s, g, t]) => headerSafe(`${s}${g}${t}`)), weight: 8 },
   { arbitrary: fc.string({ maxLength: 40 }).map(headerSafe), weight: 1 },
 )
-const query = fc.constantFrom('', '', '', '', '?access_token=abc', '?foo=bar', '?access_token=', '?ACCESS_TOKEN=x', '?access_token=a&access_token=b')
+const query = fc.constantFrom(
+  '',
+  '',
+  '',
+  '',
+  '?access_token=abc',
+  '?foo=bar',
+  '?access_token=',
+  '?ACCESS_TOKEN=x',
+  '?access_token=a&access_token=b',
+)
 
 /** RFC 6750 §2.1 (`Bearer 1*SP b64token`), §2 (one method only), §3.1 — for tokens that are never validly signed. */
 function expectedForHeader(header: string | undefined, url: string): Verdict[] {
@@ -114,7 +159,9 @@ function expectedForHeader(header: string | undefined, url: string): Verdict[] {
 // ---- Property 2: tokens signed by the JWKS fixture, random claims and headers --------
 
 const MISSING = undefined
-const json = fc.jsonValue({ maxDepth: 1 }).filter((v) => typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v - epoch()) > 3600)
+const json = fc
+  .jsonValue({ maxDepth: 1 })
+  .filter((v) => typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v - epoch()) > 3600)
 
 type TimeSpec = number | 'missing' | { readonly value: JsonValue }
 
@@ -123,42 +170,111 @@ const FIELDS = {
   iss: {
     valid: fc.constant<JsonValue | undefined>(ISSUER),
     any: fc.oneof(
-      fc.constantFrom<JsonValue | undefined>('http://localhost:9001/', 'https://localhost:9001', 'http://127.0.0.1:9001', 'HTTP://localhost:9001', RESOURCE, MISSING, ISSUER),
+      fc.constantFrom<JsonValue | undefined>(
+        'http://localhost:9001/',
+        'https://localhost:9001',
+        'http://127.0.0.1:9001',
+        'HTTP://localhost:9001',
+        RESOURCE,
+        MISSING,
+        ISSUER,
+      ),
       json,
     ),
   },
   aud: {
     valid: fc.constantFrom<JsonValue | undefined>(RESOURCE, [RESOURCE], ['http://localhost:3000', RESOURCE]),
-    any: fc.oneof(fc.constantFrom<JsonValue | undefined>('http://localhost:9002/', ISSUER, [], ['http://localhost:3000'], `${RESOURCE} `, MISSING), json),
+    any: fc.oneof(
+      fc.constantFrom<JsonValue | undefined>(
+        'http://localhost:9002/',
+        ISSUER,
+        [],
+        ['http://localhost:3000'],
+        `${RESOURCE} `,
+        MISSING,
+      ),
+      json,
+    ),
   },
-  sub: { valid: fc.oneof(fc.constantFrom<JsonValue | undefined>('alice', 'bob'), fc.string({ minLength: 1, maxLength: 20 })), any: fc.oneof(fc.constant(MISSING), json) },
-  client_id: { valid: fc.constantFrom<JsonValue | undefined>('oauth-client-1', 'oauth-client-public'), any: fc.oneof(fc.constant(MISSING), json) },
+  sub: {
+    valid: fc.oneof(fc.constantFrom<JsonValue | undefined>('alice', 'bob'), fc.string({ minLength: 1, maxLength: 20 })),
+    any: fc.oneof(fc.constant(MISSING), json),
+  },
+  client_id: {
+    valid: fc.constantFrom<JsonValue | undefined>('oauth-client-1', 'oauth-client-public'),
+    any: fc.oneof(fc.constant(MISSING), json),
+  },
   scope: {
-    valid: fc.constantFrom<JsonValue | undefined>('foo', 'foo bar', 'bar foo', ' foo', 'bar  foo', 'bar', '', 'Foo', 'foobar', 'foo,bar', MISSING),
+    valid: fc.constantFrom<JsonValue | undefined>(
+      'foo',
+      'foo bar',
+      'bar foo',
+      ' foo',
+      'bar  foo',
+      'bar',
+      '',
+      'Foo',
+      'foobar',
+      'foo,bar',
+      MISSING,
+    ),
     any: fc.oneof(fc.string({ maxLength: 12 }), json),
   },
   jti: { valid: fc.uuid().map((v): JsonValue | undefined => v), any: fc.oneof(fc.constant(MISSING), json) },
-  iat: { valid: fc.integer({ min: -3600, max: 0 }).map((v): TimeSpec => v), any: fc.oneof(fc.constant<TimeSpec>('missing'), json.map((value): TimeSpec => ({ value }))) },
+  iat: {
+    valid: fc.integer({ min: -3600, max: 0 }).map((v): TimeSpec => v),
+    any: fc.oneof(
+      fc.constant<TimeSpec>('missing'),
+      json.map((value): TimeSpec => ({ value })),
+    ),
+  },
   exp: {
     valid: fc.integer({ min: LEEWAY, max: 86_400 }).map((v): TimeSpec => v),
-    any: fc.oneof(fc.integer({ min: -86_400, max: -LEEWAY }).map((v): TimeSpec => v), fc.constant<TimeSpec>('missing'), json.map((value): TimeSpec => ({ value }))),
+    any: fc.oneof(
+      fc.integer({ min: -86_400, max: -LEEWAY }).map((v): TimeSpec => v),
+      fc.constant<TimeSpec>('missing'),
+      json.map((value): TimeSpec => ({ value })),
+    ),
   },
   nbf: {
-    valid: fc.oneof(fc.constant<TimeSpec>('missing'), fc.integer({ min: -3600, max: -LEEWAY }).map((v): TimeSpec => v)),
-    any: fc.oneof(fc.integer({ min: LEEWAY, max: 3600 }).map((v): TimeSpec => v), json.map((value): TimeSpec => ({ value }))),
+    valid: fc.oneof(
+      fc.constant<TimeSpec>('missing'),
+      fc.integer({ min: -3600, max: -LEEWAY }).map((v): TimeSpec => v),
+    ),
+    any: fc.oneof(
+      fc.integer({ min: LEEWAY, max: 3600 }).map((v): TimeSpec => v),
+      json.map((value): TimeSpec => ({ value })),
+    ),
   },
   typ: {
     valid: fc.constantFrom<string | null>('at+jwt', 'application/at+jwt', 'AT+JWT', 'Application/At+Jwt'),
-    any: fc.constantFrom<string | null>('JWT', 'jwt', 'application/jwt', 'x/at+jwt', 'at+jwt ', 'at-jwt', 'JWT at+jwt', '', null),
+    any: fc.constantFrom<string | null>(
+      'JWT',
+      'jwt',
+      'application/jwt',
+      'x/at+jwt',
+      'at+jwt ',
+      'at-jwt',
+      'JWT at+jwt',
+      '',
+      null,
+    ),
   },
-  kid: { valid: fc.constantFrom<string | null>('fixture', null), any: fc.constantFrom<string | null>('other-kid', '', 'fixture ') },
+  kid: {
+    valid: fc.constantFrom<string | null>('fixture', null),
+    any: fc.constantFrom<string | null>('other-kid', '', 'fixture '),
+  },
   foreign: { valid: fc.constant(false), any: fc.constant(true) },
 } as const
 type FieldName = keyof typeof FIELDS
 type Picked = { [K in FieldName]: (typeof FIELDS)[K]['valid'] extends fc.Arbitrary<infer T> ? T : never }
 
 const pick = (which: 'valid' | 'any') =>
-  fc.record(Object.fromEntries(Object.entries(FIELDS).map(([name, f]) => [name, f[which]])) as { [K in FieldName]: (typeof FIELDS)[K]['valid'] }) as fc.Arbitrary<Picked>
+  fc.record(
+    Object.fromEntries(Object.entries(FIELDS).map(([name, f]) => [name, f[which]])) as {
+      [K in FieldName]: (typeof FIELDS)[K]['valid']
+    },
+  ) as fc.Arbitrary<Picked>
 
 /**
  * A token spec: every field valid, except up to three fields drawn from
@@ -169,7 +285,11 @@ const tokenSpec = fc
     valid: pick('valid'),
     any: pick('any'),
     broken: fc.subarray(Object.keys(FIELDS) as FieldName[], { maxLength: 3 }),
-    extra: fc.dictionary(fc.string({ maxLength: 6 }).filter((k) => !(k in FIELDS)), json, { maxKeys: 3 }),
+    extra: fc.dictionary(
+      fc.string({ maxLength: 6 }).filter((k) => !(k in FIELDS)),
+      json,
+      { maxKeys: 3 },
+    ),
   })
   .map(({ valid, any, broken, extra }) => {
     const spec = { ...valid } as Record<FieldName, unknown>
@@ -212,7 +332,11 @@ function expectedForToken(claims: Record<string, unknown>, header: HeaderSpec, n
   if (typeof exp !== 'number' || exp <= now) problems.push('exp')
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) problems.push('nbf')
   if (problems.length > 0) return ['invalid_token']
-  return String(claims.scope ?? '').split(' ').includes('foo') ? ['ok'] : ['insufficient_scope']
+  return String(claims.scope ?? '')
+    .split(' ')
+    .includes('foo')
+    ? ['ok']
+    : ['insufficient_scope']
 }
 
 // ---- The properties ------------------------------------------------------------------
@@ -221,7 +345,11 @@ describe('GET /resource, fuzzed', () => {
   it('answers random Authorization headers exactly as RFC 6750 says, never 5xx', async () => {
     await fc.assert(
       fc.asyncProperty(authorization, query, async (header, q) => {
-        const req: Exchange = { method: 'GET', url: `/resource${q}`, headers: header === undefined ? {} : { authorization: header } }
+        const req: Exchange = {
+          method: 'GET',
+          url: `/resource${q}`,
+          headers: header === undefined ? {} : { authorization: header },
+        }
         const res = await get(req)
         checkVerdict(req, res, expectedForHeader(header, req.url))
       }),
@@ -245,7 +373,15 @@ describe('GET /resource, fuzzed', () => {
         const verdict = checkVerdict(req, res, expectedForToken(claims, header, now))
         if (verdict === 'ok') {
           const body = res.json()
-          check(body.resource === 'foo' && body.sub === claims.sub && body.client_id === claims.client_id && body.scope === claims.scope, 'the resource naming who asked', req, res)
+          check(
+            body.resource === 'foo' &&
+              body.sub === claims.sub &&
+              body.client_id === claims.client_id &&
+              body.scope === claims.scope,
+            'the resource naming who asked',
+            req,
+            res,
+          )
         }
       }),
       runs(450),
@@ -255,7 +391,16 @@ describe('GET /resource, fuzzed', () => {
   it('stays healthy: /healthz, and a good token still gets the resource', async () => {
     await expectHealthz(app)
     const now = epoch()
-    const token = await fixture.sign({ iss: ISSUER, aud: RESOURCE, sub: 'alice', client_id: 'oauth-client-1', scope: 'foo bar', jti: randomUUID(), iat: now, exp: now + 300 })
+    const token = await fixture.sign({
+      iss: ISSUER,
+      aud: RESOURCE,
+      sub: 'alice',
+      client_id: 'oauth-client-1',
+      scope: 'foo bar',
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 300,
+    })
     const res = await app.inject({ method: 'GET', url: '/resource', headers: { authorization: `Bearer ${token}` } })
     expect(res.statusCode).toBe(200)
     expect(res.json()).toMatchObject({ resource: 'foo', sub: 'alice', client_id: 'oauth-client-1', scope: 'foo bar' })

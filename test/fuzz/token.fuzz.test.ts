@@ -79,8 +79,18 @@ function checkEnvelope(req: Exchange, res: LightMyRequestResponse): { error?: st
   check(String(res.headers['content-type'] ?? '').startsWith('application/json'), 'a JSON answer', req, res)
   const body = jsonBody(req, res)
   if (res.statusCode === 200) {
-    check(typeof body.access_token === 'string' && body.token_type === 'Bearer', 'access_token and token_type Bearer', req, res)
-    check(typeof body.expires_in === 'number' && body.expires_in > 0 && typeof body.scope === 'string', 'expires_in and scope', req, res)
+    check(
+      typeof body.access_token === 'string' && body.token_type === 'Bearer',
+      'access_token and token_type Bearer',
+      req,
+      res,
+    )
+    check(
+      typeof body.expires_in === 'number' && body.expires_in > 0 && typeof body.scope === 'string',
+      'expires_in and scope',
+      req,
+      res,
+    )
     return {}
   }
   const error = checkErrorBody(req, res, body, TOKEN_ERRORS)
@@ -154,7 +164,8 @@ function secretFor(id: string | undefined, choice: 'right' | 'wrong' | 'empty'):
 
 function buildModelled(r: ModelledRequest): { req: Exchange; fields: Record<string, string> } {
   const headers: Record<string, string> = { 'content-type': FORM_CONTENT_TYPE }
-  if (r.header.kind === 'basic') headers.authorization = basicHeader(r.header.id, secretFor(r.header.id, r.header.secret))
+  if (r.header.kind === 'basic')
+    headers.authorization = basicHeader(r.header.id, secretFor(r.header.id, r.header.secret))
   if (r.header.kind === 'malformed') headers.authorization = r.header.value
   const fields: Record<string, string> = {}
   const secretOwner = r.bodyId || (r.header.kind === 'basic' ? r.header.id : undefined)
@@ -220,13 +231,14 @@ function expectedToken(r: ModelledRequest, req: Exchange, fields: Record<string,
   const grantType = present('grant_type')
   const structural = new Set<string>()
   if (grantType === undefined) structural.add('invalid_request')
-  else if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grantType)) structural.add('unsupported_grant_type')
+  else if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grantType))
+    structural.add('unsupported_grant_type')
   const requestedScopes = (present('scope') ?? '').split(' ').filter(Boolean)
   if (client === undefined) {
     for (const e of [...auth, ...structural]) errors.add(e)
   } else if (structural.size > 0) {
     for (const e of structural) errors.add(e)
-  } else if (!GRANTS[client]!.includes(grantType!)) {
+  } else if (!GRANTS[client].includes(grantType!)) {
     errors.add('unauthorized_client')
   } else if (grantType === 'authorization_code') {
     errors.add(present('code') === undefined ? 'invalid_request' : 'invalid_grant')
@@ -249,7 +261,11 @@ const redemption = fc.record({
   auth: fc.constantFrom('right', 'right', 'right', 'wrong-secret', 'other-client', 'none', 'both-methods'),
   code: fc.constantFrom('right', 'right', 'right', 'truncated', 'extended'),
   redirect: fc.constantFrom('same', 'same', 'omit', 'wrong'),
-  wrongRedirect: fc.constantFrom('http://localhost:3000/authenticated/', 'http://evil.example/authenticated', 'http://localhost:3000/Authenticated'),
+  wrongRedirect: fc.constantFrom(
+    'http://localhost:3000/authenticated/',
+    'http://evil.example/authenticated',
+    'http://localhost:3000/Authenticated',
+  ),
   verifier: fc.constantFrom('right', 'right', 'omit', 'wrong', 'malformed'),
   path: fc.constantFrom(...PATHS),
 })
@@ -277,17 +293,23 @@ function redemptionRequest(m: Redemption, code: string, verifier: string): Excha
   const mine = m.clientId
   const other = mine === CONFIDENTIAL_ID ? PUBLIC_ID : CONFIDENTIAL_ID
   const credentials = (id: string): { headers: Record<string, string>; form: Record<string, string> } =>
-    id === CONFIDENTIAL_ID ? { headers: { authorization: basicHeader(id, CONFIDENTIAL_SECRET) }, form: {} } : { headers: {}, form: { client_id: id } }
+    id === CONFIDENTIAL_ID
+      ? { headers: { authorization: basicHeader(id, CONFIDENTIAL_SECRET) }, form: {} }
+      : { headers: {}, form: { client_id: id } }
   let caller = credentials(mine)
   if (m.auth === 'other-client') caller = credentials(other)
   if (m.auth === 'none') caller = { headers: {}, form: {} }
   if (m.auth === 'wrong-secret') {
-    caller = mine === CONFIDENTIAL_ID
-      ? { headers: { authorization: basicHeader(mine, 'not-the-secret') }, form: {} }
-      : { headers: {}, form: { client_id: mine, client_secret: 'not-the-secret' } }
+    caller =
+      mine === CONFIDENTIAL_ID
+        ? { headers: { authorization: basicHeader(mine, 'not-the-secret') }, form: {} }
+        : { headers: {}, form: { client_id: mine, client_secret: 'not-the-secret' } }
   }
   if (m.auth === 'both-methods') {
-    caller = { headers: { authorization: basicHeader(CONFIDENTIAL_ID, CONFIDENTIAL_SECRET) }, form: { client_secret: CONFIDENTIAL_SECRET } }
+    caller = {
+      headers: { authorization: basicHeader(CONFIDENTIAL_ID, CONFIDENTIAL_SECRET) },
+      form: { client_secret: CONFIDENTIAL_SECRET },
+    }
   }
   const form: Record<string, string> = { grant_type: 'authorization_code', ...caller.form }
   form.code = m.code === 'truncated' ? code.slice(0, -1) : m.code === 'extended' ? `${code}A` : code
@@ -314,17 +336,33 @@ describe('POST /token, fuzzed', () => {
         const { error } = checkEnvelope(req, res)
         const type = req.headers?.['content-type']
         const size = Buffer.byteLength(req.payload ?? '')
-        if (type !== undefined && FORM_TYPES.has(type) && size > BODY_LIMIT) check(res.statusCode === 413, '413 for a body over 16 KiB', req, res)
+        if (type !== undefined && FORM_TYPES.has(type) && size > BODY_LIMIT)
+          check(res.statusCode === 413, '413 for a body over 16 KiB', req, res)
         if (res.statusCode === 413) check(size > BODY_LIMIT, '413 only for a body over 16 KiB', req, res)
         if (type === undefined || NOT_FORM.has(type)) {
           // Not a form: only an empty body without a media type may get past the parser (then: no credentials).
-          check(error === 'invalid_request' || (error === 'invalid_client' && size === 0), 'invalid_request for a body that is not a form', req, res)
+          check(
+            error === 'invalid_request' || (error === 'invalid_client' && size === 0),
+            'invalid_request for a body that is not a form',
+            req,
+            res,
+          )
         }
         if (res.statusCode === 200) {
           // No random code or refresh token is ever valid: only client_credentials can succeed here.
           const form = new URLSearchParams(req.payload)
-          check(form.getAll('grant_type').length === 1 && form.get('grant_type') === 'client_credentials', '200 only for client_credentials', req, res)
-          check(res.json().refresh_token === undefined, 'no refresh token for client_credentials (RFC 6749 §4.4.3)', req, res)
+          check(
+            form.getAll('grant_type').length === 1 && form.get('grant_type') === 'client_credentials',
+            '200 only for client_credentials',
+            req,
+            res,
+          )
+          check(
+            res.json().refresh_token === undefined,
+            'no refresh token for client_credentials (RFC 6749 §4.4.3)',
+            req,
+            res,
+          )
         }
       }),
       runs(500),
@@ -346,12 +384,23 @@ describe('POST /token, fuzzed', () => {
           check(res.statusCode === 200, '200: a valid client_credentials request', req, res)
           const granted = new Set(String(res.json().scope).split(' '))
           const wanted = new Set(expected.requestedScopes.length > 0 ? expected.requestedScopes : ['foo', 'bar'])
-          check(granted.size === wanted.size && [...wanted].every((s) => granted.has(s)), `scope ${[...wanted].join(' ')}`, req, res)
-          check(res.json().refresh_token === undefined, 'no refresh token for client_credentials (RFC 6749 §4.4.3)', req, res)
+          check(
+            granted.size === wanted.size && [...wanted].every((s) => granted.has(s)),
+            `scope ${[...wanted].join(' ')}`,
+            req,
+            res,
+          )
+          check(
+            res.json().refresh_token === undefined,
+            'no refresh token for client_credentials (RFC 6749 §4.4.3)',
+            req,
+            res,
+          )
           return
         }
         check(expected.errors.has(error ?? ''), `error among [${[...expected.errors].join(', ')}]`, req, res)
-        if (error === 'invalid_client' && r.header.kind !== 'none') check(res.statusCode === 401, '401 after an Authorization header', req, res)
+        if (error === 'invalid_client' && r.header.kind !== 'none')
+          check(res.statusCode === 401, '401 after an Authorization header', req, res)
       }),
       runs(450),
     )
@@ -370,7 +419,9 @@ describe('POST /token, fuzzed', () => {
           code_challenge: pkce?.challenge,
           code_challenge_method: pkce ? 'S256' : undefined,
         }
-        const authorize = await alice.get(`/authorize?${new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined))}`)
+        const authorize = await alice.get(
+          `/authorize?${new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined))}`,
+        )
         const location = new URL(String(authorize.headers.location))
         expect(authorize.statusCode).toBe(302)
         expect(location.searchParams.get('iss')).toBe(ISSUER)
@@ -389,7 +440,12 @@ describe('POST /token, fuzzed', () => {
         const body = res.json()
         const granted = new Set(String(body.scope).split(' '))
         const wanted = new Set((m.scope ?? 'foo bar').split(' '))
-        check(granted.size === wanted.size && [...wanted].every((s) => granted.has(s)), `scope ${[...wanted].join(' ')}`, req, res)
+        check(
+          granted.size === wanted.size && [...wanted].every((s) => granted.has(s)),
+          `scope ${[...wanted].join(' ')}`,
+          req,
+          res,
+        )
         check(typeof body.refresh_token === 'string', 'a refresh token for the code grant', req, res)
         // RFC 6749 §4.1.2: one use only.
         const replay = await post(app, req)

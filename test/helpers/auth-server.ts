@@ -49,7 +49,12 @@ export function authorizeQuery(config: LabConfig, overrides: Record<string, stri
 export async function obtainCode(
   app: FastifyInstance,
   config: LabConfig,
-  opts: { browser?: InjectBrowser; username?: string; query?: Record<string, string | undefined>; remember?: boolean } = {},
+  opts: {
+    browser?: InjectBrowser
+    username?: string
+    query?: Record<string, string | undefined>
+    remember?: boolean
+  } = {},
 ) {
   const browser = opts.browser ?? injectBrowser(app)
   const query = authorizeQuery(config, opts.query)

@@ -52,7 +52,12 @@ export async function tokensFor(
   const pkce = pkcePair()
   const { params } = await obtainCode(app, config, {
     username: opts.username,
-    query: { client_id: clientId, scope: opts.scope ?? 'foo bar', code_challenge: pkce.challenge, code_challenge_method: 'S256' },
+    query: {
+      client_id: clientId,
+      scope: opts.scope ?? 'foo bar',
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
+    },
   })
   const code = params.get('code')
   if (!code) throw new Error(`no code: ${params.toString()}`)
@@ -72,18 +77,38 @@ export function redeemCode(
   extra: Record<string, string> = {},
 ) {
   const redirectUri = `${config.client.publicUrl}/authenticated`
-  return postForm(app, '/token', { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, ...extra }, caller)
+  return postForm(
+    app,
+    '/token',
+    { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, ...extra },
+    caller,
+  )
 }
 
-export function refresh(app: FastifyInstance, refreshToken: string, extra: Record<string, string> = {}, caller: Caller = confidential) {
+export function refresh(
+  app: FastifyInstance,
+  refreshToken: string,
+  extra: Record<string, string> = {},
+  caller: Caller = confidential,
+) {
   return postForm(app, '/token', { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, caller)
 }
 
-export function introspect(app: FastifyInstance, token: string, extra: Record<string, string> = {}, caller: Caller = resourceServer) {
+export function introspect(
+  app: FastifyInstance,
+  token: string,
+  extra: Record<string, string> = {},
+  caller: Caller = resourceServer,
+) {
   return postForm(app, '/introspect', { token, ...extra }, caller)
 }
 
-export function revoke(app: FastifyInstance, token: string, extra: Record<string, string> = {}, caller: Caller = confidential) {
+export function revoke(
+  app: FastifyInstance,
+  token: string,
+  extra: Record<string, string> = {},
+  caller: Caller = confidential,
+) {
   return postForm(app, '/revoke', { token, ...extra }, caller)
 }
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 const INSTALL_HINT =
-  'Browser tests need Debian\'s Chromium at /usr/bin/chromium. Install it with:\n' +
+  "Browser tests need Debian's Chromium at /usr/bin/chromium. Install it with:\n" +
   '  sudo apt-get update && sudo apt-get install -y chromium\n' +
   '(or set CHROMIUM_PATH to a Chromium binary).'
 
@@ -17,7 +17,7 @@ function canUseAptGet(): boolean {
 export async function ensureChromium(): Promise<string> {
   if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH
   if (!canUseAptGet()) throw new Error(INSTALL_HINT)
-  process.stderr.write('oauth-lab tests: Chromium is missing; installing Debian\'s chromium package...\n')
+  process.stderr.write("oauth-lab tests: Chromium is missing; installing Debian's chromium package...\n")
   try {
     execFileSync('apt-get', ['update'], { stdio: 'inherit', timeout: 300_000 })
     execFileSync('apt-get', ['install', '-y', 'chromium'], {

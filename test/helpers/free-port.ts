@@ -22,7 +22,7 @@ function close(server: Server): Promise<void> {
 /** A port that was free on 127.0.0.1 a moment ago. */
 export async function freePort(): Promise<number> {
   const [port] = await freePorts(1)
-  return port!
+  return port
 }
 
 /** `count` distinct free ports: all are held open together, so none repeats. */

@@ -20,9 +20,9 @@ export function httpBrowser() {
     const cookies = jar.get(url.hostname) ?? new Map<string, string>()
     for (const line of headers.getSetCookie()) {
       const [pair] = line.split(';')
-      const eq = pair!.indexOf('=')
-      const name = pair!.slice(0, eq).trim()
-      const value = pair!.slice(eq + 1).trim()
+      const eq = pair.indexOf('=')
+      const name = pair.slice(0, eq).trim()
+      const value = pair.slice(eq + 1).trim()
       if (value === '' || /max-age=0/i.test(line)) cookies.delete(name)
       else cookies.set(name, value)
     }

@@ -40,7 +40,7 @@ export function injectBrowser(app: FastifyInstance): InjectBrowser {
 export function hiddenField(html: string, name: string): string {
   const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html)
   if (!match) throw new Error(`no hidden field ${name} in page`)
-  return match[1]!.replace(/&amp;/g, '&')
+  return match[1].replace(/&amp;/g, '&')
 }
 
 /** The query parameters of a redirect's Location. */

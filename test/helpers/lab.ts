@@ -71,9 +71,9 @@ export async function startTestLab(
   record(auth, 'auth', exchanges)
   record(resource, 'resource', exchanges)
   record(client, 'client', exchanges)
-  await auth.listen({ host: '127.0.0.1', port: authPort! })
-  await resource.listen({ host: '127.0.0.1', port: resourcePort! })
-  await client.listen({ host: '127.0.0.1', port: clientPort! })
+  await auth.listen({ host: '127.0.0.1', port: authPort })
+  await resource.listen({ host: '127.0.0.1', port: resourcePort })
+  await client.listen({ host: '127.0.0.1', port: clientPort })
   return {
     config,
     auth,

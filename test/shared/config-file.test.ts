@@ -32,7 +32,12 @@ function problems(file: string, env: Record<string, string> = {}): string[] {
   throw new Error(`${file} loaded without error`)
 }
 
-const client = { clientId: 'my-app', clientSecret: 'my-secret', redirectUris: ['http://localhost:3000/authenticated'], scopes: ['foo'] }
+const client = {
+  clientId: 'my-app',
+  clientSecret: 'my-secret',
+  redirectUris: ['http://localhost:3000/authenticated'],
+  scopes: ['foo'],
+}
 
 describe('a valid config file', () => {
   it('loads from JSON', () => {
@@ -42,7 +47,10 @@ describe('a valid config file', () => {
       signingAlg: 'RS256',
       tokenCheck: 'introspect',
       logLevel: 'warn',
-      scopes: [{ name: 'foo', description: 'Foo' }, { name: 'qux', description: 'Qux' }],
+      scopes: [
+        { name: 'foo', description: 'Foo' },
+        { name: 'qux', description: 'Qux' },
+      ],
       clients: [{ ...client, scopes: ['foo', 'qux'] }],
       clientApp: { clientId: 'my-app', scope: 'foo qux' },
       users: [{ username: 'zoe', password: 'zoe-password', claims: { name: 'Zoe', email: 'zoe@example.test' } }],
@@ -51,41 +59,67 @@ describe('a valid config file', () => {
     expect([config.auth.port, config.resource.port, config.client.port]).toEqual([9101, 9102, 3100])
     expect(config.auth.publicUrl).toBe('http://localhost:9101')
     expect(config.resource.internalUrl).toBe('http://127.0.0.1:9102')
-    expect([config.auth.codeTtlSeconds, config.auth.accessTokenTtlSeconds, config.auth.refreshTokenTtlSeconds, config.auth.sessionTtlSeconds]).toEqual([30, 120, 600, 900])
+    expect([
+      config.auth.codeTtlSeconds,
+      config.auth.accessTokenTtlSeconds,
+      config.auth.refreshTokenTtlSeconds,
+      config.auth.sessionTtlSeconds,
+    ]).toEqual([30, 120, 600, 900])
     expect(config.auth.signingAlg).toBe('RS256')
     expect(config.resource.tokenCheck).toBe('introspect')
     expect(config.logLevel).toBe('warn')
     expect(config.scopes.map((s) => s.name)).toEqual(['foo', 'qux'])
-    expect(config.users).toEqual([{ username: 'zoe', password: 'zoe-password', sub: 'zoe', claims: { name: 'Zoe', email: 'zoe@example.test' } }])
+    expect(config.users).toEqual([
+      { username: 'zoe', password: 'zoe-password', sub: 'zoe', claims: { name: 'Zoe', email: 'zoe@example.test' } },
+    ])
     // The file's client replaces the built-in ones; the introspection client stays.
     expect(config.clients.map((c) => c.clientId)).toEqual(['my-app', 'oauth-resource-1'])
-    expect(config.clients[0]).toMatchObject({ name: 'my-app', tokenEndpointAuthMethods: ['client_secret_basic', 'client_secret_post'], requirePkce: false })
+    expect(config.clients[0]).toMatchObject({
+      name: 'my-app',
+      tokenEndpointAuthMethods: ['client_secret_basic', 'client_secret_post'],
+      requirePkce: false,
+    })
     expect(config.client).toMatchObject({ clientId: 'my-app', clientSecret: 'my-secret', scope: 'foo qux' })
-    expect(config.resource).toMatchObject({ introspectionClientId: 'oauth-resource-1', introspectionClientSecret: 'oauth-resource-secret-1' })
+    expect(config.resource).toMatchObject({
+      introspectionClientId: 'oauth-resource-1',
+      introspectionClientSecret: 'oauth-resource-secret-1',
+    })
     expect(Object.isFrozen(config.clients[0])).toBe(true)
   })
 
   it('loads from YAML, with public-client defaults', () => {
-    const file = write('lab.yaml', [
-      '# a comment',
-      'urls:',
-      '  authPublic: http://auth.test:8080/',
-      'clients:',
-      '  - clientId: oauth-client-1',
-      '    clientSecret: s3cret',
-      '    redirectUris: [http://localhost:3000/authenticated]',
-      '  - clientId: spa',
-      '    redirectUris: [http://localhost:5173/cb]',
-      '',
-    ].join('\n'))
+    const file = write(
+      'lab.yaml',
+      [
+        '# a comment',
+        'urls:',
+        '  authPublic: http://auth.test:8080/',
+        'clients:',
+        '  - clientId: oauth-client-1',
+        '    clientSecret: s3cret',
+        '    redirectUris: [http://localhost:3000/authenticated]',
+        '  - clientId: spa',
+        '    redirectUris: [http://localhost:5173/cb]',
+        '',
+      ].join('\n'),
+    )
     const config = loadConfig({}, { file })
     expect(config.auth.publicUrl).toBe('http://auth.test:8080')
-    expect(config.clients.find((c) => c.clientId === 'spa')).toMatchObject({ tokenEndpointAuthMethods: ['none'], requirePkce: true, grantTypes: ['authorization_code', 'refresh_token'] })
+    expect(config.clients.find((c) => c.clientId === 'spa')).toMatchObject({
+      tokenEndpointAuthMethods: ['none'],
+      requirePkce: true,
+      grantTypes: ['authorization_code', 'refresh_token'],
+    })
     expect(config.client.clientSecret).toBe('s3cret')
   })
 
   it('is overridden by environment variables', () => {
-    const file = write('lab.json', { ports: { auth: 9101 }, lifetimes: { accessTokenSeconds: 120 }, signingAlg: 'RS256', host: '127.0.0.2' })
+    const file = write('lab.json', {
+      ports: { auth: 9101 },
+      lifetimes: { accessTokenSeconds: 120 },
+      signingAlg: 'RS256',
+      host: '127.0.0.2',
+    })
     const config = loadConfig({ AUTH_PORT: '9201', ACCESS_TOKEN_TTL_SECONDS: '60', HOST: '127.0.0.3' }, { file })
     expect(config.auth.port).toBe(9201)
     expect(config.auth.publicUrl).toBe('http://localhost:9201')
@@ -105,16 +139,26 @@ describe('the shipped examples', () => {
     const config = loadConfig({}, { file: join(ROOT, example) })
     expect(config.scopes.map((s) => s.name)).toEqual(['foo', 'bar', 'baz'])
     expect(config.users).toHaveLength(3)
-    for (const user of config.users) expect(user.claims).toMatchObject({ name: expect.any(String), email: expect.any(String) })
+    for (const user of config.users)
+      expect(user.claims).toMatchObject({ name: expect.any(String), email: expect.any(String) })
     const own = config.clients.filter((c) => c.clientId !== 'oauth-resource-1')
     expect(own).toHaveLength(2)
-    expect(own.find((c) => c.clientSecret === undefined)).toMatchObject({ requirePkce: true, tokenEndpointAuthMethods: ['none'] })
+    expect(own.find((c) => c.clientSecret === undefined)).toMatchObject({
+      requirePkce: true,
+      tokenEndpointAuthMethods: ['none'],
+    })
     expect(config.auth.signingAlg).toBe('ES256')
   })
 
   it('the JSON and YAML examples say the same', () => {
-    const strip = ({ auth, client, ...rest }: ReturnType<typeof loadConfig>) => ({ ...rest, auth: { ...auth, sessionSecret: '' }, client: { ...client, sessionSecret: '' } })
-    expect(strip(loadConfig({}, { file: join(ROOT, 'examples/oauth-lab.config.json') }))).toEqual(strip(loadConfig({}, { file: join(ROOT, 'examples/oauth-lab.config.yaml') })))
+    const strip = ({ auth, client, ...rest }: ReturnType<typeof loadConfig>) => ({
+      ...rest,
+      auth: { ...auth, sessionSecret: '' },
+      client: { ...client, sessionSecret: '' },
+    })
+    expect(strip(loadConfig({}, { file: join(ROOT, 'examples/oauth-lab.config.json') }))).toEqual(
+      strip(loadConfig({}, { file: join(ROOT, 'examples/oauth-lab.config.yaml') })),
+    )
   })
 })
 
@@ -127,43 +171,134 @@ describe('a bad config file', () => {
       colour: 'blue',
       clients: [{ redirectUris: [42] }],
     })
-    expect(problems(file).sort()).toEqual([
-      `oauth-lab: configuration error in ${file} at /clients/0: missing required property "clientId"`,
-      `oauth-lab: configuration error in ${file} at /clients/0/redirectUris/0: must be a string`,
-      `oauth-lab: configuration error in ${file} at /colour: unknown property (allowed: host, logLevel, ports, urls, lifetimes, signingAlg, tokenCheck, clientApp, clients, users, scopes)`,
-      `oauth-lab: configuration error in ${file} at /lifetimes/codeSeconds: must be at most 600`,
-      `oauth-lab: configuration error in ${file} at /ports/auth: must be a whole number`,
-      `oauth-lab: configuration error in ${file} at /signingAlg: must be one of: ES256, RS256, EdDSA`,
-    ].sort())
+    expect(problems(file).sort()).toEqual(
+      [
+        `oauth-lab: configuration error in ${file} at /clients/0: missing required property "clientId"`,
+        `oauth-lab: configuration error in ${file} at /clients/0/redirectUris/0: must be a string`,
+        `oauth-lab: configuration error in ${file} at /colour: unknown property (allowed: host, logLevel, ports, urls, lifetimes, signingAlg, tokenCheck, clientApp, clients, users, scopes)`,
+        `oauth-lab: configuration error in ${file} at /lifetimes/codeSeconds: must be at most 600`,
+        `oauth-lab: configuration error in ${file} at /ports/auth: must be a whole number`,
+        `oauth-lab: configuration error in ${file} at /signingAlg: must be one of: ES256, RS256, EdDSA`,
+      ].sort(),
+    )
   })
 
   it('says where the syntax breaks, in JSON and in YAML', () => {
     const json = write('broken.json', '{\n  "ports": {\n    "auth": 1,\n  }\n}')
-    expect(problems(json)).toEqual([expect.stringMatching(new RegExp(`^oauth-lab: configuration error in ${json} at line 4, column \\d+: not valid JSON: `))])
+    expect(problems(json)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^oauth-lab: configuration error in ${json} at line 4, column \\d+: not valid JSON: `),
+      ),
+    ])
     const yaml = write('broken.yaml', 'ports:\n  auth: [1\n')
-    expect(problems(yaml)).toEqual([expect.stringMatching(new RegExp(`^oauth-lab: configuration error in ${yaml} at line \\d+, column \\d+: not valid YAML: `))])
+    expect(problems(yaml)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^oauth-lab: configuration error in ${yaml} at line \\d+, column \\d+: not valid YAML: `),
+      ),
+    ])
   })
 
   it('names a file it cannot read or does not know how to parse', () => {
-    expect(problems(join(dir, 'missing.json'))).toEqual([`oauth-lab: configuration error in ${join(dir, 'missing.json')}: cannot read it (ENOENT)`])
+    expect(problems(join(dir, 'missing.json'))).toEqual([
+      `oauth-lab: configuration error in ${join(dir, 'missing.json')}: cannot read it (ENOENT)`,
+    ])
     const toml = write('lab.toml', 'x = 1')
-    expect(problems(toml)).toEqual([`oauth-lab: configuration error in ${toml}: unknown file type: name it *.json, *.yaml or *.yml`])
+    expect(problems(toml)).toEqual([
+      `oauth-lab: configuration error in ${toml}: unknown file type: name it *.json, *.yaml or *.yml`,
+    ])
     expect(problems(write('empty.yaml', ''))).toEqual([expect.stringMatching(/ at \/: must be an object$/)])
   })
 
   it.each([
-    ['a relative redirect URI', { clients: [{ ...client, redirectUris: ['/authenticated'] }] }, '/clients/0/redirectUris/0', 'must be an absolute URL (RFC 6749 section 3.1.2)'],
-    ['a redirect URI with a fragment', { clients: [{ ...client, redirectUris: ['http://localhost:3000/cb#x'] }] }, '/clients/0/redirectUris/0', 'must not have a fragment (RFC 6749 section 3.1.2)'],
-    ['a duplicate client id', { clients: [client, client] }, '/clients/1/clientId', 'duplicate client id "my-app" (also at /clients/0/clientId)'],
-    ['a client id that is a sub', { clients: [{ ...client, clientId: 'alice' }], clientApp: { clientId: 'alice' } }, '/clients/0/clientId', '"alice" is also a user\'s sub; they must differ (RFC 9700 section 4.15.1)'],
-    ['an undefined scope', { clients: [{ ...client, scopes: ['foo', 'nope'] }], clientApp: { clientId: 'my-app' } }, '/clients/0/scopes/1', 'scope "nope" is not defined in scopes'],
-    ['a public client with a secret method', { clients: [client, { clientId: 'spa', redirectUris: ['http://x.test/cb'], tokenEndpointAuthMethods: ['client_secret_basic'] }], clientApp: { clientId: 'my-app' } }, '/clients/1/tokenEndpointAuthMethods', 'a client without clientSecret can only use "none"'],
-    ['a public client without PKCE', { clients: [client, { clientId: 'spa', redirectUris: ['http://x.test/cb'], requirePkce: false }], clientApp: { clientId: 'my-app' } }, '/clients/1/requirePkce', 'a public client (no clientSecret) must use PKCE'],
-    ['scopes without foo', { scopes: [{ name: 'bar', description: 'Bar' }] }, '/scopes', 'must define "foo": the resource server requires it'],
-    ['a client app that is not registered', { clients: [client] }, '/clients', 'the client app is "oauth-client-1", which is not in clients (set clientApp.clientId)'],
-    ['a secretless introspection client', { clients: [client, { clientId: 'oauth-resource-1', introspectionOnly: true }], clientApp: { clientId: 'my-app' } }, '/clients/1', 'oauth-resource-1 is the resource server\'s introspection client: it needs a clientSecret'],
-    ['an issuer with a query', { urls: { authPublic: 'http://localhost:9001/?x=1' } }, '/urls/authPublic', 'must not have a query, fragment or credentials'],
-    ['a duplicate username', { users: [{ username: 'u', password: 'p' }, { username: 'u', password: 'q' }] }, '/users/1/username', 'duplicate username "u" (also at /users/0/username)'],
+    [
+      'a relative redirect URI',
+      { clients: [{ ...client, redirectUris: ['/authenticated'] }] },
+      '/clients/0/redirectUris/0',
+      'must be an absolute URL (RFC 6749 section 3.1.2)',
+    ],
+    [
+      'a redirect URI with a fragment',
+      { clients: [{ ...client, redirectUris: ['http://localhost:3000/cb#x'] }] },
+      '/clients/0/redirectUris/0',
+      'must not have a fragment (RFC 6749 section 3.1.2)',
+    ],
+    [
+      'a duplicate client id',
+      { clients: [client, client] },
+      '/clients/1/clientId',
+      'duplicate client id "my-app" (also at /clients/0/clientId)',
+    ],
+    [
+      'a client id that is a sub',
+      { clients: [{ ...client, clientId: 'alice' }], clientApp: { clientId: 'alice' } },
+      '/clients/0/clientId',
+      '"alice" is also a user\'s sub; they must differ (RFC 9700 section 4.15.1)',
+    ],
+    [
+      'an undefined scope',
+      { clients: [{ ...client, scopes: ['foo', 'nope'] }], clientApp: { clientId: 'my-app' } },
+      '/clients/0/scopes/1',
+      'scope "nope" is not defined in scopes',
+    ],
+    [
+      'a public client with a secret method',
+      {
+        clients: [
+          client,
+          { clientId: 'spa', redirectUris: ['http://x.test/cb'], tokenEndpointAuthMethods: ['client_secret_basic'] },
+        ],
+        clientApp: { clientId: 'my-app' },
+      },
+      '/clients/1/tokenEndpointAuthMethods',
+      'a client without clientSecret can only use "none"',
+    ],
+    [
+      'a public client without PKCE',
+      {
+        clients: [client, { clientId: 'spa', redirectUris: ['http://x.test/cb'], requirePkce: false }],
+        clientApp: { clientId: 'my-app' },
+      },
+      '/clients/1/requirePkce',
+      'a public client (no clientSecret) must use PKCE',
+    ],
+    [
+      'scopes without foo',
+      { scopes: [{ name: 'bar', description: 'Bar' }] },
+      '/scopes',
+      'must define "foo": the resource server requires it',
+    ],
+    [
+      'a client app that is not registered',
+      { clients: [client] },
+      '/clients',
+      'the client app is "oauth-client-1", which is not in clients (set clientApp.clientId)',
+    ],
+    [
+      'a secretless introspection client',
+      {
+        clients: [client, { clientId: 'oauth-resource-1', introspectionOnly: true }],
+        clientApp: { clientId: 'my-app' },
+      },
+      '/clients/1',
+      "oauth-resource-1 is the resource server's introspection client: it needs a clientSecret",
+    ],
+    [
+      'an issuer with a query',
+      { urls: { authPublic: 'http://localhost:9001/?x=1' } },
+      '/urls/authPublic',
+      'must not have a query, fragment or credentials',
+    ],
+    [
+      'a duplicate username',
+      {
+        users: [
+          { username: 'u', password: 'p' },
+          { username: 'u', password: 'q' },
+        ],
+      },
+      '/users/1/username',
+      'duplicate username "u" (also at /users/0/username)',
+    ],
   ])('refuses %s', (_what, content, path, problem) => {
     const file = write('semantic.json', content)
     expect(problems(file)).toContain(`oauth-lab: configuration error in ${file} at ${path}: ${problem}`)

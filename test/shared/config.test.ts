@@ -5,11 +5,25 @@ describe('loadConfig', () => {
   it('has the contract defaults', () => {
     const config = loadConfig({})
     expect(config.host).toBe('127.0.0.1')
-    expect(config.auth).toMatchObject({ port: 9001, publicUrl: 'http://localhost:9001', internalUrl: 'http://127.0.0.1:9001', codeTtlSeconds: 60 })
+    expect(config.auth).toMatchObject({
+      port: 9001,
+      publicUrl: 'http://localhost:9001',
+      internalUrl: 'http://127.0.0.1:9001',
+      codeTtlSeconds: 60,
+    })
     expect(config.resource).toMatchObject({ port: 9002, publicUrl: 'http://localhost:9002', tokenCheck: 'jwt' })
-    expect(config.client).toMatchObject({ port: 3000, publicUrl: 'http://localhost:3000', clientId: 'oauth-client-1', clientSecret: 'oauth-client-secret-1' })
+    expect(config.client).toMatchObject({
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      clientId: 'oauth-client-1',
+      clientSecret: 'oauth-client-secret-1',
+    })
     const client = config.clients.find((c) => c.clientId === 'oauth-client-1')!
-    expect(client).toMatchObject({ name: 'OAuth Client 1', redirectUris: ['http://localhost:3000/authenticated'], scopes: ['foo', 'bar'] })
+    expect(client).toMatchObject({
+      name: 'OAuth Client 1',
+      redirectUris: ['http://localhost:3000/authenticated'],
+      scopes: ['foo', 'bar'],
+    })
     expect(client.tokenEndpointAuthMethods).toEqual(['client_secret_basic', 'client_secret_post'])
     const pub = config.clients.find((c) => c.clientId === 'oauth-client-public')!
     expect(pub.clientSecret).toBeUndefined()
@@ -23,25 +37,31 @@ describe('loadConfig', () => {
   })
 
   it('reads ports and URLs from the environment, and derives the redirect URI from the client URL', () => {
-    const config = loadConfig({ AUTH_PORT: '9101', CLIENT_PUBLIC_URL: 'http://client.test:8080/', AUTH_INTERNAL_URL: 'http://auth:9001' })
+    const config = loadConfig({
+      AUTH_PORT: '9101',
+      CLIENT_PUBLIC_URL: 'http://client.test:8080/',
+      AUTH_INTERNAL_URL: 'http://auth:9001',
+    })
     expect(config.auth.port).toBe(9101)
     expect(config.auth.publicUrl).toBe('http://localhost:9101')
     expect(config.auth.internalUrl).toBe('http://auth:9001')
     expect(config.client.publicUrl).toBe('http://client.test:8080')
-    expect(config.clients[0]!.redirectUris).toEqual(['http://client.test:8080/authenticated'])
+    expect(config.clients[0].redirectUris).toEqual(['http://client.test:8080/authenticated'])
   })
 
   it('refuses a client_id that is also a user sub (RFC 9700 §4.15.1)', () => {
     const config = loadConfig({})
-    const clients = [...config.clients, { ...config.clients[0]!, clientId: 'alice' }]
-    expect(() => assertNoSubjectCollision({ clients, users: config.users })).toThrow(/client_id alice is also a user's sub/)
+    const clients = [...config.clients, { ...config.clients[0], clientId: 'alice' }]
+    expect(() => assertNoSubjectCollision({ clients, users: config.users })).toThrow(
+      /client_id alice is also a user's sub/,
+    )
     expect(() => assertNoSubjectCollision(config)).not.toThrow()
   })
 
   it('is frozen', () => {
     const config = loadConfig({})
     expect(Object.isFrozen(config.auth)).toBe(true)
-    expect(Object.isFrozen(config.clients[0]!.redirectUris)).toBe(true)
+    expect(Object.isFrozen(config.clients[0].redirectUris)).toBe(true)
   })
 
   const bad: Array<[Record<string, string>, RegExp]> = [

@@ -9,38 +9,52 @@ async function recordedApp(enabled = true, capacity = 100) {
   setUpFlowRecorder(app, 'auth-server', { enabled, capacity })
   app.post('/token', async (request, reply) => reply.header('cache-control', 'no-store').send({ got: request.body }))
   app.get('/healthz', async () => ({ status: 'ok' }))
-  app.get('/authorize', async (_request, reply) => reply.redirect('http://localhost:3000/authenticated?code=abc&state=xyz', 302))
+  app.get('/authorize', async (_request, reply) =>
+    reply.redirect('http://localhost:3000/authenticated?code=abc&state=xyz', 302),
+  )
   return app
 }
 
 describe('the flow recorder', () => {
   it('records the request exactly as sent: line, headers in wire order, raw body', async () => {
     const app = await recordedApp()
-    const payload = 'grant_type=authorization_code&code=8V1pr0rJ&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauthenticated'
+    const payload =
+      'grant_type=authorization_code&code=8V1pr0rJ&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauthenticated'
     await app.inject({
       method: 'POST',
       url: '/token',
-      headers: { authorization: 'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x', 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: 'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       payload,
     })
     const [exchange] = app.flowRecorder.since(0)
-    expect(exchange!.role).toBe('auth-server')
-    expect(exchange!.request.method).toBe('POST')
-    expect(exchange!.request.url).toBe('/token')
-    expect(exchange!.request.body).toBe(payload)
-    expect(exchange!.request.headers).toContainEqual(['authorization', 'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x'])
-    expect(exchange!.response.status).toBe(200)
-    expect(exchange!.response.headers).toContainEqual(['cache-control', 'no-store'])
-    expect(JSON.parse(exchange!.response.body!)).toEqual({ got: { grant_type: 'authorization_code', code: '8V1pr0rJ', redirect_uri: 'http://localhost:3000/authenticated' } })
-    expect(exchange!.durationMs).toBeGreaterThanOrEqual(0)
+    expect(exchange.role).toBe('auth-server')
+    expect(exchange.request.method).toBe('POST')
+    expect(exchange.request.url).toBe('/token')
+    expect(exchange.request.body).toBe(payload)
+    expect(exchange.request.headers).toContainEqual([
+      'authorization',
+      'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x',
+    ])
+    expect(exchange.response.status).toBe(200)
+    expect(exchange.response.headers).toContainEqual(['cache-control', 'no-store'])
+    expect(JSON.parse(exchange.response.body!)).toEqual({
+      got: { grant_type: 'authorization_code', code: '8V1pr0rJ', redirect_uri: 'http://localhost:3000/authenticated' },
+    })
+    expect(exchange.durationMs).toBeGreaterThanOrEqual(0)
   })
 
   it('records redirects with their Location', async () => {
     const app = await recordedApp()
     await app.inject({ method: 'GET', url: '/authorize?state=xyz' })
     const [exchange] = app.flowRecorder.since(0)
-    expect(exchange!.response.status).toBe(302)
-    expect(exchange!.response.headers).toContainEqual(['location', 'http://localhost:3000/authenticated?code=abc&state=xyz'])
+    expect(exchange.response.status).toBe(302)
+    expect(exchange.response.headers).toContainEqual([
+      'location',
+      'http://localhost:3000/authenticated?code=abc&state=xyz',
+    ])
   })
 
   it('leaves out health checks and its own endpoint, and serves the rest at /_lab/exchanges?since=', async () => {
@@ -50,12 +64,15 @@ describe('the flow recorder', () => {
     await app.inject({ method: 'GET', url: '/authorize?a=2' })
     const all = (await app.inject({ method: 'GET', url: '/_lab/exchanges' })).json()
     expect(all.role).toBe('auth-server')
-    expect(all.exchanges.map((e: { request: { url: string } }) => e.request.url)).toEqual(['/authorize?a=1', '/authorize?a=2'])
+    expect(all.exchanges.map((e: { request: { url: string } }) => e.request.url)).toEqual([
+      '/authorize?a=1',
+      '/authorize?a=2',
+    ])
     const newer = (await app.inject({ method: 'GET', url: `/_lab/exchanges?since=${all.exchanges[0].seq}` })).json()
     expect(newer.exchanges.map((e: { request: { url: string } }) => e.request.url)).toEqual(['/authorize?a=2'])
   })
 
-  it('times each exchange, by its own hook without a logger and by Fastify\'s reply.elapsedTime with one', async () => {
+  it("times each exchange, by its own hook without a logger and by Fastify's reply.elapsedTime with one", async () => {
     for (const timedByFastify of [false, true]) {
       const app = Fastify({ logger: timedByFastify ? { level: 'silent' } : false })
       setUpFlowRecorder(app, 'resource-server', { enabled: true, capacity: 10 }, { timedByFastify })
@@ -67,11 +84,11 @@ describe('the flow recorder', () => {
       await app.inject({ method: 'GET', url: '/slow' })
       const after = Date.now()
       const [exchange] = app.flowRecorder.since(0)
-      expect(exchange!.durationMs).toBeGreaterThanOrEqual(25)
-      expect(exchange!.durationMs).toBeLessThanOrEqual(after - before + 2)
+      expect(exchange.durationMs).toBeGreaterThanOrEqual(25)
+      expect(exchange.durationMs).toBeLessThanOrEqual(after - before + 2)
       // It started within the inject call (clocks rounded to the millisecond).
-      expect(exchange!.startedAt).toBeGreaterThanOrEqual(before - 2)
-      expect(exchange!.startedAt + exchange!.durationMs).toBeLessThanOrEqual(after + 2)
+      expect(exchange.startedAt).toBeGreaterThanOrEqual(before - 2)
+      expect(exchange.startedAt + exchange.durationMs).toBeLessThanOrEqual(after + 2)
       // With Fastify timing the request, the recorder adds no onRequest hook of its own.
       expect(app.printRoutes({ includeHooks: true }).includes('(onRequest)')).toBe(!timedByFastify)
       await app.close()
@@ -81,12 +98,22 @@ describe('the flow recorder', () => {
   it('keeps at most its capacity (a ring)', async () => {
     const app = await recordedApp(true, 3)
     for (let i = 0; i < 5; i++) await app.inject({ method: 'GET', url: `/authorize?i=${i}` })
-    expect(app.flowRecorder.since(0).map((e) => e.request.url)).toEqual(['/authorize?i=2', '/authorize?i=3', '/authorize?i=4'])
+    expect(app.flowRecorder.since(0).map((e) => e.request.url)).toEqual([
+      '/authorize?i=2',
+      '/authorize?i=3',
+      '/authorize?i=4',
+    ])
   })
 
   it('wraps around its ring in order: since(seq) gives exactly the newer ones, oldest first, and clear() empties it', () => {
     const recorder = createFlowRecorder('client', 4)
-    const add = (url: string) => recorder.add({ startedAt: 0, durationMs: 1, request: { method: 'GET', url, httpVersion: '1.1', headers: [] }, response: { status: 200, headers: [] } })
+    const add = (url: string) =>
+      recorder.add({
+        startedAt: 0,
+        durationMs: 1,
+        request: { method: 'GET', url, httpVersion: '1.1', headers: [] },
+        response: { status: 200, headers: [] },
+      })
     for (let i = 1; i <= 10; i++) add(`/${i}`)
     const urls = (after: number) => recorder.since(after).map((e) => `${e.seq}${e.request.url}`)
     expect(urls(0)).toEqual(['7/7', '8/8', '9/9', '10/10'])
@@ -109,7 +136,12 @@ describe('the flow recorder', () => {
     const recorder = createFlowRecorder('client', 10)
     const seen: number[] = []
     const stop = recorder.subscribe((e) => seen.push(e.seq))
-    const blank = { startedAt: 0, durationMs: 0, request: { method: 'GET', url: '/', httpVersion: '1.1', headers: [] }, response: { status: 200, headers: [] } }
+    const blank = {
+      startedAt: 0,
+      durationMs: 0,
+      request: { method: 'GET', url: '/', httpVersion: '1.1', headers: [] },
+      response: { status: 200, headers: [] },
+    }
     recorder.add(blank)
     recorder.add(blank)
     stop()

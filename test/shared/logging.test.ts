@@ -17,7 +17,12 @@ describe('redactUrl', () => {
 describe('loggerOptions', () => {
   it('keeps Authorization headers, cookies and query secrets out of request logs', async () => {
     const lines: string[] = []
-    const stream = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done() } })
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk))
+        done()
+      },
+    })
     const options = loggerOptions('auth-server', 'info') as Record<string, unknown>
     const app = Fastify({ logger: { ...options, stream } })
     app.get('/authenticated', async (request) => {
@@ -27,7 +32,10 @@ describe('loggerOptions', () => {
     await app.inject({
       method: 'GET',
       url: '/authenticated?code=THE-CODE&state=THE-STATE',
-      headers: { authorization: 'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x', cookie: 'oauth_lab_as_sid=SESSION' },
+      headers: {
+        authorization: 'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x',
+        cookie: 'oauth_lab_as_sid=SESSION',
+      },
     })
     await app.close()
     const text = lines.join('')

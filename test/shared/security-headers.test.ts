@@ -34,7 +34,10 @@ describe('helmetHeaders', () => {
 describe('security headers on the authorization server (RFC 9700 §4.16, §4.2.4)', () => {
   it('every page carries them, the JSON back channel does not', async () => {
     const { app } = await testAuthServer()
-    const page = await app.inject({ method: 'GET', url: '/authorize?response_type=code&client_id=oauth-client-1&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauthenticated&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256' })
+    const page = await app.inject({
+      method: 'GET',
+      url: '/authorize?response_type=code&client_id=oauth-client-1&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauthenticated&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256',
+    })
     expect(page.statusCode).toBe(200)
     expect(page.headers['x-frame-options']).toBe('DENY')
     expect(page.headers['referrer-policy']).toBe('no-referrer')
@@ -44,7 +47,10 @@ describe('security headers on the authorization server (RFC 9700 §4.16, §4.2.4
     const token = await app.inject({
       method: 'POST',
       url: '/token',
-      headers: { authorization: basic('oauth-client-1', 'oauth-client-secret-1'), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: basic('oauth-client-1', 'oauth-client-secret-1'),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       payload: 'grant_type=client_credentials',
     })
     expect(token.statusCode).toBe(200)

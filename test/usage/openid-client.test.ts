@@ -57,7 +57,9 @@ describe('openid-client against the lab', () => {
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
     expect(userinfo).toMatchObject({ sub: 'alice', name: 'Alice Liddell', email: 'alice@example.test' })
 
-    const resource = await fetch(`${lab.urls.resource}/resource`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+    const resource = await fetch(`${lab.urls.resource}/resource`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    })
     expect(await resource.json()).toMatchObject({ sub: 'alice', client_id: 'oauth-client-1' })
 
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!)
@@ -69,10 +71,16 @@ describe('openid-client against the lab', () => {
     await writeFile('test-results/openid-client-flow.json', JSON.stringify({ durationMs: performance.now() - started }))
   })
 
-  it('openid-client refuses a callback whose iss is not the lab\'s (RFC 9207)', async () => {
-    const config = await client.discovery(new URL(lab.urls.auth), 'oauth-client-1', undefined, client.ClientSecretBasic('oauth-client-secret-1'), {
-      execute: [client.allowInsecureRequests],
-    })
+  it("openid-client refuses a callback whose iss is not the lab's (RFC 9207)", async () => {
+    const config = await client.discovery(
+      new URL(lab.urls.auth),
+      'oauth-client-1',
+      undefined,
+      client.ClientSecretBasic('oauth-client-secret-1'),
+      {
+        execute: [client.allowInsecureRequests],
+      },
+    )
     const verifier = client.randomPKCECodeVerifier()
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: `${lab.urls.client}/authenticated`,
@@ -83,6 +91,8 @@ describe('openid-client against the lab', () => {
     })
     const callback = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!)
     callback.searchParams.set('iss', 'http://evil.example')
-    await expect(client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'abc' })).rejects.toThrow()
+    await expect(
+      client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'abc' }),
+    ).rejects.toThrow()
   })
 })

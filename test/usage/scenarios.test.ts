@@ -72,9 +72,15 @@ describe('lab.scenarios', () => {
 
   it('the same over HTTP, from any language: POST /_lab/scenarios', async () => {
     const arm = (body: object) =>
-      fetch(`${lab.urls.auth}/_lab/scenarios`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      fetch(`${lab.urls.auth}/_lab/scenarios`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
     expect((await arm({ type: 'delay-token-endpoint', ms: 500, count: 1 })).status).toBe(200)
-    expect(await (await fetch(`${lab.urls.auth}/_lab/scenarios`)).json()).toMatchObject({ delayTokenEndpoint: { ms: 500, remaining: 1 } })
+    expect(await (await fetch(`${lab.urls.auth}/_lab/scenarios`)).json()).toMatchObject({
+      delayTokenEndpoint: { ms: 500, remaining: 1 },
+    })
     const start = performance.now()
     expect((await tokenRequest()).status).toBe(200)
     expect(performance.now() - start).toBeGreaterThanOrEqual(490)
@@ -106,7 +112,10 @@ describe('lab.scenarios', () => {
 
 describe('lab.hooks', () => {
   it('beforeTokenSigning: the claims your API expects', async () => {
-    lab.hooks.beforeTokenSigning = (claims, { clientId }) => ({ ...claims, roles: clientId === 'oauth-client-1' ? ['reader'] : [] })
+    lab.hooks.beforeTokenSigning = (claims, { clientId }) => ({
+      ...claims,
+      roles: clientId === 'oauth-client-1' ? ['reader'] : [],
+    })
     try {
       const { access_token } = await (await tokenRequest()).json()
       expect(decodeJwt(access_token).roles).toEqual(['reader'])

@@ -47,8 +47,14 @@ describe('startLab()', () => {
     })
     expect(res.status).toBe(200)
     const [request] = lab.requests()
-    expect(request).toMatchObject({ server: 'auth-server', method: 'POST', url: '/token', body: 'grant_type=client_credentials&scope=foo', status: 200 })
-    expect(request!.headers.authorization).toBe(basic)
+    expect(request).toMatchObject({
+      server: 'auth-server',
+      method: 'POST',
+      url: '/token',
+      body: 'grant_type=client_credentials&scope=foo',
+      status: 200,
+    })
+    expect(request.headers.authorization).toBe(basic)
     lab.reset()
     expect(lab.requests()).toEqual([])
   })

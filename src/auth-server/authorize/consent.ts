@@ -57,17 +57,27 @@ export async function consentRoutes(app: FastifyInstance, ctx: AuthServerContext
   )
 }
 
-async function handleConsent(ctx: AuthServerContext, request: FastifyRequest<{ Body: ConsentBody }>, reply: FastifyReply) {
+async function handleConsent(
+  ctx: AuthServerContext,
+  request: FastifyRequest<{ Body: ConsentBody }>,
+  reply: FastifyReply,
+) {
   const { interaction = '', decision, remember } = request.body
   const query = findInteraction(request, interaction, ctx.now())?.query
   const user = request.session.user
   if (query === undefined || !user) {
-    return renderErrorPage(reply, 400, 'Consent expired', 'This request is unknown or took too long. Start again from the client app.')
+    return renderErrorPage(
+      reply,
+      400,
+      'Consent expired',
+      'This request is unknown or took too long. Start again from the client app.',
+    )
   }
   endInteraction(request, interaction)
   // Re-checked: the client's registration may have changed while the user decided.
   const result = validateAuthorizationRequest(parseQuery(query), ctx.clients, ctx.config.scopes)
-  if (!result.ok && !result.redirect) return renderErrorPage(reply, 400, 'Invalid authorization request', result.message)
+  if (!result.ok && !result.redirect)
+    return renderErrorPage(reply, 400, 'Invalid authorization request', result.message)
   const issuer = ctx.config.auth.publicUrl
   if (!result.ok) return redirectError(reply, { ...result, issuer }, result.error, 303)
   const authz = result.request
@@ -77,7 +87,12 @@ async function handleConsent(ctx: AuthServerContext, request: FastifyRequest<{ B
     return redirectError(reply, { redirectUri: authz.redirectUri, state: authz.state, issuer }, denied, 303)
   }
   if (remember !== undefined) {
-    ctx.store.rememberGrant({ sub: user.sub, clientId: authz.client.clientId, scopes: authz.scopes, createdAt: ctx.now() })
+    ctx.store.rememberGrant({
+      sub: user.sub,
+      clientId: authz.client.clientId,
+      scopes: authz.scopes,
+      createdAt: ctx.now(),
+    })
   }
   // RFC 9700 §4.11: 303 so the browser never re-posts the form to the client.
   return redirectWithCode(ctx, reply, authz, user, 303)

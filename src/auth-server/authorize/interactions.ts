@@ -4,7 +4,7 @@
 
 import type { FastifyRequest } from 'fastify'
 import { randomSecret } from '../../shared/random.js'
-import type { PendingInteraction } from '../session.js'
+import type { PendingInteraction } from '../account/sign-in-session.js'
 import type { RawQuery } from './validate-request.js'
 
 const INTERACTION_TTL_MS = 10 * 60_000
@@ -37,7 +37,7 @@ export function startInteraction(
   now: number,
 ): string {
   const pending = { ...(request.session.interactions ?? {}) }
-  const ids = Object.keys(pending).sort((a, b) => pending[a]!.createdAt - pending[b]!.createdAt)
+  const ids = Object.keys(pending).sort((a, b) => pending[a].createdAt - pending[b].createdAt)
   for (const id of ids.slice(0, Math.max(0, ids.length - MAX_PENDING + 1))) delete pending[id]
   const id = randomSecret()
   pending[id] = { ...interaction, createdAt: now }

@@ -21,7 +21,12 @@ export function redirectWithCode(
   if (ctx.scenarios.takeDenial()) {
     // Lab scenario deny-next-authorization: as if the owner had pressed Deny (RFC 6749 §4.1.2.1).
     const denied = new OAuthError('access_denied', 'The resource owner denied the request.')
-    return redirectError(reply, { redirectUri: request.redirectUri, state: request.state, issuer: ctx.config.auth.publicUrl }, denied, status)
+    return redirectError(
+      reply,
+      { redirectUri: request.redirectUri, state: request.state, issuer: ctx.config.auth.publicUrl },
+      denied,
+      status,
+    )
   }
   const now = ctx.now()
   const code = randomSecret()

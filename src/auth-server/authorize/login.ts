@@ -47,7 +47,11 @@ function digest(value: string): Buffer {
 }
 
 /** Constant-time password check, so timing tells nothing about the password. */
-export function checkCredentials(users: readonly UserAccount[], username: string, password: string): UserAccount | undefined {
+export function checkCredentials(
+  users: readonly UserAccount[],
+  username: string,
+  password: string,
+): UserAccount | undefined {
   const user = users.find((u) => u.username === username)
   const ok = timingSafeEqual(digest(user?.password ?? '\u0000no-such-user'), digest(password))
   return user && ok ? user : undefined
@@ -65,7 +69,12 @@ async function handleLogin(ctx: AuthServerContext, request: FastifyRequest<{ Bod
   const { username = '', password = '', interaction = '' } = request.body ?? {}
   const pending = findInteraction(request, interaction, ctx.now())
   if (pending === undefined) {
-    return renderErrorPage(reply, 400, 'Sign-in expired', 'This sign-in is unknown or took too long. Start again from the client app.')
+    return renderErrorPage(
+      reply,
+      400,
+      'Sign-in expired',
+      'This sign-in is unknown or took too long. Start again from the client app.',
+    )
   }
   const client = pending.clientId === undefined ? undefined : ctx.clients.get(pending.clientId)
   const user = checkCredentials(ctx.config.users, username, password)

@@ -33,7 +33,13 @@ export type Validation =
   /** Not safe to redirect: show the user a page (RFC 6749 §4.1.2.1: MUST NOT redirect). */
   | { readonly ok: false; readonly redirect: false; readonly message: string }
   /** Safe to redirect back with the error (RFC 6749 §4.1.2.1). */
-  | { readonly ok: false; readonly redirect: true; readonly redirectUri: string; readonly state?: string; readonly error: OAuthError }
+  | {
+      readonly ok: false
+      readonly redirect: true
+      readonly redirectUri: string
+      readonly state?: string
+      readonly error: OAuthError
+    }
 
 // RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is always 43 characters.
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/
@@ -65,7 +71,7 @@ export function validateAuthorizationRequest(
   if (redirectParam === undefined && client.redirectUris.length !== 1) {
     return page('The client has no single registered redirect URI, so redirect_uri is required.')
   }
-  const redirectUri = redirectParam ?? client.redirectUris[0]!
+  const redirectUri = redirectParam ?? client.redirectUris[0]
 
   // From here on, errors go back to the verified redirect URI.
   const stateParam = single(query, 'state')
@@ -73,12 +79,14 @@ export function validateAuthorizationRequest(
   const fail = (error: OAuthError): Validation => ({ ok: false, redirect: true, redirectUri, state, error })
 
   for (const [name, value] of Object.entries(query)) {
-    if (Array.isArray(value)) return fail(new OAuthError('invalid_request', `The ${name} parameter is repeated (RFC 6749 §3.1).`))
+    if (Array.isArray(value))
+      return fail(new OAuthError('invalid_request', `The ${name} parameter is repeated (RFC 6749 §3.1).`))
   }
   const params = query as Record<string, string | undefined>
 
   const responseType = single(params, 'response_type')
-  if (responseType === undefined) return fail(new OAuthError('invalid_request', 'response_type is required (RFC 6749 §4.1.1).'))
+  if (responseType === undefined)
+    return fail(new OAuthError('invalid_request', 'response_type is required (RFC 6749 §4.1.1).'))
   if (responseType !== 'code') {
     return fail(new OAuthError('unsupported_response_type', 'Only response_type=code is supported.'))
   }
@@ -112,7 +120,10 @@ export function validateAuthorizationRequest(
     // RFC 7636 §4.3: a missing method means plain, which this server refuses.
     if (method !== 'S256') {
       return fail(
-        new OAuthError('invalid_request', 'code_challenge_method must be S256; plain is not supported (RFC 7636 §4.3).'),
+        new OAuthError(
+          'invalid_request',
+          'code_challenge_method must be S256; plain is not supported (RFC 7636 §4.3).',
+        ),
       )
     }
     if (!S256_CHALLENGE.test(codeChallenge)) {
@@ -122,7 +133,15 @@ export function validateAuthorizationRequest(
 
   return {
     ok: true,
-    request: { client, redirectUri, redirectUriSent: redirectParam !== undefined, scopes: granted, state, codeChallenge, ...oidc },
+    request: {
+      client,
+      redirectUri,
+      redirectUriSent: redirectParam !== undefined,
+      scopes: granted,
+      state,
+      codeChallenge,
+      ...oidc,
+    },
   }
 }
 
@@ -134,15 +153,21 @@ function readOidcParameters(
 ): OAuthError | { nonce?: string; prompt: string[]; maxAge?: number } {
   // OIDC Core §3.1.2.1: redirect_uri is REQUIRED in an OpenID request.
   if (scopes.includes('openid') && !redirectUriSent) {
-    return new OAuthError('invalid_request', 'redirect_uri is required in an OpenID Connect request (OIDC Core section 3.1.2.1).')
+    return new OAuthError(
+      'invalid_request',
+      'redirect_uri is required in an OpenID Connect request (OIDC Core section 3.1.2.1).',
+    )
   }
   // RFC 6749 §3.1: an empty parameter is treated as absent.
   const given = (name: string) => (params[name] === '' ? undefined : params[name])
   const prompt = (given('prompt') ?? '').split(' ').filter(Boolean)
-  if (prompt.some((p) => !PROMPTS.has(p))) return new OAuthError('invalid_request', 'prompt must be none, login, consent or select_account.')
-  if (prompt.includes('none') && prompt.length > 1) return new OAuthError('invalid_request', 'prompt=none cannot be combined with other values.')
+  if (prompt.some((p) => !PROMPTS.has(p)))
+    return new OAuthError('invalid_request', 'prompt must be none, login, consent or select_account.')
+  if (prompt.includes('none') && prompt.length > 1)
+    return new OAuthError('invalid_request', 'prompt=none cannot be combined with other values.')
   const rawMaxAge = given('max_age')
-  if (rawMaxAge !== undefined && !/^\d{1,9}$/.test(rawMaxAge)) return new OAuthError('invalid_request', 'max_age must be a whole number of seconds.')
+  if (rawMaxAge !== undefined && !/^\d{1,9}$/.test(rawMaxAge))
+    return new OAuthError('invalid_request', 'max_age must be a whole number of seconds.')
   return {
     ...(given('nonce') === undefined ? {} : { nonce: given('nonce') }),
     prompt,

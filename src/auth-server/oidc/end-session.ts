@@ -48,7 +48,12 @@ export async function endSessionRoutes(app: FastifyInstance, ctx: AuthServerCont
       const client = ctx.clients.get(clientIdOf(query) ?? '')
       // Exact match against the client's registration, as for redirect URIs: never an open redirect.
       if (!client || !(client.postLogoutRedirectUris ?? []).includes(query.post_logout_redirect_uri)) {
-        return renderErrorPage(reply, 400, 'Invalid logout request', 'The post_logout_redirect_uri is not registered for this client.')
+        return renderErrorPage(
+          reply,
+          400,
+          'Invalid logout request',
+          'The post_logout_redirect_uri is not registered for this client.',
+        )
       }
       postLogout = { uri: query.post_logout_redirect_uri, state: query.state }
     }

@@ -2,14 +2,16 @@
 // §2, §3.1.3.6), issued beside the access token when `openid` was granted.
 
 import { createHash } from 'node:crypto'
-import { signJwt } from '../jws.js'
+import { signJwt } from '../tokens/jws.js'
 import type { AuthServerContext } from '../context.js'
-import { applyClaimsHook } from '../hooks.js'
+import { applyClaimsHook } from '../lab/hooks.js'
 
 // OIDC Core §3.1.3.6: at_hash is the left half of the hash of the access
 // token, with the hash of the ID token's alg (SHA-512 for Ed25519).
 export function accessTokenHash(accessToken: string, alg: string): string {
-  const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256').update(accessToken, 'ascii').digest()
+  const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256')
+    .update(accessToken, 'ascii')
+    .digest()
   return digest.subarray(0, digest.length / 2).toString('base64url')
 }
 

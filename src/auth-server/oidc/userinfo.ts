@@ -2,24 +2,48 @@
 // to the claims its scopes release (§5.4). Bearer tokens per RFC 6750.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { invalidRequest, invalidToken, insufficientScope, noCredentials, sendBearerError } from '../../shared/bearer-errors.js'
+import {
+  invalidRequest,
+  invalidToken,
+  insufficientScope,
+  noCredentials,
+  sendBearerError,
+} from '../../shared/bearer-errors.js'
 import { parseScope } from '../../shared/scope.js'
 import type { AuthServerContext } from '../context.js'
-import { responseHookScope } from '../hooks.js'
-import { lookupToken } from '../token-lookup.js'
+import { responseHookScope } from '../lab/hooks.js'
+import { lookupToken } from '../token-lifecycle/token-lookup.js'
 
 // OIDC Core §5.4: the claims each scope releases.
 const SCOPE_CLAIMS: Record<string, readonly string[]> = {
-  profile: ['name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at'],
+  profile: [
+    'name',
+    'family_name',
+    'given_name',
+    'middle_name',
+    'nickname',
+    'preferred_username',
+    'profile',
+    'picture',
+    'website',
+    'gender',
+    'birthdate',
+    'zoneinfo',
+    'locale',
+    'updated_at',
+  ],
   email: ['email', 'email_verified'],
   address: ['address'],
   phone: ['phone_number', 'phone_number_verified'],
 }
 
-export function releasedClaims(scopes: readonly string[], claims: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function releasedClaims(
+  scopes: readonly string[],
+  claims: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const released: Record<string, unknown> = {}
   for (const scope of scopes) {
-    for (const name of Object.hasOwn(SCOPE_CLAIMS, scope) ? SCOPE_CLAIMS[scope]! : []) {
+    for (const name of Object.hasOwn(SCOPE_CLAIMS, scope) ? SCOPE_CLAIMS[scope] : []) {
       // OIDC Core §5.3.2: omit absent claims rather than sending null.
       if (claims[name] !== undefined && claims[name] !== null) released[name] = claims[name]
     }
@@ -34,7 +58,8 @@ function bearerToken(request: FastifyRequest): string | undefined {
 
 async function userinfo(ctx: AuthServerContext, request: FastifyRequest, reply: FastifyReply) {
   reply.header('cache-control', 'no-store')
-  if (!request.headers.authorization) return sendBearerError(reply, noCredentials('userinfo needs an access token: send Authorization: Bearer <token>'))
+  if (!request.headers.authorization)
+    return sendBearerError(reply, noCredentials('userinfo needs an access token: send Authorization: Bearer <token>'))
   const token = bearerToken(request)
   if (!token) return sendBearerError(reply, invalidRequest('malformed Authorization header: expected Bearer <token>'))
   // The AS's own resource: the token is checked by signature, expiry and
@@ -44,7 +69,8 @@ async function userinfo(ctx: AuthServerContext, request: FastifyRequest, reply: 
     return sendBearerError(reply, invalidToken('the access token is invalid, expired or revoked'))
   }
   const scopes = parseScope(found.claims.scope)
-  if (!scopes.includes('openid')) return sendBearerError(reply, insufficientScope('openid', 'userinfo needs a token with scope openid'))
+  if (!scopes.includes('openid'))
+    return sendBearerError(reply, insufficientScope('openid', 'userinfo needs a token with scope openid'))
   const user = ctx.config.users.find((u) => u.sub === found.claims.sub)
   // OIDC Core §5.3.2: sub is always returned.
   return reply.type('application/json').send({ sub: found.claims.sub, ...releasedClaims(scopes, user?.claims ?? {}) })

@@ -3,16 +3,19 @@
 
 import type { GrantType } from '../../shared/config.js'
 import { randomId, randomSecret } from '../../shared/random.js'
-import { mintAccessToken, planAccessToken } from '../access-token.js'
+import { mintAccessToken, planAccessToken } from '../tokens/access-token.js'
 import type { AuthServerContext } from '../context.js'
-import type { TokenFamily } from '../store.js'
-import { hashToken } from '../token-hash.js'
-import type { TokenResponse } from './token.js'
+import type { TokenFamily } from '../store/memory-store.js'
+import { hashToken } from '../tokens/token-hash.js'
+import type { TokenResponse } from './token-endpoint.js'
 
 export { hashToken }
 
 /** Starts the family of refresh tokens of one authorization. */
-export function newFamily(ctx: AuthServerContext, grant: { clientId: string; sub: string; scopes: readonly string[]; authTime: number }): TokenFamily {
+export function newFamily(
+  ctx: AuthServerContext,
+  grant: { clientId: string; sub: string; scopes: readonly string[]; authTime: number },
+): TokenFamily {
   const family: TokenFamily = { id: randomId(), ...grant, accessTokenIds: [], revoked: false }
   ctx.store.saveFamily(family)
   return family
@@ -34,7 +37,8 @@ export async function issueTokens(
   // Recorded before signing: a replay or revocation that lands meanwhile still catches it.
   if (grant.family) {
     // Through the store when the family is its own; a family the store does not hold is recorded directly.
-    if (ctx.store.findFamily(grant.family.id) === grant.family) ctx.store.recordAccessToken(grant.family.id, { jti: plan.jti, expiresAt: plan.expiresAt })
+    if (ctx.store.findFamily(grant.family.id) === grant.family)
+      ctx.store.recordAccessToken(grant.family.id, { jti: plan.jti, expiresAt: plan.expiresAt })
     else grant.family.accessTokenIds.push({ jti: plan.jti, expiresAt: plan.expiresAt })
   }
   grant.recordIn?.push({ jti: plan.jti, expiresAt: plan.expiresAt })
@@ -51,7 +55,13 @@ export async function issueTokens(
   const accessToken = await mintAccessToken(
     ctx,
     plan,
-    { issuer: ctx.config.auth.publicUrl, audience: ctx.config.resource.publicUrl, sub: grant.sub, clientId: grant.clientId, scopes: grant.scopes },
+    {
+      issuer: ctx.config.auth.publicUrl,
+      audience: ctx.config.resource.publicUrl,
+      sub: grant.sub,
+      clientId: grant.clientId,
+      scopes: grant.scopes,
+    },
     grant.grantType,
   )
   return {

@@ -75,7 +75,12 @@ export function createAgent(fetchFn: Fetch, flowId: string, log: LogEntry[] = []
       signal: AbortSignal.timeout(TIMEOUT_MS),
     })
     jar.store(url, response.headers)
-    log.push({ label: name === undefined ? label : `${name}: ${label}`, method: request.method, url: url.href, status: response.status })
+    log.push({
+      label: name === undefined ? label : `${name}: ${label}`,
+      method: request.method,
+      url: url.href,
+      status: response.status,
+    })
     return { status: response.status, headers: response.headers, body: await response.text(), url: url.href }
   }
 

@@ -55,7 +55,8 @@ function fromHtml(body: string): ErrorFields {
 function errorFields(response: AgentResponse): ErrorFields {
   const type = response.headers.get('content-type') ?? ''
   if (type.includes('json')) return fromJson(response.body)
-  if (response.status >= 300 && response.status < 400) return fromLocation(response.headers.get('location'), response.url)
+  if (response.status >= 300 && response.status < 400)
+    return fromLocation(response.headers.get('location'), response.url)
   if (type.includes('html') && response.status >= 400) return fromHtml(response.body)
   return {}
 }

@@ -3,7 +3,7 @@
 
 import { locationOf, type Agent } from './agent.js'
 import { AttackSetupError, type Attack, type AttackContext } from './attack.js'
-import { authorize, authorizationCode } from './authorize.js'
+import { authorize, authorizationCode } from './play-authorization.js'
 
 /** The victim presses Connect on this client: step 1, with a state bound to the victim's session. */
 async function connect(ctx: AttackContext, agent: Agent): Promise<URL> {
@@ -18,7 +18,8 @@ async function connect(ctx: AttackContext, agent: Agent): Promise<URL> {
 export const forgedState: Attack = {
   name: 'forged-state',
   title: 'Forged state (CSRF)',
-  tried: 'The victim has just pressed Connect. The attacker, signed in as bob, gets a code for bob’s account and makes the victim’s browser open the client’s callback with that code and the attacker’s own state, hoping the client links the victim to bob’s account.',
+  tried:
+    'The victim has just pressed Connect. The attacker, signed in as bob, gets a code for bob’s account and makes the victim’s browser open the client’s callback with that code and the attacker’s own state, hoping the client links the victim to bob’s account.',
   why: 'The callback carries a state that is not the one the victim’s session sent in step 1, so the client refuses it before redeeming anything: no token request is made. Without this check an attacker could make your browser finish the attacker’s authorization (cross-site request forgery, RFC 6749 section 10.12, RFC 9700 section 4.7.1).',
   answeredBy: 'client app',
   async run(ctx) {
@@ -32,7 +33,8 @@ export const forgedState: Attack = {
 export const consentDenied: Attack = {
   name: 'consent-denied',
   title: 'Consent denied',
-  tried: 'Bob presses Connect, signs in and presses Deny on the consent page. The authorization request also carries prompt=consent, so a decision bob remembered earlier does not skip that page.',
+  tried:
+    'Bob presses Connect, signs in and presses Deny on the consent page. The authorization request also carries prompt=consent, so a decision bob remembered earlier does not skip that page.',
   why: 'The resource owner said no. The authorization server sends the browser back with error=access_denied, the state and iss, and no code (RFC 6749 section 4.1.2.1, RFC 9207 section 2). The client checks state and iss, shows the error and has nothing to redeem.',
   answeredBy: 'authorization server',
   async run(ctx) {

@@ -4,7 +4,7 @@
 import { buildResourceRequest, buildTokenRequest } from '../oauth-client.js'
 import type { AgentResponse } from './agent.js'
 import { AttackSetupError, type Attack, type AttackContext } from './attack.js'
-import { authorizationCode } from './authorize.js'
+import { authorizationCode } from './play-authorization.js'
 
 function accessTokenOf(response: AgentResponse, what: string): string {
   let token: unknown
@@ -26,7 +26,8 @@ function callResource(ctx: AttackContext, label: string, accessToken: string): P
 export const expiredToken: Attack = {
   name: 'expired-token',
   title: 'Expired token',
-  tried: 'A token for alice that expired a minute ago (minted with the lab-only POST /_lab/tokens, expires_in -60) is sent to the resource server.',
+  tried:
+    'A token for alice that expired a minute ago (minted with the lab-only POST /_lab/tokens, expires_in -60) is sent to the resource server.',
   why: 'Every access token carries an exp claim, and the resource server refuses a token past it with 401 invalid_token (RFC 9068 section 4, RFC 6750 section 3.1). Short lifetimes limit what a leaked token is worth.',
   answeredBy: 'resource server',
   async run(ctx) {
@@ -35,12 +36,21 @@ export const expiredToken: Attack = {
       method: 'POST',
       url: `${config.auth.internalUrl}/_lab/tokens`,
       headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-      body: JSON.stringify({ sub: 'alice', client_id: config.client.clientId, scope: config.client.scope, expires_in: -60 }),
+      body: JSON.stringify({
+        sub: 'alice',
+        client_id: config.client.clientId,
+        scope: config.client.scope,
+        expires_in: -60,
+      }),
     })
     if (minted.status === 404) {
       throw new AttackSetupError('POST /_lab/tokens exists only while the flow inspector is on (INSPECTOR=on).')
     }
-    return callResource(ctx, 'Attack: step 7 with the expired token', accessTokenOf(minted, 'Minting the expired token'))
+    return callResource(
+      ctx,
+      'Attack: step 7 with the expired token',
+      accessTokenOf(minted, 'Minting the expired token'),
+    )
   },
 }
 
@@ -53,6 +63,10 @@ export const tokenWithoutFoo: Attack = {
   async run(ctx) {
     const authorization = await authorizationCode(ctx, { scope: 'bar' })
     const tokenResponse = await ctx.agent.send('Step 5: redeem the code', buildTokenRequest(ctx.config, authorization))
-    return callResource(ctx, 'Attack: step 7 with the bar-only token', accessTokenOf(tokenResponse, 'Redeeming the code'))
+    return callResource(
+      ctx,
+      'Attack: step 7 with the bar-only token',
+      accessTokenOf(tokenResponse, 'Redeeming the code'),
+    )
   },
 }

@@ -71,7 +71,13 @@ export async function breakItRoutes(app: FastifyInstance, opts: { config: LabCon
     { schema: { body: csrfFormSchema }, preValidation: app.csrfProtection },
     async (request, reply) => {
       const attack = findAttack(request.params.attack)
-      if (!attack) return renderError(reply, 404, 'No such attack', 'Break it has no attack of that name; pick one on the Break it page.')
+      if (!attack)
+        return renderError(
+          reply,
+          404,
+          'No such attack',
+          'Break it has no attack of that name; pick one on the Break it page.',
+        )
       return renderResult(reply, config, attack, await play(config, opts.fetch, attack))
     },
   )

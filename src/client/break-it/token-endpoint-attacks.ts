@@ -5,7 +5,7 @@
 import { buildTokenRequest, createPkce, type ClientCredentials, type TokenRequestParams } from '../oauth-client.js'
 import type { AgentResponse } from './agent.js'
 import { AttackSetupError, type Attack, type AttackContext } from './attack.js'
-import { authorizationCode } from './authorize.js'
+import { authorizationCode } from './play-authorization.js'
 
 function redeem(
   ctx: AttackContext,
@@ -19,13 +19,15 @@ function redeem(
 export const replayedCode: Attack = {
   name: 'replayed-code',
   title: 'Replayed code',
-  tried: 'The client redeems a fresh code once, as in step 5, and gets tokens. Then the same code is sent to the token endpoint a second time, as an attacker who copied it from a log or a browser history would.',
+  tried:
+    'The client redeems a fresh code once, as in step 5, and gets tokens. Then the same code is sent to the token endpoint a second time, as an attacker who copied it from a log or a browser history would.',
   why: 'An authorization code is good for one use only. The second redemption is refused with invalid_grant and, since a replay means the code leaked, every token issued from it is revoked (RFC 6749 section 4.1.2 and section 10.5).',
   answeredBy: 'authorization server',
   async run(ctx) {
     const authorization = await authorizationCode(ctx)
     const first = await redeem(ctx, 'Step 5: redeem the code', authorization)
-    if (first.status !== 200) throw new AttackSetupError(`The first redemption already failed with HTTP ${first.status}.`)
+    if (first.status !== 200)
+      throw new AttackSetupError(`The first redemption already failed with HTTP ${first.status}.`)
     return redeem(ctx, 'Attack: redeem the same code again', authorization)
   },
 }
@@ -33,7 +35,8 @@ export const replayedCode: Attack = {
 export const redirectUriChanged: Attack = {
   name: 'redirect-uri-changed',
   title: 'redirect_uri changed at the token endpoint',
-  tried: 'A fresh code is redeemed with redirect_uri=https://attacker.example/callback instead of the redirect URI that step 1 sent.',
+  tried:
+    'A fresh code is redeemed with redirect_uri=https://attacker.example/callback instead of the redirect URI that step 1 sent.',
   why: 'The token request must repeat the redirect_uri of the authorization request exactly, so a code steered to another address cannot be redeemed from there (RFC 6749 section 4.1.3). The code is consumed by the attempt and cannot be retried.',
   answeredBy: 'authorization server',
   async run(ctx) {
@@ -46,7 +49,8 @@ export const redirectUriChanged: Attack = {
 export const wrongClientSecret: Attack = {
   name: 'wrong-client-secret',
   title: 'Wrong client secret',
-  tried: 'A fresh code is redeemed with HTTP Basic credentials that name this client but carry a wrong secret, as someone who stole a code but not the secret would.',
+  tried:
+    'A fresh code is redeemed with HTTP Basic credentials that name this client but carry a wrong secret, as someone who stole a code but not the secret would.',
   why: 'A confidential client must authenticate at the token endpoint. A wrong secret gets 401 invalid_client with a WWW-Authenticate challenge for the Basic scheme that was tried (RFC 6749 section 2.3.1 and section 5.2), so a stolen code is worthless without the secret.',
   answeredBy: 'authorization server',
   async run(ctx) {

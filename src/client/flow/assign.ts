@@ -87,7 +87,13 @@ function pageStep(e: RecordedExchange): StepNumber | undefined {
 
 /** Whether a token request happened while the callback was being answered (steps 5-6 inside step 4). */
 function redeemedDuring(callback: RecordedExchange, all: readonly RecordedExchange[]): boolean {
-  return all.some((e) => e.role === 'auth-server' && TOKEN_PATHS.has(pathOf(e)) && e.startedAt >= callback.startedAt - 1 && e.startedAt <= endOf(callback) + 1)
+  return all.some(
+    (e) =>
+      e.role === 'auth-server' &&
+      TOKEN_PATHS.has(pathOf(e)) &&
+      e.startedAt >= callback.startedAt - 1 &&
+      e.startedAt <= endOf(callback) + 1,
+  )
 }
 
 function actorsOf(e: RecordedExchange): { from: Actor; to: Actor } {
@@ -112,6 +118,7 @@ function skippedSteps(entries: readonly FlowEntry[]): Flow['skipped'] {
     skipped[3] =
       'Skipped: remembered decision. The authorization server stored the owner\u2019s earlier decision for this client and these scopes, so it did not ask again (seed, step 2).'
   }
-  if (skipped[2] && skipped[3]) skipped[2] += ' With the remembered decision, the browser went straight back to the client with a code.'
+  if (skipped[2] && skipped[3])
+    skipped[2] += ' With the remembered decision, the browser went straight back to the client with a code.'
   return skipped
 }

@@ -26,7 +26,9 @@ export function checksView(checks: FlowChecks): CheckLine[] {
     lines.push({
       id: 'code',
       ok,
-      text: ok ? 'the code redeemed in step 5 is the code of step 4' : 'the code redeemed in step 5 is NOT the code of step 4',
+      text: ok
+        ? 'the code redeemed in step 5 is the code of step 4'
+        : 'the code redeemed in step 5 is NOT the code of step 4',
     })
   }
   if (checks.codeChallenge !== undefined && checks.codeVerifier !== undefined) {

@@ -15,12 +15,16 @@ export function flowChecks(entries: readonly FlowEntry[]): FlowChecks {
     .find((s) => s !== null)
   const authorize = exchanges.find((e) => e.role === 'auth-server' && AUTHORIZE_PATHS.has(pathOf(e)))
   const redirect = entries.find((e) => e.step === 4 && e.part !== 'request' && locationParams(e.exchange).has('state'))
-  const codeRedirect = entries.find((e) => e.step === 4 && e.part !== 'request' && locationParams(e.exchange).has('code'))
+  const codeRedirect = entries.find(
+    (e) => e.step === 4 && e.part !== 'request' && locationParams(e.exchange).has('code'),
+  )
   const tokenRequest = exchanges.find(
-    (e) => e.role === 'auth-server' && TOKEN_PATHS.has(pathOf(e)) && formOf(e).get('grant_type') === 'authorization_code',
+    (e) =>
+      e.role === 'auth-server' && TOKEN_PATHS.has(pathOf(e)) && formOf(e).get('grant_type') === 'authorization_code',
   )
   const form = tokenRequest ? formOf(tokenRequest) : undefined
-  const issued = tokenRequest && tokenRequest.response.status === 200 ? responseJson(tokenRequest)?.access_token : undefined
+  const issued =
+    tokenRequest && tokenRequest.response.status === 200 ? responseJson(tokenRequest)?.access_token : undefined
   return definedOnly({
     state: sentState ?? (authorize ? queryOf(authorize).get('state') : null) ?? undefined,
     returnedState: redirect ? (locationParams(redirect.exchange).get('state') ?? undefined) : undefined,

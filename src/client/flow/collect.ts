@@ -70,7 +70,7 @@ export function createCollector(deps: {
 
   function pullClient(): number {
     const list = deps.clientRecorder.since(clientSeq)
-    if (list.length > 0) clientSeq = list[list.length - 1]!.seq
+    if (list.length > 0) clientSeq = list[list.length - 1].seq
     return merge(list, 0)
   }
 
@@ -86,7 +86,7 @@ export function createCollector(deps: {
       }
       delete cursor.failure
       const fresh = list.filter((e) => e.seq > cursor.seq)
-      if (list.length > 0) cursor.seq = list[list.length - 1]!.seq
+      if (list.length > 0) cursor.seq = list[list.length - 1].seq
       return merge(fresh, cursor.epoch)
     } catch (error) {
       cursor.failure = error instanceof Error ? error.message : String(error)
@@ -151,6 +151,7 @@ async function fetchSince(fetchFn: Fetch, source: RemoteSource, since: number): 
   })
   if (!response.ok) throw new Error(`GET /_lab/exchanges answered ${response.status} (is INSPECTOR=off there?)`)
   const body = (await response.json()) as { role?: string; exchanges?: RecordedExchange[] }
-  if (body.role !== source.role || !Array.isArray(body.exchanges)) throw new Error(`${source.url} is not the ${source.role}`)
+  if (body.role !== source.role || !Array.isArray(body.exchanges))
+    throw new Error(`${source.url} is not the ${source.role}`)
   return body.exchanges
 }

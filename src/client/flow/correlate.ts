@@ -7,7 +7,15 @@
 
 import { createHash } from 'node:crypto'
 import { buildFlow } from './assign.js'
-import { FLOW_HEADER, INSPECTOR_HEADER, endOf, hiddenInput, locationParams, requestHeader, responseJson } from './http.js'
+import {
+  FLOW_HEADER,
+  INSPECTOR_HEADER,
+  endOf,
+  hiddenInput,
+  locationParams,
+  requestHeader,
+  responseJson,
+} from './http.js'
 import { buildIndex, isTokenRequest, type ExchangeIndex } from './index-exchanges.js'
 import type { Flow, RecordedExchange } from './types.js'
 
@@ -60,7 +68,10 @@ function groupByTag(sorted: readonly RecordedExchange[], index: ExchangeIndex): 
 /** Rule 2: one group per state, started by the client's GET /connect (or an /authorize of another client). */
 function groupByState(untagged: readonly RecordedExchange[], index: ExchangeIndex): Group[] {
   return index.states.map((state) => {
-    const members = new Set<RecordedExchange>([...(index.connects.get(state) ?? []), ...(index.authorizes.get(state) ?? [])])
+    const members = new Set<RecordedExchange>([
+      ...(index.connects.get(state) ?? []),
+      ...(index.authorizes.get(state) ?? []),
+    ])
     for (const e of index.callbacks.get(state) ?? []) members.add(e)
     expand(index, members, state)
     return { id: flowIdOf(state), kind: 'browser', exchanges: untagged.filter((e) => members.has(e)) }

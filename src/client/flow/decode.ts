@@ -24,8 +24,17 @@ export type SecurityParam =
   | 'password'
 
 const SECURITY_PARAMS: ReadonlySet<string> = new Set<SecurityParam>([
-  'state', 'code', 'redirect_uri', 'code_challenge', 'code_verifier', 'iss',
-  'client_secret', 'access_token', 'refresh_token', 'token', 'password',
+  'state',
+  'code',
+  'redirect_uri',
+  'code_challenge',
+  'code_verifier',
+  'iss',
+  'client_secret',
+  'access_token',
+  'refresh_token',
+  'token',
+  'password',
 ])
 
 export function securityParam(name: string): SecurityParam | undefined {
@@ -36,7 +45,7 @@ export function securityParam(name: string): SecurityParam | undefined {
 export function decodeBasic(authorization: string | undefined): BasicCredentials | undefined {
   const match = /^Basic +([A-Za-z0-9+/]+=*)$/i.exec(authorization ?? '')
   if (!match) return undefined
-  const pair = Buffer.from(match[1]!, 'base64').toString('utf8')
+  const pair = Buffer.from(match[1], 'base64').toString('utf8')
   const colon = pair.indexOf(':')
   if (colon === -1) return undefined
   try {
@@ -88,8 +97,16 @@ export interface SignatureCheck {
  * Checks the signature (and exp) against a key set. RFC 9068 §4 asks the
  * resource server for more (iss, aud, typ); here the lesson is the signature.
  */
-export async function checkSignature(token: string, jwks: JSONWebKeySet | undefined, now = new Date()): Promise<SignatureCheck> {
-  if (!jwks) return { status: 'could not check', detail: 'the authorization server\u2019s keys (GET /jwks) could not be fetched' }
+export async function checkSignature(
+  token: string,
+  jwks: JSONWebKeySet | undefined,
+  now = new Date(),
+): Promise<SignatureCheck> {
+  if (!jwks)
+    return {
+      status: 'could not check',
+      detail: 'the authorization server\u2019s keys (GET /jwks) could not be fetched',
+    }
   try {
     await jwtVerify(token, createLocalJWKSet(jwks), { currentDate: now })
     return { status: 'valid', detail: 'the signature checks against a key of the authorization server\u2019s JWKS' }
@@ -99,11 +116,16 @@ export async function checkSignature(token: string, jwks: JSONWebKeySet | undefi
 }
 
 function failure(error: unknown): SignatureCheck {
-  if (error instanceof errors.JWTExpired) return { status: 'expired', detail: 'the signature is good but the token has expired (exp)' }
+  if (error instanceof errors.JWTExpired)
+    return { status: 'expired', detail: 'the signature is good but the token has expired (exp)' }
   if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return { status: 'invalid', detail: 'the signature does not match: the token was changed or signed with another key' }
+    return {
+      status: 'invalid',
+      detail: 'the signature does not match: the token was changed or signed with another key',
+    }
   }
-  if (error instanceof errors.JWKSNoMatchingKey) return { status: 'invalid', detail: 'no key of the JWKS has this token\u2019s kid' }
+  if (error instanceof errors.JWKSNoMatchingKey)
+    return { status: 'invalid', detail: 'no key of the JWKS has this token\u2019s kid' }
   if (error instanceof errors.JOSEError) return { status: 'invalid', detail: `${error.code}: ${error.message}` }
   return { status: 'could not check', detail: String(error) }
 }

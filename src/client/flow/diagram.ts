@@ -57,7 +57,15 @@ export function layoutDiagram(entries: readonly FlowEntry[]): Diagram {
     const x1 = xOf(from)
     const x2 = xOf(to)
     const label = `${entry.step} \u00b7 ${event.label}`
-    return { step: entry.step, y: HEADER + 24 + i * ROW, x1, x2, answer: event.answer, label, labelX: Math.min(x1, x2) + 8 }
+    return {
+      step: entry.step,
+      y: HEADER + 24 + i * ROW,
+      x1,
+      x2,
+      answer: event.answer,
+      label,
+      labelX: Math.min(x1, x2) + 8,
+    }
   })
   return {
     width: MARGIN * 2 + LANE_GAP * (lanes.length - 1),

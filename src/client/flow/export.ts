@@ -21,16 +21,26 @@ export interface ExportUrls {
 export function absoluteUrl(e: RecordedExchange, from: Actor, urls: ExportUrls): string {
   const browser = from === 'browser'
   const base =
-    e.role === 'client' ? urls.client
-    : e.role === 'auth-server' ? (browser ? urls.authPublic : urls.authInternal)
-    : browser ? urls.resourcePublic : urls.resourceInternal
+    e.role === 'client'
+      ? urls.client
+      : e.role === 'auth-server'
+        ? browser
+          ? urls.authPublic
+          : urls.authInternal
+        : browser
+          ? urls.resourcePublic
+          : urls.resourceInternal
   return `${base}${e.request.url}`
 }
 
 // ---- Markdown, in the seed's form: "## Step N: title", then ```bash blocks
 
 export function toMarkdown(flow: Flow): string {
-  const out = ['# OAuth 2: Flow steps', '', `Flow \`${flow.id}\`, recorded by oauth-lab on ${new Date(flow.startedAt).toISOString()}.`]
+  const out = [
+    '# OAuth 2: Flow steps',
+    '',
+    `Flow \`${flow.id}\`, recorded by oauth-lab on ${new Date(flow.startedAt).toISOString()}.`,
+  ]
   for (const step of STEPS) {
     out.push('', `## Step ${step.n}: ${step.title}`, '', `${step.what} (${step.rfc})`)
     const entries = flow.entries.filter((e) => e.step === step.n)
@@ -40,7 +50,8 @@ export function toMarkdown(flow: Flow): string {
     for (const entry of entries) out.push(...entryMarkdown(entry))
   }
   const checks = checksView(flow.checks)
-  if (checks.length > 0) out.push('', '## Checks', '', ...checks.map((c) => `- ${c.ok ? '\u2713' : '\u2717'} ${c.text}`))
+  if (checks.length > 0)
+    out.push('', '## Checks', '', ...checks.map((c) => `- ${c.ok ? '\u2713' : '\u2717'} ${c.text}`))
   return `${out.join('\n')}\n`
 }
 
@@ -72,7 +83,8 @@ export function toCurl(flow: Flow, urls: ExportUrls): string {
     `# oauth-lab flow ${flow.id}: each request as the receiving server saw it.`,
     '# Replayed, most will fail on purpose: codes and states are one-time (RFC 6749 §10.5, RFC 9700 §4.7.1).',
   ]
-  for (const entry of requestEntries(flow)) out.push('', `# Step ${entry.step}: ${entry.label}`, curlCommand(entry, urls))
+  for (const entry of requestEntries(flow))
+    out.push('', `# Step ${entry.step}: ${entry.label}`, curlCommand(entry, urls))
   return `${out.join('\n')}\n`
 }
 
@@ -85,7 +97,8 @@ export function curlCommand(entry: FlowEntry, urls: ExportUrls): string {
   const implied = body === undefined ? 'GET' : 'POST'
   const url = shellQuote(absoluteUrl(entry.exchange, entry.from, urls))
   const args = [method === implied ? `curl -i ${url}` : `curl -i -X ${method} ${url}`]
-  for (const [name, value] of headers) if (!NOT_REPLAYED.has(name.toLowerCase())) args.push(`-H ${shellQuote(`${name}: ${value}`)}`)
+  for (const [name, value] of headers)
+    if (!NOT_REPLAYED.has(name.toLowerCase())) args.push(`-H ${shellQuote(`${name}: ${value}`)}`)
   if (body !== undefined) args.push(`--data-raw ${shellQuote(body)}`)
   return args.join(' \\\n  ')
 }

@@ -7,8 +7,19 @@ import { header } from './http.js'
 import type { RecordedExchange } from './types.js'
 
 export type Highlight =
-  | 'state' | 'code' | 'redirect_uri' | 'code_challenge' | 'code_verifier' | 'iss'
-  | 'client_secret' | 'access_token' | 'refresh_token' | 'token' | 'password' | 'basic' | 'bearer'
+  | 'state'
+  | 'code'
+  | 'redirect_uri'
+  | 'code_challenge'
+  | 'code_verifier'
+  | 'iss'
+  | 'client_secret'
+  | 'access_token'
+  | 'refresh_token'
+  | 'token'
+  | 'password'
+  | 'basic'
+  | 'bearer'
 
 export interface Segment {
   readonly text: string
@@ -23,7 +34,8 @@ export interface HttpMessage {
   readonly truncated?: boolean
 }
 
-const PARAMS = 'state|code|redirect_uri|code_challenge|code_verifier|iss|client_secret|access_token|refresh_token|token|password'
+const PARAMS =
+  'state|code|redirect_uri|code_challenge|code_verifier|iss|client_secret|access_token|refresh_token|token|password'
 // name=value in a query, a Location or a form body; "name": "value" in JSON;
 // the credentials of an Authorization header.
 const PATTERN = new RegExp(
@@ -43,7 +55,10 @@ export function requestMessage(e: RecordedExchange): HttpMessage {
 
 export function responseMessage(e: RecordedExchange): HttpMessage {
   const { status, headers, body, truncated } = e.response
-  const lines = [`HTTP/${e.request.httpVersion} ${statusLine(status)}`, ...headers.map(([name, value]) => `${name}: ${value}`)]
+  const lines = [
+    `HTTP/${e.request.httpVersion} ${statusLine(status)}`,
+    ...headers.map(([name, value]) => `${name}: ${value}`),
+  ]
   return { ...message(lines.join('\n'), body, header(headers, 'content-type')), ...(truncated ? { truncated } : {}) }
 }
 

@@ -61,7 +61,7 @@ export function buildIndex(exchanges: readonly RecordedExchange[]): ExchangeInde
     else if (pathOf(e) === '/resource') push(index.resourceCalls, bearerToken(e), e)
   }
   const states = new Set([...index.connects.keys(), ...index.authorizes.keys()])
-  const startOf = (state: string) => (index.connects.get(state) ?? index.authorizes.get(state))![0]!.startedAt
+  const startOf = (state: string) => (index.connects.get(state) ?? index.authorizes.get(state))![0].startedAt
   index.states.push(...[...states].sort((a, b) => startOf(a) - startOf(b)))
   matchPages(index)
   return index
@@ -96,14 +96,16 @@ function indexClient(index: ExchangeIndex, e: RecordedExchange): void {
     push(index.connects, state, e)
   } else if (path === '/authenticated') push(index.callbacks, queryOf(e).get('state'), e)
   else if (method === 'POST' && path === '/authenticated/send') index.sendPages.push(e)
-  else if (method === 'POST' && (path === '/fetch-resource' || path === '/fetch-resource/send')) index.fetchResourcePages.push(e)
+  else if (method === 'POST' && (path === '/fetch-resource' || path === '/fetch-resource/send'))
+    index.fetchResourcePages.push(e)
 }
 
 function indexAuthServer(index: ExchangeIndex, e: RecordedExchange): void {
   const path = pathOf(e)
   const method = e.request.method
   if (method === 'GET' && AUTHORIZE_PATHS.has(path)) push(index.authorizes, queryOf(e).get('state'), e)
-  else if (method === 'POST' && (path === '/login' || path === '/consent')) push(index.interactionPosts, formOf(e).get('interaction'), e)
+  else if (method === 'POST' && (path === '/login' || path === '/consent'))
+    push(index.interactionPosts, formOf(e).get('interaction'), e)
   else if (method === 'POST' && TOKEN_PATHS.has(path)) push(index.tokenRequests, formOf(e).get('code'), e)
   else if (method === 'POST' && path === '/introspect') push(index.introspections, formOf(e).get('token'), e)
   else if (method === 'GET' && path === '/jwks') index.jwksFetches.push(e)

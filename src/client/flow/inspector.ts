@@ -83,4 +83,3 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
   }
   return inspector
 }
-

@@ -17,7 +17,9 @@ const MAX_AGE_MS = 60_000
 export function createJwksSource(fetchFn: Fetch, url: string, now: () => number = Date.now): JwksSource {
   let cached: { keys: JSONWebKeySet; at: number } | undefined
   const usable = (kid?: string) =>
-    cached !== undefined && now() - cached.at < MAX_AGE_MS && (kid === undefined || cached.keys.keys.some((k) => k.kid === kid))
+    cached !== undefined &&
+    now() - cached.at < MAX_AGE_MS &&
+    (kid === undefined || cached.keys.keys.some((k) => k.kid === kid))
   return {
     async get(kid) {
       if (usable(kid)) return cached!.keys

@@ -41,7 +41,9 @@ export function describeResponse(e: RecordedExchange): string {
   }
   if (e.role === 'resource-server' && pathOf(e) === '/resource') {
     const challenge = responseHeader(e, 'www-authenticate')
-    return e.response.status < 300 ? `${status}: the protected resource` : `${status}: refused${challenge ? ` (WWW-Authenticate: ${challenge})` : ''}`
+    return e.response.status < 300
+      ? `${status}: the protected resource`
+      : `${status}: refused${challenge ? ` (WWW-Authenticate: ${challenge})` : ''}`
   }
   const body = e.response.body ?? ''
   if (body.includes('action="/login"')) return `${status}: the login page`

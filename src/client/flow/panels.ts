@@ -11,20 +11,32 @@ export type Panel =
   | { readonly kind: 'jwt'; readonly title: string; readonly token: string }
 
 export function panelsOf(entry: FlowEntry): Panel[] {
-  return [...(entry.part === 'response' ? [] : requestPanels(entry)), ...(entry.part === 'request' ? [] : responsePanels(entry))]
+  return [
+    ...(entry.part === 'response' ? [] : requestPanels(entry)),
+    ...(entry.part === 'request' ? [] : responsePanels(entry)),
+  ]
 }
 
 function requestPanels(entry: FlowEntry): Panel[] {
   const e = entry.exchange
   const panels: Panel[] = []
   const query = queryOf(e).toString()
-  if (query !== '') panels.push({ kind: 'table', title: `Query of ${e.request.method} ${pathOf(e)}`, fields: formTable(query) })
+  if (query !== '')
+    panels.push({ kind: 'table', title: `Query of ${e.request.method} ${pathOf(e)}`, fields: formTable(query) })
   const credentials = decodeBasic(requestHeader(e, 'authorization'))
   if (credentials) {
-    panels.push({ kind: 'basic', title: 'Authorization: Basic, decoded (RFC 6749 §2.3.1: client_id and client_secret)', credentials })
+    panels.push({
+      kind: 'basic',
+      title: 'Authorization: Basic, decoded (RFC 6749 §2.3.1: client_id and client_secret)',
+      credentials,
+    })
   }
   if (e.request.body !== undefined && isForm(e.request.headers)) {
-    panels.push({ kind: 'table', title: `Form body of ${e.request.method} ${pathOf(e)}`, fields: formTable(e.request.body) })
+    panels.push({
+      kind: 'table',
+      title: `Form body of ${e.request.method} ${pathOf(e)}`,
+      fields: formTable(e.request.body),
+    })
   }
   const bearer = bearerToken(e)
   if (bearer !== undefined && decodeJwtParts(bearer)) {
@@ -37,7 +49,8 @@ function responsePanels(entry: FlowEntry): Panel[] {
   const e = entry.exchange
   const panels: Panel[] = []
   const location = locationParams(e).toString()
-  if (location !== '') panels.push({ kind: 'table', title: 'Parameters of the Location header', fields: formTable(location) })
+  if (location !== '')
+    panels.push({ kind: 'table', title: 'Parameters of the Location header', fields: formTable(location) })
   const json = responseJson(e)
   const token = json?.access_token
   if (typeof token === 'string' && decodeJwtParts(token)) {

@@ -78,5 +78,5 @@ export const STEPS: readonly StepText[] = [
 ]
 
 export function stepTitle(n: StepNumber): string {
-  return STEPS[n - 1]!.title
+  return STEPS[n - 1].title
 }

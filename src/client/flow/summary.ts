@@ -61,7 +61,9 @@ export function flowJson(flow: Flow, view: FlowView): object {
           method: e.exchange.request.method,
           url: e.exchange.request.url,
           status: e.exchange.response.status,
-          ...(e.exchange.request.body === undefined || e.part === 'response' ? {} : { requestBody: e.exchange.request.body }),
+          ...(e.exchange.request.body === undefined || e.part === 'response'
+            ? {}
+            : { requestBody: e.exchange.request.body }),
         })),
       decoded: step.entries.flatMap((entry) => entry.panels),
     })),

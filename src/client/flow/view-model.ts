@@ -20,7 +20,13 @@ export interface MessageView {
 
 export type PanelView =
   | Exclude<Panel, { kind: 'jwt' }>
-  | { readonly kind: 'jwt'; readonly title: string; readonly header: string; readonly claims: string; readonly signature: SignatureCheck }
+  | {
+      readonly kind: 'jwt'
+      readonly title: string
+      readonly header: string
+      readonly claims: string
+      readonly signature: SignatureCheck
+    }
 
 export interface EntryView {
   readonly anchor: string
@@ -63,7 +69,8 @@ const TOKEN_CHECK_NOTES: Record<NonNullable<Flow['checks']['tokenCheck']>, strin
   jwks: 'The resource server fetched the authorization server\u2019s public keys (GET /jwks, below) and checked the token\u2019s signature, issuer, audience and expiry itself (RFC 9068 §4).',
   'cached-keys':
     'The resource server checked the token with the public keys it had already fetched and cached: no request to the authorization server this time (RFC 9068 §4).',
-  introspect: 'The resource server asked the authorization server whether the token is active (POST /introspect, below), so a revoked token is refused at once (RFC 7662 §2).',
+  introspect:
+    'The resource server asked the authorization server whether the token is active (POST /introspect, below), so a revoked token is refused at once (RFC 7662 §2).',
 }
 
 // Which step shows which check: state arrives in step 4, code and verifier in step 5.
@@ -76,10 +83,17 @@ export async function flowView(flow: Flow, jwks: JwksSource): Promise<FlowView> 
     ...step,
     ...(flow.skipped[step.n] === undefined ? {} : { skipped: flow.skipped[step.n] }),
     ...(step.n === 7 && flow.checks.tokenCheck ? { note: TOKEN_CHECK_NOTES[flow.checks.tokenCheck] } : {}),
-    entries: entries.filter((_, i) => flow.entries[i]!.step === step.n),
+    entries: entries.filter((_, i) => flow.entries[i].step === step.n),
     checks: checks.filter((c) => CHECK_STEP[c.id] === step.n),
   }))
-  return { id: flow.id, kind: flow.kind, started: new Date(flow.startedAt).toISOString(), steps, checks, diagram: layoutDiagram(flow.entries) }
+  return {
+    id: flow.id,
+    kind: flow.kind,
+    started: new Date(flow.startedAt).toISOString(),
+    steps,
+    checks,
+    diagram: layoutDiagram(flow.entries),
+  }
 }
 
 async function entryView(entry: FlowEntry, i: number, jwks: JwksSource): Promise<EntryView> {

@@ -6,7 +6,12 @@ const AS: RemoteSource = { role: 'auth-server', url: 'http://as' }
 const RS: RemoteSource = { role: 'resource-server', url: 'http://rs' }
 
 function entry(url: string, headers: Array<[string, string]> = []) {
-  return { startedAt: Date.now(), durationMs: 1, request: { method: 'GET', url, httpVersion: '1.1', headers }, response: { status: 200, headers: [] } }
+  return {
+    startedAt: Date.now(),
+    durationMs: 1,
+    request: { method: 'GET', url, httpVersion: '1.1', headers },
+    response: { status: 200, headers: [] },
+  }
 }
 
 /** Two real recorders behind a fake fetch that serves GET /_lab/exchanges, as the servers do. */
@@ -36,12 +41,20 @@ describe('the collector', () => {
     l.as().add(entry('/authorize'))
     client.add(entry('/connect'))
     await collector.refresh()
-    expect(collector.exchanges().map((e) => `${e.role} ${e.request.url}`).sort()).toEqual(['auth-server /authorize', 'client /connect'])
+    expect(
+      collector
+        .exchanges()
+        .map((e) => `${e.role} ${e.request.url}`)
+        .sort(),
+    ).toEqual(['auth-server /authorize', 'client /connect'])
     l.as().add(entry('/token'))
     await collector.refresh()
     expect(collector.exchanges()).toHaveLength(3)
     // The second ask starts at the last seq seen (which it must find again: the server did not restart).
-    expect(l.asked.filter((u) => u.startsWith('http://as'))).toEqual(['http://as/_lab/exchanges?since=0', 'http://as/_lab/exchanges?since=0'])
+    expect(l.asked.filter((u) => u.startsWith('http://as'))).toEqual([
+      'http://as/_lab/exchanges?since=0',
+      'http://as/_lab/exchanges?since=0',
+    ])
     await collector.refresh()
     expect(l.asked.at(-2)).toBe('http://as/_lab/exchanges?since=1')
     expect(collector.exchanges()).toHaveLength(3)
@@ -98,7 +111,12 @@ describe('the collector', () => {
 
   it('keeps at most its capacity, oldest out first', async () => {
     const l = lab()
-    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: createFlowRecorder('client', 10), sources: [AS], capacity: 3 })
+    const collector = createCollector({
+      fetch: l.fetchStub,
+      clientRecorder: createFlowRecorder('client', 10),
+      sources: [AS],
+      capacity: 3,
+    })
     for (let i = 0; i < 5; i++) l.as().add(entry(`/a${i}`))
     await collector.refresh()
     expect(collector.exchanges().map((e) => e.request.url)).toEqual(['/a2', '/a3', '/a4'])
@@ -106,7 +124,12 @@ describe('the collector', () => {
 
   it('shows what it has when a server is down, and says which', async () => {
     const l = lab()
-    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: createFlowRecorder('client', 10), sources: [AS, RS], capacity: 10 })
+    const collector = createCollector({
+      fetch: l.fetchStub,
+      clientRecorder: createFlowRecorder('client', 10),
+      sources: [AS, RS],
+      capacity: 10,
+    })
     l.as().add(entry('/authorize'))
     l.down.add('http://rs')
     await collector.refresh()
@@ -119,7 +142,12 @@ describe('the collector', () => {
 
   it('notices a restarted server (its seq numbers start again) and keeps both runs', async () => {
     const l = lab()
-    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: createFlowRecorder('client', 10), sources: [AS], capacity: 10 })
+    const collector = createCollector({
+      fetch: l.fetchStub,
+      clientRecorder: createFlowRecorder('client', 10),
+      sources: [AS],
+      capacity: 10,
+    })
     l.as().add(entry('/before-1'))
     l.as().add(entry('/before-2'))
     await collector.refresh()
@@ -131,7 +159,12 @@ describe('the collector', () => {
 
   it('drops the inspector\u2019s own requests', async () => {
     const l = lab()
-    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: createFlowRecorder('client', 10), sources: [AS], capacity: 10 })
+    const collector = createCollector({
+      fetch: l.fetchStub,
+      clientRecorder: createFlowRecorder('client', 10),
+      sources: [AS],
+      capacity: 10,
+    })
     l.as().add(entry('/jwks', [['x-oauth-lab-inspector', 'jwks']]))
     await collector.refresh()
     expect(collector.exchanges()).toEqual([])
@@ -139,7 +172,12 @@ describe('the collector', () => {
 
   it('lets concurrent callers share a fetch, and never answers a caller with a fetch older than its call', async () => {
     const l = lab()
-    const collector = createCollector({ fetch: l.fetchStub, clientRecorder: createFlowRecorder('client', 10), sources: [AS], capacity: 10 })
+    const collector = createCollector({
+      fetch: l.fetchStub,
+      clientRecorder: createFlowRecorder('client', 10),
+      sources: [AS],
+      capacity: 10,
+    })
     const first = collector.refresh()
     l.as().add(entry('/late'))
     const second = collector.refresh()

@@ -6,7 +6,10 @@ import { browserFlow, exchange, jwksFetch } from './fixtures.js'
 
 /** "step part role METHOD /path" per entry, in order. */
 function layout(flow: Flow): string[] {
-  return flow.entries.map((e) => `${e.step} ${e.part} ${e.exchange.role} ${e.exchange.request.method} ${e.exchange.request.url.split('?')[0]}`)
+  return flow.entries.map(
+    (e) =>
+      `${e.step} ${e.part} ${e.exchange.role} ${e.exchange.request.method} ${e.exchange.request.url.split('?')[0]}`,
+  )
 }
 
 function resourceStart(list: ReturnType<typeof browserFlow>): number {
@@ -20,9 +23,9 @@ describe('correlate: a browser flow (rule 2)', () => {
   it('follows state, interaction, code and token across the three servers, step by step', () => {
     const flows = correlate(withJwks)
     expect(flows).toHaveLength(1)
-    expect(flows[0]!.id).toBe(flowIdOf('S1'))
-    expect(flows[0]!.kind).toBe('browser')
-    expect(layout(flows[0]!)).toEqual([
+    expect(flows[0].id).toBe(flowIdOf('S1'))
+    expect(flows[0].kind).toBe('browser')
+    expect(layout(flows[0])).toEqual([
       '1 both client GET /connect',
       '1 request auth-server GET /authorize',
       '2 response auth-server GET /authorize',
@@ -39,12 +42,13 @@ describe('correlate: a browser flow (rule 2)', () => {
       '7 both resource-server GET /resource',
       '7 both auth-server GET /jwks',
     ])
-    expect(flows[0]!.skipped).toEqual({})
+    expect(flows[0].skipped).toEqual({})
   })
 
   it('draws the actors: browser to servers, client to AS and RS, RS to AS for the keys', () => {
-    const flow = correlate(withJwks)[0]!
-    const actors = (path: string) => flow.entries.filter((e) => e.exchange.request.url.startsWith(path)).map((e) => `${e.from}>${e.to}`)
+    const flow = correlate(withJwks)[0]
+    const actors = (path: string) =>
+      flow.entries.filter((e) => e.exchange.request.url.startsWith(path)).map((e) => `${e.from}>${e.to}`)
     expect(actors('/connect')).toEqual(['browser>client'])
     expect(actors('/login')).toEqual(['browser>auth-server'])
     expect(actors('/token')).toEqual(['client>auth-server', 'client>auth-server'])
@@ -53,7 +57,7 @@ describe('correlate: a browser flow (rule 2)', () => {
   })
 
   it('collects the values a learner compares across steps', () => {
-    const flow = correlate(withJwks)[0]!
+    const flow = correlate(withJwks)[0]
     expect(flow.checks).toEqual({
       state: 'S1',
       returnedState: 'S1',
@@ -64,7 +68,11 @@ describe('correlate: a browser flow (rule 2)', () => {
       accessToken: 'T1',
       tokenCheck: 'jwks',
     })
-    expect(checksView(flow.checks).map((c) => [c.id, c.ok])).toEqual([['state', true], ['code', true], ['pkce', false]])
+    expect(checksView(flow.checks).map((c) => [c.id, c.ok])).toEqual([
+      ['state', true],
+      ['code', true],
+      ['pkce', false],
+    ])
   })
 
   it('leaves out what is not part of the flow: other pages, and key fetches outside the resource call', () => {
@@ -73,7 +81,7 @@ describe('correlate: a browser flow (rule 2)', () => {
       exchange('auth-server', 950, { url: '/.well-known/oauth-authorization-server' }),
       jwksFetch(resourceStart(list) + 500),
     ]
-    const flow = correlate([...noise, ...list])[0]!
+    const flow = correlate([...noise, ...list])[0]
     expect(flow.entries.some((e) => e.exchange.startedAt === 900 || e.exchange.startedAt === 950)).toBe(false)
     expect(flow.entries.some((e) => e.exchange.request.url === '/jwks')).toBe(false)
     // jose cached the keys: the resource server checked the token without a request.
@@ -81,20 +89,32 @@ describe('correlate: a browser flow (rule 2)', () => {
   })
 
   it('never counts the inspector\u2019s own JWKS fetch', () => {
-    const own = exchange('auth-server', resourceStart(list) + 1, { url: '/jwks', headers: [['x-oauth-lab-inspector', 'jwks']] })
-    const flow = correlate([...list, own])[0]!
+    const own = exchange('auth-server', resourceStart(list) + 1, {
+      url: '/jwks',
+      headers: [['x-oauth-lab-inspector', 'jwks']],
+    })
+    const flow = correlate([...list, own])[0]
     expect(flow.entries.some((e) => e.exchange === own)).toBe(false)
   })
 
   it('attaches an introspection call by its token', () => {
-    const introspect = exchange('auth-server', 99_999, {
-      method: 'POST',
-      url: '/introspect',
-      headers: [['Content-Type', 'application/x-www-form-urlencoded']],
-      body: 'token=T1&token_type_hint=access_token',
-    }, { body: '{"active":true}' })
-    const flow = correlate([...list, introspect])[0]!
-    expect(flow.entries.find((e) => e.exchange === introspect)).toMatchObject({ step: 7, from: 'resource-server', to: 'auth-server' })
+    const introspect = exchange(
+      'auth-server',
+      99_999,
+      {
+        method: 'POST',
+        url: '/introspect',
+        headers: [['Content-Type', 'application/x-www-form-urlencoded']],
+        body: 'token=T1&token_type_hint=access_token',
+      },
+      { body: '{"active":true}' },
+    )
+    const flow = correlate([...list, introspect])[0]
+    expect(flow.entries.find((e) => e.exchange === introspect)).toMatchObject({
+      step: 7,
+      from: 'resource-server',
+      to: 'auth-server',
+    })
     expect(flow.checks.tokenCheck).toBe('introspect')
   })
 })
@@ -105,55 +125,86 @@ describe('correlate: several flows', () => {
     const b = browserFlow({ state: 'SB', code: 'KB', token: 'TB', t0: 1005 })
     const flows = correlate([...b, ...a])
     expect(flows.map((f) => f.id)).toEqual([flowIdOf('SA'), flowIdOf('SB')])
-    expect(new Set(flows[0]!.entries.map((e) => e.exchange))).toEqual(new Set(a))
-    expect(new Set(flows[1]!.entries.map((e) => e.exchange))).toEqual(new Set(b))
+    expect(new Set(flows[0].entries.map((e) => e.exchange))).toEqual(new Set(a))
+    expect(new Set(flows[1].entries.map((e) => e.exchange))).toEqual(new Set(b))
   })
 
   it('shows steps 2 and 3 as skipped with a remembered decision', () => {
     const [flow] = correlate(browserFlow({ state: 'S2', code: 'K2', token: 'T2', t0: 5000, path: 'remembered' }))
-    expect(layout(flow!).slice(0, 3)).toEqual(['1 both client GET /connect', '1 request auth-server GET /authorize', '4 response auth-server GET /authorize'])
-    expect(flow!.skipped[2]).toMatch(/^Skipped: signed in\./)
-    expect(flow!.skipped[3]).toMatch(/^Skipped: remembered decision\./)
-    expect(flow!.checks.issuedCode).toBe('K2')
+    expect(layout(flow).slice(0, 3)).toEqual([
+      '1 both client GET /connect',
+      '1 request auth-server GET /authorize',
+      '4 response auth-server GET /authorize',
+    ])
+    expect(flow.skipped[2]).toMatch(/^Skipped: signed in\./)
+    expect(flow.skipped[3]).toMatch(/^Skipped: remembered decision\./)
+    expect(flow.checks.issuedCode).toBe('K2')
   })
 
   it('skips only step 2 when the owner is signed in but asked to consent', () => {
     const [flow] = correlate(browserFlow({ state: 'S3', code: 'K3', token: 'T3', t0: 5000, path: 'consent' }))
-    expect(layout(flow!).slice(1, 4)).toEqual(['1 request auth-server GET /authorize', '3 response auth-server GET /authorize', '3 request auth-server POST /consent'])
-    expect(Object.keys(flow!.skipped)).toEqual(['2'])
+    expect(layout(flow).slice(1, 4)).toEqual([
+      '1 request auth-server GET /authorize',
+      '3 response auth-server GET /authorize',
+      '3 request auth-server POST /consent',
+    ])
+    expect(Object.keys(flow.skipped)).toEqual(['2'])
   })
 
   it('puts a denied request\u2019s error redirect in step 4, and skips nothing after it', () => {
     const list = browserFlow({ state: 'S4', code: 'K4', token: 'T4', t0: 1000 }).slice(0, 5)
-    const consent = list[4]!
-    const denied = { ...consent, response: { ...consent.response, headers: [['location', 'http://localhost:3000/authenticated?error=access_denied&state=S4']] as Array<[string, string]> } }
+    const consent = list[4]
+    const denied = {
+      ...consent,
+      response: {
+        ...consent.response,
+        headers: [['location', 'http://localhost:3000/authenticated?error=access_denied&state=S4']] as Array<
+          [string, string]
+        >,
+      },
+    }
     const [flow] = correlate([...list.slice(0, 4), denied])
-    expect(layout(flow!).at(-1)).toBe('4 response auth-server POST /consent')
-    expect(flow!.entries.at(-1)!.label).toBe('303 See Other: to the redirect_uri with error=access_denied')
-    expect(flow!.skipped).toEqual({})
+    expect(layout(flow).at(-1)).toBe('4 response auth-server POST /consent')
+    expect(flow.entries.at(-1)!.label).toBe('303 See Other: to the redirect_uri with error=access_denied')
+    expect(flow.skipped).toEqual({})
   })
 })
 
 describe('correlate: step-through mode', () => {
   it('links the previews and the teacher\u2019s "Send" requests to the flow', () => {
     const list = browserFlow({ state: 'S7', code: 'K7', token: 'T7', t0: 1000 })
-    const connect = list[0]!
-    const preview = exchange('client', 990, { url: '/connect' }, { body: '<code>http://localhost:9001/authorize?response_type=code&amp;state=S7&amp;code_challenge=C</code>' })
+    const connect = list[0]
+    const preview = exchange(
+      'client',
+      990,
+      { url: '/connect' },
+      { body: '<code>http://localhost:9001/authorize?response_type=code&amp;state=S7&amp;code_challenge=C</code>' },
+    )
     const send = { ...connect, request: { ...connect.request, url: '/connect/send' } }
     const callback = list.find((e) => e.request.url.startsWith('/authenticated'))!
     const token = list.find((e) => e.request.url === '/token')!
     const held = { ...callback, durationMs: 0.2, response: { status: 200, headers: [], body: '<p>Step 5, held</p>' } }
-    const sendToken = exchange('client', token.startedAt - 1, { method: 'POST', url: '/authenticated/send', body: '_csrf=z' }, { body: '<pre id="access-token">T7</pre>' }, 5)
+    const sendToken = exchange(
+      'client',
+      token.startedAt - 1,
+      { method: 'POST', url: '/authenticated/send', body: '_csrf=z' },
+      { body: '<pre id="access-token">T7</pre>' },
+      5,
+    )
     const steps = [preview, send, ...list.slice(1).map((e) => (e === callback ? held : e)), sendToken]
     const [flow] = correlate(steps)
-    expect(layout(flow!).filter((l) => / client /.test(l)).slice(0, 5)).toEqual([
+    expect(
+      layout(flow)
+        .filter((l) => / client /.test(l))
+        .slice(0, 5),
+    ).toEqual([
       '1 both client GET /connect',
       '1 both client GET /connect/send',
       '4 both client GET /authenticated',
       '5 request client POST /authenticated/send',
       '6 response client POST /authenticated/send',
     ])
-    expect(flow!.checks.state).toBe('S7')
+    expect(flow.checks.state).toBe('S7')
   })
 })
 
@@ -161,38 +212,60 @@ describe('correlate: tagged exchanges (rule 1)', () => {
   it('groups by x-oauth-lab-flow, apart from the browser flow whose values they reuse', () => {
     const browser = browserFlow({ state: 'S5', code: 'K5', token: 'T5', t0: 1000 })
     // A Break-it attack replays the browser flow's code, tagged with its own flow id.
-    const replay = exchange('auth-server', 2000, {
-      method: 'POST',
-      url: '/token',
-      headers: [['Content-Type', 'application/x-www-form-urlencoded'], ['x-oauth-lab-flow', 'replay-1']],
-      body: 'grant_type=authorization_code&code=K5',
-    }, { status: 400, body: '{"error":"invalid_grant"}' })
+    const replay = exchange(
+      'auth-server',
+      2000,
+      {
+        method: 'POST',
+        url: '/token',
+        headers: [
+          ['Content-Type', 'application/x-www-form-urlencoded'],
+          ['x-oauth-lab-flow', 'replay-1'],
+        ],
+        body: 'grant_type=authorization_code&code=K5',
+      },
+      { status: 400, body: '{"error":"invalid_grant"}' },
+    )
     const flows = correlate([...browser, replay])
-    expect(flows.map((f) => [f.id, f.kind])).toEqual([[flowIdOf('S5'), 'browser'], ['replay-1', 'tagged']])
-    expect(flows[0]!.entries.some((e) => e.exchange === replay)).toBe(false)
-    expect(layout(flows[1]!)).toEqual(['5 request auth-server POST /token', '6 response auth-server POST /token'])
+    expect(flows.map((f) => [f.id, f.kind])).toEqual([
+      [flowIdOf('S5'), 'browser'],
+      ['replay-1', 'tagged'],
+    ])
+    expect(flows[0].entries.some((e) => e.exchange === replay)).toBe(false)
+    expect(layout(flows[1])).toEqual(['5 request auth-server POST /token', '6 response auth-server POST /token'])
   })
 
   it('places a whole tagged flow by path, and reports a code that is not the one of step 4', () => {
     const list = browserFlow({ state: 'S6', code: 'K6', token: 'T6', t0: 1000, tag: 'attack-7', redeemedCode: 'OTHER' })
     const flows = correlate(list)
     expect(flows.map((f) => f.id)).toEqual(['attack-7'])
-    expect(flows[0]!.entries.map((e) => e.step)).toEqual([1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 6, 6, 7, 7])
-    expect(checksView(flows[0]!.checks).find((c) => c.id === 'code')).toEqual({ id: 'code', ok: false, text: 'the code redeemed in step 5 is NOT the code of step 4' })
+    expect(flows[0].entries.map((e) => e.step)).toEqual([1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 6, 6, 7, 7])
+    expect(checksView(flows[0].checks).find((c) => c.id === 'code')).toEqual({
+      id: 'code',
+      ok: false,
+      text: 'the code redeemed in step 5 is NOT the code of step 4',
+    })
   })
 
   it('takes in the untagged back-channel calls made with the tagged flow\u2019s code and token', () => {
     const list = browserFlow({ state: 'S8', code: 'K8', token: 'T8', t0: 1000, tag: 'attack-x' })
     // The client app redeemed the code with its own (untagged) request, then used the token.
-    const untag = (e: (typeof list)[number]) => ({ ...e, request: { ...e.request, headers: e.request.headers.filter(([n]) => n !== 'x-oauth-lab-flow') } })
+    const untag = (e: (typeof list)[number]) => ({
+      ...e,
+      request: { ...e.request, headers: e.request.headers.filter(([n]) => n !== 'x-oauth-lab-flow') },
+    })
     const mixed = list.map((e) => (e.request.url === '/token' || e.request.url === '/resource' ? untag(e) : e))
     const flows = correlate(mixed)
     expect(flows.map((f) => f.id)).toEqual(['attack-x'])
-    expect(flows[0]!.entries.filter((e) => e.exchange.request.url === '/token' || e.exchange.request.url === '/resource').map((e) => e.step)).toEqual([5, 6, 7])
+    expect(
+      flows[0].entries
+        .filter((e) => e.exchange.request.url === '/token' || e.exchange.request.url === '/resource')
+        .map((e) => e.step),
+    ).toEqual([5, 6, 7])
   })
 
   it('hashes a tag that is not URL-safe', () => {
     const odd = exchange('client', 1, { url: '/connect', headers: [['x-oauth-lab-flow', 'a b/c']] })
-    expect(correlate([odd])[0]!.id).toMatch(/^t[A-Za-z0-9_-]{12}$/)
+    expect(correlate([odd])[0].id).toMatch(/^t[A-Za-z0-9_-]{12}$/)
   })
 })

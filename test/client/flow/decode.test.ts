@@ -37,7 +37,8 @@ describe('decodeBasic (RFC 6749 §2.3.1)', () => {
 
 describe('formTable', () => {
   it('lists form fields in order, decoded, and flags the security parameters', () => {
-    const body = 'grant_type=authorization_code&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauthenticated&code=8V1pr0rJ&code_verifier=v&scope=foo+bar'
+    const body =
+      'grant_type=authorization_code&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauthenticated&code=8V1pr0rJ&code_verifier=v&scope=foo+bar'
     expect(formTable(body)).toEqual([
       { name: 'grant_type', value: 'authorization_code' },
       { name: 'redirect_uri', value: 'http://localhost:3000/authenticated', security: 'redirect_uri' },
@@ -52,7 +53,10 @@ describe('JWT access tokens', () => {
   it('decodes header and claims, and says undefined for a non-JWT', async () => {
     const { sign } = await signingKey('k1')
     const token = await sign(Math.floor(Date.now() / 1000) + 60)
-    expect(decodeJwtParts(token)).toMatchObject({ header: { alg: 'ES256', typ: 'at+jwt', kid: 'k1' }, claims: { sub: 'alice', client_id: 'oauth-client-1' } })
+    expect(decodeJwtParts(token)).toMatchObject({
+      header: { alg: 'ES256', typ: 'at+jwt', kid: 'k1' },
+      claims: { sub: 'alice', client_id: 'oauth-client-1' },
+    })
     expect(decodeJwtParts('opaque-token')).toBeUndefined()
   })
 
@@ -65,7 +69,10 @@ describe('JWT access tokens', () => {
     expect((await checkSignature(await other.sign(inAMinute), jwks)).status).toBe('invalid')
     expect((await checkSignature(await good.sign(inAMinute - 3600), jwks)).status).toBe('expired')
     expect((await checkSignature(await good.sign(inAMinute), undefined)).status).toBe('could not check')
-    const tampered = (await good.sign(inAMinute)).replace(/\.([^.]+)\./, (_, claims: string) => `.${claims.slice(0, -2)}AA.`)
+    const tampered = (await good.sign(inAMinute)).replace(
+      /\.([^.]+)\./,
+      (_, claims: string) => `.${claims.slice(0, -2)}AA.`,
+    )
     expect((await checkSignature(tampered, jwks)).status).toBe('invalid')
   })
 })
@@ -78,11 +85,11 @@ describe('the JWKS source', () => {
       return new Response(JSON.stringify({ keys: [{ kid: `k${calls.length}`, kty: 'EC' }] }), { status: 200 })
     }) as typeof fetch
     const source = createJwksSource(fetchStub, 'http://as/jwks')
-    expect((await source.get('k1'))!.keys[0]!.kid).toBe('k1')
+    expect((await source.get('k1'))!.keys[0].kid).toBe('k1')
     await source.get('k1')
     expect(calls).toHaveLength(1)
-    expect(calls[0]!['x-oauth-lab-inspector']).toBe('jwks')
-    expect((await source.get('k2'))!.keys[0]!.kid).toBe('k2')
+    expect(calls[0]['x-oauth-lab-inspector']).toBe('jwks')
+    expect((await source.get('k2'))!.keys[0].kid).toBe('k2')
     expect(calls).toHaveLength(2)
   })
 

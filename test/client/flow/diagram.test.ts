@@ -7,12 +7,17 @@ import { browserFlow, jwksFetch } from './fixtures.js'
 
 const list = browserFlow({ state: 'S1', code: 'K1', token: 'T1', t0: 1000 })
 const resource = list.find((e) => e.request.url === '/resource')!
-const flow = correlate([...list, jwksFetch(resource.startedAt + 1)])[0]!
+const flow = correlate([...list, jwksFetch(resource.startedAt + 1)])[0]
 const diagram = layoutDiagram(flow.entries)
 
 describe('the sequence diagram', () => {
   it('has the four lifelines, left to right', () => {
-    expect(diagram.lanes.map((l) => l.label)).toEqual(['Browser (resource owner)', 'Client app', 'Authorization server', 'Resource server'])
+    expect(diagram.lanes.map((l) => l.label)).toEqual([
+      'Browser (resource owner)',
+      'Client app',
+      'Authorization server',
+      'Resource server',
+    ])
   })
 
   it('draws each request and each answer once, in time order, a back-channel call inside the request that caused it', () => {
@@ -39,20 +44,23 @@ describe('the sequence diagram', () => {
       '7 \u00b7 200 page with the resource',
     ])
     const [browser, client, auth, rs] = diagram.lanes.map((l) => l.x)
-    const token = diagram.arrows[11]!
+    const token = diagram.arrows[11]
     expect([token.x1, token.x2, token.answer]).toEqual([client, auth, false])
-    const tokenAnswer = diagram.arrows[12]!
+    const tokenAnswer = diagram.arrows[12]
     expect([tokenAnswer.x1, tokenAnswer.x2, tokenAnswer.answer]).toEqual([auth, client, true])
-    const jwks = diagram.arrows[16]!
+    const jwks = diagram.arrows[16]
     expect([jwks.x1, jwks.x2]).toEqual([rs, auth])
-    expect(diagram.arrows[0]!.x1).toBe(browser)
-    expect(diagram.arrows.every((a, i) => i === 0 || a.y > diagram.arrows[i - 1]!.y)).toBe(true)
+    expect(diagram.arrows[0].x1).toBe(browser)
+    expect(diagram.arrows.every((a, i) => i === 0 || a.y > diagram.arrows[i - 1].y)).toBe(true)
     expect(diagram.height).toBeGreaterThan(diagram.arrows.at(-1)!.y)
   })
 
   it('renders as inline SVG with escaped text and no external reference', () => {
     const eta = new Eta({ views: VIEWS_DIR, autoEscape: true })
-    const svg = eta.render('/client/flow-diagram', { diagram: { ...diagram, summary: '<script>x</script>' }, flowId: 'f1' })
+    const svg = eta.render('/client/flow-diagram', {
+      diagram: { ...diagram, summary: '<script>x</script>' },
+      flowId: 'f1',
+    })
     expect(svg).toContain('<svg class="flow-diagram" xmlns="http://www.w3.org/2000/svg" role="img"')
     expect(svg).toContain('&lt;script&gt;x&lt;/script&gt;')
     expect(svg.match(/<g class="arrow/g)).toHaveLength(20)

@@ -13,7 +13,7 @@ const urls: ExportUrls = {
   resourceInternal: 'http://resource:9002',
 }
 const list = browserFlow({ state: 'S1', code: 'K1', token: 'T1', t0: Date.UTC(2025, 0, 2, 3, 4, 5) })
-const flow = correlate(list)[0]!
+const flow = correlate(list)[0]
 
 describe('the Markdown transcript', () => {
   const md = toMarkdown(flow)
@@ -26,7 +26,9 @@ describe('the Markdown transcript', () => {
 
   it('gives each message as a ```bash block of raw HTTP', () => {
     const step5 = md.slice(md.indexOf('## Step 5'), md.indexOf('## Step 6'))
-    expect(step5).toContain(['```bash', 'POST /token HTTP/1.1', 'host: 127.0.0.1:9001', `Authorization: ${BASIC}`].join('\n'))
+    expect(step5).toContain(
+      ['```bash', 'POST /token HTTP/1.1', 'host: 127.0.0.1:9001', `Authorization: ${BASIC}`].join('\n'),
+    )
     expect(step5).not.toContain('HTTP/1.1 200 OK')
     const step6 = md.slice(md.indexOf('## Step 6'), md.indexOf('## Step 7'))
     expect(step6).toContain('```bash\nHTTP/1.1 200 OK\ncache-control: no-store')
@@ -34,13 +36,20 @@ describe('the Markdown transcript', () => {
   })
 
   it('says which steps were skipped', () => {
-    const remembered = correlate(browserFlow({ state: 'S2', code: 'K2', token: 'T2', t0: 0, path: 'remembered' }))[0]!
-    expect(toMarkdown(remembered)).toMatch(/## Step 3: Owner authorizes client app\n\n.*\n\n_Skipped: remembered decision\./)
+    const remembered = correlate(browserFlow({ state: 'S2', code: 'K2', token: 'T2', t0: 0, path: 'remembered' }))[0]
+    expect(toMarkdown(remembered)).toMatch(
+      /## Step 3: Owner authorizes client app\n\n.*\n\n_Skipped: remembered decision\./,
+    )
   })
 
   it('uses a longer fence when a body holds backticks', () => {
-    const odd = exchange('client', 0, { url: '/connect' }, { status: 302, headers: [['location', 'http://as/authorize?state=s']], body: 'a ``` b ```` c' })
-    const text = toMarkdown(correlate([odd])[0]!)
+    const odd = exchange(
+      'client',
+      0,
+      { url: '/connect' },
+      { status: 302, headers: [['location', 'http://as/authorize?state=s']], body: 'a ``` b ```` c' },
+    )
+    const text = toMarkdown(correlate([odd])[0])
     expect(text).toContain('`````bash\nHTTP/1.1 302 Found')
   })
 })
@@ -52,7 +61,10 @@ describe('curl commands', () => {
 
   it('give one command per request, browser ones at public URLs, back-channel ones at internal URLs', () => {
     const curl = toCurl(flow, urls)
-    const commands = curl.split('\n').filter((l) => l.startsWith('curl ')).map((l) => l.replace(/ \\$/, ''))
+    const commands = curl
+      .split('\n')
+      .filter((l) => l.startsWith('curl '))
+      .map((l) => l.replace(/ \\$/, ''))
     expect(commands).toEqual([
       `curl -i 'http://localhost:3000/connect'`,
       expect.stringMatching(/^curl -i 'http:\/\/localhost:9001\/authorize\?response_type=code&.*state=S1.*'$/),
@@ -71,8 +83,20 @@ describe('curl commands', () => {
 
   it('say the method when the body does not imply it', () => {
     const entry: FlowEntry = {
-      exchange: exchange('auth-server', 0, { method: 'DELETE', url: '/x', headers: [['Host', 'h'], ['Content-Length', '0']] }),
-      step: 7, part: 'both', label: 'x', from: 'client', to: 'auth-server', at: 0,
+      exchange: exchange('auth-server', 0, {
+        method: 'DELETE',
+        url: '/x',
+        headers: [
+          ['Host', 'h'],
+          ['Content-Length', '0'],
+        ],
+      }),
+      step: 7,
+      part: 'both',
+      label: 'x',
+      from: 'client',
+      to: 'auth-server',
+      at: 0,
     }
     expect(curlCommand(entry, urls)).toBe(`curl -i -X DELETE 'http://auth:9001/x'`)
   })
@@ -87,8 +111,20 @@ describe('the HAR file', () => {
         startedDateTime: string
         time: number
         comment: string
-        request: { method: string; url: string; httpVersion: string; headers: Array<{ name: string; value: string }>; queryString: Array<{ name: string; value: string }>; postData?: { mimeType: string; text: string } }
-        response: { status: number; statusText: string; redirectURL: string; content: { mimeType: string; text: string } }
+        request: {
+          method: string
+          url: string
+          httpVersion: string
+          headers: Array<{ name: string; value: string }>
+          queryString: Array<{ name: string; value: string }>
+          postData?: { mimeType: string; text: string }
+        }
+        response: {
+          status: number
+          statusText: string
+          redirectURL: string
+          content: { mimeType: string; text: string }
+        }
         timings: { send: number; wait: number; receive: number }
       }>
     }
@@ -98,7 +134,7 @@ describe('the HAR file', () => {
     expect(har.log.version).toBe('1.2')
     expect(har.log.creator).toEqual({ name: 'oauth-lab', version: '1.2.3' })
     expect(har.log.entries).toHaveLength(list.length)
-    expect(har.log.entries[0]!.startedDateTime).toBe('2025-01-02T03:04:05.000Z')
+    expect(har.log.entries[0].startedDateTime).toBe('2025-01-02T03:04:05.000Z')
     expect(har.log.entries.map((e) => e.request.method + ' ' + e.request.url.split('?')[0])).toEqual([
       'GET http://localhost:3000/connect',
       'GET http://localhost:9001/authorize',
@@ -114,16 +150,21 @@ describe('the HAR file', () => {
 
   it('keeps headers, query, post data, redirects and timings', () => {
     const token = har.log.entries.find((e) => e.request.url.endsWith('/token'))!
-    expect(token.comment).toBe('Step 5, 6: POST /token: the client app redeems the code (back channel) (recorded by the auth-server)')
+    expect(token.comment).toBe(
+      'Step 5, 6: POST /token: the client app redeems the code (back channel) (recorded by the auth-server)',
+    )
     expect(token.request.httpVersion).toBe('HTTP/1.1')
     expect(token.request.headers).toContainEqual({ name: 'Authorization', value: BASIC })
-    expect(token.request.postData).toEqual({ mimeType: 'application/x-www-form-urlencoded', text: expect.stringContaining('code=K1') })
+    expect(token.request.postData).toEqual({
+      mimeType: 'application/x-www-form-urlencoded',
+      text: expect.stringContaining('code=K1'),
+    })
     expect(JSON.parse(token.response.content.text).access_token).toBe('T1')
     expect(token.timings).toEqual({ send: 0, wait: 3, receive: 0 })
     const consent = har.log.entries.find((e) => e.request.url.endsWith('/consent'))!
     expect(consent.response.statusText).toBe('See Other')
     expect(consent.response.redirectURL).toMatch(/^http:\/\/localhost:3000\/authenticated\?code=K1&state=S1/)
-    const authorize = har.log.entries[1]!
+    const authorize = har.log.entries[1]
     expect(authorize.request.queryString).toContainEqual({ name: 'state', value: 'S1' })
   })
 })

@@ -20,7 +20,12 @@ function fakeCollector() {
 }
 
 function fakeResponse() {
-  const res = new EventEmitter() as EventEmitter & { written: string[]; ended: boolean; write(t: string): boolean; end(): void }
+  const res = new EventEmitter() as EventEmitter & {
+    written: string[]
+    ended: boolean
+    write(t: string): boolean
+    end(): void
+  }
   res.written = []
   res.ended = false
   res.write = (text: string) => res.written.push(text) > 0

@@ -1,0 +1,60 @@
+// The resource owner's session at the authorization server (step 2) and the
+// CSRF protection of every form that changes state (RFC 6749 §10.12).
+
+import type { FastifyInstance } from 'fastify'
+import fastifyCookie from '@fastify/cookie'
+import fastifySession from '@fastify/session'
+import fastifyCsrf from '@fastify/csrf-protection'
+import type { AuthServerConfig } from '../../shared/config.js'
+import { randomSecret } from '../../shared/random.js'
+import { createExpiringSessionStore } from '../../shared/session-store.js'
+
+/** The cookie's name differs from the client app's: browsers share cookies across localhost ports. */
+export const AUTH_SESSION_COOKIE = 'oauth_lab_as_sid'
+
+/** A request waiting for the user to sign in (then `resume`) or to decide on consent. */
+export interface PendingInteraction {
+  /** The local path to continue at after signing in; always built by the server. */
+  readonly resume: string
+  /** For an authorization request: its original query, re-validated when it resumes. */
+  readonly query?: string
+  /** The client that asked, named on the login page. */
+  readonly clientId?: string
+  /** RP-initiated logout: where to send the browser after signing out (already verified). */
+  readonly postLogout?: { readonly uri: string; readonly state?: string }
+  readonly createdAt: number
+}
+
+declare module 'fastify' {
+  interface Session {
+    user?: { sub: string; authTime: number }
+    interactions?: Record<string, PendingInteraction>
+  }
+}
+
+export function createSessionStore(config: AuthServerConfig, now: () => number) {
+  return createExpiringSessionStore(config.sessionTtlSeconds * 1000, now)
+}
+
+/** Sessions and CSRF for the pages only: the back channel never pays for them. */
+export async function registerSession(
+  app: FastifyInstance,
+  config: AuthServerConfig,
+  store: Pick<ReturnType<typeof createExpiringSessionStore>, 'set' | 'get' | 'destroy'>,
+): Promise<void> {
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, {
+    cookieName: AUTH_SESSION_COOKIE,
+    secret: config.sessionSecret,
+    // Signed, HttpOnly, SameSite=Lax; not Secure because the lab is plain http.
+    cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: config.sessionTtlSeconds * 1000 },
+    idGenerator: randomSecret,
+    saveUninitialized: false,
+    // Set the cookie only when the session id changes: a slow response carrying
+    // an old id must not overwrite a newer one (e.g. after regenerate()).
+    rolling: false,
+    store,
+  })
+  // CONTRACT.md: CSRF tokens carry at least 160 bits (a 32-byte secret here).
+  await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session', csrfOpts: { secretLength: 32 } })
+}

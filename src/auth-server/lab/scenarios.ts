@@ -1,0 +1,129 @@
+// One-shot scenarios for tests of OAuth clients: make the next token requests
+// fail, deny the next authorization, slow the token endpoint, rotate the
+// signing key. Plain data behind plain functions; `clear()` disarms them all.
+
+import type { KeyRing } from '../tokens/keys.js'
+import type { OAuthErrorCode } from '../oauth-error.js'
+
+/** RFC 6749 §5.2 errors (and §4.1.2.1's server_error / temporarily_unavailable) a token request may be made to fail with. */
+export const TOKEN_FAILURE_ERRORS = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
+] as const satisfies readonly OAuthErrorCode[]
+
+export type TokenFailureError = (typeof TOKEN_FAILURE_ERRORS)[number]
+
+/** A real delay is bounded so a forgotten scenario cannot hang a test suite. */
+export const MAX_DELAY_MS = 30_000
+export const MAX_COUNT = 1000
+
+export interface FailTokenRequests {
+  /** How many token requests fail (default 1). */
+  readonly count?: number
+  readonly error?: TokenFailureError
+  readonly description?: string
+}
+
+export interface DelayTokenEndpoint {
+  /** Milliseconds, at most 30 000. */
+  readonly ms: number
+  /** How many token requests are slowed (default 1). */
+  readonly count?: number
+}
+
+/** What is armed now (GET /_lab/scenarios). */
+export interface ArmedScenarios {
+  readonly failTokenRequests: {
+    readonly remaining: number
+    readonly error: TokenFailureError
+    readonly description?: string
+  } | null
+  readonly denyNextAuthorization: boolean
+  readonly delayTokenEndpoint: { readonly remaining: number; readonly ms: number } | null
+  /** The published kids, current (signing) first. */
+  readonly keys: readonly string[]
+}
+
+export interface Scenarios {
+  /** The next `count` requests to the token endpoint answer `error` (default invalid_grant), whatever they carry. */
+  failTokenRequests(options?: FailTokenRequests): void
+  /** The next authorization that would issue a code (after sign-in) redirects with error=access_denied instead. */
+  denyNextAuthorization(): void
+  /** The next `count` token requests wait `ms` milliseconds (real time) before being handled. */
+  delayTokenEndpoint(options: DelayTokenEndpoint): void
+  /** A new signing key becomes current; the previous one stays in /jwks until the next rotation. */
+  rotateKeys(): Promise<{ readonly kid: string }>
+  /** Disarms every one-shot scenario (keys are not rotated back). */
+  clear(): void
+  armed(): ArmedScenarios
+}
+
+/** The server's side: each call consumes one armed occurrence. */
+export interface ScenarioState extends Scenarios {
+  takeTokenFailure(): { error: TokenFailureError; description: string } | undefined
+  takeTokenDelay(): number
+  takeDenial(): boolean
+}
+
+function checkCount(count: number): number {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT)
+    throw new RangeError(`count must be a whole number from 1 to ${MAX_COUNT}`)
+  return count
+}
+
+export function createScenarios(keys: KeyRing): ScenarioState {
+  let failure: { remaining: number; error: TokenFailureError; description?: string } | undefined
+  let delay: { remaining: number; ms: number } | undefined
+  let deny = false
+  return {
+    failTokenRequests({ count = 1, error = 'invalid_grant', description } = {}) {
+      if (!TOKEN_FAILURE_ERRORS.includes(error))
+        throw new RangeError(`error must be one of ${TOKEN_FAILURE_ERRORS.join(', ')}`)
+      failure = { remaining: checkCount(count), error, ...(description === undefined ? {} : { description }) }
+    },
+    denyNextAuthorization() {
+      deny = true
+    },
+    delayTokenEndpoint({ ms, count = 1 }) {
+      if (!Number.isInteger(ms) || ms < 0 || ms > MAX_DELAY_MS)
+        throw new RangeError(`ms must be a whole number from 0 to ${MAX_DELAY_MS}`)
+      delay = { remaining: checkCount(count), ms }
+    },
+    rotateKeys: () => keys.rotate(),
+    clear() {
+      failure = undefined
+      delay = undefined
+      deny = false
+    },
+    armed: () => ({
+      failTokenRequests: failure ? { ...failure } : null,
+      denyNextAuthorization: deny,
+      delayTokenEndpoint: delay ? { ...delay } : null,
+      keys: keys.publishedKids(),
+    }),
+    takeTokenFailure() {
+      if (!failure) return undefined
+      const { error, description = 'The lab was told to fail this token request (scenario fail-token-requests).' } =
+        failure
+      if (--failure.remaining <= 0) failure = undefined
+      return { error, description }
+    },
+    takeTokenDelay() {
+      if (!delay) return 0
+      const { ms } = delay
+      if (--delay.remaining <= 0) delay = undefined
+      return ms
+    },
+    takeDenial() {
+      const armed = deny
+      deny = false
+      return armed
+    },
+  }
+}

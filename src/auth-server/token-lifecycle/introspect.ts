@@ -1,0 +1,71 @@
+// Token introspection (RFC 7662): how the resource server, in introspection
+// mode, learns at once that a token was revoked.
+
+import type { FastifyInstance } from 'fastify'
+import { BACK_CHANNEL_ROUTE, backChannelScope, rejectQueryCredentials } from '../back-channel/back-channel-route.js'
+import { authenticateClient, type AuthenticatedClient } from '../back-channel/client-auth.js'
+import type { AuthServerContext } from '../context.js'
+import { responseHookScope } from '../lab/hooks.js'
+import { OAuthError, noStore } from '../oauth-error.js'
+import { lookupToken, type PresentedToken } from './token-lookup.js'
+
+interface IntrospectBody {
+  readonly token?: string
+  readonly token_type_hint?: string
+  readonly [param: string]: string | undefined
+}
+
+/** RFC 7662 §2.1: the caller must be authorized. The resource server may ask about any token; a client about its own. */
+function mayIntrospect({ client }: AuthenticatedClient, found: PresentedToken): boolean {
+  return client.introspectionOnly === true || found.clientId === client.clientId
+}
+
+function describe(ctx: AuthServerContext, found: PresentedToken): Record<string, unknown> {
+  const iss = ctx.config.auth.publicUrl
+  if (found.kind === 'access_token') {
+    const { claims } = found
+    const isUser = claims.sub !== claims.client_id
+    return {
+      active: true,
+      token_type: 'Bearer',
+      scope: claims.scope,
+      client_id: claims.client_id,
+      sub: claims.sub,
+      ...(isUser ? { username: claims.sub } : {}),
+      exp: claims.exp,
+      iat: claims.iat,
+      aud: claims.aud,
+      iss,
+      jti: claims.jti,
+    }
+  }
+  const { family, token } = found
+  return {
+    active: true,
+    token_type: 'refresh_token',
+    scope: family.scopes.join(' '),
+    client_id: family.clientId,
+    sub: family.sub,
+    username: family.sub,
+    exp: Math.floor(token.expiresAt / 1000),
+    iss,
+  }
+}
+
+export async function introspectRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
+  backChannelScope(app)
+  responseHookScope(app, ctx.hooks, 'introspect')
+  app.post<{ Body: IntrospectBody }>('/introspect', BACK_CHANNEL_ROUTE, async (request, reply) => {
+    noStore(reply)
+    rejectQueryCredentials(request)
+    const body = request.body ?? {}
+    const caller = authenticateClient(ctx.clients, request.headers.authorization, body)
+    if (caller.method === 'none')
+      throw new OAuthError('invalid_client', 'Introspection requires client authentication (RFC 7662 section 2.1).')
+    if (body.token === undefined) throw new OAuthError('invalid_request', 'token is required (RFC 7662 section 2.1).')
+    const found = await lookupToken(ctx, body.token, body.token_type_hint)
+    // RFC 7662 §2.2: unknown, expired, revoked or not the caller's: just inactive, no reason given.
+    if (!found || !found.active || !mayIntrospect(caller, found)) return { active: false }
+    return describe(ctx, found)
+  })
+}

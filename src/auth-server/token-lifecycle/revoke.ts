@@ -1,0 +1,39 @@
+// Token revocation (RFC 7009). Revoking a refresh token ends its whole family,
+// access tokens included; revoking an access token ends that token.
+
+import type { FastifyInstance } from 'fastify'
+import { BACK_CHANNEL_ROUTE, backChannelScope, rejectQueryCredentials } from '../back-channel/back-channel-route.js'
+import { authenticateClient } from '../back-channel/client-auth.js'
+import type { AuthServerContext } from '../context.js'
+import { responseHookScope } from '../lab/hooks.js'
+import { OAuthError, noStore } from '../oauth-error.js'
+import { lookupToken } from './token-lookup.js'
+
+interface RevokeBody {
+  readonly token?: string
+  readonly token_type_hint?: string
+  readonly [param: string]: string | undefined
+}
+
+export async function revokeRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
+  backChannelScope(app)
+  responseHookScope(app, ctx.hooks, 'revoke')
+  app.post<{ Body: RevokeBody }>('/revoke', BACK_CHANNEL_ROUTE, async (request, reply) => {
+    noStore(reply)
+    rejectQueryCredentials(request)
+    const body = request.body ?? {}
+    const { client } = authenticateClient(ctx.clients, request.headers.authorization, body)
+    if (client.introspectionOnly) throw new OAuthError('unauthorized_client', 'This client may only introspect tokens.')
+    if (body.token === undefined) throw new OAuthError('invalid_request', 'token is required (RFC 7009 section 2.1).')
+    const found = await lookupToken(ctx, body.token, body.token_type_hint)
+    // RFC 7009 §2.2: an invalid or unknown token is not an error.
+    if (!found) return reply.code(200).send()
+    // RFC 7009 §2.1: the token must have been issued to the client asking.
+    if (found.clientId !== client.clientId) {
+      throw new OAuthError('unauthorized_client', 'The token was not issued to this client (RFC 7009 section 2.1).')
+    }
+    if (found.kind === 'refresh_token') ctx.store.revokeFamily(found.family.id)
+    else ctx.store.revokeToken(found.claims.jti, found.claims.exp * 1000)
+    return reply.code(200).send()
+  })
+}

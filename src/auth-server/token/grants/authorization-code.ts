@@ -1,0 +1,84 @@
+// Step 6: Auth server issues access token to client (RFC 6749 §4.1.3, §4.1.4)
+// The authorization_code grant: the code is checked, consumed, and exchanged.
+
+import type { AuthServerContext } from '../../context.js'
+import type { AuthenticatedClient } from '../../back-channel/client-auth.js'
+import { OAuthError } from '../../oauth-error.js'
+import { isValidVerifier, verifierMatches } from '../../pkce.js'
+import { signIdToken } from '../../oidc/id-token.js'
+import { issueTokens, newFamily } from '../issue-tokens.js'
+import type { TokenRequestBody, TokenResponse } from '../token-endpoint.js'
+
+export async function authorizationCodeGrant(
+  ctx: AuthServerContext,
+  { client }: AuthenticatedClient,
+  body: TokenRequestBody,
+): Promise<TokenResponse> {
+  if (body.code === undefined) throw new OAuthError('invalid_request', 'code is required (RFC 6749 §4.1.3).')
+  const now = ctx.now()
+  const record = ctx.store.findCode(body.code)
+  // RFC 6749 §4.1.3: the code must have been issued to this client.
+  if (!record || record.clientId !== client.clientId) {
+    throw new OAuthError(
+      'invalid_grant',
+      'The authorization code is invalid, expired or was issued to another client (RFC 6749 section 5.2).',
+    )
+  }
+  if (record.consumed) {
+    // RFC 6749 §4.1.2 / §10.5: one use only; a replay revokes what the code gave.
+    for (const t of record.issuedTokenIds) ctx.store.revokeToken(t.jti, t.expiresAt)
+    if (record.familyId) ctx.store.revokeFamily(record.familyId)
+    throw new OAuthError(
+      'invalid_grant',
+      'The authorization code was already used; tokens issued from it are revoked (RFC 6749 §4.1.2).',
+    )
+  }
+  // Consumed now, before any await: two racing redemptions cannot both pass.
+  record.consumed = true
+  if (record.expiresAt <= now)
+    throw new OAuthError('invalid_grant', 'The authorization code has expired (RFC 6749 section 4.1.2).')
+  // RFC 6749 §4.1.3: redirect_uri must be identical when it was sent at step 1.
+  if ((record.redirectUriSent || body.redirect_uri !== undefined) && body.redirect_uri !== record.redirectUri) {
+    throw new OAuthError(
+      'invalid_grant',
+      'redirect_uri does not match the one of the authorization request (RFC 6749 §4.1.3).',
+    )
+  }
+  checkPkce(record.codeChallenge, body.code_verifier)
+
+  // RFC 9700 §4.14.2: refresh tokens only for clients registered for them.
+  const grant = { clientId: client.clientId, sub: record.sub, scopes: record.scopes, authTime: record.authTime }
+  const family = client.grantTypes.includes('refresh_token') ? newFamily(ctx, grant) : undefined
+  record.familyId = family?.id
+  const tokens = await issueTokens(ctx, {
+    ...grant,
+    grantType: 'authorization_code',
+    family,
+    recordIn: record.issuedTokenIds,
+  })
+  if (!record.scopes.includes('openid')) return tokens
+  // OIDC Core §3.1.3.3: an OpenID request also gets an ID token.
+  const idToken = await signIdToken(ctx, { ...grant, nonce: record.nonce, accessToken: tokens.access_token })
+  return { ...tokens, id_token: idToken }
+}
+
+function checkPkce(challenge: string | undefined, verifier: string | undefined): void {
+  if (challenge === undefined) {
+    // RFC 9700 §2.1.1: a verifier without a challenge at step 1 is a downgrade attempt.
+    if (verifier !== undefined)
+      throw new OAuthError(
+        'invalid_grant',
+        'code_verifier was sent but the authorization request had no code_challenge.',
+      )
+    return
+  }
+  if (verifier === undefined)
+    throw new OAuthError(
+      'invalid_grant',
+      'code_verifier is required: the authorization request had a code_challenge (RFC 7636 §4.5).',
+    )
+  if (!isValidVerifier(verifier))
+    throw new OAuthError('invalid_grant', 'code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1).')
+  if (!verifierMatches(verifier, challenge))
+    throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge (RFC 7636 §4.6).')
+}

@@ -1,0 +1,26 @@
+// The client_credentials grant (RFC 6749 §4.4): a confidential client acting
+// on its own behalf. No user, so `sub` is the client (RFC 9068 §2.2), and no
+// refresh token (§4.4.3).
+
+import { parseScope } from '../../../shared/scope.js'
+import type { AuthenticatedClient } from '../../back-channel/client-auth.js'
+import type { AuthServerContext } from '../../context.js'
+import { OAuthError } from '../../oauth-error.js'
+import { issueTokens } from '../issue-tokens.js'
+import type { TokenRequestBody, TokenResponse } from '../token-endpoint.js'
+
+export async function clientCredentialsGrant(
+  ctx: AuthServerContext,
+  { client, method }: AuthenticatedClient,
+  body: TokenRequestBody,
+): Promise<TokenResponse> {
+  // RFC 6749 §4.4: confidential clients only.
+  if (method === 'none')
+    throw new OAuthError('unauthorized_client', 'client_credentials is for confidential clients only.')
+  const requested = parseScope(body.scope)
+  const unknown = requested.filter((s) => !client.scopes.includes(s))
+  if (unknown.length > 0)
+    throw new OAuthError('invalid_scope', `Scope not allowed for this client: ${unknown.join(' ')}.`)
+  const scopes = requested.length > 0 ? requested : client.scopes
+  return issueTokens(ctx, { grantType: 'client_credentials', clientId: client.clientId, sub: client.clientId, scopes })
+}

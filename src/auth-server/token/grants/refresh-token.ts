@@ -1,0 +1,48 @@
+// Step 6, again later: the refresh_token grant (RFC 6749 §6), with rotation.
+// Every use returns a new refresh token; using a rotated one again is a replay
+// and revokes the whole family, access tokens included (RFC 9700 §4.14.2).
+
+import { parseScope, scopeCovers } from '../../../shared/scope.js'
+import type { AuthenticatedClient } from '../../back-channel/client-auth.js'
+import type { AuthServerContext } from '../../context.js'
+import { OAuthError } from '../../oauth-error.js'
+import { hashToken, issueTokens } from '../issue-tokens.js'
+import type { TokenRequestBody, TokenResponse } from '../token-endpoint.js'
+
+const INVALID = 'The refresh token is invalid, expired, revoked or was issued to another client.'
+
+export async function refreshTokenGrant(
+  ctx: AuthServerContext,
+  { client }: AuthenticatedClient,
+  body: TokenRequestBody,
+): Promise<TokenResponse> {
+  if (body.refresh_token === undefined)
+    throw new OAuthError('invalid_request', 'refresh_token is required (RFC 6749 section 6).')
+  const token = ctx.store.findRefreshToken(hashToken(body.refresh_token))
+  const family = token && ctx.store.findFamily(token.familyId)
+  // RFC 6749 §6: the token must have been issued to the authenticated client.
+  if (!token || !family || family.clientId !== client.clientId) throw new OAuthError('invalid_grant', INVALID)
+  if (family.revoked) throw new OAuthError('invalid_grant', INVALID)
+  if (token.rotated) {
+    ctx.store.revokeFamily(family.id)
+    throw new OAuthError(
+      'invalid_grant',
+      'The refresh token was already used; every token of its family is revoked (RFC 9700 section 4.14.2).',
+    )
+  }
+  if (token.expiresAt <= ctx.now()) throw new OAuthError('invalid_grant', INVALID)
+
+  // RFC 6749 §6: a narrower scope may be asked for, never a wider one; none means the original.
+  const requested = parseScope(body.scope)
+  if (!scopeCovers(family.scopes, requested)) {
+    throw new OAuthError(
+      'invalid_scope',
+      `The requested scope exceeds the one originally granted (${family.scopes.join(' ')}).`,
+    )
+  }
+  const scopes = requested.length > 0 ? requested : family.scopes
+  // Rotated before any await, so two racing uses cannot both pass.
+  ctx.store.markRotated(token.hash)
+  // The new refresh token carries the family's full scope (RFC 6749 §6: identical scope).
+  return issueTokens(ctx, { grantType: 'refresh_token', clientId: client.clientId, sub: family.sub, scopes, family })
+}

@@ -1,0 +1,197 @@
+// STORE=sqlite:<path>: remembered decisions, sessions, refresh tokens and the
+// signing key survive a restart; a crash mid-write loses nothing committed;
+// expired rows are purged.
+
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { FastifyInstance } from 'fastify'
+import type BetterSqlite3 from 'better-sqlite3'
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose'
+import { buildAuthServer } from '../../../src/auth-server/app.js'
+import { createSqliteStore } from '../../../src/auth-server/store/sqlite-store.js'
+import { loadConfig, type LabConfig } from '../../../src/shared/config.js'
+import { obtainCode, pkcePair, testClock } from '../../helpers/auth-server.js'
+import { redeemCode, refresh, type TokenBody } from '../../helpers/back-channel.js'
+import { injectBrowser } from '../../helpers/inject-browser.js'
+
+const require = createRequire(import.meta.url)
+const Database = require('better-sqlite3') as typeof BetterSqlite3
+
+const dir = mkdtempSync(join(tmpdir(), 'oauth-lab-sqlite-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const SECRET = 'a-session-secret-of-at-least-32-characters'
+const clock = testClock(Date.now())
+
+function configFor(file: string): LabConfig {
+  return loadConfig({ STORE: `sqlite:${file}`, LOG_LEVEL: 'silent', AUTH_SESSION_SECRET: SECRET })
+}
+
+async function start(file: string): Promise<{ app: FastifyInstance; config: LabConfig }> {
+  const config = configFor(file)
+  const app = await buildAuthServer(config, { now: clock.now, logger: false })
+  return { app, config }
+}
+
+async function tokensWithRemember(app: FastifyInstance, config: LabConfig) {
+  const { verifier, challenge } = pkcePair()
+  const { params, browser } = await obtainCode(app, config, {
+    query: { code_challenge: challenge, code_challenge_method: 'S256' },
+  })
+  const code = params.get('code')
+  expect(code).toBeTruthy()
+  const res = await redeemCode(app, config, code!, verifier)
+  expect(res.statusCode).toBe(200)
+  return { tokens: res.json() as TokenBody, browser }
+}
+
+describe('config STORE', () => {
+  it('defaults to memory and parses sqlite:<path>', () => {
+    expect(loadConfig({ LOG_LEVEL: 'silent' }).auth.store).toEqual({ kind: 'memory' })
+    expect(loadConfig({ STORE: 'sqlite:./data/oauth-lab.db' }).auth.store).toEqual({
+      kind: 'sqlite',
+      path: './data/oauth-lab.db',
+    })
+  })
+  it('refuses a bad value, naming STORE', () => {
+    expect(() => loadConfig({ STORE: 'redis://x' })).toThrow(/STORE/)
+    expect(() => loadConfig({ STORE: 'sqlite:' })).toThrow(/STORE/)
+  })
+})
+
+describe('after a restart on the same file', () => {
+  const file = join(dir, 'lab.db')
+
+  it('keeps sessions, remembered decisions, refresh tokens (with rotation) and the signing key', async () => {
+    const first = await start(file)
+    const { tokens, browser } = await tokensWithRemember(first.app, first.config)
+    const jwks1 = (await first.app.inject('/jwks')).json() as { keys: JWK[] }
+    // A rotated refresh token, to check that the rotation persists.
+    const rotated = await refresh(first.app, tokens.refresh_token!)
+    expect(rotated.statusCode).toBe(200)
+    const live = (rotated.json() as TokenBody).refresh_token!
+    await first.app.close()
+
+    const second = await start(file)
+    try {
+      // (a) the same browser (its cookie): the session and the remembered decision skip login and consent.
+      const sameBrowser = injectBrowser(second.app)
+      for (const [k, v] of browser.cookies) sameBrowser.cookies.set(k, v)
+      const again = await obtainCode(second.app, second.config, { browser: sameBrowser })
+      expect(again.res.statusCode).toBe(302)
+      expect(again.params.get('code')).toBeTruthy()
+      const direct = await sameBrowser.get(
+        `/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'oauth-client-1', redirect_uri: `${second.config.client.publicUrl}/authenticated`, scope: 'foo bar', state: 's' })}`,
+      )
+      expect(direct.statusCode).toBe(302)
+      expect(direct.headers.location).toContain('code=')
+
+      // ... and a new browser signing in again: no consent page, straight to the code.
+      const fresh = injectBrowser(second.app)
+      let res = await fresh.get(
+        `/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'oauth-client-1', redirect_uri: `${second.config.client.publicUrl}/authenticated`, scope: 'foo bar', state: 's' })}`,
+      )
+      expect(res.body).toContain('name="password"')
+      const signedIn = await obtainCode(second.app, second.config, { browser: fresh, remember: false })
+      expect(signedIn.res.statusCode).toBe(302)
+      expect(signedIn.params.get('code')).toBeTruthy()
+      res = signedIn.res
+      expect(res.body).not.toContain('name="decision"')
+
+      // (b) the refresh token works; the one rotated before the restart is refused.
+      const refreshed = await refresh(second.app, live)
+      expect(refreshed.statusCode).toBe(200)
+      const replay = await refresh(second.app, tokens.refresh_token!)
+      expect(replay.statusCode).toBe(400)
+      expect(replay.json()).toMatchObject({ error: 'invalid_grant' })
+
+      // (c) the access token from before verifies against the new /jwks (same kid).
+      const jwks2 = (await second.app.inject('/jwks')).json() as { keys: JWK[] }
+      const kid = decodeProtectedHeader(tokens.access_token).kid
+      expect(jwks2.keys.map((k) => k.kid)).toContain(kid)
+      expect(jwks2.keys[0]?.kid).toBe(jwks1.keys[0]?.kid)
+      const { payload } = await jwtVerify(tokens.access_token, createLocalJWKSet(jwks2), {
+        issuer: second.config.auth.publicUrl,
+        currentDate: new Date(clock.now()),
+      })
+      expect(payload.sub).toBe('alice')
+    } finally {
+      await second.app.close()
+    }
+  })
+})
+
+describe('crash safety', () => {
+  it('a process killed mid-transaction loses nothing committed and leaves the file sound', async () => {
+    const file = join(dir, 'crash.db')
+    // The child is plain node: it uses the compiled store (dist/ is built by the global set-up).
+    const out = resolve('dist/auth-server/store/sqlite-store.js')
+    const childScript = `
+      import { writeSync } from 'node:fs'
+      const { createSqliteStore } = await import(${JSON.stringify(out)})
+      const store = createSqliteStore(${JSON.stringify(file)}, Date.now)
+      store.rememberGrant({ sub: 'alice', clientId: 'oauth-client-1', scopes: ['foo'], createdAt: 1 })
+      const db = store.db
+      db.exec('BEGIN IMMEDIATE')
+      const insert = db.prepare('INSERT INTO grants (sub, client_id, scopes, created_at) VALUES (?, ?, ?, ?)')
+      for (let i = 0; i < 50_000_000; i++) {
+        insert.run('bob' + i, 'c', '["x"]', i)
+        if (i === 20000) writeSync(1, 'mid\\n')
+      }
+    `
+    const child = spawn(process.execPath, ['--input-type=module', '-e', childScript], {
+      env: { ...process.env, NODE_PATH: resolve('node_modules') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const exit = new Promise<NodeJS.Signals | null>((done) => child.on('exit', (_code, signal) => done(signal)))
+    await new Promise<void>((done, fail) => {
+      child.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('mid')) done()
+      })
+      child.on('exit', () => fail(new Error(`child exited early: ${stderr}`)))
+    })
+    child.kill('SIGKILL')
+    expect(await exit).toBe('SIGKILL')
+
+    const store = createSqliteStore(file, Date.now)
+    try {
+      expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok')
+      expect(store.findGrant('alice', 'oauth-client-1')).toMatchObject({ scopes: ['foo'] })
+      expect(store.listGrants('bob0')).toEqual([])
+      expect((store.db.prepare('SELECT COUNT(*) AS n FROM grants').get() as { n: number }).n).toBe(1)
+    } finally {
+      store.close()
+    }
+  }, 30_000)
+})
+
+describe('purging', () => {
+  it('deletes expired refresh tokens from the table once the clock passes their expiry', async () => {
+    const file = join(dir, 'purge.db')
+    const { app, config } = await start(file)
+    try {
+      const { tokens } = await tokensWithRemember(app, config)
+      const db = new Database(file, { readonly: true })
+      const count = () => (db.prepare('SELECT COUNT(*) AS n FROM refresh_tokens').get() as { n: number }).n
+      try {
+        expect(count()).toBe(1)
+        clock.advance(config.auth.refreshTokenTtlSeconds * 1000 + 20_000)
+        // Any use of the store sweeps (at most every 10 s): a new authorization request saves a code.
+        await obtainCode(app, config)
+        expect(count()).toBe(0) // the new flow's code is not redeemed: no new refresh token
+        const res = await refresh(app, tokens.refresh_token!)
+        expect(res.statusCode).toBe(400)
+      } finally {
+        db.close()
+      }
+    } finally {
+      await app.close()
+    }
+  })
+})
