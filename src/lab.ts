@@ -75,6 +75,8 @@ export interface LabRequest {
 export interface Lab {
   readonly urls: { readonly auth: string; readonly resource: string; readonly client: string }
   readonly config: LabConfig
+  /** The lab key: `Authorization: Bearer <labKey>` opens the `/_lab/*` routes. */
+  readonly labKey: string
   readonly clock: LabClock
   readonly servers: {
     readonly auth: FastifyInstance
@@ -185,6 +187,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   return {
     urls: { auth: config.auth.publicUrl, resource: config.resource.publicUrl, client: config.client.publicUrl },
     config,
+    labKey: config.labKey,
     clock,
     servers,
     hooks,

@@ -119,10 +119,19 @@ function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null
 }
 
-// Children inherit the environment (no `env` option): only config.ts reads it.
-// They get the launcher's flags (`--config`, `--port-*`) so they load the same config.
-function startChild(role: Role, argv: readonly string[], onUnexpectedExit: (message: string) => void): Child {
-  const child = spawn(process.execPath, [fileURLToPath(role.entry), ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+// Children inherit the environment (only config.ts reads it) plus the one lab
+// key, so that all three share it. They get the launcher's flags (`--config`,
+// `--port-*`) so they load the same config.
+function startChild(
+  role: Role,
+  argv: readonly string[],
+  labKey: string,
+  onUnexpectedExit: (message: string) => void,
+): Child {
+  const child = spawn(process.execPath, [fileURLToPath(role.entry), ...argv], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LAB_KEY: labKey },
+  })
   pipeLines(child.stdout, process.stdout, role.tag)
   pipeLines(child.stderr, process.stderr, role.tag)
   child.on('error', (error) => onUnexpectedExit(`oauth-lab: ${role.name} could not start: ${error.message}`))
@@ -204,10 +213,12 @@ export async function launch(config: LabConfig, childArgv: readonly string[]): P
   })
 
   const lab = roles(config)
-  for (const role of lab) children.push(startChild(role, childArgv, failed))
+  for (const role of lab) children.push(startChild(role, childArgv, config.labKey, failed))
   const ready = await Promise.all(lab.map(waitReady))
   if (!stopping && ready.every(Boolean)) {
     // performance.now() counts from the launcher's own start, Node's boot included.
     process.stdout.write(`oauth-lab is up in ${Math.round(performance.now())} ms: open ${config.client.publicUrl}\n`)
+    // Printed once: whoever holds this link holds the lab's powers (see the README's "Security model").
+    process.stdout.write(`oauth-lab lab key: ${config.client.publicUrl}/flow?lab_key=${config.labKey}\n`)
   }
 }

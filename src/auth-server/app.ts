@@ -10,6 +10,7 @@ import Fastify, {
 import type { LabConfig } from '../shared/config.js'
 import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
+import { registerLabKey } from '../shared/lab-key.js'
 import { registerFormBody } from '../shared/form-body.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { registerHtml } from '../shared/html.js'
@@ -70,6 +71,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     routerOptions: { maxParamLength: 200 },
     ajv: AJV_OPTIONS,
   })
+  registerLabKey(app, config.labKey)
   setUpFlowRecorder(app, 'auth-server', config.inspector, { timedByFastify: Boolean(logger) })
   await registerFormBody(app)
   const storeConfig = config.auth.store ?? { kind: 'memory' }

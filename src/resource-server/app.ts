@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import type { LabConfig } from '../shared/config.js'
 import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
+import { registerLabKey } from '../shared/lab-key.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { loggerOptions } from '../shared/logging.js'
 import type { TokenCheckDeps } from './check-token.js'
@@ -22,6 +23,7 @@ export async function buildResourceServer(config: LabConfig, deps: ResourceServe
   const logger = deps.logger ?? loggerOptions('resource-server', config.logLevel)
   const app = Fastify({ logger, ajv: AJV_OPTIONS })
   app.decorateRequest('accessToken', undefined)
+  registerLabKey(app, config.labKey)
   setUpFlowRecorder(app, 'resource-server', config.inspector, { timedByFastify: Boolean(logger) })
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)

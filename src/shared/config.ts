@@ -117,6 +117,15 @@ export interface LabConfig {
   readonly clients: readonly ClientRegistration[]
   readonly users: readonly UserAccount[]
   readonly scopes: readonly ScopeDefinition[]
+  /**
+   * The lab's secret (LAB_KEY): minting tokens, scenarios, every server's
+   * recorded traffic and every browser's flows in the inspector need it.
+   * Random (256 bits) at each start unless set; the launcher hands one key to
+   * all three processes.
+   */
+  readonly labKey: string
+  /** More `host:port` values every server answers to (ALLOWED_HOSTS), besides its own URLs and loopback names. */
+  readonly allowedHosts: readonly string[]
 }
 
 export const DEFAULTS = {
@@ -290,6 +299,29 @@ function readSecret(env: Env, name: string): string {
   return raw
 }
 
+/** LAB_KEY: at least 128 bits of a person's choosing (22 characters or more), or random. */
+function readLabKey(env: Env): string {
+  const raw = read(env, 'LAB_KEY')
+  if (raw === undefined) return randomBytes(32).toString('base64url')
+  if (raw.length < 22 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError('LAB_KEY must be at least 22 printable characters without spaces (128 bits or more)')
+  }
+  return raw
+}
+
+/** ALLOWED_HOSTS: comma-separated host:port values, e.g. `lab.local:3000,192.0.2.10:9001`. */
+function readAllowedHosts(env: Env): string[] {
+  const raw = read(env, 'ALLOWED_HOSTS')
+  if (raw === undefined) return []
+  return raw.split(',').map((entry) => {
+    const host = entry.trim().toLowerCase()
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/.test(host)) {
+      throw new ConfigError(`ALLOWED_HOSTS entry "${entry.trim()}" is not host:port (e.g. lab.local:3000)`)
+    }
+    return host
+  })
+}
+
 /** STORE: `memory` (default) or `sqlite:<path>`. */
 function readStore(env: Env): AuthStoreConfig {
   const raw = read(env, 'STORE')
@@ -435,6 +467,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): L
     },
     clients,
     users: fileUsers(file),
+    labKey: readLabKey(env),
+    allowedHosts: readAllowedHosts(env),
     scopes: file.scopes ?? BUILTIN_SCOPES,
   }
   assertNoSubjectCollision(config)
