@@ -118,6 +118,12 @@ describe('Break it', () => {
       body: new URLSearchParams({ token: accessToken }),
     })
     expect(await introspection.json()).toEqual({ active: false })
+    // Yet the resource server, checking the JWT itself (the default jwt mode),
+    // still accepts it, and the page says so rather than claiming otherwise.
+    expect(calls(resourceSaw(flowId))).toEqual(['GET /resource 200'])
+    expect(text(page.body, 'aftermath-status')).toBe('200')
+    expect(text(page.body, 'aftermath-lesson')).toMatch(/^It still opens the resource \(HTTP 200\)\./)
+    expect(text(page.body, 'aftermath-lesson')).toContain('RFC 7009 section 3')
   })
 
   it('redirect_uri changed at the token endpoint: invalid_grant', async () => {

@@ -152,6 +152,17 @@ describe('introspection mode (RESOURCE_TOKEN_CHECK=introspect)', () => {
     expect((await res.json()).error).toBe('insufficient_scope')
   })
 
+  it('Break it, replayed code: the first access token is refused at once, and the page says why', async () => {
+    const browser = httpBrowser()
+    const list = await browser.get(`${lab.config.client.publicUrl}/break`)
+    const page = await browser.post(`${lab.config.client.publicUrl}/break/replayed-code`, {
+      _csrf: hiddenField(list.body, '_csrf'),
+    })
+    expect(page.status).toBe(200)
+    expect(page.body).toContain('<code id="aftermath-status">401</code>')
+    expect(page.body).toMatch(/<p id="aftermath-lesson">It is refused \(HTTP 401\)\. This resource server asks/)
+  })
+
   it('a refresh token used as a bearer token: 401 invalid_token', async () => {
     const { refresh_token } = await runFlow(lab)
     const res = await getResource(lab, refresh_token)

@@ -35,8 +35,32 @@ export interface Attack {
   /** Why it is stopped: one paragraph with the RFC section. */
   readonly why: string
   readonly answeredBy: Answerer
-  /** Plays the whole scene; resolves to the answer that stops the attack. */
-  run(ctx: AttackContext): Promise<AgentResponse>
+  /** Plays the whole scene; resolves to the answer that stops the attack (and, for some, what follows it). */
+  run(ctx: AttackContext): Promise<AgentResponse | AttackOutcome>
+}
+
+/**
+ * The decisive answer and what happened next, where the lesson needs both:
+ * e.g. after a replayed code the first access token is revoked at the
+ * authorization server, yet a resource server that checks JWTs itself still
+ * accepts it. Told as observed, never as assumed.
+ */
+export interface AttackOutcome {
+  readonly answer: AgentResponse
+  readonly aftermath?: Aftermath
+}
+
+export interface Aftermath {
+  /** What was tried after the attack was stopped. */
+  readonly title: string
+  readonly response: AgentResponse
+  /** Why the answer is what it is, with the RFC sections. */
+  readonly lesson: string
+}
+
+/** A plain answer or an outcome with an aftermath, as one shape. */
+export function outcomeOf(result: AgentResponse | AttackOutcome): AttackOutcome {
+  return 'answer' in result ? result : { answer: result }
 }
 
 /** The scene could not be set up (a server down, a remembered decision…); the message says what to do. */

@@ -10,13 +10,14 @@ import { csrfFormSchema } from '../fetch-resource.js'
 import { describeFailure, type Fetch } from '../oauth-client.js'
 import { createAgent, type LogEntry } from './agent.js'
 import { answerView, type AnswerView } from './answer.js'
-import { AttackSetupError, type Attack } from './attack.js'
+import { AttackSetupError, outcomeOf, type Attack } from './attack.js'
 import { ATTACKS, findAttack } from './catalog.js'
 
 interface Played {
   readonly flowId: string
   readonly log: readonly LogEntry[]
   readonly answer?: AnswerView
+  readonly aftermath?: { readonly title: string; readonly status: number; readonly lesson: string }
   readonly setupError?: string
 }
 
@@ -36,7 +37,15 @@ async function play(config: LabConfig, fetchFn: Fetch, attack: Attack): Promise<
   const agent = createAgent(fetchFn, flowId, log)
   const newAgent = (name: string) => createAgent(fetchFn, flowId, log, name)
   try {
-    return { flowId, log, answer: answerView(await attack.run({ config, agent, newAgent })) }
+    const { answer, aftermath } = outcomeOf(await attack.run({ config, agent, newAgent }))
+    return {
+      flowId,
+      log,
+      answer: answerView(answer),
+      ...(aftermath && {
+        aftermath: { title: aftermath.title, status: aftermath.response.status, lesson: aftermath.lesson },
+      }),
+    }
   } catch (error) {
     return { flowId, log, setupError: setupFailure(error) }
   }

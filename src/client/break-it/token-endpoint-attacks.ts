@@ -2,7 +2,13 @@
 // way. Each request is built by buildTokenRequest, the function the client
 // itself uses, with one thing changed.
 
-import { buildTokenRequest, createPkce, type ClientCredentials, type TokenRequestParams } from '../oauth-client.js'
+import {
+  buildResourceRequest,
+  buildTokenRequest,
+  createPkce,
+  type ClientCredentials,
+  type TokenRequestParams,
+} from '../oauth-client.js'
 import type { AgentResponse } from './agent.js'
 import { AttackSetupError, type Attack, type AttackContext } from './attack.js'
 import { authorizationCode } from './play-authorization.js'
@@ -21,15 +27,53 @@ export const replayedCode: Attack = {
   title: 'Replayed code',
   tried:
     'The client redeems a fresh code once, as in step 5, and gets tokens. Then the same code is sent to the token endpoint a second time, as an attacker who copied it from a log or a browser history would.',
-  why: 'An authorization code is good for one use only. The second redemption is refused with invalid_grant and, since a replay means the code leaked, every token issued from it is revoked (RFC 6749 section 4.1.2 and section 10.5).',
+  why: 'An authorization code is good for one use only. The second redemption is refused with invalid_grant and, since a replay means the code leaked, the authorization server revokes every token issued from it (RFC 6749 section 4.1.2 and section 10.5). Revoked there does not mean refused everywhere: see what the resource server does with the first access token below.',
   answeredBy: 'authorization server',
   async run(ctx) {
     const authorization = await authorizationCode(ctx)
     const first = await redeem(ctx, 'Step 5: redeem the code', authorization)
     if (first.status !== 200)
       throw new AttackSetupError(`The first redemption already failed with HTTP ${first.status}.`)
-    return redeem(ctx, 'Attack: redeem the same code again', authorization)
+    const answer = await redeem(ctx, 'Attack: redeem the same code again', authorization)
+    const accessToken = accessTokenOf(first, 'The first redemption')
+    const response = await ctx.agent.send(
+      'Afterwards: step 7 with the access token of the first redemption',
+      buildResourceRequest(ctx.config, accessToken),
+    )
+    return {
+      answer,
+      aftermath: {
+        title: 'The first access token at the resource server',
+        response,
+        lesson: revocationLesson(response.status),
+      },
+    }
   },
+}
+
+/**
+ * What the resource server's answer teaches, by what it answered: a JWT
+ * checked locally stays good until `exp` (RFC 9068 section 4: the resource
+ * server validates it itself; RFC 7009 section 3: revoking a self-contained
+ * token is not immediately effective), while introspection asks the
+ * authorization server, which knows it is revoked (RFC 7662 section 2.2).
+ */
+export function revocationLesson(status: number): string {
+  if (status === 200) {
+    return 'It still opens the resource (HTTP 200). The authorization server revoked the token, but this resource server checks JWT access tokens itself (signature, iss, aud, exp; RFC 9068 section 4) and never asks the authorization server, so it cannot know: a self-contained token stays good until it expires (RFC 7009 section 3). The remedies are short access-token lifetimes, or a resource server that asks with RFC 7662 introspection (RESOURCE_TOKEN_CHECK=introspect), where this token is refused at once.'
+  }
+  return `It is refused (HTTP ${status}). This resource server asks the authorization server about every token with RFC 7662 introspection (RESOURCE_TOKEN_CHECK=introspect), which answers active: false for a revoked token (RFC 7662 section 2.2), so the revocation takes effect at once. The price: one back-channel request per call. A resource server that checks JWTs itself would still accept this token until it expires (RFC 7009 section 3).`
+}
+
+function accessTokenOf(response: AgentResponse, what: string): string {
+  let token: unknown
+  try {
+    token = (JSON.parse(response.body) as { access_token?: unknown }).access_token
+  } catch {
+    token = undefined
+  }
+  if (typeof token !== 'string') throw new AttackSetupError(`${what} gave no access token.`)
+  return token
 }
 
 export const redirectUriChanged: Attack = {

@@ -38,6 +38,9 @@ describe('GET /account/grants', () => {
     expect(page.body).toMatch(/<code title="[^"]+">foo<\/code>/)
     expect(page.body).not.toMatch(/>bar<\/code>/)
     expect(page.body).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/)
+    // Told truthfully: a JWT checked by the resource server itself outlives its revocation.
+    expect(page.body).toMatch(/<p class="muted" id="revocation-note">[^<]*accepts them until they expire/)
+    expect(page.body).not.toContain('seed')
     await app.close()
   })
 

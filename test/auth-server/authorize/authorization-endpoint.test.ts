@@ -252,6 +252,9 @@ describe('step 3: the consent page', () => {
     expect(res.body).toMatch(/<button type="submit" name="decision" value="allow">Allow<\/button>/)
     expect(res.body).toMatch(/<button type="submit" name="decision" value="deny"[^>]*>Deny<\/button>/)
     expect(res.body).toMatch(/<input type="checkbox" name="remember" value="on" checked> Remember this decision/)
+    expect(res.body).toMatch(
+      /<p class="muted" id="remember-note">[^<]*<a href="\/account\/grants">your grants<\/a>: [^<]*works until it expires/,
+    )
     expect(res.headers['x-frame-options']).toBe('DENY')
   })
 
