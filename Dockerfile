@@ -28,7 +28,7 @@ COPY public ./public
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 # Inside a container the servers must listen beyond loopback for published
-# ports and the other services to reach them (CONTRACT.md).
+# ports and the other services to reach them (docs/contract.md).
 ENV HOST=0.0.0.0
 EXPOSE 3000 9001 9002
 # Healthchecks are per service in docker-compose.yml (each role has its own port).

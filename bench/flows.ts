@@ -70,7 +70,7 @@ async function signIn(browser: Browser, lab: LabUrls, authorize: string): Promis
 
 /**
  * Once per lab: alice signs in and allows with "Remember this decision", so
- * later flows skip the consent page (CONTRACT.md: a remembered decision).
+ * later flows skip the consent page (docs/contract.md: a remembered decision).
  * Returns the signed-in browser, whose session can mint codes.
  */
 export async function rememberConsent(agent: Agent, lab: LabUrls): Promise<Browser> {

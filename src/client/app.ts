@@ -88,7 +88,7 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   })
   await app.register(fastifyCsrfProtection, {
     sessionPlugin: '@fastify/session',
-    // CONTRACT.md: CSRF secrets of at least 160 bits; the default is 18 bytes (144).
+    // docs/contract.md: CSRF secrets of at least 160 bits; the default is 18 bytes (144).
     csrfOpts: { secretLength: 32 },
   })
   await registerHtml(app, { labName: 'oauth-lab · client app' })

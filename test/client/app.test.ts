@@ -7,7 +7,7 @@ import { buildClientApp, CLIENT_SESSION_COOKIE } from '../../src/client/app.js'
 import type { BackChannel, OutgoingRequest } from '../../src/client/oauth-client.js'
 
 // The client is under test; the authorization and resource servers are a stub
-// that records each request and answers as CONTRACT.md says they do.
+// that records each request and answers as docs/contract.md says they do.
 
 interface Recorded {
   method: string

@@ -4,7 +4,7 @@
 // mapped: service names (auth, resource, client) become 127.0.0.1 and the
 // published ports become free ports. The browser stand-in uses the public
 // localhost URLs, the servers the internal ones, so a flow that completes
-// proves the front-channel / back-channel split of CONTRACT.md works.
+// proves the front-channel / back-channel split of docs/contract.md works.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
@@ -44,7 +44,7 @@ const service = (name: Service): ComposeService => compose.services[name]
 
 /**
  * What each role is in the container: its entry file, port variable and the
- * default port of CONTRACT.md (written out, not imported from src/, so this
+ * default port of docs/contract.md (written out, not imported from src/, so this
  * test checks the file against the contract rather than against the code).
  */
 const ROLE: Record<Service, { entry: string; portVar: string; defaultPort: number }> = {

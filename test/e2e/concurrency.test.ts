@@ -197,7 +197,7 @@ describe('concurrency over real HTTP', () => {
       expect(new Set(flows.map((f) => f.code)).size).toBe(RACES)
       const pairs = await Promise.all(flows.map((flow) => Promise.all([redeem(flow), redeem(flow)])))
       const winners = pairs.map((pair, i) => expectOneWinner(pair, `code of flow ${i}`))
-      // CONTRACT.md: a second use of a code revokes every token issued from it.
+      // docs/contract.md: a second use of a code revokes every token issued from it.
       const states = await Promise.all(
         winners.flatMap((w) => [introspect(String(w.body.access_token)), introspect(String(w.body.refresh_token))]),
       )

@@ -178,7 +178,7 @@ describe('introspection mode (RESOURCE_TOKEN_CHECK=introspect)', () => {
 })
 
 describe('JWT mode (the default): revocation is not seen by the resource server', () => {
-  // CONTRACT.md: in JWT mode the resource server verifies tokens locally
+  // docs/contract.md: in JWT mode the resource server verifies tokens locally
   // against the JWKS (signature, typ, iss, aud, exp) and never asks the
   // authorization server about a token, so a revoked access token keeps
   // working until its `exp`. Only introspection mode makes revocation take

@@ -18,7 +18,7 @@ export function runs(numRuns: number): { readonly seed: number; readonly numRuns
   return { seed: SEED, numRuns: Math.max(1, Math.round(numRuns * SCALE)) }
 }
 
-// ---- The lab's built-in data (CONTRACT.md) -------------------------------------------
+// ---- The lab's built-in data (docs/contract.md) --------------------------------------
 
 export const ISSUER = 'http://localhost:9001'
 export const RESOURCE = 'http://localhost:9002'

@@ -33,7 +33,7 @@ import {
 const PATHS = ['/authorize', '/site/oauth2/authorize'] as const
 const MAX_PARAM_LENGTH = 2048
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/
-/** foo and bar (CONTRACT.md), and the OpenID Connect scopes every client may ask for. */
+/** foo and bar (docs/contract.md), and the OpenID Connect scopes every client may ask for. */
 const KNOWN_SCOPES = new Set(['foo', 'bar', 'openid', 'profile', 'email'])
 /** OpenID Connect Core §3.1.2.1. */
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
@@ -77,7 +77,7 @@ interface Expected {
 }
 
 /**
- * What RFC 6749 and CONTRACT.md allow for this request, decoded as the server
+ * What RFC 6749 and docs/contract.md allow for this request, decoded as the server
  * sees it (WHATWG URL, application/x-www-form-urlencoded). Where a request breaks
  * several rules at once, any of their errors is allowed.
  */

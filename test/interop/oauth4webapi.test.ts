@@ -302,7 +302,7 @@ describe.each(variants)(
         insecure,
       )
       await expectOAuthError(oauth.processAuthorizationCodeResponse(as, client, response), 'invalid_grant', 400)
-      // CONTRACT.md: a second use revokes every token issued from the code.
+      // docs/contract.md: a second use revokes every token issued from the code.
       expect((await introspect(flow.tokens!.access_token)).active).toBe(false)
       expect((await introspect(flow.tokens!.refresh_token!)).active).toBe(false)
     })

@@ -55,6 +55,6 @@ export async function registerSession(
     rolling: false,
     store,
   })
-  // CONTRACT.md: CSRF tokens carry at least 160 bits (a 32-byte secret here).
+  // docs/contract.md: CSRF secrets carry at least 160 bits (a 32-byte secret here).
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session', csrfOpts: { secretLength: 32 } })
 }

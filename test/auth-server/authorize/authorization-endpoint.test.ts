@@ -309,7 +309,7 @@ describe('step 4: the code redirect', () => {
     expect((res.headers.location as string).startsWith(`${REDIRECT}?`)).toBe(true)
     expect(params.get('state')).toBe(state)
     expect(params.get('iss')).toBe(ISSUER)
-    // CONTRACT.md / RFC 6749 §10.10: ≥ 160 bits; 43 base64url characters carry 258.
+    // docs/contract.md / RFC 6749 §10.10: ≥ 160 bits; 43 base64url characters carry 258.
     expect(params.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(res.headers['cache-control']).toBe('no-store')
   })

@@ -1,5 +1,5 @@
 // Step 6, later: POST /token with grant_type=refresh_token (RFC 6749 §6), with
-// rotation and reuse detection (RFC 9700 §4.14.2; CONTRACT.md: reuse of a
+// rotation and reuse detection (RFC 9700 §4.14.2; docs/contract.md: reuse of a
 // rotated refresh token revokes the whole family).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
