@@ -147,7 +147,8 @@ export interface AuthStore {
   /**
    * Binds what was issued from a consumed code (its access token, and the
    * family its refresh tokens belong to), so that a replay of the code revokes
-   * them. Call it before the first `await` of the issuance.
+   * them. Call it before the first `await` of the issuance. A code already
+   * forgotten (its lifetime and its tokens' have passed) binds nothing.
    */
   recordIssued(code: string, issued: { readonly accessToken: IssuedToken; readonly familyId?: string }): void
 
