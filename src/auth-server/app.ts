@@ -23,14 +23,7 @@ import { createClientRegistry } from './clients.js'
 import type { AuthServerContext } from './context.js'
 import { introspectRoutes } from './token-lifecycle/introspect.js'
 import type { AuthServerHooks } from './lab/hooks.js'
-import {
-  createKeyRing,
-  exportSigningKeys,
-  generateSigningKeys,
-  importSigningKeys,
-  type KeyRing,
-  type SigningKeys,
-} from './tokens/keys.js'
+import type { SigningKeys } from './tokens/keys.js'
 import { labScenarioRoutes } from './lab/scenario-routes.js'
 import { labTokenRoutes } from './lab/mint-token-route.js'
 import { endSessionRoutes } from './oidc/end-session.js'
@@ -39,10 +32,8 @@ import { metadataRoutes } from './metadata.js'
 import { renderErrorPage } from './oauth-error.js'
 import { revokeRoutes } from './token-lifecycle/revoke.js'
 import { createScenarios } from './lab/scenarios.js'
-import { createSessionStore, registerSession } from './account/sign-in-session.js'
-import { createSqliteSessionStore } from './store/sqlite-session-store.js'
-import { createSqliteStore, type SqliteAuthStore } from './store/sqlite-store.js'
-import { createMemoryStore, type AuthStore } from './store/memory-store.js'
+import { registerSession } from './account/sign-in-session.js'
+import { openStore } from './store/open-store.js'
 import { tokenRoutes } from './token/token-endpoint.js'
 
 export interface AuthServerDeps {
@@ -74,21 +65,8 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   registerLabKey(app, config.labKey)
   setUpFlowRecorder(app, 'auth-server', config.inspector, { timedByFastify: Boolean(logger) })
   await registerFormBody(app)
-  const storeConfig = config.auth.store ?? { kind: 'memory' }
-  let store: AuthStore
-  let sessions: ReturnType<typeof createSessionStore> | ReturnType<typeof createSqliteSessionStore>
-  let keys: KeyRing
-  if (storeConfig.kind === 'sqlite') {
-    const durable = createSqliteStore(storeConfig.path, now)
-    app.addHook('onClose', async () => durable.close())
-    store = durable
-    sessions = createSqliteSessionStore(durable.db, config.auth.sessionTtlSeconds * 1000, now)
-    keys = await durableKeyRing(durable, config, deps.keys)
-  } else {
-    store = createMemoryStore(now)
-    sessions = createSessionStore(config.auth, now)
-    keys = createKeyRing(deps.keys ?? (await generateSigningKeys(config.auth.signingAlg)))
-  }
+  const { store, sessions, keys, close } = await openStore(config, now, deps.keys)
+  app.addHook('onClose', async () => close())
   const ctx: AuthServerContext = {
     config,
     clients: createClientRegistry(config),
@@ -127,27 +105,6 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   if (config.inspector.enabled) await app.register(labTokenRoutes, ctx) // lab only: POST /_lab/tokens
   if (config.auth.labAdmin === true) await app.register(labScenarioRoutes, ctx) // lab only, off by default: /_lab/scenarios
   return app
-}
-
-/** The signing keys of a durable store: reloaded if stored (same kid after a restart), else made and saved. */
-async function durableKeyRing(
-  store: SqliteAuthStore,
-  config: LabConfig,
-  given: SigningKeys | undefined,
-): Promise<KeyRing> {
-  const save = async (current: SigningKeys, previous?: SigningKeys) =>
-    store.saveSigningKeys([await exportSigningKeys(current), ...(previous ? [await exportSigningKeys(previous)] : [])])
-  // Keys handed in (tests) are used as they are, not stored.
-  if (given !== undefined) return createKeyRing(given)
-  const stored = store.loadSigningKeys()
-  if (stored[0] !== undefined && stored[0].alg === config.auth.signingAlg) {
-    const current = await importSigningKeys(stored[0])
-    const previous = stored[1] && (await importSigningKeys(stored[1]))
-    return createKeyRing(current, { ...(previous ? { previous } : {}), onRotate: save })
-  }
-  const initial = await generateSigningKeys(config.auth.signingAlg)
-  await save(initial)
-  return createKeyRing(initial, { onRotate: save })
 }
 
 /** HTML routes: a clear page of the right status, never a stack trace. */

@@ -3,7 +3,7 @@ import type { ClientRegistry } from './clients.js'
 import type { AuthServerHooks } from './lab/hooks.js'
 import type { KeyRing } from './tokens/keys.js'
 import type { ScenarioState } from './lab/scenarios.js'
-import type { AuthStore } from './store/memory-store.js'
+import type { AuthStore } from './store/auth-store.js'
 
 /** What every route of the authorization server works with; built once in app.ts. */
 export interface AuthServerContext {

@@ -7,10 +7,25 @@ import type { Session } from 'fastify'
 type Callback = (err?: unknown) => void
 type GetCallback = (err: unknown, session?: Session | null) => void
 
-/** Expired sessions are swept at most this often, on use (see SWEEP_INTERVAL_MS in store.ts). */
+/**
+ * What @fastify/session asks of a store (set, get, destroy, by callback), and
+ * what the lab adds: `size` for tests that check purging, `clear` for
+ * `lab.reset()`. Kept in memory here, or in SQLite by the durable store.
+ */
+export interface SessionStore {
+  /** Keeps the session for the store's lifetime from now. */
+  set(sessionId: string, session: Session, callback: Callback): void
+  /** The session, or null when unknown or expired: an expired one is never returned. */
+  get(sessionId: string, callback: GetCallback): void
+  destroy(sessionId: string, callback: Callback): void
+  size(): number
+  clear(): void
+}
+
+/** Expired sessions are swept at most this often, on use (as the auth store's SWEEP_INTERVAL_MS). */
 export const SESSION_SWEEP_INTERVAL_MS = 1000
 
-export function createExpiringSessionStore(ttlMs: number, now: () => number = Date.now) {
+export function createExpiringSessionStore(ttlMs: number, now: () => number = Date.now): SessionStore {
   const sessions = new Map<string, { session: Session; expiresAt: number }>()
   let lastSweep = now()
 

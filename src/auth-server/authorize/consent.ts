@@ -87,7 +87,7 @@ async function handleConsent(
     return redirectError(reply, { redirectUri: authz.redirectUri, state: authz.state, issuer }, denied, 303)
   }
   if (remember !== undefined) {
-    ctx.store.rememberGrant({
+    ctx.store.saveGrant({
       sub: user.sub,
       clientId: authz.client.clientId,
       scopes: authz.scopes,

@@ -41,8 +41,6 @@ export function redirectWithCode(
     codeChallenge: request.codeChallenge,
     nonce: request.nonce,
     expiresAt: now + ctx.config.auth.codeTtlSeconds * 1000,
-    consumed: false,
-    issuedTokenIds: [],
   })
   const location = redirectUrl(request.redirectUri, { code, state: request.state, iss: ctx.config.auth.publicUrl })
   return reply.header('cache-control', 'no-store').redirect(location, status)

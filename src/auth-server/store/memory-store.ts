@@ -1,69 +1,22 @@
-// What the authorization server remembers: authorization codes, remembered
-// consent decisions and revoked token ids. Plain data behind plain functions,
-// in memory; expired entries are purged as the store is used.
+// The store in memory: plain maps behind the AuthStore contract. Records are
+// copied in and handed out as snapshots; what changes (a code consumed, a
+// token rotated, a family revoked) lives in entries only this module sees.
+// Expired entries are purged as the store is used.
 
-export interface AuthorizationCode {
-  readonly code: string
-  readonly clientId: string
-  readonly redirectUri: string
-  /** RFC 6749 §4.1.3: redirect_uri is required at the token endpoint only if it was sent at step 1. */
-  readonly redirectUriSent: boolean
-  readonly scopes: readonly string[]
-  readonly sub: string
-  readonly authTime: number
-  readonly codeChallenge?: string
-  /** OpenID Connect nonce, copied into the ID token (OIDC Core §3.1.3.6). */
-  readonly nonce?: string
-  readonly expiresAt: number
-  consumed: boolean
-  /** Tokens issued from this code, revoked if the code is replayed (RFC 6749 §4.1.2). */
-  readonly issuedTokenIds: Array<{ jti: string; expiresAt: number }>
-  /** The refresh-token family started by this code, if any. */
-  familyId?: string
-}
-
-/**
- * Every refresh token descended from one authorization, and the access tokens
- * issued alongside them: revoked together (RFC 9700 §4.14.2, RFC 7009 §2.1).
- */
-export interface TokenFamily {
-  readonly id: string
-  readonly clientId: string
-  readonly sub: string
-  /** The scopes consented to; a refresh may narrow but never widen them (RFC 6749 §6). */
-  readonly scopes: readonly string[]
-  readonly authTime: number
-  readonly accessTokenIds: Array<{ jti: string; expiresAt: number }>
-  revoked: boolean
-}
-
-export interface RefreshToken {
-  /** SHA-256 of the token: the store never holds the token itself. */
-  readonly hash: string
-  readonly familyId: string
-  readonly expiresAt: number
-  /** Set once the token has been exchanged; a second use is a replay. */
-  rotated: boolean
-}
-
-/**
- * An opaque access token: what a JWT would carry (sub, client_id, scope, exp,
- * iat, jti, aud, …), kept here since the token itself says nothing.
- */
-export interface OpaqueAccessToken {
-  /** SHA-256 of the token, as for refresh tokens. */
-  readonly hash: string
-  readonly claims: Readonly<Record<string, unknown>>
-  /** Milliseconds; purged after this. Revocation goes by `claims.jti`, as for JWTs. */
-  readonly expiresAt: number
-}
-
-export interface RememberedGrant {
-  readonly sub: string
-  readonly clientId: string
-  readonly scopes: readonly string[]
-  readonly createdAt: number
-}
+import { scopeCovers } from '../../shared/scope.js'
+import type {
+  AuthorizationCode,
+  AuthStore,
+  ConsumeCodeResult,
+  IssuedToken,
+  NewTokenFamily,
+  OpaqueAccessToken,
+  RefreshToken,
+  RememberedGrant,
+  RotateResult,
+  StoreSnapshot,
+  TokenFamily,
+} from './auth-store.js'
 
 // Every second at most, on use: what is kept then stays within a second of
 // its lifetime, so memory under a steady load is flat rather than a sawtooth
@@ -71,10 +24,38 @@ export interface RememberedGrant {
 // thousands of entries.
 export const SWEEP_INTERVAL_MS = 1000
 
-export function createMemoryStore(now: () => number) {
-  const codes = new Map<string, AuthorizationCode>()
-  const families = new Map<string, TokenFamily>()
-  const refreshTokens = new Map<string, RefreshToken>()
+interface CodeEntry {
+  readonly code: AuthorizationCode
+  consumed: boolean
+  /** Access tokens issued from the code, revoked if it is replayed (RFC 6749 §4.1.2). */
+  readonly issued: IssuedToken[]
+  /** The refresh-token family started by the code, if any. */
+  familyId?: string
+}
+
+interface FamilyEntry {
+  readonly family: NewTokenFamily
+  readonly accessTokens: IssuedToken[]
+  revoked: boolean
+}
+
+interface RefreshEntry {
+  readonly hash: string
+  readonly familyId: string
+  readonly expiresAt: number
+  rotated: boolean
+}
+
+const EMPTY: StoreSnapshot = { grants: [], families: [], refreshTokens: [], revoked: [], opaqueTokens: [] }
+
+const familyOf = (entry: FamilyEntry): TokenFamily => ({ ...entry.family, revoked: entry.revoked })
+const refreshTokenOf = (entry: RefreshEntry): RefreshToken => ({ ...entry })
+
+/** The store in memory, starting empty or from what a durable store loaded back. */
+export function createMemoryStore(now: () => number, initial: StoreSnapshot = EMPTY): AuthStore {
+  const codes = new Map<string, CodeEntry>()
+  const families = new Map<string, FamilyEntry>()
+  const refreshTokens = new Map<string, RefreshEntry>()
   const grants = new Map<string, RememberedGrant>()
   const revoked = new Map<string, number>()
   const opaqueTokens = new Map<string, OpaqueAccessToken>()
@@ -82,125 +63,178 @@ export function createMemoryStore(now: () => number) {
 
   const grantKey = (sub: string, clientId: string) => `${sub}\u0000${clientId}`
 
+  for (const g of initial.grants) grants.set(grantKey(g.sub, g.clientId), { ...g })
+  for (const { accessTokens, revoked: isRevoked, ...family } of initial.families)
+    families.set(family.id, { family, accessTokens: [...accessTokens], revoked: isRevoked })
+  for (const r of initial.refreshTokens) refreshTokens.set(r.hash, { ...r })
+  for (const r of initial.revoked) revoked.set(r.jti, r.expiresAt)
+  for (const o of initial.opaqueTokens) opaqueTokens.set(o.hash, o)
+
   // A consumed code is kept until the tokens issued from it expire, so that a
   // replay can still be detected and answered by revoking them.
-  function keepUntil(code: AuthorizationCode): number {
-    return Math.max(code.expiresAt, ...code.issuedTokenIds.map((t) => t.expiresAt))
+  function keepUntil(entry: CodeEntry): number {
+    return Math.max(entry.code.expiresAt, ...entry.issued.map((t) => t.expiresAt))
   }
 
   function sweep(): void {
     const t = now()
     if (t - lastSweep < SWEEP_INTERVAL_MS) return
     lastSweep = t
-    for (const [key, code] of codes) if (keepUntil(code) <= t) codes.delete(key)
+    for (const [key, entry] of codes) if (keepUntil(entry) <= t) codes.delete(key)
     for (const [jti, expiresAt] of revoked) if (expiresAt <= t) revoked.delete(jti)
     for (const [hash, token] of refreshTokens) if (token.expiresAt <= t) refreshTokens.delete(hash)
     for (const [hash, token] of opaqueTokens) if (token.expiresAt <= t) opaqueTokens.delete(hash)
+    // A family goes once it has no refresh token left and no live access token.
     const live = new Set<string>()
     for (const token of refreshTokens.values()) live.add(token.familyId)
-    for (const [id, family] of families) {
-      const accessLive = family.accessTokenIds.some((a) => a.expiresAt > t)
+    for (const [id, entry] of families) {
+      const accessLive = entry.accessTokens.some((a) => a.expiresAt > t)
       if (!live.has(id) && !accessLive) families.delete(id)
     }
   }
 
-  function revokeFamily(family: TokenFamily): void {
-    family.revoked = true
-    for (const a of family.accessTokenIds) revoked.set(a.jti, a.expiresAt)
+  // RFC 9700 §4.14.2, RFC 7009 §2.1: the family's refresh tokens stop working
+  // (they are checked against `revoked`) and its access tokens are revoked.
+  function revokeEntry(entry: FamilyEntry): void {
+    entry.revoked = true
+    for (const a of entry.accessTokens) revoked.set(a.jti, a.expiresAt)
+  }
+
+  // RFC 6749 §4.1.2: a replayed code revokes everything issued from it.
+  function revokeIssuedFrom(entry: CodeEntry): ConsumeCodeResult {
+    for (const t of entry.issued) revoked.set(t.jti, t.expiresAt)
+    const family = entry.familyId === undefined ? undefined : families.get(entry.familyId)
+    if (family) revokeEntry(family)
+    const accessTokens = [...entry.issued]
+    return {
+      ok: false,
+      reason: 'replayed',
+      revoked: entry.familyId === undefined ? { accessTokens } : { accessTokens, familyId: entry.familyId },
+    }
   }
 
   return {
-    saveCode(code: AuthorizationCode): void {
+    saveCode(code) {
       sweep()
-      codes.set(code.code, code)
+      codes.set(code.code, { code: { ...code }, consumed: false, issued: [] })
     },
-    /** The code's record, even when consumed or expired: the caller decides. */
-    findCode(code: string): AuthorizationCode | undefined {
+    consumeCode(code, clientId) {
       sweep()
-      return codes.get(code)
+      const entry = codes.get(code)
+      // RFC 6749 §4.1.3: the code must have been issued to this client.
+      if (!entry || entry.code.clientId !== clientId) return { ok: false, reason: 'unknown' }
+      if (entry.consumed) return revokeIssuedFrom(entry)
+      entry.consumed = true
+      if (entry.code.expiresAt <= now()) return { ok: false, reason: 'expired' }
+      return { ok: true, code: entry.code }
     },
-    rememberGrant(grant: RememberedGrant): void {
-      const key = grantKey(grant.sub, grant.clientId)
-      const previous = grants.get(key)
-      const scopes = [...new Set([...(previous?.scopes ?? []), ...grant.scopes])]
-      grants.set(key, { ...grant, scopes })
+    recordIssued(code, { accessToken, familyId }) {
+      const entry = codes.get(code)
+      if (!entry) return
+      entry.issued.push({ ...accessToken })
+      if (familyId !== undefined) entry.familyId = familyId
     },
-    findGrant(sub: string, clientId: string): RememberedGrant | undefined {
-      return grants.get(grantKey(sub, clientId))
-    },
-    listGrants(sub: string): RememberedGrant[] {
-      return [...grants.values()].filter((g) => g.sub === sub)
-    },
-    forgetGrant(sub: string, clientId: string): boolean {
-      return grants.delete(grantKey(sub, clientId))
-    },
-    revokeToken(jti: string, expiresAt: number): void {
+
+    startFamily(family) {
       sweep()
-      revoked.set(jti, expiresAt)
+      const entry: FamilyEntry = { family: { ...family }, accessTokens: [], revoked: false }
+      families.set(family.id, entry)
+      return familyOf(entry)
     },
-    isRevoked(jti: string): boolean {
-      return revoked.has(jti)
+    findFamily(id) {
+      const entry = families.get(id)
+      return entry && familyOf(entry)
     },
-    saveFamily(family: TokenFamily): void {
-      sweep()
-      families.set(family.id, family)
+    recordAccessToken(familyId, token) {
+      families.get(familyId)?.accessTokens.push({ ...token })
     },
-    findFamily(id: string): TokenFamily | undefined {
-      return families.get(id)
+    saveRefreshToken(token) {
+      refreshTokens.set(token.hash, { ...token, rotated: false })
     },
-    /** Revokes the family: its refresh tokens stop working and its access tokens are revoked. */
-    revokeFamily(id: string): void {
-      const family = families.get(id)
-      if (family) revokeFamily(family)
+    findRefreshToken(hash) {
+      const token = refreshTokens.get(hash)
+      const family = token && families.get(token.familyId)
+      return token && family && { token: refreshTokenOf(token), family: familyOf(family) }
     },
-    /** Revokes every family of a user's grant to a client (the grant was withdrawn). */
-    revokeFamiliesOf(sub: string, clientId: string): number {
+    rotateRefreshToken({ hash, clientId, scopes }): RotateResult {
+      const token = refreshTokens.get(hash)
+      const entry = token && families.get(token.familyId)
+      // RFC 6749 §6: the token must have been issued to the authenticated client.
+      if (!token || !entry || entry.family.clientId !== clientId) return { ok: false, reason: 'unknown' }
+      if (entry.revoked) return { ok: false, reason: 'revoked' }
+      if (token.rotated) {
+        // RFC 9700 §4.14.2: a rotated token used again revokes the whole family.
+        revokeEntry(entry)
+        return { ok: false, reason: 'reused', family: familyOf(entry) }
+      }
+      if (token.expiresAt <= now()) return { ok: false, reason: 'expired' }
+      // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
+      if (!scopeCovers(entry.family.scopes, scopes))
+        return { ok: false, reason: 'scope_exceeded', family: familyOf(entry) }
+      token.rotated = true
+      return { ok: true, family: familyOf(entry) }
+    },
+    revokeFamily(id) {
+      const entry = families.get(id)
+      if (entry) revokeEntry(entry)
+      return entry !== undefined
+    },
+    revokeFamiliesOf(sub, clientId) {
       let count = 0
-      for (const family of families.values()) {
-        if (family.sub === sub && family.clientId === clientId && !family.revoked) {
-          revokeFamily(family)
+      for (const entry of families.values()) {
+        if (entry.family.sub === sub && entry.family.clientId === clientId && !entry.revoked) {
+          revokeEntry(entry)
           count++
         }
       }
       return count
     },
-    saveRefreshToken(token: RefreshToken): void {
-      refreshTokens.set(token.hash, token)
-    },
-    findRefreshToken(hash: string): RefreshToken | undefined {
-      return refreshTokens.get(hash)
-    },
-    /** The refresh token was exchanged: a second use is a replay (a durable store writes this through). */
-    markRotated(hash: string): void {
-      const token = refreshTokens.get(hash)
-      if (token) token.rotated = true
-    },
-    /** Records an access token issued in a family, so revoking the family revokes it. */
-    recordAccessToken(familyId: string, entry: { jti: string; expiresAt: number }): void {
-      families.get(familyId)?.accessTokenIds.push(entry)
-    },
-    saveOpaqueToken(token: OpaqueAccessToken): void {
+
+    revokeToken({ jti, expiresAt }) {
       sweep()
-      opaqueTokens.set(token.hash, token)
+      revoked.set(jti, expiresAt)
     },
-    findOpaqueToken(hash: string): OpaqueAccessToken | undefined {
+    isRevoked(jti) {
+      return revoked.has(jti)
+    },
+
+    saveOpaqueToken(token) {
+      sweep()
+      opaqueTokens.set(token.hash, { ...token })
+    },
+    findOpaqueToken(hash) {
       return opaqueTokens.get(hash)
     },
-    /** Forgets everything (the test API's `lab.reset()`). */
-    clear(): void {
+
+    saveGrant(grant) {
+      const key = grantKey(grant.sub, grant.clientId)
+      const previous = grants.get(key)
+      const merged = { ...grant, scopes: [...new Set([...(previous?.scopes ?? []), ...grant.scopes])] }
+      grants.set(key, merged)
+      return merged
+    },
+    findGrant(sub, clientId) {
+      return grants.get(grantKey(sub, clientId))
+    },
+    listGrants(sub) {
+      return [...grants.values()].filter((g) => g.sub === sub)
+    },
+    forgetGrant(sub, clientId) {
+      return grants.delete(grantKey(sub, clientId))
+    },
+
+    clear() {
       for (const map of [codes, grants, revoked, families, refreshTokens, opaqueTokens]) map.clear()
     },
-    /** How many entries each map holds (for tests that check purging). */
-    size(): { codes: number; grants: number; revoked: number; families: number; refreshTokens: number } {
+    size() {
       return {
         codes: codes.size,
         grants: grants.size,
         revoked: revoked.size,
         families: families.size,
         refreshTokens: refreshTokens.size,
+        opaqueTokens: opaqueTokens.size,
       }
     },
   }
 }
-
-export type AuthStore = ReturnType<typeof createMemoryStore>

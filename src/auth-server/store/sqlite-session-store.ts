@@ -1,27 +1,45 @@
-// The sign-in sessions in SQLite (STORE=sqlite): the same interface as
-// src/shared/session-store.ts, so a remembered sign-in survives a restart.
+// The sign-in sessions in SQLite (STORE=sqlite): the same SessionStore as the
+// one in memory, so a remembered sign-in survives a restart.
 
 import type { Session } from 'fastify'
+import type { SessionStore } from '../../shared/session-store.js'
 import type { SqliteDatabase } from './sqlite-store.js'
 
-type Callback = (err?: unknown) => void
-type GetCallback = (err: unknown, session?: Session | null) => void
+/** A row of the `sessions` table. */
+interface SessionRow {
+  readonly session: string
+  readonly expires_at: number
+}
 
-export function createSqliteSessionStore(db: SqliteDatabase, ttlMs: number, now: () => number = Date.now) {
-  const upsert = db.prepare('INSERT OR REPLACE INTO sessions (id, session, expires_at) VALUES (?, ?, ?)')
-  const select = db.prepare('SELECT session, expires_at FROM sessions WHERE id = ?')
-  const remove = db.prepare('DELETE FROM sessions WHERE id = ?')
-  const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?')
+interface CountRow {
+  readonly n: number
+}
+
+/** Expired sessions are deleted at most this often, on use. */
+const SWEEP_INTERVAL_MS = 10_000
+
+export function createSqliteSessionStore(
+  db: SqliteDatabase,
+  ttlMs: number,
+  now: () => number = Date.now,
+): SessionStore {
+  const upsert = db.prepare<[string, string, number]>(
+    'INSERT OR REPLACE INTO sessions (id, session, expires_at) VALUES (?, ?, ?)',
+  )
+  const select = db.prepare<[string], SessionRow>('SELECT session, expires_at FROM sessions WHERE id = ?')
+  const remove = db.prepare<[string]>('DELETE FROM sessions WHERE id = ?')
+  const purge = db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?')
+  const count = db.prepare<[], CountRow>('SELECT COUNT(*) AS n FROM sessions')
   let lastSweep = now()
 
   function sweep(t: number): void {
-    if (t - lastSweep < 10_000) return
+    if (t - lastSweep < SWEEP_INTERVAL_MS) return
     lastSweep = t
     purge.run(t)
   }
 
   return {
-    set(sessionId: string, session: Session, callback: Callback): void {
+    set(sessionId, session, callback) {
       try {
         const t = now()
         sweep(t)
@@ -31,16 +49,16 @@ export function createSqliteSessionStore(db: SqliteDatabase, ttlMs: number, now:
         callback(error)
       }
     },
-    get(sessionId: string, callback: GetCallback): void {
+    get(sessionId, callback) {
       try {
-        const row = select.get(sessionId) as { session: string; expires_at: number } | undefined
+        const row = select.get(sessionId)
         if (row && row.expires_at <= now()) remove.run(sessionId)
         callback(null, row && row.expires_at > now() ? (JSON.parse(row.session) as Session) : null)
       } catch (error) {
         callback(error)
       }
     },
-    destroy(sessionId: string, callback: Callback): void {
+    destroy(sessionId, callback) {
       try {
         remove.run(sessionId)
         callback()
@@ -48,10 +66,10 @@ export function createSqliteSessionStore(db: SqliteDatabase, ttlMs: number, now:
         callback(error)
       }
     },
-    size(): number {
-      return (db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n
+    size() {
+      return count.get()?.n ?? 0
     },
-    clear(): void {
+    clear() {
       db.exec('DELETE FROM sessions')
     },
   }

@@ -1,26 +1,32 @@
-// A durable store (STORE=sqlite:<path>): the memory store's maps stay the
-// working copy, and everything that must survive a restart (remembered
-// grants, token families, refresh tokens, revoked jtis, opaque tokens, signing
-// keys, sign-in sessions) is written through to SQLite, each write in its own
-// transaction (WAL, synchronous=FULL), and loaded back at start. Codes live
-// 60 s and stay in memory only. better-sqlite3 is loaded only when chosen.
+// A durable store (STORE=sqlite:<path>). A memory store is the working copy,
+// loaded from the file at start; every operation of the contract is written
+// out here, delegating to the working copy and writing what must survive a
+// restart (remembered grants, token families, refresh tokens, revoked jtis,
+// opaque tokens) through to SQLite, each write in its own transaction (WAL,
+// synchronous=FULL). Signing keys and sign-in sessions live in the same file.
+// Codes live 60 s and stay in memory only. better-sqlite3 is loaded only when
+// chosen.
 
 import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
-import type { StoredSigningKeys } from '../tokens/keys.js'
-import {
-  createMemoryStore,
-  type AuthStore,
-  type OpaqueAccessToken,
-  type RefreshToken,
-  type RememberedGrant,
-  type TokenFamily,
-} from './memory-store.js'
+import type { JWK } from 'jose'
+import { SIGNING_ALGORITHMS, type StoredSigningKeys } from '../tokens/keys.js'
+import type {
+  AuthStore,
+  IssuedToken,
+  OpaqueAccessToken,
+  RefreshToken,
+  RememberedGrant,
+  RevokedByReplay,
+  StoreSnapshot,
+} from './auth-store.js'
+import { createMemoryStore } from './memory-store.js'
 
 export type SqliteDatabase = BetterSqlite3.Database
 
+/** Expired rows are deleted at most this often, on use (the working copy sweeps itself every second). */
 const SWEEP_INTERVAL_MS = 10_000
 
 const SCHEMA = `
@@ -33,6 +39,59 @@ CREATE TABLE IF NOT EXISTS opaque_tokens (hash TEXT PRIMARY KEY, claims TEXT NOT
 CREATE TABLE IF NOT EXISTS signing_keys (position INTEGER PRIMARY KEY, kid TEXT NOT NULL, alg TEXT NOT NULL, private_jwk TEXT NOT NULL, public_jwk TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, session TEXT NOT NULL, expires_at INTEGER NOT NULL);
 `
+
+/** The tables `clear()` empties: everything but signing keys and sessions. */
+const CLEARED_TABLES = ['grants', 'families', 'family_access_tokens', 'refresh_tokens', 'revoked_jtis', 'opaque_tokens']
+
+// One interface per table row, as SQLite hands it back (booleans as 0/1, lists and objects as JSON).
+
+interface GrantRow {
+  readonly sub: string
+  readonly client_id: string
+  readonly scopes: string
+  readonly created_at: number
+}
+
+interface FamilyRow {
+  readonly id: string
+  readonly client_id: string
+  readonly sub: string
+  readonly scopes: string
+  readonly auth_time: number
+  readonly revoked: 0 | 1
+}
+
+interface FamilyAccessTokenRow {
+  readonly family_id: string
+  readonly jti: string
+  readonly expires_at: number
+}
+
+interface RefreshTokenRow {
+  readonly hash: string
+  readonly family_id: string
+  readonly expires_at: number
+  readonly rotated: 0 | 1
+}
+
+interface RevokedJtiRow {
+  readonly jti: string
+  readonly expires_at: number
+}
+
+interface OpaqueTokenRow {
+  readonly hash: string
+  readonly claims: string
+  readonly expires_at: number
+}
+
+interface SigningKeyRow {
+  readonly position: number
+  readonly kid: string
+  readonly alg: string
+  readonly private_jwk: string
+  readonly public_jwk: string
+}
 
 /** Opens (creating if needed) the database file; better-sqlite3 is required here, never at import. */
 export function openDatabase(path: string): SqliteDatabase {
@@ -58,45 +117,154 @@ export interface SqliteAuthStore extends AuthStore {
   close(): void
 }
 
-export function createSqliteStore(path: string, now: () => number): SqliteAuthStore {
-  const db = openDatabase(path)
-  const mem = createMemoryStore(now)
+// JSON columns hold what this module wrote: lists of scope names, claims, JWKs.
+const parseScopes = (text: string) => JSON.parse(text) as string[]
+const parseClaims = (text: string) => JSON.parse(text) as Record<string, unknown>
+const parseJwk = (text: string) => JSON.parse(text) as JWK
 
-  const st = {
-    upsertGrant: db.prepare('INSERT OR REPLACE INTO grants (sub, client_id, scopes, created_at) VALUES (?, ?, ?, ?)'),
-    deleteGrant: db.prepare('DELETE FROM grants WHERE sub = ? AND client_id = ?'),
-    upsertFamily: db.prepare(
-      'INSERT OR REPLACE INTO families (id, client_id, sub, scopes, auth_time, revoked) VALUES (?, ?, ?, ?, ?, ?)',
+function prepareStatements(db: SqliteDatabase) {
+  return {
+    grants: db.prepare<[], GrantRow>('SELECT sub, client_id, scopes, created_at FROM grants'),
+    families: db.prepare<[], FamilyRow>('SELECT id, client_id, sub, scopes, auth_time, revoked FROM families'),
+    familyAccessTokens: db.prepare<[], FamilyAccessTokenRow>(
+      'SELECT family_id, jti, expires_at FROM family_access_tokens',
     ),
-    revokeFamily: db.prepare('UPDATE families SET revoked = 1 WHERE id = ?'),
-    familiesOf: db.prepare('SELECT id FROM families WHERE sub = ? AND client_id = ? AND revoked = 0'),
-    addAccess: db.prepare('INSERT OR REPLACE INTO family_access_tokens (family_id, jti, expires_at) VALUES (?, ?, ?)'),
-    upsertRefresh: db.prepare(
-      'INSERT OR REPLACE INTO refresh_tokens (hash, family_id, expires_at, rotated) VALUES (?, ?, ?, ?)',
+    liveRefreshTokens: db.prepare<[number], RefreshTokenRow>(
+      'SELECT hash, family_id, expires_at, rotated FROM refresh_tokens WHERE expires_at > ?',
     ),
-    markRotated: db.prepare('UPDATE refresh_tokens SET rotated = 1 WHERE hash = ?'),
-    revoke: db.prepare('INSERT OR REPLACE INTO revoked_jtis (jti, expires_at) VALUES (?, ?)'),
-    upsertOpaque: db.prepare('INSERT OR REPLACE INTO opaque_tokens (hash, claims, expires_at) VALUES (?, ?, ?)'),
-  }
+    liveRevokedJtis: db.prepare<[number], RevokedJtiRow>(
+      'SELECT jti, expires_at FROM revoked_jtis WHERE expires_at > ?',
+    ),
+    liveOpaqueTokens: db.prepare<[number], OpaqueTokenRow>(
+      'SELECT hash, claims, expires_at FROM opaque_tokens WHERE expires_at > ?',
+    ),
+    signingKeys: db.prepare<[], SigningKeyRow>(
+      'SELECT position, kid, alg, private_jwk, public_jwk FROM signing_keys ORDER BY position',
+    ),
 
-  const tx = <A extends unknown[]>(fn: (...args: A) => void) => db.transaction(fn)
+    upsertGrant: db.prepare<[string, string, string, number]>(
+      'INSERT OR REPLACE INTO grants (sub, client_id, scopes, created_at) VALUES (?, ?, ?, ?)',
+    ),
+    deleteGrant: db.prepare<[string, string]>('DELETE FROM grants WHERE sub = ? AND client_id = ?'),
+    insertFamily: db.prepare<[string, string, string, string, number]>(
+      'INSERT OR REPLACE INTO families (id, client_id, sub, scopes, auth_time, revoked) VALUES (?, ?, ?, ?, ?, 0)',
+    ),
+    addAccess: db.prepare<[string, string, number]>(
+      'INSERT OR REPLACE INTO family_access_tokens (family_id, jti, expires_at) VALUES (?, ?, ?)',
+    ),
+    revokeFamilyAccess: db.prepare<[string]>(
+      'INSERT OR REPLACE INTO revoked_jtis (jti, expires_at) SELECT jti, expires_at FROM family_access_tokens WHERE family_id = ?',
+    ),
+    revokeFamily: db.prepare<[string]>('UPDATE families SET revoked = 1 WHERE id = ?'),
+    liveFamiliesOf: db.prepare<[string, string], Pick<FamilyRow, 'id'>>(
+      'SELECT id FROM families WHERE sub = ? AND client_id = ? AND revoked = 0',
+    ),
+    insertRefresh: db.prepare<[string, string, number]>(
+      'INSERT OR REPLACE INTO refresh_tokens (hash, family_id, expires_at, rotated) VALUES (?, ?, ?, 0)',
+    ),
+    markRotated: db.prepare<[string]>('UPDATE refresh_tokens SET rotated = 1 WHERE hash = ?'),
+    revoke: db.prepare<[string, number]>('INSERT OR REPLACE INTO revoked_jtis (jti, expires_at) VALUES (?, ?)'),
+    insertOpaque: db.prepare<[string, string, number]>(
+      'INSERT OR REPLACE INTO opaque_tokens (hash, claims, expires_at) VALUES (?, ?, ?)',
+    ),
+    deleteSigningKeys: db.prepare<[]>('DELETE FROM signing_keys'),
+    insertSigningKey: db.prepare<[number, string, string, string, string]>(
+      'INSERT INTO signing_keys (position, kid, alg, private_jwk, public_jwk) VALUES (?, ?, ?, ?, ?)',
+    ),
 
-  const persistRevokedFamily = tx((id: string) => {
-    st.revokeFamily.run(id)
-    for (const a of mem.findFamily(id)?.accessTokenIds ?? []) st.revoke.run(a.jti, a.expiresAt)
-  })
-
-  const purge = tx((t: number) => {
-    db.prepare('DELETE FROM revoked_jtis WHERE expires_at <= ?').run(t)
-    db.prepare('DELETE FROM refresh_tokens WHERE expires_at <= ?').run(t)
-    db.prepare('DELETE FROM opaque_tokens WHERE expires_at <= ?').run(t)
-    db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(t)
+    purgeRevoked: db.prepare<[number]>('DELETE FROM revoked_jtis WHERE expires_at <= ?'),
+    purgeRefresh: db.prepare<[number]>('DELETE FROM refresh_tokens WHERE expires_at <= ?'),
+    purgeOpaque: db.prepare<[number]>('DELETE FROM opaque_tokens WHERE expires_at <= ?'),
+    purgeSessions: db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
     // A family goes once it has no refresh token left and no live access token, as in memory.
-    db.prepare(
+    purgeFamilies: db.prepare<[number]>(
       `DELETE FROM families WHERE id NOT IN (SELECT family_id FROM refresh_tokens)
          AND id NOT IN (SELECT family_id FROM family_access_tokens WHERE expires_at > ?)`,
-    ).run(t)
-    db.prepare('DELETE FROM family_access_tokens WHERE family_id NOT IN (SELECT id FROM families)').run()
+    ),
+    purgeFamilyAccess: db.prepare<[]>(
+      'DELETE FROM family_access_tokens WHERE family_id NOT IN (SELECT id FROM families)',
+    ),
+  }
+}
+
+type Statements = ReturnType<typeof prepareStatements>
+
+/** What survived the last run, as the working copy's starting point; expired rows are left out. */
+function loadSnapshot(st: Statements, t: number): StoreSnapshot {
+  const access = new Map<string, IssuedToken[]>()
+  for (const a of st.familyAccessTokens.all()) {
+    const list = access.get(a.family_id) ?? []
+    list.push({ jti: a.jti, expiresAt: a.expires_at })
+    access.set(a.family_id, list)
+  }
+  return {
+    grants: st.grants.all().map((g): RememberedGrant => ({
+      sub: g.sub,
+      clientId: g.client_id,
+      scopes: parseScopes(g.scopes),
+      createdAt: g.created_at,
+    })),
+    families: st.families.all().map((f) => ({
+      id: f.id,
+      clientId: f.client_id,
+      sub: f.sub,
+      scopes: parseScopes(f.scopes),
+      authTime: f.auth_time,
+      revoked: f.revoked === 1,
+      accessTokens: access.get(f.id) ?? [],
+    })),
+    refreshTokens: st.liveRefreshTokens.all(t).map((r): RefreshToken => ({
+      hash: r.hash,
+      familyId: r.family_id,
+      expiresAt: r.expires_at,
+      rotated: r.rotated === 1,
+    })),
+    revoked: st.liveRevokedJtis.all(t).map((r): IssuedToken => ({ jti: r.jti, expiresAt: r.expires_at })),
+    opaqueTokens: st.liveOpaqueTokens
+      .all(t)
+      .map((o): OpaqueAccessToken => ({ hash: o.hash, claims: parseClaims(o.claims), expiresAt: o.expires_at })),
+  }
+}
+
+/** A stored key pair, or undefined for a row of an algorithm this version does not know. */
+function signingKeysOf(row: SigningKeyRow): StoredSigningKeys | undefined {
+  const alg = SIGNING_ALGORITHMS.find((a) => a === row.alg)
+  if (alg === undefined) return undefined
+  return { kid: row.kid, alg, privateJwk: parseJwk(row.private_jwk), publicJwk: parseJwk(row.public_jwk) }
+}
+
+export function createSqliteStore(path: string, now: () => number): SqliteAuthStore {
+  const db = openDatabase(path)
+  const st = prepareStatements(db)
+  const mem = createMemoryStore(now, loadSnapshot(st, now()))
+
+  // RFC 9700 §4.14.2: a revoked family's refresh tokens stop working and its access tokens are revoked.
+  const revokeFamilyRows = (id: string) => {
+    st.revokeFamily.run(id)
+    st.revokeFamilyAccess.run(id)
+  }
+  const persistFamilyRevoked = db.transaction(revokeFamilyRows)
+  const persistFamiliesRevoked = db.transaction((ids: readonly string[]) => {
+    for (const id of ids) revokeFamilyRows(id)
+  })
+  // RFC 6749 §4.1.2: what a replayed code had led to.
+  const persistReplay = db.transaction((revoked: RevokedByReplay) => {
+    for (const a of revoked.accessTokens) st.revoke.run(a.jti, a.expiresAt)
+    if (revoked.familyId !== undefined) revokeFamilyRows(revoked.familyId)
+  })
+  const purge = db.transaction((t: number) => {
+    for (const statement of [st.purgeRevoked, st.purgeRefresh, st.purgeOpaque, st.purgeSessions, st.purgeFamilies])
+      statement.run(t)
+    st.purgeFamilyAccess.run()
+  })
+  const clearTables = db.transaction(() => {
+    for (const table of CLEARED_TABLES) db.exec(`DELETE FROM ${table}`)
+  })
+  const replaceSigningKeys = db.transaction((keys: readonly StoredSigningKeys[]) => {
+    st.deleteSigningKeys.run()
+    keys.forEach((k, i) =>
+      st.insertSigningKey.run(i, k.kid, k.alg, JSON.stringify(k.privateJwk), JSON.stringify(k.publicJwk)),
+    )
   })
 
   let lastSweep = now()
@@ -107,178 +275,110 @@ export function createSqliteStore(path: string, now: () => number): SqliteAuthSt
     purge(t)
   }
 
-  // Load what survived the last run.
-  load()
-  function load(): void {
-    const t = now()
-    for (const g of db.prepare('SELECT * FROM grants').all() as Array<{
-      sub: string
-      client_id: string
-      scopes: string
-      created_at: number
-    }>) {
-      mem.rememberGrant({
-        sub: g.sub,
-        clientId: g.client_id,
-        scopes: JSON.parse(g.scopes) as string[],
-        createdAt: g.created_at,
-      })
-    }
-    const access = new Map<string, Array<{ jti: string; expiresAt: number }>>()
-    for (const a of db.prepare('SELECT * FROM family_access_tokens').all() as Array<{
-      family_id: string
-      jti: string
-      expires_at: number
-    }>) {
-      const list = access.get(a.family_id) ?? []
-      list.push({ jti: a.jti, expiresAt: a.expires_at })
-      access.set(a.family_id, list)
-    }
-    type FamilyRow = { id: string; client_id: string; sub: string; scopes: string; auth_time: number; revoked: number }
-    for (const f of db.prepare('SELECT * FROM families').all() as FamilyRow[]) {
-      const family: TokenFamily = {
-        id: f.id,
-        clientId: f.client_id,
-        sub: f.sub,
-        scopes: JSON.parse(f.scopes) as string[],
-        authTime: f.auth_time,
-        accessTokenIds: access.get(f.id) ?? [],
-        revoked: f.revoked === 1,
-      }
-      mem.saveFamily(family)
-    }
-    for (const r of db.prepare('SELECT * FROM refresh_tokens WHERE expires_at > ?').all(t) as Array<{
-      hash: string
-      family_id: string
-      expires_at: number
-      rotated: number
-    }>) {
-      mem.saveRefreshToken({ hash: r.hash, familyId: r.family_id, expiresAt: r.expires_at, rotated: r.rotated === 1 })
-    }
-    for (const r of db.prepare('SELECT * FROM revoked_jtis WHERE expires_at > ?').all(t) as Array<{
-      jti: string
-      expires_at: number
-    }>) {
-      mem.revokeToken(r.jti, r.expires_at)
-    }
-    for (const o of db.prepare('SELECT * FROM opaque_tokens WHERE expires_at > ?').all(t) as Array<{
-      hash: string
-      claims: string
-      expires_at: number
-    }>) {
-      mem.saveOpaqueToken({
-        hash: o.hash,
-        claims: JSON.parse(o.claims) as Record<string, unknown>,
-        expiresAt: o.expires_at,
-      })
-    }
-  }
-
-  const store: SqliteAuthStore = {
-    ...mem,
+  return {
     db,
+
+    // Codes: memory only; a replay's revocations are written through.
     saveCode(code) {
       sweep()
       mem.saveCode(code)
     },
-    findCode(code) {
+    consumeCode(code, clientId) {
       sweep()
-      return mem.findCode(code)
+      const result = mem.consumeCode(code, clientId)
+      if (!result.ok && result.reason === 'replayed') persistReplay(result.revoked)
+      return result
     },
-    rememberGrant(grant: RememberedGrant) {
-      mem.rememberGrant(grant)
-      const merged = mem.findGrant(grant.sub, grant.clientId)
-      if (merged) st.upsertGrant.run(merged.sub, merged.clientId, JSON.stringify(merged.scopes), merged.createdAt)
+    recordIssued(code, issued) {
+      mem.recordIssued(code, issued)
+    },
+
+    startFamily(family) {
+      sweep()
+      const started = mem.startFamily(family)
+      st.insertFamily.run(family.id, family.clientId, family.sub, JSON.stringify(family.scopes), family.authTime)
+      return started
+    },
+    findFamily(id) {
+      return mem.findFamily(id)
+    },
+    recordAccessToken(familyId, token) {
+      mem.recordAccessToken(familyId, token)
+      if (mem.findFamily(familyId)) st.addAccess.run(familyId, token.jti, token.expiresAt)
+    },
+    saveRefreshToken(token) {
+      mem.saveRefreshToken(token)
+      st.insertRefresh.run(token.hash, token.familyId, token.expiresAt)
+    },
+    findRefreshToken(hash) {
+      return mem.findRefreshToken(hash)
+    },
+    rotateRefreshToken(request) {
+      const result = mem.rotateRefreshToken(request)
+      if (result.ok) st.markRotated.run(request.hash)
+      else if (result.reason === 'reused') persistFamilyRevoked(result.family.id)
+      return result
+    },
+    revokeFamily(id) {
+      const known = mem.revokeFamily(id)
+      if (known) persistFamilyRevoked(id)
+      return known
+    },
+    revokeFamiliesOf(sub, clientId) {
+      // Read before the working copy marks them revoked; the same families in both.
+      const ids = st.liveFamiliesOf.all(sub, clientId).map((r) => r.id)
+      const count = mem.revokeFamiliesOf(sub, clientId)
+      persistFamiliesRevoked(ids)
+      return count
+    },
+
+    revokeToken(token) {
+      sweep()
+      mem.revokeToken(token)
+      st.revoke.run(token.jti, token.expiresAt)
+    },
+    isRevoked(jti) {
+      return mem.isRevoked(jti)
+    },
+
+    saveOpaqueToken(token) {
+      sweep()
+      mem.saveOpaqueToken(token)
+      st.insertOpaque.run(token.hash, JSON.stringify(token.claims), token.expiresAt)
+    },
+    findOpaqueToken(hash) {
+      return mem.findOpaqueToken(hash)
+    },
+
+    saveGrant(grant) {
+      const merged = mem.saveGrant(grant)
+      st.upsertGrant.run(merged.sub, merged.clientId, JSON.stringify(merged.scopes), merged.createdAt)
+      return merged
+    },
+    findGrant(sub, clientId) {
+      return mem.findGrant(sub, clientId)
+    },
+    listGrants(sub) {
+      return mem.listGrants(sub)
     },
     forgetGrant(sub, clientId) {
       st.deleteGrant.run(sub, clientId)
       return mem.forgetGrant(sub, clientId)
     },
-    revokeToken(jti, expiresAt) {
-      sweep()
-      st.revoke.run(jti, expiresAt)
-      mem.revokeToken(jti, expiresAt)
-    },
-    saveFamily(family: TokenFamily) {
-      sweep()
-      tx(() => {
-        st.upsertFamily.run(
-          family.id,
-          family.clientId,
-          family.sub,
-          JSON.stringify(family.scopes),
-          family.authTime,
-          family.revoked ? 1 : 0,
-        )
-        for (const a of family.accessTokenIds) st.addAccess.run(family.id, a.jti, a.expiresAt)
-      })()
-      mem.saveFamily(family)
-    },
-    revokeFamily(id) {
-      mem.revokeFamily(id)
-      if (mem.findFamily(id)) persistRevokedFamily(id)
-    },
-    revokeFamiliesOf(sub, clientId) {
-      const ids = (st.familiesOf.all(sub, clientId) as Array<{ id: string }>).map((r) => r.id)
-      const count = mem.revokeFamiliesOf(sub, clientId)
-      tx(() => {
-        for (const id of ids) persistRevokedFamily(id)
-      })()
-      return count
-    },
-    recordAccessToken(familyId, entry) {
-      st.addAccess.run(familyId, entry.jti, entry.expiresAt)
-      mem.recordAccessToken(familyId, entry)
-    },
-    saveRefreshToken(token: RefreshToken) {
-      st.upsertRefresh.run(token.hash, token.familyId, token.expiresAt, token.rotated ? 1 : 0)
-      mem.saveRefreshToken(token)
-    },
-    markRotated(hash) {
-      st.markRotated.run(hash)
-      mem.markRotated(hash)
-    },
-    saveOpaqueToken(token: OpaqueAccessToken) {
-      sweep()
-      st.upsertOpaque.run(token.hash, JSON.stringify(token.claims), token.expiresAt)
-      mem.saveOpaqueToken(token)
-    },
+
     clear() {
-      tx(() => {
-        for (const table of [
-          'grants',
-          'families',
-          'family_access_tokens',
-          'refresh_tokens',
-          'revoked_jtis',
-          'opaque_tokens',
-        ])
-          db.exec(`DELETE FROM ${table}`)
-      })()
+      clearTables()
       mem.clear()
     },
+    size() {
+      return mem.size()
+    },
+
     loadSigningKeys() {
-      const rows = db.prepare('SELECT * FROM signing_keys ORDER BY position').all() as Array<{
-        kid: string
-        alg: string
-        private_jwk: string
-        public_jwk: string
-      }>
-      return rows.map((r) => ({
-        kid: r.kid,
-        alg: r.alg as StoredSigningKeys['alg'],
-        privateJwk: JSON.parse(r.private_jwk) as StoredSigningKeys['privateJwk'],
-        publicJwk: JSON.parse(r.public_jwk) as StoredSigningKeys['publicJwk'],
-      }))
+      return st.signingKeys.all().flatMap((row) => signingKeysOf(row) ?? [])
     },
     saveSigningKeys(keys) {
-      tx(() => {
-        db.exec('DELETE FROM signing_keys')
-        const insert = db.prepare(
-          'INSERT INTO signing_keys (position, kid, alg, private_jwk, public_jwk) VALUES (?, ?, ?, ?, ?)',
-        )
-        keys.forEach((k, i) => insert.run(i, k.kid, k.alg, JSON.stringify(k.privateJwk), JSON.stringify(k.publicJwk)))
-      })()
+      replaceSigningKeys(keys)
     },
     purgeExpired() {
       lastSweep = now()
@@ -288,5 +388,4 @@ export function createSqliteStore(path: string, now: () => number): SqliteAuthSt
       if (db.open) db.close()
     },
   }
-  return store
 }

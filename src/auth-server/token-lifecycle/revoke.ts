@@ -33,7 +33,7 @@ export async function revokeRoutes(app: FastifyInstance, ctx: AuthServerContext)
       throw new OAuthError('unauthorized_client', 'The token was not issued to this client (RFC 7009 section 2.1).')
     }
     if (found.kind === 'refresh_token') ctx.store.revokeFamily(found.family.id)
-    else ctx.store.revokeToken(found.claims.jti, found.claims.exp * 1000)
+    else ctx.store.revokeToken({ jti: found.claims.jti, expiresAt: found.claims.exp * 1000 })
     return reply.code(200).send()
   })
 }

@@ -4,7 +4,7 @@
 
 import { errors, jwtVerify, type JWTPayload } from 'jose'
 import type { AuthServerContext } from '../context.js'
-import type { RefreshToken, TokenFamily } from '../store/memory-store.js'
+import type { RefreshToken, TokenFamily } from '../store/auth-store.js'
 import { hashToken } from '../tokens/token-hash.js'
 
 export interface AccessTokenClaims extends JWTPayload {
@@ -69,10 +69,10 @@ function lookupOpaqueAccessToken(ctx: AuthServerContext, token: string): Present
 
 function lookupRefreshToken(ctx: AuthServerContext, token: string): PresentedToken | undefined {
   const found = ctx.store.findRefreshToken(hashToken(token))
-  const family = found && ctx.store.findFamily(found.familyId)
-  if (!found || !family) return undefined
-  const active = !family.revoked && !found.rotated && found.expiresAt > ctx.now()
-  return { kind: 'refresh_token', clientId: family.clientId, active, token: found, family }
+  if (!found) return undefined
+  const { token: refresh, family } = found
+  const active = !family.revoked && !refresh.rotated && refresh.expiresAt > ctx.now()
+  return { kind: 'refresh_token', clientId: family.clientId, active, token: refresh, family }
 }
 
 export async function lookupToken(

@@ -5,7 +5,7 @@ import type { GrantType } from '../../shared/config.js'
 import { randomId, randomSecret } from '../../shared/random.js'
 import { mintAccessToken, planAccessToken } from '../tokens/access-token.js'
 import type { AuthServerContext } from '../context.js'
-import type { TokenFamily } from '../store/memory-store.js'
+import type { TokenFamily } from '../store/auth-store.js'
 import { hashToken } from '../tokens/token-hash.js'
 import type { TokenResponse } from './token-endpoint.js'
 
@@ -16,9 +16,7 @@ export function newFamily(
   ctx: AuthServerContext,
   grant: { clientId: string; sub: string; scopes: readonly string[]; authTime: number },
 ): TokenFamily {
-  const family: TokenFamily = { id: randomId(), ...grant, accessTokenIds: [], revoked: false }
-  ctx.store.saveFamily(family)
-  return family
+  return ctx.store.startFamily({ id: randomId(), ...grant })
 }
 
 export async function issueTokens(
@@ -29,19 +27,17 @@ export async function issueTokens(
     sub: string
     scopes: readonly string[]
     family?: TokenFamily
-    recordIn?: Array<{ jti: string; expiresAt: number }>
+    /** The authorization code the tokens come from: a replay of it revokes them (RFC 6749 §4.1.2). */
+    fromCode?: string
   },
 ): Promise<TokenResponse> {
   const now = ctx.now()
   const plan = planAccessToken(now, ctx.config.auth.accessTokenTtlSeconds)
+  const issued = { jti: plan.jti, expiresAt: plan.expiresAt }
   // Recorded before signing: a replay or revocation that lands meanwhile still catches it.
-  if (grant.family) {
-    // Through the store when the family is its own; a family the store does not hold is recorded directly.
-    if (ctx.store.findFamily(grant.family.id) === grant.family)
-      ctx.store.recordAccessToken(grant.family.id, { jti: plan.jti, expiresAt: plan.expiresAt })
-    else grant.family.accessTokenIds.push({ jti: plan.jti, expiresAt: plan.expiresAt })
-  }
-  grant.recordIn?.push({ jti: plan.jti, expiresAt: plan.expiresAt })
+  if (grant.family) ctx.store.recordAccessToken(grant.family.id, issued)
+  if (grant.fromCode !== undefined)
+    ctx.store.recordIssued(grant.fromCode, { accessToken: issued, familyId: grant.family?.id })
   let refreshToken: string | undefined
   if (grant.family) {
     refreshToken = randomSecret()
@@ -49,7 +45,6 @@ export async function issueTokens(
       hash: hashToken(refreshToken),
       familyId: grant.family.id,
       expiresAt: now + ctx.config.auth.refreshTokenTtlSeconds * 1000,
-      rotated: false,
     })
   }
   const accessToken = await mintAccessToken(

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import {
-  createMemoryStore,
-  SWEEP_INTERVAL_MS,
-  type AuthorizationCode,
-} from '../../../src/auth-server/store/memory-store.js'
+import type { AuthorizationCode } from '../../../src/auth-server/store/auth-store.js'
+import { createMemoryStore, SWEEP_INTERVAL_MS } from '../../../src/auth-server/store/memory-store.js'
 import { createExpiringSessionStore, SESSION_SWEEP_INTERVAL_MS } from '../../../src/shared/session-store.js'
 import type { Session } from 'fastify'
 import { testClock } from '../../helpers/auth-server.js'
 
-function code(
-  id: string,
-  expiresAt: number,
-  tokens: Array<{ jti: string; expiresAt: number }> = [],
-): AuthorizationCode {
+function code(id: string, expiresAt: number): AuthorizationCode {
   return {
     code: id,
     clientId: 'c',
@@ -22,8 +15,6 @@ function code(
     sub: 'alice',
     authTime: 0,
     expiresAt,
-    consumed: tokens.length > 0,
-    issuedTokenIds: tokens,
   }
 }
 
@@ -32,33 +23,30 @@ describe('memory store purging (memory stays flat under load)', () => {
     const clock = testClock(1_000_000)
     const store = createMemoryStore(clock.now)
     const t = clock.now()
+    const accessToken = { jti: 'at-1', expiresAt: t + 120_000 }
     // A consumed code is kept while the token issued from it lives (RFC 6749 §4.1.2: a replay revokes it).
-    store.saveCode(code('consumed', t + 60_000, [{ jti: 'at-1', expiresAt: t + 120_000 }]))
+    store.saveCode(code('consumed', t + 60_000))
+    expect(store.consumeCode('consumed', 'c').ok).toBe(true)
     store.saveCode(code('unused', t + 60_000))
-    store.saveFamily({
-      id: 'f1',
-      clientId: 'c',
-      sub: 'alice',
-      scopes: ['foo'],
-      authTime: 0,
-      accessTokenIds: [{ jti: 'at-1', expiresAt: t + 120_000 }],
-      revoked: false,
-    })
-    store.saveRefreshToken({ hash: 'h1', familyId: 'f1', expiresAt: t + 180_000, rotated: false })
-    store.revokeToken('at-0', t + 30_000)
+    store.startFamily({ id: 'f1', clientId: 'c', sub: 'alice', scopes: ['foo'], authTime: 0 })
+    store.recordAccessToken('f1', accessToken)
+    store.recordIssued('consumed', { accessToken, familyId: 'f1' })
+    store.saveRefreshToken({ hash: 'h1', familyId: 'f1', expiresAt: t + 180_000 })
+    store.revokeToken({ jti: 'at-0', expiresAt: t + 30_000 })
     expect(store.size()).toMatchObject({ codes: 2, families: 1, refreshTokens: 1, revoked: 1 })
 
     clock.advance(61_000 + SWEEP_INTERVAL_MS)
-    store.findCode('x') // any use sweeps
+    store.consumeCode('x', 'c') // any use sweeps
     expect(store.size()).toMatchObject({ codes: 1, families: 1, refreshTokens: 1, revoked: 0 })
-    expect(store.findCode('consumed')).toBeDefined()
+    // The consumed code is still known: its replay is caught.
+    expect(store.consumeCode('consumed', 'c')).toMatchObject({ ok: false, reason: 'replayed' })
 
     clock.advance(60_000)
-    store.findCode('x')
+    store.consumeCode('x', 'c')
     expect(store.size()).toMatchObject({ codes: 0, families: 1, refreshTokens: 1 })
 
     clock.advance(60_000)
-    store.findCode('x')
+    store.consumeCode('x', 'c')
     expect(store.size()).toMatchObject({ codes: 0, families: 0, refreshTokens: 0, revoked: 0 })
   })
 
@@ -67,11 +55,11 @@ describe('memory store purging (memory stays flat under load)', () => {
     const store = createMemoryStore(clock.now)
     store.saveCode(code('a', clock.now() + 100))
     clock.advance(200)
-    store.findCode('x')
+    store.consumeCode('x', 'c')
     // Expired, but the last sweep was less than an interval ago.
     expect(store.size().codes).toBe(1)
     clock.advance(SWEEP_INTERVAL_MS)
-    store.findCode('x')
+    store.consumeCode('x', 'c')
     expect(store.size().codes).toBe(0)
   })
 })

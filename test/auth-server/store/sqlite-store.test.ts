@@ -46,7 +46,7 @@ async function tokensWithRemember(app: FastifyInstance, config: LabConfig) {
   expect(code).toBeTruthy()
   const res = await redeemCode(app, config, code!, verifier)
   expect(res.statusCode).toBe(200)
-  return { tokens: res.json() as TokenBody, browser }
+  return { tokens: res.json<TokenBody>(), browser }
 }
 
 describe('config STORE', () => {
@@ -69,11 +69,11 @@ describe('after a restart on the same file', () => {
   it('keeps sessions, remembered decisions, refresh tokens (with rotation) and the signing key', async () => {
     const first = await start(file)
     const { tokens, browser } = await tokensWithRemember(first.app, first.config)
-    const jwks1 = (await first.app.inject('/jwks')).json() as { keys: JWK[] }
+    const jwks1 = (await first.app.inject('/jwks')).json<{ keys: JWK[] }>()
     // A rotated refresh token, to check that the rotation persists.
     const rotated = await refresh(first.app, tokens.refresh_token!)
     expect(rotated.statusCode).toBe(200)
-    const live = (rotated.json() as TokenBody).refresh_token!
+    const live = rotated.json<TokenBody>().refresh_token!
     await first.app.close()
 
     const second = await start(file)
@@ -110,7 +110,7 @@ describe('after a restart on the same file', () => {
       expect(replay.json()).toMatchObject({ error: 'invalid_grant' })
 
       // (c) the access token from before verifies against the new /jwks (same kid).
-      const jwks2 = (await second.app.inject('/jwks')).json() as { keys: JWK[] }
+      const jwks2 = (await second.app.inject('/jwks')).json<{ keys: JWK[] }>()
       const kid = decodeProtectedHeader(tokens.access_token).kid
       expect(jwks2.keys.map((k) => k.kid)).toContain(kid)
       expect(jwks2.keys[0]?.kid).toBe(jwks1.keys[0]?.kid)
@@ -134,7 +134,7 @@ describe('crash safety', () => {
       import { writeSync } from 'node:fs'
       const { createSqliteStore } = await import(${JSON.stringify(out)})
       const store = createSqliteStore(${JSON.stringify(file)}, Date.now)
-      store.rememberGrant({ sub: 'alice', clientId: 'oauth-client-1', scopes: ['foo'], createdAt: 1 })
+      store.saveGrant({ sub: 'alice', clientId: 'oauth-client-1', scopes: ['foo'], createdAt: 1 })
       const db = store.db
       db.exec('BEGIN IMMEDIATE')
       const insert = db.prepare('INSERT INTO grants (sub, client_id, scopes, created_at) VALUES (?, ?, ?, ?)')

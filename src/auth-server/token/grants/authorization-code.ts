@@ -15,28 +15,25 @@ export async function authorizationCodeGrant(
   body: TokenRequestBody,
 ): Promise<TokenResponse> {
   if (body.code === undefined) throw new OAuthError('invalid_request', 'code is required (RFC 6749 §4.1.3).')
-  const now = ctx.now()
-  const record = ctx.store.findCode(body.code)
+  // Consumed now, before any await: two racing redemptions cannot both pass.
+  const consumed = ctx.store.consumeCode(body.code, client.clientId)
   // RFC 6749 §4.1.3: the code must have been issued to this client.
-  if (!record || record.clientId !== client.clientId) {
+  if (!consumed.ok && consumed.reason === 'unknown') {
     throw new OAuthError(
       'invalid_grant',
       'The authorization code is invalid, expired or was issued to another client (RFC 6749 section 5.2).',
     )
   }
-  if (record.consumed) {
-    // RFC 6749 §4.1.2 / §10.5: one use only; a replay revokes what the code gave.
-    for (const t of record.issuedTokenIds) ctx.store.revokeToken(t.jti, t.expiresAt)
-    if (record.familyId) ctx.store.revokeFamily(record.familyId)
+  if (!consumed.ok && consumed.reason === 'replayed') {
+    // RFC 6749 §4.1.2 / §10.5: one use only; the store has revoked what the code gave.
     throw new OAuthError(
       'invalid_grant',
       'The authorization code was already used; tokens issued from it are revoked (RFC 6749 §4.1.2).',
     )
   }
-  // Consumed now, before any await: two racing redemptions cannot both pass.
-  record.consumed = true
-  if (record.expiresAt <= now)
+  if (!consumed.ok)
     throw new OAuthError('invalid_grant', 'The authorization code has expired (RFC 6749 section 4.1.2).')
+  const record = consumed.code
   // RFC 6749 §4.1.3: redirect_uri must be identical when it was sent at step 1.
   if ((record.redirectUriSent || body.redirect_uri !== undefined) && body.redirect_uri !== record.redirectUri) {
     throw new OAuthError(
@@ -49,12 +46,11 @@ export async function authorizationCodeGrant(
   // RFC 9700 §4.14.2: refresh tokens only for clients registered for them.
   const grant = { clientId: client.clientId, sub: record.sub, scopes: record.scopes, authTime: record.authTime }
   const family = client.grantTypes.includes('refresh_token') ? newFamily(ctx, grant) : undefined
-  record.familyId = family?.id
   const tokens = await issueTokens(ctx, {
     ...grant,
     grantType: 'authorization_code',
     family,
-    recordIn: record.issuedTokenIds,
+    fromCode: record.code,
   })
   if (!record.scopes.includes('openid')) return tokens
   // OIDC Core §3.1.3.3: an OpenID request also gets an ID token.

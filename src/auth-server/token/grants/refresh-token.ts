@@ -2,10 +2,11 @@
 // Every use returns a new refresh token; using a rotated one again is a replay
 // and revokes the whole family, access tokens included (RFC 9700 §4.14.2).
 
-import { parseScope, scopeCovers } from '../../../shared/scope.js'
+import { parseScope } from '../../../shared/scope.js'
 import type { AuthenticatedClient } from '../../back-channel/client-auth.js'
 import type { AuthServerContext } from '../../context.js'
 import { OAuthError } from '../../oauth-error.js'
+import type { RotateResult } from '../../store/auth-store.js'
 import { hashToken, issueTokens } from '../issue-tokens.js'
 import type { TokenRequestBody, TokenResponse } from '../token-endpoint.js'
 
@@ -18,31 +19,38 @@ export async function refreshTokenGrant(
 ): Promise<TokenResponse> {
   if (body.refresh_token === undefined)
     throw new OAuthError('invalid_request', 'refresh_token is required (RFC 6749 section 6).')
-  const token = ctx.store.findRefreshToken(hashToken(body.refresh_token))
-  const family = token && ctx.store.findFamily(token.familyId)
-  // RFC 6749 §6: the token must have been issued to the authenticated client.
-  if (!token || !family || family.clientId !== client.clientId) throw new OAuthError('invalid_grant', INVALID)
-  if (family.revoked) throw new OAuthError('invalid_grant', INVALID)
-  if (token.rotated) {
-    ctx.store.revokeFamily(family.id)
-    throw new OAuthError(
-      'invalid_grant',
-      'The refresh token was already used; every token of its family is revoked (RFC 9700 section 4.14.2).',
-    )
-  }
-  if (token.expiresAt <= ctx.now()) throw new OAuthError('invalid_grant', INVALID)
-
   // RFC 6749 §6: a narrower scope may be asked for, never a wider one; none means the original.
   const requested = parseScope(body.scope)
-  if (!scopeCovers(family.scopes, requested)) {
-    throw new OAuthError(
-      'invalid_scope',
-      `The requested scope exceeds the one originally granted (${family.scopes.join(' ')}).`,
-    )
-  }
+  // Checked and rotated in one step, before any await, so two racing uses cannot both pass.
+  const rotation = ctx.store.rotateRefreshToken({
+    hash: hashToken(body.refresh_token),
+    clientId: client.clientId,
+    scopes: requested,
+  })
+  if (!rotation.ok) throw refusal(rotation)
+  const { family } = rotation
   const scopes = requested.length > 0 ? requested : family.scopes
-  // Rotated before any await, so two racing uses cannot both pass.
-  ctx.store.markRotated(token.hash)
   // The new refresh token carries the family's full scope (RFC 6749 §6: identical scope).
   return issueTokens(ctx, { grantType: 'refresh_token', clientId: client.clientId, sub: family.sub, scopes, family })
+}
+
+function refusal(rotation: Exclude<RotateResult, { ok: true }>): OAuthError {
+  switch (rotation.reason) {
+    // RFC 9700 §4.14.2: the store has revoked the family.
+    case 'reused':
+      return new OAuthError(
+        'invalid_grant',
+        'The refresh token was already used; every token of its family is revoked (RFC 9700 section 4.14.2).',
+      )
+    case 'scope_exceeded':
+      return new OAuthError(
+        'invalid_scope',
+        `The requested scope exceeds the one originally granted (${rotation.family.scopes.join(' ')}).`,
+      )
+    // RFC 6749 §6: unknown, of another client, revoked or expired: all the same to the client.
+    case 'unknown':
+    case 'revoked':
+    case 'expired':
+      return new OAuthError('invalid_grant', INVALID)
+  }
 }

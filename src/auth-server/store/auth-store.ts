@@ -1,0 +1,211 @@
+// The authorization server's store, as a written contract: what it keeps
+// (codes, token families, refresh tokens, remembered decisions, revoked token
+// ids, opaque tokens) and the atomic operations on it. Records go in and come
+// out as readonly data: a caller never changes a record, it asks the store to.
+// Every operation is synchronous, so a check and the change it leads to happen
+// with no `await` between them: two racing requests cannot both pass a check
+// (one-time codes, refresh-token rotation). Implemented by `createMemoryStore`
+// and `createSqliteStore`; test/auth-server/store/auth-store.contract.test.ts
+// holds both to it.
+
+/** An access token the store must be able to revoke: its `jti`, kept until it expires. */
+export interface IssuedToken {
+  readonly jti: string
+  /** Milliseconds; after this the token is dead anyway, and the store forgets it. */
+  readonly expiresAt: number
+}
+
+/** What an authorization code was issued for (RFC 6749 §4.1.2), as saved at step 4. */
+export interface AuthorizationCode {
+  readonly code: string
+  readonly clientId: string
+  readonly redirectUri: string
+  /** RFC 6749 §4.1.3: redirect_uri is required at the token endpoint only if it was sent at step 1. */
+  readonly redirectUriSent: boolean
+  readonly scopes: readonly string[]
+  readonly sub: string
+  readonly authTime: number
+  readonly codeChallenge?: string
+  /** OpenID Connect nonce, copied into the ID token (OIDC Core §3.1.3.6). */
+  readonly nonce?: string
+  readonly expiresAt: number
+}
+
+/** What a replayed code had led to, now revoked (RFC 6749 §4.1.2, §10.5). */
+export interface RevokedByReplay {
+  readonly accessTokens: readonly IssuedToken[]
+  readonly familyId?: string
+}
+
+export type ConsumeCodeResult =
+  | { readonly ok: true; readonly code: AuthorizationCode }
+  /** No such code, or it was issued to another client (RFC 6749 §4.1.3); nothing changed. */
+  | { readonly ok: false; readonly reason: 'unknown' }
+  /** Past its lifetime; consumed all the same, so it is never good again. */
+  | { readonly ok: false; readonly reason: 'expired' }
+  /** Used before: everything issued from it is now revoked (RFC 6749 §4.1.2). */
+  | { readonly ok: false; readonly reason: 'replayed'; readonly revoked: RevokedByReplay }
+
+/** What starts a token family: one authorization, with the scopes consented to. */
+export interface NewTokenFamily {
+  readonly id: string
+  readonly clientId: string
+  readonly sub: string
+  /** The scopes consented to; a refresh may narrow but never widen them (RFC 6749 §6). */
+  readonly scopes: readonly string[]
+  readonly authTime: number
+}
+
+/**
+ * Every refresh token descended from one authorization, and the access tokens
+ * issued alongside them: revoked together (RFC 9700 §4.14.2, RFC 7009 §2.1).
+ * A snapshot: `revoked` is as it was when the store handed it out.
+ */
+export interface TokenFamily extends NewTokenFamily {
+  readonly revoked: boolean
+}
+
+/** A refresh token as saved: never the token itself, only its SHA-256. */
+export interface NewRefreshToken {
+  readonly hash: string
+  readonly familyId: string
+  readonly expiresAt: number
+}
+
+export interface RefreshToken extends NewRefreshToken {
+  /** Exchanged already: a second use is a replay (RFC 9700 §4.14.2). */
+  readonly rotated: boolean
+}
+
+/** A refresh token with its family, as /introspect and /revoke need them. */
+export interface RefreshTokenView {
+  readonly token: RefreshToken
+  readonly family: TokenFamily
+}
+
+/** Who asks to rotate a refresh token, and for which scopes (none: the family's). */
+export interface RotationRequest {
+  readonly hash: string
+  readonly clientId: string
+  readonly scopes: readonly string[]
+}
+
+export type RotateResult =
+  /** The token is now rotated; the caller issues the next one in `family`. */
+  | { readonly ok: true; readonly family: TokenFamily }
+  /** No such token, its family is gone, or it belongs to another client (RFC 6749 §6); nothing changed. */
+  | { readonly ok: false; readonly reason: 'unknown' }
+  /** Its family was revoked; nothing changed. */
+  | { readonly ok: false; readonly reason: 'revoked' }
+  /** Rotated before: a replay, so the whole family is now revoked (RFC 9700 §4.14.2). */
+  | { readonly ok: false; readonly reason: 'reused'; readonly family: TokenFamily }
+  | { readonly ok: false; readonly reason: 'expired' }
+  /** Wider than the family's scopes (RFC 6749 §6); nothing changed, the token stays usable. */
+  | { readonly ok: false; readonly reason: 'scope_exceeded'; readonly family: TokenFamily }
+
+/**
+ * An opaque access token: what a JWT would carry (sub, client_id, scope, exp,
+ * iat, jti, aud, …), kept here since the token itself says nothing.
+ */
+export interface OpaqueAccessToken {
+  /** SHA-256 of the token, as for refresh tokens. */
+  readonly hash: string
+  readonly claims: Readonly<Record<string, unknown>>
+  /** Milliseconds; purged after this. Revocation goes by `claims.jti`, as for JWTs. */
+  readonly expiresAt: number
+}
+
+/** A user's remembered consent to a client (seed step 2's stored decision). */
+export interface RememberedGrant {
+  readonly sub: string
+  readonly clientId: string
+  readonly scopes: readonly string[]
+  readonly createdAt: number
+}
+
+export interface StoreSize {
+  readonly codes: number
+  readonly grants: number
+  readonly revoked: number
+  readonly families: number
+  readonly refreshTokens: number
+  readonly opaqueTokens: number
+}
+
+export interface AuthStore {
+  // Authorization codes (RFC 6749 §4.1.2): one use, short-lived, memory only.
+
+  /** Keeps a code for its redemption at the token endpoint. */
+  saveCode(code: AuthorizationCode): void
+  /**
+   * Redeems a code, once: the first call for a live code of this client
+   * answers `ok` and consumes it. Any later call is a replay, and revokes
+   * every token recorded for the code (RFC 6749 §4.1.2, §10.5). A code of
+   * another client is `unknown` and stays as it was (RFC 6749 §4.1.3).
+   */
+  consumeCode(code: string, clientId: string): ConsumeCodeResult
+  /**
+   * Binds what was issued from a consumed code (its access token, and the
+   * family its refresh tokens belong to), so that a replay of the code revokes
+   * them. Call it before the first `await` of the issuance. A code already
+   * forgotten (its lifetime and its tokens' have passed) binds nothing.
+   */
+  recordIssued(code: string, issued: { readonly accessToken: IssuedToken; readonly familyId?: string }): void
+
+  // Token families and refresh tokens (RFC 6749 §6, RFC 9700 §4.14.2).
+
+  /** Starts the family of refresh tokens of one authorization. */
+  startFamily(family: NewTokenFamily): TokenFamily
+  findFamily(id: string): TokenFamily | undefined
+  /** Records an access token issued in a family, so revoking the family revokes it (RFC 7009 §2.1). */
+  recordAccessToken(familyId: string, token: IssuedToken): void
+  /** Keeps a new, unrotated refresh token of a family. */
+  saveRefreshToken(token: NewRefreshToken): void
+  /** The token and its family, whatever their state (introspection reports it inactive). */
+  findRefreshToken(hash: string): RefreshTokenView | undefined
+  /**
+   * Exchanges a refresh token, once. In this order: a token that is unknown,
+   * of another client, or whose family is revoked, changes nothing; a token
+   * rotated before revokes its family (RFC 9700 §4.14.2); an expired one
+   * changes nothing; a scope wider than the family's changes nothing (RFC 6749
+   * §6); otherwise the token is marked rotated and the family returned.
+   */
+  rotateRefreshToken(request: RotationRequest): RotateResult
+  /** Revokes a family: its refresh tokens stop working, its access tokens are revoked. False if unknown. */
+  revokeFamily(id: string): boolean
+  /** Revokes every live family of a user's grant to a client (the decision was withdrawn); how many. */
+  revokeFamiliesOf(sub: string, clientId: string): number
+
+  // Revoked access tokens (RFC 7009), by jti, until they expire.
+
+  revokeToken(token: IssuedToken): void
+  isRevoked(jti: string): boolean
+
+  // Opaque access tokens, known by their hash.
+
+  saveOpaqueToken(token: OpaqueAccessToken): void
+  findOpaqueToken(hash: string): OpaqueAccessToken | undefined
+
+  // Remembered decisions (consent), one per user and client.
+
+  /** Remembers a decision; scopes add to any already remembered for this user and client. The merged grant. */
+  saveGrant(grant: RememberedGrant): RememberedGrant
+  findGrant(sub: string, clientId: string): RememberedGrant | undefined
+  listGrants(sub: string): RememberedGrant[]
+  /** Forgets a decision; false if there was none. Does not revoke tokens: see `revokeFamiliesOf`. */
+  forgetGrant(sub: string, clientId: string): boolean
+
+  /** Forgets everything above (the test API's `lab.reset()`). Signing keys and sessions stay. */
+  clear(): void
+  /** How many entries are kept, for tests that check purging. */
+  size(): StoreSize
+}
+
+/** Everything the store keeps apart from codes, as plain data: what a durable store loads back at start. */
+export interface StoreSnapshot {
+  readonly grants: readonly RememberedGrant[]
+  readonly families: ReadonlyArray<TokenFamily & { readonly accessTokens: readonly IssuedToken[] }>
+  readonly refreshTokens: readonly RefreshToken[]
+  readonly revoked: readonly IssuedToken[]
+  readonly opaqueTokens: readonly OpaqueAccessToken[]
+}
