@@ -10,6 +10,7 @@ import Fastify, {
 import type { LabConfig } from '../shared/config.js'
 import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
+import { registerLabExchangesRoute } from '../shared/lab-exchanges-route.js'
 import { registerFormBody } from '../shared/form-body.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { registerHtml } from '../shared/html.js'
@@ -70,7 +71,8 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     routerOptions: { maxParamLength: 200 },
     ajv: AJV_OPTIONS,
   })
-  setUpFlowRecorder(app, 'auth-server', config.inspector, { timedByFastify: Boolean(logger) })
+  const recorder = setUpFlowRecorder(app, 'auth-server', config.inspector, { timedByFastify: Boolean(logger) })
+  if (config.inspector.enabled) registerLabExchangesRoute(app, recorder) // lab only: GET /_lab/exchanges
   await registerFormBody(app)
   const storeConfig = config.auth.store ?? { kind: 'memory' }
   let store: AuthStore

@@ -7,6 +7,7 @@ import fastifyCsrfProtection from '@fastify/csrf-protection'
 import type { LabConfig } from '../shared/config.js'
 import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
+import { registerLabExchangesRoute } from '../shared/lab-exchanges-route.js'
 import { registerFormBody } from '../shared/form-body.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { registerHtml } from '../shared/html.js'
@@ -58,7 +59,8 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   // Looked up at the first call: touching globalThis.fetch loads Node's fetch, a start-up cost for pages rarely used.
   const fetchFn: Fetch = deps.fetch ?? ((input, init) => globalThis.fetch(input, init))
   const backChannel = deps.backChannel ?? ownBackChannel(app)
-  setUpFlowRecorder(app, 'client', config.inspector, { timedByFastify: Boolean(logger) })
+  const recorder = setUpFlowRecorder(app, 'client', config.inspector, { timedByFastify: Boolean(logger) })
+  if (config.inspector.enabled) registerLabExchangesRoute(app, recorder) // lab only: GET /_lab/exchanges
 
   await registerFormBody(app)
   const sessions = createExpiringSessionStore(config.client.sessionTtlSeconds * 1000)
