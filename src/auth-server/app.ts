@@ -23,6 +23,7 @@ import { createClientRegistry } from './clients.js'
 import type { AuthServerContext } from './context.js'
 import { introspectRoutes } from './token-lifecycle/introspect.js'
 import type { AuthServerHooks } from './lab/hooks.js'
+import { createLab, registerLab } from './lab/register-lab.js'
 import {
   createKeyRing,
   exportSigningKeys,
@@ -31,14 +32,11 @@ import {
   type KeyRing,
   type SigningKeys,
 } from './tokens/keys.js'
-import { labScenarioRoutes } from './lab/scenario-routes.js'
-import { labTokenRoutes } from './lab/mint-token-route.js'
 import { endSessionRoutes } from './oidc/end-session.js'
 import { userinfoRoutes } from './oidc/userinfo.js'
 import { metadataRoutes } from './metadata.js'
 import { renderErrorPage } from './oauth-error.js'
 import { revokeRoutes } from './token-lifecycle/revoke.js'
-import { createScenarios } from './lab/scenarios.js'
 import { createSessionStore, registerSession } from './account/sign-in-session.js'
 import { createSqliteSessionStore } from './store/sqlite-session-store.js'
 import { createSqliteStore, type SqliteAuthStore } from './store/sqlite-store.js'
@@ -50,14 +48,12 @@ export interface AuthServerDeps {
   readonly now?: () => number
   readonly keys?: SigningKeys
   readonly logger?: FastifyServerOptions['logger']
-  /** In-process hooks; the object is read at each request, so later changes to it apply. */
+  /**
+   * In-process hooks; the object is read at each request, so later changes to
+   * it apply. Given (even empty), the server runs as the in-process lab: the
+   * hooks and the one-shot scenarios at `app.labPowers`.
+   */
   readonly hooks?: AuthServerHooks
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    oauthLab: AuthServerContext
-  }
 }
 
 export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = {}): Promise<FastifyInstance> {
@@ -89,6 +85,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     sessions = createSessionStore(config.auth, now)
     keys = createKeyRing(deps.keys ?? (await generateSigningKeys(config.auth.signingAlg)))
   }
+  const lab = createLab(config, { keys, now, hooks: deps.hooks })
   const ctx: AuthServerContext = {
     config,
     clients: createClientRegistry(config),
@@ -96,8 +93,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     store,
     sessions,
     now,
-    hooks: deps.hooks ?? {},
-    scenarios: createScenarios(keys),
+    extensions: lab.extensions,
   }
   app.decorate('oauthLab', ctx)
   await registerHtml(app, { labName: 'oauth-lab · authorization server' })
@@ -124,8 +120,8 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   await app.register(revokeRoutes, ctx) // POST /revoke (RFC 7009)
   // OpenID Connect on top of the same flow.
   await app.register(userinfoRoutes, ctx) // GET|POST /userinfo
-  if (config.inspector.enabled) await app.register(labTokenRoutes, ctx) // lab only: POST /_lab/tokens
-  if (config.auth.labAdmin === true) await app.register(labScenarioRoutes, ctx) // lab only, off by default: /_lab/scenarios
+  // Lab only, each when its feature is on: POST /_lab/tokens (INSPECTOR), /_lab/scenarios (LAB_ADMIN).
+  await registerLab(app, ctx, lab)
   return app
 }
 
