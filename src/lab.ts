@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildAuthServer } from './auth-server/app.js'
 import { mintAccessToken, planAccessToken } from './auth-server/tokens/access-token.js'
 import type { AuthServerHooks } from './auth-server/lab/hooks.js'
+import { labPowersOf } from './auth-server/lab/register-lab.js'
 import type { Scenarios } from './auth-server/lab/scenarios.js'
 import { buildClientApp } from './client/app.js'
 import { buildResourceServer } from './resource-server/app.js'
@@ -184,6 +185,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     throw error
   }
   const ctx = auth.oauthLab
+  const { scenarios } = labPowersOf(auth)
   return {
     urls: { auth: config.auth.publicUrl, resource: config.resource.publicUrl, client: config.client.publicUrl },
     config,
@@ -191,7 +193,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     clock,
     servers,
     hooks,
-    scenarios: ctx.scenarios,
+    scenarios,
     async issueToken({ sub, clientId = config.client.clientId, scope = 'foo bar', claims, expiresIn }) {
       const plan = planAccessToken(clock.now(), expiresIn ?? config.auth.accessTokenTtlSeconds)
       const token = {
@@ -211,7 +213,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         .map(toRequest)
     },
     reset() {
-      ctx.scenarios.clear()
+      scenarios.clear()
       ctx.store.clear()
       ctx.sessions.clear()
       client.clientSessions.clear()

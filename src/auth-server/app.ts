@@ -10,6 +10,7 @@ import Fastify, {
 import type { LabConfig } from '../shared/config.js'
 import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
+import { registerLabExchangesRoute } from '../shared/lab-exchanges-route.js'
 import { registerLabKey } from '../shared/lab-key.js'
 import { registerFormBody } from '../shared/form-body.js'
 import { healthzRoute } from '../shared/healthz.js'
@@ -24,14 +25,12 @@ import type { AuthServerContext } from './context.js'
 import { introspectRoutes } from './token-lifecycle/introspect.js'
 import type { AuthServerHooks } from './lab/hooks.js'
 import type { SigningKeys } from './tokens/keys.js'
-import { labScenarioRoutes } from './lab/scenario-routes.js'
-import { labTokenRoutes } from './lab/mint-token-route.js'
+import { createLab, registerLab } from './lab/register-lab.js'
 import { endSessionRoutes } from './oidc/end-session.js'
 import { userinfoRoutes } from './oidc/userinfo.js'
 import { metadataRoutes } from './metadata.js'
 import { renderErrorPage } from './oauth-error.js'
 import { revokeRoutes } from './token-lifecycle/revoke.js'
-import { createScenarios } from './lab/scenarios.js'
 import { registerSession } from './account/sign-in-session.js'
 import { openStore } from './store/open-store.js'
 import { tokenRoutes } from './token/token-endpoint.js'
@@ -63,10 +62,12 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     ajv: AJV_OPTIONS,
   })
   registerLabKey(app, config.labKey)
-  setUpFlowRecorder(app, 'auth-server', config.inspector, { timedByFastify: Boolean(logger) })
+  const recorder = setUpFlowRecorder(app, 'auth-server', config.inspector, { timedByFastify: Boolean(logger) })
+  if (config.inspector.enabled) registerLabExchangesRoute(app, recorder) // lab only: GET /_lab/exchanges
   await registerFormBody(app)
   const { store, sessions, keys, close } = await openStore(config, now, deps.keys)
   app.addHook('onClose', async () => close())
+  const lab = createLab(config, { keys, now, hooks: deps.hooks })
   const ctx: AuthServerContext = {
     config,
     clients: createClientRegistry(config),
@@ -74,8 +75,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     store,
     sessions,
     now,
-    hooks: deps.hooks ?? {},
-    scenarios: createScenarios(keys),
+    extensions: lab.extensions,
   }
   app.decorate('oauthLab', ctx)
   await registerHtml(app, { labName: 'oauth-lab · authorization server' })
@@ -102,8 +102,8 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   await app.register(revokeRoutes, ctx) // POST /revoke (RFC 7009)
   // OpenID Connect on top of the same flow.
   await app.register(userinfoRoutes, ctx) // GET|POST /userinfo
-  if (config.inspector.enabled) await app.register(labTokenRoutes, ctx) // lab only: POST /_lab/tokens
-  if (config.auth.labAdmin === true) await app.register(labScenarioRoutes, ctx) // lab only, off by default: /_lab/scenarios
+  // Lab only, each when its feature is on: POST /_lab/tokens (INSPECTOR), /_lab/scenarios (LAB_ADMIN).
+  await registerLab(app, ctx, lab)
   return app
 }
 

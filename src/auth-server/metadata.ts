@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import { OIDC_SCOPES } from '../shared/config.js'
 import type { AuthServerContext } from './context.js'
-import { SUPPORTED_GRANT_TYPES } from './token/token-endpoint.js'
+import { SUPPORTED_GRANT_TYPES } from './token/grants/index.js'
 
 /** Every URL here is built from the configured public URL, never from Host or X-Forwarded-*. */
 export function authorizationServerMetadata(ctx: AuthServerContext): Record<string, unknown> {
@@ -15,8 +15,8 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
     jwks_uri: `${issuer}/jwks`,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    // RFC 8414 §2: omitted would mean ["authorization_code", "implicit"].
-    grant_types_supported: SUPPORTED_GRANT_TYPES,
+    // RFC 8414 §2: omitted would mean ["authorization_code", "implicit"]. Exactly the token endpoint's grants.
+    grant_types_supported: [...SUPPORTED_GRANT_TYPES],
     // RFC 8414 §2 + RFC 9700 §2.1.1: omitted would mean "no PKCE".
     code_challenge_methods_supported: ['S256'],
     scopes_supported: [...ctx.config.scopes, ...OIDC_SCOPES].map((s) => s.name),

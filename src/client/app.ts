@@ -8,6 +8,7 @@ import type { LabConfig } from '../shared/config.js'
 import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { registerLabKey } from '../shared/lab-key.js'
+import { registerLabExchangesRoute } from '../shared/lab-exchanges-route.js'
 import { registerFormBody } from '../shared/form-body.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { registerHtml } from '../shared/html.js'
@@ -60,7 +61,8 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   const fetchFn: Fetch = deps.fetch ?? ((input, init) => globalThis.fetch(input, init))
   const backChannel = deps.backChannel ?? ownBackChannel(app)
   registerLabKey(app, config.labKey)
-  setUpFlowRecorder(app, 'client', config.inspector, { timedByFastify: Boolean(logger) })
+  const recorder = setUpFlowRecorder(app, 'client', config.inspector, { timedByFastify: Boolean(logger) })
+  if (config.inspector.enabled) registerLabExchangesRoute(app, recorder) // lab only: GET /_lab/exchanges
 
   await registerFormBody(app)
   const sessions = createExpiringSessionStore(config.client.sessionTtlSeconds * 1000)

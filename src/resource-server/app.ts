@@ -6,6 +6,7 @@ import type { LabConfig } from '../shared/config.js'
 import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { registerLabKey } from '../shared/lab-key.js'
+import { registerLabExchangesRoute } from '../shared/lab-exchanges-route.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { loggerOptions } from '../shared/logging.js'
 import type { TokenCheckDeps } from './check-token.js'
@@ -24,7 +25,8 @@ export async function buildResourceServer(config: LabConfig, deps: ResourceServe
   const app = Fastify({ logger, ajv: AJV_OPTIONS })
   app.decorateRequest('accessToken', undefined)
   registerLabKey(app, config.labKey)
-  setUpFlowRecorder(app, 'resource-server', config.inspector, { timedByFastify: Boolean(logger) })
+  const recorder = setUpFlowRecorder(app, 'resource-server', config.inspector, { timedByFastify: Boolean(logger) })
+  if (config.inspector.enabled) registerLabExchangesRoute(app, recorder) // lab only: GET /_lab/exchanges
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
   // Built once per app, so the JWKS is fetched once and then cached.

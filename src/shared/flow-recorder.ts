@@ -1,6 +1,6 @@
 // The flow inspector's eyes: every server records the HTTP exchanges it sees
 // (request line, headers and body; status, headers and body), in a bounded
-// ring, and serves them at GET /_lab/exchanges. Secrets are recorded ON
+// ring, served at GET /_lab/exchanges (lab-exchanges-route.ts). Secrets are recorded ON
 // PURPOSE: showing them is what the lab is for. INSPECTOR=off turns it off.
 
 import type { FastifyInstance } from 'fastify'
@@ -168,8 +168,7 @@ function payloadText(payload: unknown): { body?: string; truncated?: boolean } {
 }
 
 /**
- * Adds the recording hooks and `GET /_lab/exchanges` to a server (call before
- * routes). `timedByFastify`: the app has a logger, so Fastify already times
+ * Adds the recording hooks to a server (call before routes). `timedByFastify`: the app has a logger, so Fastify already times
  * each request (reply.elapsedTime) and no hook of ours need stamp its arrival;
  * a hook on every request was measured at a few % of the token endpoint.
  */
@@ -205,14 +204,6 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
     })
     done(null, payload)
   })
-  app.get<{ Querystring: { since?: number } }>(
-    '/_lab/exchanges',
-    { schema: { querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } } } } },
-    async (request, reply) => {
-      reply.header('cache-control', 'no-store')
-      return { role: recorder.role, exchanges: recorder.since(request.query.since ?? 0) }
-    },
-  )
 }
 
 declare module 'fastify' {

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest'
 import Fastify from 'fastify'
 import { createFlowRecorder, setUpFlowRecorder } from '../../src/shared/flow-recorder.js'
 import { registerFormBody } from '../../src/shared/form-body.js'
+import { registerLabExchangesRoute } from '../../src/shared/lab-exchanges-route.js'
 
 async function recordedApp(enabled = true, capacity = 100) {
   const app = Fastify({ logger: false })
   await registerFormBody(app)
-  setUpFlowRecorder(app, 'auth-server', { enabled, capacity })
+  const recorder = setUpFlowRecorder(app, 'auth-server', { enabled, capacity })
+  // As each app.ts does: the route only with the inspector on.
+  if (enabled) registerLabExchangesRoute(app, recorder)
   app.post('/token', async (request, reply) => reply.header('cache-control', 'no-store').send({ got: request.body }))
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/authorize', async (_request, reply) =>

@@ -64,7 +64,8 @@ async function continueAuthorization(
   rawQuery: string,
   status: 302 | 303,
 ): Promise<unknown> {
-  const headless = headlessUser(ctx, request)
+  // An extension point (the lab's AUTO_LOGIN / LOGIN_HINT): signed in and consenting, no pages.
+  const headless = ctx.extensions.headlessUser(request)
   if (headless) request.session.user = headless
   const user = request.session.user
   const issuer = ctx.config.auth.publicUrl
@@ -118,16 +119,4 @@ function withoutPromptLogin(rawQuery: string): string {
   if (prompt.length > 0) params.set('prompt', prompt.join(' '))
   else params.delete('prompt')
   return params.toString()
-}
-
-/**
- * Headless sign-in for tests of OAuth clients (AUTO_LOGIN, LOGIN_HINT=on):
- * off by default, since it skips authentication and consent altogether.
- */
-function headlessUser(ctx: AuthServerContext, request: FastifyRequest): { sub: string; authTime: number } | undefined {
-  const { autoLogin, honourLoginHint } = ctx.config.auth
-  const hint = honourLoginHint ? (request.query as Record<string, unknown>).login_hint : undefined
-  const username = typeof hint === 'string' ? hint : autoLogin
-  const user = username === undefined ? undefined : ctx.config.users.find((u) => u.username === username)
-  return user && { sub: user.sub, authTime: Math.floor(ctx.now() / 1000) }
 }

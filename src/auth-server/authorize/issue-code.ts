@@ -18,8 +18,8 @@ export function redirectWithCode(
   user: { sub: string; authTime: number },
   status: 302 | 303,
 ): FastifyReply {
-  if (ctx.scenarios.takeDenial()) {
-    // Lab scenario deny-next-authorization: as if the owner had pressed Deny (RFC 6749 §4.1.2.1).
+  if (ctx.extensions.denyAuthorization()) {
+    // An extension point (the lab's deny-next-authorization): as if the owner had pressed Deny (RFC 6749 §4.1.2.1).
     const denied = new OAuthError('access_denied', 'The resource owner denied the request.')
     return redirectError(
       reply,

@@ -22,6 +22,8 @@ export function backChannelScope(app: FastifyInstance): void {
   // RFC 6749 §3.2 (and RFC 7662 §2.1, RFC 7009 §2.1): form bodies only; any
   // other media type is answered 415 → invalid_request.
   app.removeContentTypeParser(['application/json', 'text/plain'])
+  // Filled by the authenticateClient preHandler (pre-handlers.ts).
+  app.decorateRequest('oauthClient', null)
 }
 
 // RFC 6749 §3.2: request parameters MUST NOT be included more than once.
@@ -51,19 +53,6 @@ export const BACK_CHANNEL_ROUTE = {
   bodyLimit: BACK_CHANNEL_BODY_LIMIT,
   preValidation: [rejectRepeatedParameters, dropEmptyParameters],
   config: { pageHeaders: false },
-}
-
-// RFC 6749 §2.3.1: client credentials MUST NOT travel in the URL.
-export function rejectQueryCredentials(request: FastifyRequest): void {
-  const query = request.query as Record<string, unknown>
-  for (const name of ['client_secret', 'code', 'refresh_token', 'token', 'code_verifier']) {
-    if (query[name] !== undefined) {
-      throw new OAuthError(
-        'invalid_request',
-        'Parameters belong in the form body, not the URL (RFC 6749 section 2.3.1).',
-      )
-    }
-  }
 }
 
 function toOAuthError(error: FastifyError, request: FastifyRequest): OAuthError {

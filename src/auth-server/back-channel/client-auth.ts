@@ -68,7 +68,7 @@ function sameSecret(expected: string, given: string): boolean {
 }
 
 /** The authenticated client, or an `invalid_client` / `invalid_request` OAuthError. */
-export function authenticateClient(
+export function authenticate(
   clients: ClientRegistry,
   authorization: string | undefined,
   body: Record<string, string | undefined>,

@@ -1,16 +1,11 @@
 // In-process hooks (the test API only: functions cannot travel over HTTP), in
 // the manner of oauth2-mock-server's beforeTokenSigning / beforeResponse.
 
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { GrantType } from '../../shared/config.js'
+import type { FastifyReply } from 'fastify'
+import type { AuthServerExtensions, InterceptedRoute, ResponseInterceptor, TokenSigningContext } from '../extensions.js'
 
-/** Which grant a token is being issued for; `lab` for the test API's `issueToken`. */
-export type TokenGrantType = GrantType | 'lab'
-
-export interface TokenSigningContext {
-  readonly grantType: TokenGrantType
-  readonly clientId: string
-}
+// The signing context is the extension point's own (grantType `lab` for the test API's `issueToken`).
+export type { TokenGrantType, TokenSigningContext } from '../extensions.js'
 
 /**
  * The claims about to be signed (or, for an opaque access token, stored).
@@ -22,7 +17,7 @@ export type ClaimsHook = (
   context: TokenSigningContext,
 ) => Record<string, unknown> | void | Promise<Record<string, unknown> | void>
 
-export type HookedRoute = 'token' | 'introspect' | 'revoke' | 'userinfo'
+export type HookedRoute = InterceptedRoute
 
 export interface HookedResponse {
   status: number
@@ -54,6 +49,12 @@ export interface AuthServerHooks {
   beforeResponse?: ResponseHook
 }
 
+/** The extension point claimsBeforeSigning: each kind of token has its own hook. */
+export function claimsHooks(hooks: AuthServerHooks): AuthServerExtensions['claimsBeforeSigning'] {
+  return (kind, claims, context) =>
+    applyClaimsHook(kind === 'access_token' ? hooks.beforeTokenSigning : hooks.beforeIdTokenSigning, claims, context)
+}
+
 /** Runs a claims hook; the planned `jti` always wins. */
 export async function applyClaimsHook(
   hook: ClaimsHook | undefined,
@@ -65,9 +66,12 @@ export async function applyClaimsHook(
   return claims.jti === undefined ? { ...changed } : { ...changed, jti: claims.jti }
 }
 
-/** Call at the top of an encapsulated route plugin: an onSend hook that hands the response to `beforeResponse`. */
-export function responseHookScope(app: FastifyInstance, hooks: AuthServerHooks, route: HookedRoute): void {
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+/**
+ * The extension point beforeResponse: an onSend handler for `route` that hands
+ * the response to the `beforeResponse` hook, looked up at each request.
+ */
+export function responseInterceptor(hooks: AuthServerHooks, route: HookedRoute): ResponseInterceptor {
+  return async (request, reply, payload) => {
     const hook = hooks.beforeResponse
     if (!hook || (payload !== undefined && payload !== null && typeof payload !== 'string')) return payload
     const text = typeof payload === 'string' ? payload : ''
@@ -86,7 +90,7 @@ export function responseHookScope(app: FastifyInstance, hooks: AuthServerHooks, 
     if (typeof changed.body === 'string') return changed.body
     if (!reply.hasHeader('content-type')) reply.type('application/json; charset=utf-8')
     return JSON.stringify(changed.body)
-  })
+  }
 }
 
 function headersOf(reply: FastifyReply): Record<string, string> {

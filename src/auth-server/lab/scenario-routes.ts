@@ -3,9 +3,8 @@
 // teacher's browser can use them. Without LAB_ADMIN the route does not exist (404).
 
 import type { FastifyError, FastifyInstance } from 'fastify'
-import type { AuthServerContext } from '../context.js'
 import { OAuthError, sendJsonError } from '../oauth-error.js'
-import { MAX_COUNT, MAX_DELAY_MS, TOKEN_FAILURE_ERRORS, type TokenFailureError } from './scenarios.js'
+import { MAX_COUNT, MAX_DELAY_MS, TOKEN_FAILURE_ERRORS, type Scenarios, type TokenFailureError } from './scenarios.js'
 
 type ScenarioBody =
   | {
@@ -54,7 +53,10 @@ const scenarioSchema = {
   },
 } as const
 
-export async function labScenarioRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
+export async function labScenarioRoutes(
+  app: FastifyInstance,
+  { scenarios }: { readonly scenarios: Scenarios },
+): Promise<void> {
   // JSON errors here (these are API routes), never the HTML error page.
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error instanceof OAuthError) return sendJsonError(reply, error)
@@ -78,11 +80,10 @@ export async function labScenarioRoutes(app: FastifyInstance, ctx: AuthServerCon
       throw new OAuthError('invalid_request', `Unknown field for ${String(body.type)}: ${extra.join(', ')}.`)
   })
   app.get('/_lab/scenarios', async (_request, reply) =>
-    reply.header('cache-control', 'no-store').send(ctx.scenarios.armed()),
+    reply.header('cache-control', 'no-store').send(scenarios.armed()),
   )
   app.post<{ Body: ScenarioBody }>('/_lab/scenarios', { schema: scenarioSchema }, async (request, reply) => {
     const body = request.body
-    const { scenarios } = ctx
     if (body.type === 'fail-token-requests') scenarios.failTokenRequests(body)
     else if (body.type === 'deny-next-authorization') scenarios.denyNextAuthorization()
     else if (body.type === 'delay-token-endpoint') scenarios.delayTokenEndpoint(body)

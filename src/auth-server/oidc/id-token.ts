@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto'
 import { signJwt } from '../tokens/jws.js'
 import type { AuthServerContext } from '../context.js'
-import { applyClaimsHook } from '../lab/hooks.js'
 
 // OIDC Core §3.1.3.6: at_hash is the left half of the hash of the access
 // token, with the hash of the ID token's alg (SHA-512 for Ed25519).
@@ -20,8 +19,8 @@ export async function signIdToken(
   grant: { sub: string; clientId: string; authTime: number; nonce?: string; accessToken: string },
 ): Promise<string> {
   const iat = Math.floor(ctx.now() / 1000)
-  const payload = await applyClaimsHook(
-    ctx.hooks.beforeIdTokenSigning,
+  const payload = await ctx.extensions.claimsBeforeSigning(
+    'id_token',
     {
       iss: ctx.config.auth.publicUrl,
       sub: grant.sub,

@@ -11,7 +11,7 @@ import {
 } from '../../shared/bearer-errors.js'
 import { parseScope } from '../../shared/scope.js'
 import type { AuthServerContext } from '../context.js'
-import { responseHookScope } from '../lab/hooks.js'
+import { interceptResponses } from '../extensions.js'
 import { lookupToken } from '../token-lifecycle/token-lookup.js'
 
 // OIDC Core §5.4: the claims each scope releases.
@@ -77,7 +77,7 @@ async function userinfo(ctx: AuthServerContext, request: FastifyRequest, reply: 
 }
 
 export async function userinfoRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
-  responseHookScope(app, ctx.hooks, 'userinfo')
+  interceptResponses(app, ctx.extensions, 'userinfo')
   // OIDC Core §5.3.1: GET and POST both.
   app.get('/userinfo', (request, reply) => userinfo(ctx, request, reply))
   app.post('/userinfo', { bodyLimit: 4096 }, (request, reply) => userinfo(ctx, request, reply))

@@ -2,11 +2,17 @@
 // mode, learns at once that a token was revoked.
 
 import type { FastifyInstance } from 'fastify'
-import { BACK_CHANNEL_ROUTE, backChannelScope, rejectQueryCredentials } from '../back-channel/back-channel-route.js'
-import { authenticateClient, type AuthenticatedClient } from '../back-channel/client-auth.js'
+import { BACK_CHANNEL_ROUTE, backChannelScope } from '../back-channel/back-channel-route.js'
+import type { AuthenticatedClient } from '../back-channel/client-auth.js'
+import {
+  authenticateClient,
+  authenticatedClient,
+  noStore,
+  rejectQueryCredentials,
+} from '../back-channel/pre-handlers.js'
 import type { AuthServerContext } from '../context.js'
-import { responseHookScope } from '../lab/hooks.js'
-import { OAuthError, noStore } from '../oauth-error.js'
+import { interceptResponses } from '../extensions.js'
+import { OAuthError } from '../oauth-error.js'
 import { lookupToken, type PresentedToken } from './token-lookup.js'
 
 interface IntrospectBody {
@@ -54,12 +60,11 @@ function describe(ctx: AuthServerContext, found: PresentedToken): Record<string,
 
 export async function introspectRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
   backChannelScope(app)
-  responseHookScope(app, ctx.hooks, 'introspect')
-  app.post<{ Body: IntrospectBody }>('/introspect', BACK_CHANNEL_ROUTE, async (request, reply) => {
-    noStore(reply)
-    rejectQueryCredentials(request)
+  interceptResponses(app, ctx.extensions, 'introspect')
+  const route = { ...BACK_CHANNEL_ROUTE, preHandler: [noStore, rejectQueryCredentials, authenticateClient] }
+  app.post<{ Body: IntrospectBody }>('/introspect', route, async (request) => {
     const body = request.body ?? {}
-    const caller = authenticateClient(ctx.clients, request.headers.authorization, body)
+    const caller = authenticatedClient(request)
     if (caller.method === 'none')
       throw new OAuthError('invalid_client', 'Introspection requires client authentication (RFC 7662 section 2.1).')
     if (body.token === undefined) throw new OAuthError('invalid_request', 'token is required (RFC 7662 section 2.1).')

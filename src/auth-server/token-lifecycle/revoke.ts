@@ -2,11 +2,16 @@
 // access tokens included; revoking an access token ends that token.
 
 import type { FastifyInstance } from 'fastify'
-import { BACK_CHANNEL_ROUTE, backChannelScope, rejectQueryCredentials } from '../back-channel/back-channel-route.js'
-import { authenticateClient } from '../back-channel/client-auth.js'
+import { BACK_CHANNEL_ROUTE, backChannelScope } from '../back-channel/back-channel-route.js'
+import {
+  authenticateClient,
+  authenticatedClient,
+  noStore,
+  rejectQueryCredentials,
+} from '../back-channel/pre-handlers.js'
 import type { AuthServerContext } from '../context.js'
-import { responseHookScope } from '../lab/hooks.js'
-import { OAuthError, noStore } from '../oauth-error.js'
+import { interceptResponses } from '../extensions.js'
+import { OAuthError } from '../oauth-error.js'
 import { lookupToken } from './token-lookup.js'
 
 interface RevokeBody {
@@ -17,12 +22,11 @@ interface RevokeBody {
 
 export async function revokeRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
   backChannelScope(app)
-  responseHookScope(app, ctx.hooks, 'revoke')
-  app.post<{ Body: RevokeBody }>('/revoke', BACK_CHANNEL_ROUTE, async (request, reply) => {
-    noStore(reply)
-    rejectQueryCredentials(request)
+  interceptResponses(app, ctx.extensions, 'revoke')
+  const route = { ...BACK_CHANNEL_ROUTE, preHandler: [noStore, rejectQueryCredentials, authenticateClient] }
+  app.post<{ Body: RevokeBody }>('/revoke', route, async (request, reply) => {
     const body = request.body ?? {}
-    const { client } = authenticateClient(ctx.clients, request.headers.authorization, body)
+    const { client } = authenticatedClient(request)
     if (client.introspectionOnly) throw new OAuthError('unauthorized_client', 'This client may only introspect tokens.')
     if (body.token === undefined) throw new OAuthError('invalid_request', 'token is required (RFC 7009 section 2.1).')
     const found = await lookupToken(ctx, body.token, body.token_type_hint)

@@ -7,7 +7,7 @@ import { mintAccessToken, planAccessToken } from '../tokens/access-token.js'
 import type { AuthServerContext } from '../context.js'
 import type { TokenFamily } from '../store/auth-store.js'
 import { hashToken } from '../tokens/token-hash.js'
-import type { TokenResponse } from './token-endpoint.js'
+import type { TokenResponse } from './grant-types.js'
 
 export { hashToken }
 

@@ -4,7 +4,7 @@
 
 import { randomId, randomSecret } from '../../shared/random.js'
 import type { AuthServerContext } from '../context.js'
-import { applyClaimsHook, type TokenGrantType } from '../lab/hooks.js'
+import type { TokenGrantType } from '../extensions.js'
 import type { SigningKeys } from './keys.js'
 import { signJwt } from './jws.js'
 import { hashToken } from './token-hash.js'
@@ -66,7 +66,7 @@ export function signAccessToken(keys: SigningKeys, plan: AccessTokenPlan, claims
 }
 
 /**
- * The access token in the client's format, after the beforeTokenSigning hook.
+ * The access token in the client's format, after the extension point claimsBeforeSigning.
  * An opaque token is 258 random bits (RFC 6749 §10.10); the store keeps only
  * its hash, with the claims a JWT would have carried.
  */
@@ -76,7 +76,7 @@ export async function mintAccessToken(
   claims: AccessTokenClaims,
   grantType: TokenGrantType,
 ): Promise<string> {
-  const payload = await applyClaimsHook(ctx.hooks.beforeTokenSigning, accessTokenPayload(plan, claims), {
+  const payload = await ctx.extensions.claimsBeforeSigning('access_token', accessTokenPayload(plan, claims), {
     grantType,
     clientId: claims.clientId,
   })

@@ -8,7 +8,8 @@ import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose'
 import { buildAuthServer } from '../../../src/auth-server/app.js'
 import type { AuthServerHooks, HookedRoute, TokenSigningContext } from '../../../src/index.js'
 import { loadConfig, type LabConfig } from '../../../src/shared/config.js'
-import { testAuthServer, type TestClock } from '../../helpers/auth-server.js'
+import { labPowersOf } from '../../../src/auth-server/lab/register-lab.js'
+import { testClock, type TestClock } from '../../helpers/auth-server.js'
 import { confidential, expectOAuthError, introspect, postForm, revoke, tokensFor } from '../../helpers/back-channel.js'
 
 let app: FastifyInstance
@@ -17,8 +18,11 @@ let clock: TestClock
 let hooks: AuthServerHooks
 
 beforeAll(async () => {
-  ;({ app, config, clock } = await testAuthServer())
-  hooks = app.oauthLab.hooks
+  config = loadConfig({ LOG_LEVEL: 'silent' })
+  clock = testClock(Date.now())
+  hooks = {}
+  // Hooks given: the server runs as the in-process lab and reads this very object at each request.
+  app = await buildAuthServer(config, { now: clock.now, logger: false, hooks })
 })
 afterAll(() => app.close())
 afterEach(() => {
@@ -106,6 +110,10 @@ describe('beforeTokenSigning', () => {
     const accessToken = await verified(tokens.access_token)
     expect(accessToken.in_access_token).toBe(true)
     expect(accessToken.acr).toBeUndefined()
+  })
+
+  it('are the object given to buildAuthServer, also at app.labPowers', () => {
+    expect(labPowersOf(app).hooks).toBe(hooks)
   })
 
   it('can be passed to buildAuthServer as deps.hooks', async () => {

@@ -1,10 +1,12 @@
-// One-shot scenarios (src/auth-server/scenarios.ts): each has exactly its
+// One-shot scenarios (src/auth-server/lab/scenarios.ts): each has exactly its
 // effect, for exactly as many requests as armed; the admin route
 // /_lab/scenarios exists only with LAB_ADMIN=on.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
+import { labPowersOf } from '../../../src/auth-server/lab/register-lab.js'
+import type { ScenarioState } from '../../../src/auth-server/lab/scenarios.js'
 import type { LabConfig } from '../../../src/shared/config.js'
 import { obtainCode, testAuthServer, type TestClock } from '../../helpers/auth-server.js'
 import { confidential, expectOAuthError, introspect, postForm, tokensFor } from '../../helpers/back-channel.js'
@@ -13,12 +15,14 @@ import { injectBrowser } from '../../helpers/inject-browser.js'
 let app: FastifyInstance
 let config: LabConfig
 let clock: TestClock
+let scenarios: ScenarioState
 
 beforeAll(async () => {
   ;({ app, config, clock } = await testAuthServer({ LAB_ADMIN: 'on' }))
+  scenarios = labPowersOf(app).scenarios
 })
 afterAll(() => app.close())
-afterEach(() => app.oauthLab.scenarios.clear())
+afterEach(() => scenarios.clear())
 
 const clientCredentials = (caller = confidential) =>
   postForm(app, '/token', { grant_type: 'client_credentials', scope: 'foo' }, caller)
@@ -34,7 +38,7 @@ function adminPost(body: unknown) {
 
 describe('failTokenRequests', () => {
   it('the next N token requests answer invalid_grant, then requests succeed again', async () => {
-    app.oauthLab.scenarios.failTokenRequests({ count: 2 })
+    scenarios.failTokenRequests({ count: 2 })
     for (let i = 0; i < 2; i++) {
       const res = await clientCredentials()
       expectOAuthError(res, 400, 'invalid_grant')
@@ -44,7 +48,7 @@ describe('failTokenRequests', () => {
   })
 
   it('answers the chosen error and description, whatever the request carries', async () => {
-    app.oauthLab.scenarios.failTokenRequests({ error: 'temporarily_unavailable', description: 'down for maintenance' })
+    scenarios.failTokenRequests({ error: 'temporarily_unavailable', description: 'down for maintenance' })
     // Wrong credentials would give invalid_client: the scenario answers first.
     const res = await clientCredentials({ headers: { authorization: 'Basic b2F1dGgtY2xpZW50LTE6d3Jvbmc=' } })
     expectOAuthError(res, 503, 'temporarily_unavailable')
@@ -53,15 +57,15 @@ describe('failTokenRequests', () => {
   })
 
   it('refuses a count out of range or an unknown error', () => {
-    expect(() => app.oauthLab.scenarios.failTokenRequests({ count: 0 })).toThrow(RangeError)
-    expect(() => app.oauthLab.scenarios.failTokenRequests({ error: 'nope' as never })).toThrow(RangeError)
-    expect(app.oauthLab.scenarios.armed().failTokenRequests).toBeNull()
+    expect(() => scenarios.failTokenRequests({ count: 0 })).toThrow(RangeError)
+    expect(() => scenarios.failTokenRequests({ error: 'nope' as never })).toThrow(RangeError)
+    expect(scenarios.armed().failTokenRequests).toBeNull()
   })
 })
 
 describe('denyNextAuthorization', () => {
   it('the next authorization redirects with access_denied after sign-in and consent, the one after gets a code', async () => {
-    app.oauthLab.scenarios.denyNextAuthorization()
+    scenarios.denyNextAuthorization()
     const browser = injectBrowser(app)
     const denied = await obtainCode(app, config, { browser })
     expect(denied.res.statusCode).toBe(303)
@@ -71,7 +75,7 @@ describe('denyNextAuthorization', () => {
       iss: config.auth.publicUrl,
     })
     expect(denied.params.get('code')).toBeNull()
-    expect(app.oauthLab.scenarios.armed().denyNextAuthorization).toBe(false)
+    expect(scenarios.armed().denyNextAuthorization).toBe(false)
     // Remembered consent: straight back with a code (302) this time.
     const allowed = await obtainCode(app, config, { browser })
     expect(allowed.res.statusCode).toBe(302)
@@ -81,7 +85,7 @@ describe('denyNextAuthorization', () => {
   it('applies to a remembered decision too (no consent page)', async () => {
     const browser = injectBrowser(app)
     await obtainCode(app, config, { browser })
-    app.oauthLab.scenarios.denyNextAuthorization()
+    scenarios.denyNextAuthorization()
     const { res, params } = await obtainCode(app, config, { browser })
     expect(res.statusCode).toBe(302)
     expect(params.get('error')).toBe('access_denied')
@@ -96,7 +100,7 @@ describe('delayTokenEndpoint', () => {
   }
 
   it('slows exactly the next `count` token requests by `ms` of real time', async () => {
-    app.oauthLab.scenarios.delayTokenEndpoint({ ms: 300, count: 2 })
+    scenarios.delayTokenEndpoint({ ms: 300, count: 2 })
     for (let i = 0; i < 2; i++) {
       const { res, ms } = await timed()
       expect(res.statusCode).toBe(200)
@@ -106,21 +110,20 @@ describe('delayTokenEndpoint', () => {
   })
 
   it('is bounded to 30 s', () => {
-    expect(() => app.oauthLab.scenarios.delayTokenEndpoint({ ms: 30_001 })).toThrow(RangeError)
-    expect(() => app.oauthLab.scenarios.delayTokenEndpoint({ ms: 10, count: 0 })).toThrow(RangeError)
+    expect(() => scenarios.delayTokenEndpoint({ ms: 30_001 })).toThrow(RangeError)
+    expect(() => scenarios.delayTokenEndpoint({ ms: 10, count: 0 })).toThrow(RangeError)
   })
 })
 
 describe('rotateKeys', () => {
-  const jwks = async () =>
-    (await app.inject({ method: 'GET', url: '/jwks' })).json() as { keys: Array<{ kid: string }> }
+  const jwks = async () => (await app.inject({ method: 'GET', url: '/jwks' })).json<{ keys: Array<{ kid: string }> }>()
   const verify = async (token: string) =>
     jwtVerify(token, createLocalJWKSet(await jwks()), { typ: 'at+jwt', currentDate: new Date(clock.now()) })
 
   it('signs new tokens with a new kid and keeps the previous key published until the next rotation', async () => {
     const before = (await tokensFor(app, config)).access_token
     const oldKid = decodeProtectedHeader(before).kid
-    const { kid } = await app.oauthLab.scenarios.rotateKeys()
+    const { kid } = await scenarios.rotateKeys()
     expect(kid).not.toBe(oldKid)
     const after = (await tokensFor(app, config, { scope: 'foo openid' })) as { access_token: string; id_token?: string }
     expect(decodeProtectedHeader(after.access_token).kid).toBe(kid)
@@ -132,7 +135,7 @@ describe('rotateKeys', () => {
     expect((await introspect(app, before)).json().active).toBe(true)
     expect((await introspect(app, after.access_token)).json().active).toBe(true)
 
-    const third = await app.oauthLab.scenarios.rotateKeys()
+    const third = await scenarios.rotateKeys()
     expect((await jwks()).keys.map((k) => k.kid)).toEqual([third.kid, kid])
     await expect(verify(before)).rejects.toThrow()
     expect((await introspect(app, before)).json().active).toBe(false)
@@ -142,7 +145,6 @@ describe('rotateKeys', () => {
 
 describe('clear', () => {
   it('disarms every scenario', async () => {
-    const { scenarios } = app.oauthLab
     scenarios.failTokenRequests({ count: 3 })
     scenarios.denyNextAuthorization()
     scenarios.delayTokenEndpoint({ ms: 5000 })
@@ -210,7 +212,7 @@ describe('POST /_lab/scenarios (LAB_ADMIN=on)', () => {
     const res = await adminPost(body)
     expect(res.statusCode).toBe(400)
     expect(res.json().error).toBe('invalid_request')
-    expect(app.oauthLab.scenarios.armed()).toMatchObject({
+    expect(scenarios.armed()).toMatchObject({
       failTokenRequests: null,
       denyNextAuthorization: false,
       delayTokenEndpoint: null,

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildAuthServer } from '../../../src/auth-server/app.js'
+import { labPowersOf } from '../../../src/auth-server/lab/register-lab.js'
 import { loadConfig, type ClientRegistration, type LabConfig } from '../../../src/shared/config.js'
 import { basic, obtainCode, pkcePair, testClock, type TestClock } from '../../helpers/auth-server.js'
 import {
@@ -40,7 +41,7 @@ beforeAll(async () => {
   }
   config = { ...base, clients: [...base.clients, opaqueClient] }
   clock = testClock(Date.now())
-  app = await buildAuthServer(config, { now: clock.now, logger: false })
+  app = await buildAuthServer(config, { now: clock.now, logger: false, hooks: {} })
 })
 afterAll(() => app.close())
 
@@ -53,13 +54,13 @@ async function opaqueTokens(scope = 'foo bar') {
   const res = await redeemCode(app, config, code, pkce.verifier, OPAQUE)
   expect(res.statusCode).toBe(200)
   return {
-    ...(res.json() as {
+    ...res.json<{
       access_token: string
       refresh_token: string
       expires_in: number
       scope: string
       id_token?: string
-    }),
+    }>(),
     code,
     verifier: pkce.verifier,
   }
@@ -171,12 +172,12 @@ describe('/userinfo', () => {
 
 describe('hooks', () => {
   it('beforeTokenSigning changes the stored claims, which introspection then reports', async () => {
-    app.oauthLab.hooks.beforeTokenSigning = (claims) => ({ ...claims, scope: 'foo' })
+    labPowersOf(app).hooks.beforeTokenSigning = (claims) => ({ ...claims, scope: 'foo' })
     try {
       const { access_token } = await opaqueTokens()
       expect((await introspect(app, access_token)).json().scope).toBe('foo')
     } finally {
-      delete app.oauthLab.hooks.beforeTokenSigning
+      delete labPowersOf(app).hooks.beforeTokenSigning
     }
   })
 })

@@ -7,7 +7,14 @@ import { OAuthError } from '../../oauth-error.js'
 import { isValidVerifier, verifierMatches } from '../../pkce.js'
 import { signIdToken } from '../../oidc/id-token.js'
 import { issueTokens, newFamily } from '../issue-tokens.js'
-import type { TokenRequestBody, TokenResponse } from '../token-endpoint.js'
+import type { GrantModule, TokenRequestBody, TokenResponse } from '../grant-types.js'
+
+export const authorizationCode: GrantModule<'authorization_code'> = {
+  grantType: 'authorization_code',
+  // RFC 6749 §4.1.3 and RFC 7636 §4.5.
+  parameters: new Set(['code', 'redirect_uri', 'code_verifier']),
+  handler: authorizationCodeGrant,
+}
 
 export async function authorizationCodeGrant(
   ctx: AuthServerContext,

@@ -7,7 +7,14 @@ import type { AuthenticatedClient } from '../../back-channel/client-auth.js'
 import type { AuthServerContext } from '../../context.js'
 import { OAuthError } from '../../oauth-error.js'
 import { issueTokens } from '../issue-tokens.js'
-import type { TokenRequestBody, TokenResponse } from '../token-endpoint.js'
+import type { GrantModule, TokenRequestBody, TokenResponse } from '../grant-types.js'
+
+export const clientCredentials: GrantModule<'client_credentials'> = {
+  grantType: 'client_credentials',
+  // RFC 6749 §4.4.2.
+  parameters: new Set(['scope']),
+  handler: clientCredentialsGrant,
+}
 
 export async function clientCredentialsGrant(
   ctx: AuthServerContext,

@@ -8,9 +8,16 @@ import type { AuthServerContext } from '../../context.js'
 import { OAuthError } from '../../oauth-error.js'
 import type { RotateResult } from '../../store/auth-store.js'
 import { hashToken, issueTokens } from '../issue-tokens.js'
-import type { TokenRequestBody, TokenResponse } from '../token-endpoint.js'
+import type { GrantModule, TokenRequestBody, TokenResponse } from '../grant-types.js'
 
 const INVALID = 'The refresh token is invalid, expired, revoked or was issued to another client.'
+
+export const refreshToken: GrantModule<'refresh_token'> = {
+  grantType: 'refresh_token',
+  // RFC 6749 §6.
+  parameters: new Set(['refresh_token', 'scope']),
+  handler: refreshTokenGrant,
+}
 
 export async function refreshTokenGrant(
   ctx: AuthServerContext,

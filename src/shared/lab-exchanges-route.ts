@@ -1,0 +1,18 @@
+// Lab only (INSPECTOR=on): GET /_lab/exchanges serves what this server's flow
+// recorder saw, to the client's flow inspector. Each app registers it only
+// with the inspector on: off, no such door exists.
+
+import type { FastifyInstance } from 'fastify'
+import type { FlowRecorder } from './flow-recorder.js'
+
+/** Call right after setUpFlowRecorder, before the app's other routes and hooks. */
+export function registerLabExchangesRoute(app: FastifyInstance, recorder: FlowRecorder): void {
+  app.get<{ Querystring: { since?: number } }>(
+    '/_lab/exchanges',
+    { schema: { querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } } } } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store')
+      return { role: recorder.role, exchanges: recorder.since(request.query.since ?? 0) }
+    },
+  )
+}
