@@ -1,7 +1,7 @@
 // Step 5: the client authenticates at the token endpoint (RFC 6749 §2.3.1):
 // HTTP Basic (MUST be supported), client_secret_post, or none for public clients.
 
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { constantTimeEqual } from '../../shared/constant-time.js'
 import type { ClientRegistration, TokenAuthMethod } from '../../shared/config.js'
 import type { ClientRegistry } from '../clients.js'
 import { OAuthError } from '../oauth-error.js'
@@ -62,11 +62,6 @@ function readCredentials(authorization: string | undefined, body: Record<string,
   return { clientId: bodyId, method: 'none' }
 }
 
-function sameSecret(expected: string, given: string): boolean {
-  const digest = (v: string) => createHash('sha256').update(v).digest()
-  return timingSafeEqual(digest(expected), digest(given))
-}
-
 /** The authenticated client, or an `invalid_client` / `invalid_request` OAuthError. */
 export function authenticateClient(
   clients: ClientRegistry,
@@ -85,7 +80,8 @@ export function authenticateClient(
       throw fail('This client must authenticate (client_secret_basic or client_secret_post).')
     return { client, method: 'none' }
   }
-  const secretOk = client.clientSecret !== undefined && sameSecret(client.clientSecret, credentials.clientSecret ?? '')
+  const secretOk =
+    client.clientSecret !== undefined && constantTimeEqual(credentials.clientSecret ?? '', client.clientSecret)
   if (!secretOk) throw fail('Client authentication failed: unknown client or wrong secret (RFC 6749 section 2.3.1).')
   if (!client.tokenEndpointAuthMethods.includes(credentials.method)) {
     throw fail(`This client may not use ${credentials.method}.`)
