@@ -27,7 +27,7 @@ beforeAll(async () => {
   server.all('/echo', async (request, reply) => {
     seen.push({
       rawHeaders: request.raw.rawHeaders,
-      body: String(request.body ?? ''),
+      body: typeof request.body === 'string' ? request.body : '',
       remotePort: request.raw.socket.remotePort,
     })
     return reply

@@ -335,8 +335,9 @@ describe('introspection mode (RESOURCE_TOKEN_CHECK=introspect, RFC 7662)', () =>
   function fakeAs(status: number, answer: unknown, seen: Seen[] = []): typeof fetch {
     return async (input, init) => {
       const headers = new Headers(init?.headers)
-      const body = new URLSearchParams(String(init?.body))
-      seen.push({ url: String(input), authorization: headers.get('authorization'), body })
+      const body = new URLSearchParams(typeof init?.body === 'string' ? init.body : undefined)
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+      seen.push({ url, authorization: headers.get('authorization'), body })
       return new Response(JSON.stringify(answer), { status, headers: { 'content-type': 'application/json' } })
     }
   }

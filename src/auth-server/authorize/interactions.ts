@@ -13,7 +13,7 @@ const MAX_PENDING = 20
 /** The raw query string of a URL, parsed so that a repeated parameter stays visible as an array. */
 export function parseQuery(raw: string): RawQuery {
   // No prototype: a parameter named `constructor` or `__proto__` is just a name.
-  const query: Record<string, string | string[]> = Object.create(null)
+  const query = Object.create(null) as Record<string, string | string[]>
   for (const [key, value] of new URLSearchParams(raw)) {
     const seen = query[key]
     query[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value]

@@ -45,7 +45,7 @@ export function createCollector(deps: {
   const merged: Array<{ key: string; exchange: RecordedExchange }> = []
   const keys = new Set<string>()
   const listeners = new Set<() => void>()
-  const cursors = new Map(deps.sources.map((s) => [s.role, { seq: 0, epoch: 0 } as Cursor]))
+  const cursors = new Map(deps.sources.map((s): [Role, Cursor] => [s.role, { seq: 0, epoch: 0 }]))
   let clientSeq = 0
 
   function merge(list: readonly RecordedExchange[], epoch: number): number {

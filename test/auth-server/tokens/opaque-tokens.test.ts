@@ -53,13 +53,13 @@ async function opaqueTokens(scope = 'foo bar') {
   const res = await redeemCode(app, config, code, pkce.verifier, OPAQUE)
   expect(res.statusCode).toBe(200)
   return {
-    ...(res.json() as {
+    ...res.json<{
       access_token: string
       refresh_token: string
       expires_in: number
       scope: string
       id_token?: string
-    }),
+    }>(),
     code,
     verifier: pkce.verifier,
   }
