@@ -155,7 +155,10 @@ function headerList(headers: Record<string, HeaderValue>): HeaderList {
 
 function pairs(raw: readonly string[]): HeaderList {
   const list: HeaderList = []
-  for (let i = 0; i + 1 < raw.length; i += 2) list.push([raw[i], raw[i + 1]])
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const [name, value] = [raw[i], raw[i + 1]]
+    if (name !== undefined && value !== undefined) list.push([name, value])
+  }
   return list
 }
 

@@ -15,6 +15,7 @@ import {
   type OutgoingRequest,
 } from '../../src/client/oauth-client.js'
 import { s256Challenge } from '../../src/shared/sha256.js'
+import { first } from '../helpers/lists.js'
 
 const config = loadConfig({ AUTH_INTERNAL_URL: 'http://as.internal:1', RESOURCE_INTERNAL_URL: 'http://rs.internal:2' })
 
@@ -106,7 +107,7 @@ describe('exchangeCode (step 5)', () => {
       token: { access_token: 'at', token_type: 'Bearer', expires_in: 3600, scope: 'foo bar', refresh_token: 'rt' },
     })
     expect(calls).toHaveLength(1)
-    const [call] = calls
+    const call = first(calls, 'call')
     expect(call.url).toBe('http://as.internal:1/token')
     expect(call.method).toBe('POST')
     expect(call.headers).toEqual({
@@ -189,10 +190,10 @@ describe('callResource (step 7)', () => {
       wwwAuthenticate: undefined,
       body: { resource: 'foo', sub: 'alice' },
     })
-    expect(calls[0].url).toBe('http://rs.internal:2/resource')
-    expect(calls[0].method).toBe('GET')
-    expect(calls[0].headers).toEqual({ Authorization: 'Bearer tok', Accept: 'application/json' })
-    expect(calls[0].body).toBeUndefined()
+    expect(first(calls).url).toBe('http://rs.internal:2/resource')
+    expect(first(calls).method).toBe('GET')
+    expect(first(calls).headers).toEqual({ Authorization: 'Bearer tok', Accept: 'application/json' })
+    expect(first(calls).body).toBeUndefined()
   })
 
   it('returns the status and WWW-Authenticate of an error', async () => {

@@ -3,6 +3,7 @@
 
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { createCookieJar } from '../../src/shared/cookie-jar.js'
+import { at } from './lists.js'
 
 /** inject() never leaves the process; any one host name stands for the app. */
 const APP_URL = new URL('http://localhost/')
@@ -42,7 +43,7 @@ export function injectBrowser(app: FastifyInstance): InjectBrowser {
 export function hiddenField(html: string, name: string): string {
   const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html)
   if (!match) throw new Error(`no hidden field ${name} in page`)
-  return match[1].replace(/&amp;/g, '&')
+  return at(match, 1).replace(/&amp;/g, '&')
 }
 
 /** The query parameters of a redirect's Location. */

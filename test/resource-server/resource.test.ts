@@ -10,6 +10,7 @@ import { bearerChallenge, invalidToken } from '../../src/shared/bearer-errors.js
 import type { ResourceServerDeps } from '../../src/resource-server/app.js'
 import { otherKey, startJwksFixture } from '../helpers/jwks-fixture.js'
 import type { JwksFixture } from '../helpers/jwks-fixture.js'
+import { first } from '../helpers/lists.js'
 
 const REALM_ONLY = 'Bearer realm="oauth-lab"'
 
@@ -364,7 +365,7 @@ describe('introspection mode (RESOURCE_TOKEN_CHECK=introspect, RFC 7662)', () =>
       const basic = `Basic ${Buffer.from('oauth-resource-1:oauth-resource-secret-1').toString('base64')}`
       expect(seen).toHaveLength(1)
       expect(seen[0]).toMatchObject({ url: `${fixture.url}/introspect`, authorization: basic })
-      expect(seen[0].body.get('token')).toBe('opaque-token-1')
+      expect(first(seen).body.get('token')).toBe('opaque-token-1')
       // Every request is checked again, so a revocation takes effect at once.
       await get(target, bearer('opaque-token-1'))
       expect(seen).toHaveLength(2)

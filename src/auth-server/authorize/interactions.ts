@@ -37,8 +37,8 @@ export function startInteraction(
   now: number,
 ): string {
   const pending = { ...(request.session.interactions ?? {}) }
-  const ids = Object.keys(pending).sort((a, b) => pending[a].createdAt - pending[b].createdAt)
-  for (const id of ids.slice(0, Math.max(0, ids.length - MAX_PENDING + 1))) delete pending[id]
+  const oldestFirst = Object.entries(pending).sort(([, a], [, b]) => a.createdAt - b.createdAt)
+  for (const [id] of oldestFirst.slice(0, Math.max(0, oldestFirst.length - MAX_PENDING + 1))) delete pending[id]
   const id = randomSecret()
   pending[id] = { ...interaction, createdAt: now }
   request.session.interactions = pending

@@ -70,7 +70,7 @@ export function createCollector(deps: {
 
   function pullClient(): number {
     const list = deps.clientRecorder.since(clientSeq)
-    if (list.length > 0) clientSeq = list[list.length - 1].seq
+    clientSeq = list.at(-1)?.seq ?? clientSeq
     return merge(list, 0)
   }
 
@@ -86,7 +86,7 @@ export function createCollector(deps: {
       }
       delete cursor.failure
       const fresh = list.filter((e) => e.seq > cursor.seq)
-      if (list.length > 0) cursor.seq = list[list.length - 1].seq
+      cursor.seq = list.at(-1)?.seq ?? cursor.seq
       return merge(fresh, cursor.epoch)
     } catch (error) {
       cursor.failure = error instanceof Error ? error.message : String(error)
