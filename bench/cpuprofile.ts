@@ -17,8 +17,8 @@ export interface CpuProfile {
 /** Where a frame's code lives: a package, a file of the lab, node's internals, or V8 itself. */
 export function owner(url: string): string {
   if (url === '') return '(v8 / native)'
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
-  if (pkg) return pkg[1]
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1]
+  if (pkg !== undefined) return pkg
   if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0]
   const lab = /\/dist\/(.+)$/.exec(url)
   return lab ? `oauth-lab ${lab[1]}` : url

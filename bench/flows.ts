@@ -166,6 +166,7 @@ export async function mintCodes(signedIn: Browser, lab: LabUrls, count: number, 
  */
 export async function userAccessToken(signedIn: Browser, lab: LabUrls): Promise<string> {
   const [code] = await mintCodes(signedIn, lab, 1, 1)
+  if (code === undefined) throw new Error('no authorization code to redeem for an access token')
   const answer = await signedIn.post(`${lab.auth}/token`, codeGrant(code, redirectUri(lab)), {
     authorization: basic(CLIENT_ID, CLIENT_SECRET),
   })

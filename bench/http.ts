@@ -50,8 +50,8 @@ export function hiddenField(html: string, name: string): string | undefined {
   const inputs = html.match(/<input\b[^>]*>/g) ?? []
   for (const input of inputs) {
     if (!new RegExp(`\\bname="${name}"`).test(input)) continue
-    const value = /\bvalue="([^"]*)"/.exec(input)
-    if (value) return decodeEntities(value[1])
+    const value = /\bvalue="([^"]*)"/.exec(input)?.[1]
+    if (value !== undefined) return decodeEntities(value)
   }
   return undefined
 }

@@ -34,15 +34,14 @@ export async function interleaved(
 ): Promise<Measurement[]> {
   const passes = options.passes ?? 2
   const seconds = window.seconds / passes
-  const runs: Measurement[][] = figures.map(() => [])
+  const runs = figures.map((figure): { figure: Figure; parts: Measurement[] } => ({ figure, parts: [] }))
   for (let pass = 0; pass < passes; pass++) {
-    const order = figures.map((_, i) => i)
-    if (pass % 2 === 1) order.reverse()
+    const order = pass % 2 === 1 ? [...runs].reverse() : runs
     const passWindow =
       pass === 0 ? { ...window, seconds } : { ...window, seconds, warmupSeconds: options.rewarmSeconds ?? 0 }
-    for (const i of order) runs[i].push(await figures[i](passWindow))
+    for (const run of order) run.parts.push(await run.figure(passWindow))
   }
-  return runs.map((parts) => parts.reduce(mergeHalves))
+  return runs.map(({ parts }) => parts.reduce(mergeHalves))
 }
 
 /**

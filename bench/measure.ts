@@ -67,7 +67,11 @@ export interface RequestSpec {
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
-    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)))
+    autocannon(options, (error: unknown, result) =>
+      error
+        ? reject(error instanceof Error ? error : new Error('autocannon failed', { cause: error }))
+        : resolve(result),
+    )
   })
 }
 

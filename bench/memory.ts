@@ -49,6 +49,7 @@ export async function memoryCurve(
   opts: { flows: number; sampleEvery: number; workers: number; maxSeconds: number },
 ): Promise<MemoryCurve> {
   const [port] = await freePorts(1)
+  if (port === undefined) throw new Error('no free port for the memory run')
   const lab = labUrls({ auth: port, resource: 9002, client: 3000 })
   const ttl = String(MEMORY_TTL_SECONDS)
   let inspector: string | undefined
@@ -74,7 +75,8 @@ export async function memoryCurve(
     const heap = probe
     const pid = server.child.pid!
     await rememberConsent(agent, lab)
-    const points: Array<[number, number, number]> = [[0, rssMb(pid) ?? Number.NaN, await heap.liveHeapMb()]]
+    const start: [number, number, number] = [0, rssMb(pid) ?? Number.NaN, await heap.liveHeapMb()]
+    const points: Array<[number, number, number]> = [start]
     const stopCpu = watchCpu(
       new Map([
         ['auth-server', pid],
@@ -122,7 +124,8 @@ export async function memoryCurve(
     await sleep((MEMORY_TTL_SECONDS + 1.5) * 1000)
     await labAuthFlow(agent, lab)
     const endMb = rssMb(pid) ?? Number.NaN
-    points.push([done, endMb, await heap.liveHeapMb()])
+    const end: [number, number, number] = [done, endMb, await heap.liveHeapMb()]
+    points.push(end)
     const during = points.slice(1, -1).map(([, , mb]) => mb)
     const half = Math.ceil(during.length / 2)
     return {
@@ -134,10 +137,10 @@ export async function memoryCurve(
       otherCores: cpu.otherCores,
       ttlSeconds: MEMORY_TTL_SECONDS,
       points,
-      startMb: points[0][1],
+      startMb: start[1],
       endMb,
-      startHeapMb: points[0][2],
-      endHeapMb: points.at(-1)![2],
+      startHeapMb: start[2],
+      endHeapMb: end[2],
       firstHalfMedianHeapMb: median(during.slice(0, half)),
       secondHalfMedianHeapMb: median(during.slice(half)),
       peakHeapMb: during.length === 0 ? Number.NaN : Math.max(...during),

@@ -37,21 +37,20 @@ async function main(): Promise<void> {
   const profiled = what === 'resource' ? 'resource-server' : all ? 'all three' : 'auth-server'
   const cpuProf = ['--cpu-prof', `--cpu-prof-dir=${dir}`]
   const servers = [
-    spawnNode('auth-server', 'dist/auth-server/server.js', env, what === 'resource' ? [] : cpuProf),
-    spawnNode('resource-server', 'dist/resource-server/server.js', env, what === 'resource' || all ? cpuProf : []),
-    spawnNode('client', 'dist/client/server.js', env, all ? cpuProf : []),
+    { port: auth, ...spawnNode('auth-server', 'dist/auth-server/server.js', env, what === 'resource' ? [] : cpuProf) },
+    {
+      port: resource,
+      ...spawnNode('resource-server', 'dist/resource-server/server.js', env, what === 'resource' || all ? cpuProf : []),
+    },
+    { port: client, ...spawnNode('client', 'dist/client/server.js', env, all ? cpuProf : []) },
   ]
-  if (what !== 'startup')
-    await Promise.all(
-      [auth, resource, client].map((port, i) => waitHealthy(`http://127.0.0.1:${port}/healthz`, servers[i].startedAt)),
-    )
+  const healthy = (s: (typeof servers)[number]) => waitHealthy(`http://127.0.0.1:${s.port}/healthz`, s.startedAt)
+  if (what !== 'startup') await Promise.all(servers.map(healthy))
   if (what === 'startup') {
     // Each role from spawn until its /healthz answers, then stopped: the profile is its start-up alone.
-    const ports = [auth, resource, client]
-    const ready = await Promise.all(
-      servers.map((s, i) => waitHealthy(`http://127.0.0.1:${ports[i]}/healthz`, s.startedAt)),
-    )
-    servers.forEach((s, i) => process.stdout.write(`${s.name} healthy ${Math.round(ready[i])} ms after spawn\n`))
+    for (const [s, ms] of await Promise.all(servers.map(async (s) => [s, await healthy(s)] as const))) {
+      process.stdout.write(`${s.name} healthy ${Math.round(ms)} ms after spawn\n`)
+    }
     await stopAll()
     return report(dir)
   }

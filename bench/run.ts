@@ -490,6 +490,7 @@ async function main(): Promise<void> {
       { ...window, seconds: window.seconds / 2 },
       { passes: REQUEST_PASSES / 2 },
     )
+    if (!on1 || !off1 || !off2 || !on2) throw new Error('the inspector comparison needs one figure per server (4)')
     const onM = mergeHalves(on1, on2)
     const offM = mergeHalves(off1, off2)
     keepAll([onM, offM])

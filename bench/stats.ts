@@ -5,7 +5,7 @@
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN
   const rank = Math.ceil((p / 100) * sorted.length)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? Number.NaN
 }
 
 export function latencySummary(samples: readonly number[]): { p50: number; p99: number } {
@@ -18,7 +18,8 @@ export function median(samples: readonly number[]): number {
   if (samples.length === 0) return Number.NaN
   const sorted = [...samples].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+  const middle = sorted.length % 2 === 1 ? sorted.slice(mid, mid + 1) : sorted.slice(mid - 1, mid + 1)
+  return middle.reduce((sum, x) => sum + x, 0) / middle.length
 }
 
 /** `a / b`, or undefined when either side is missing or b is zero. */

@@ -1,9 +1,6 @@
 // The client app (:3000): the OAuth client of the seed's steps 1, 4-5 and 7.
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import fastifyCookie from '@fastify/cookie'
-import fastifySession from '@fastify/session'
-import fastifyCsrfProtection from '@fastify/csrf-protection'
 import type { LabConfig } from '../shared/config.js'
 import { AJV_OPTIONS } from '../shared/fastify-options.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
@@ -13,7 +10,7 @@ import { registerFormBody } from '../shared/form-body.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { registerHtml } from '../shared/html.js'
 import { loggerOptions } from '../shared/logging.js'
-import { randomSecret } from '../shared/random.js'
+import { registerSessionWithCsrf } from '../shared/session-csrf.js'
 import { createExpiringSessionStore } from '../shared/session-store.js'
 import { callbackRoute } from './callback.js'
 import { connectRoute } from './connect.js'
@@ -68,30 +65,11 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   const sessions = createExpiringSessionStore(config.client.sessionTtlSeconds * 1000)
   // The test API's lab.reset() forgets the client's sessions too.
   app.decorate('clientSessions', sessions)
-  await app.register(fastifyCookie)
-  await app.register(fastifySession, {
+  await registerSessionWithCsrf(app, {
     cookieName: CLIENT_SESSION_COOKIE,
     secret: config.client.sessionSecret,
-    // RFC 6749 §10.10: session ids as unguessable as codes (258 bits).
-    idGenerator: () => randomSecret(),
-    saveUninitialized: false,
-    // Set the cookie only when the session id changes: a slow response carrying
-    // an old id must not overwrite a newer one (e.g. after regenerate()).
-    rolling: false,
-    // Lax: the callback is a top-level GET navigation from the authorization server.
-    cookie: {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: false,
-      path: '/',
-      maxAge: config.client.sessionTtlSeconds * 1000,
-    },
+    ttlSeconds: config.client.sessionTtlSeconds,
     store: sessions,
-  })
-  await app.register(fastifyCsrfProtection, {
-    sessionPlugin: '@fastify/session',
-    // docs/contract.md: CSRF secrets of at least 160 bits; the default is 18 bytes (144).
-    csrfOpts: { secretLength: 32 },
   })
   await registerHtml(app, { labName: 'oauth-lab · client app' })
   installErrorHandlers(app)

@@ -1,7 +1,6 @@
 // Step 4 (receipt of the authorization response) and Step 5: Client app requests Access token from Auth server (RFC 6749 §4.1.2, §4.1.3)
 // In step-through mode, step 5 stops at a preview; POST /authenticated/send sends it.
 
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import { renderError } from './errors.js'
@@ -15,6 +14,8 @@ import {
 } from './oauth-client.js'
 import { step5Preview } from './step-through-view.js'
 import { tokenView } from './token-view.js'
+import { constantTimeEqual } from '../shared/constant-time.js'
+import { csrfCheck } from '../shared/session-csrf.js'
 
 interface CallbackQuery {
   readonly code?: string
@@ -44,12 +45,6 @@ function present(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value
 }
 
-/** Timing-safe; hashing first gives equal lengths and hides the expected length. */
-function sameSecret(received: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest()
-  return timingSafeEqual(digest(received), digest(expected))
-}
-
 export async function callbackRoute(
   app: FastifyInstance,
   opts: { config: LabConfig; backChannel: BackChannel },
@@ -64,7 +59,7 @@ export async function callbackRoute(
       const state = present(query.state)
       // RFC 6749 §10.12, RFC 9700 §4.7.1: a response whose state is not the
       // one this browser's session sent is a CSRF attempt; no code is redeemed.
-      if (!pending || state === undefined || !sameSecret(state, pending.state)) {
+      if (!pending || state === undefined || !constantTimeEqual(state, pending.state)) {
         return renderError(
           reply,
           400,
@@ -122,7 +117,7 @@ export async function callbackRoute(
   // Step-through's "Send": the held step 5 request, exactly as previewed, once.
   app.post(
     '/authenticated/send',
-    { schema: { body: csrfFormSchema }, preValidation: app.csrfProtection },
+    { schema: { body: csrfFormSchema }, preValidation: csrfCheck(app) },
     async (request, reply) => {
       const params = request.session.clientPendingTokenRequest
       delete request.session.clientPendingTokenRequest

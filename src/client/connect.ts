@@ -4,8 +4,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import { randomSecret } from '../shared/random.js'
+import { s256Challenge } from '../shared/sha256.js'
 import { renderError } from './errors.js'
-import { buildAuthorizeUrl, createPkce, redirectUriOf, s256Challenge } from './oauth-client.js'
+import { buildAuthorizeUrl, createPkce, redirectUriOf } from './oauth-client.js'
 import type { PendingFlow } from './client-session.js'
 import { step1Preview } from './step-through-view.js'
 

@@ -7,6 +7,7 @@ import { renderError } from './errors.js'
 import { buildResourceRequest, sendResourceRequest, type BackChannel, type TokenResponse } from './oauth-client.js'
 import { step7Preview } from './step-through-view.js'
 import { resourceAnswerView, tokenView } from './token-view.js'
+import { csrfCheck } from '../shared/session-csrf.js'
 
 /** A form whose only field is its CSRF token. */
 export const csrfFormSchema = {
@@ -62,7 +63,7 @@ export async function fetchResourceRoute(
   const { config } = opts
   // The token is read from the form body, so the CSRF check runs once the body
   // is parsed (preValidation), not in onRequest where there is no body yet.
-  const routeOptions = { schema: { body: csrfFormSchema }, preValidation: app.csrfProtection }
+  const routeOptions = { schema: { body: csrfFormSchema }, preValidation: csrfCheck(app) }
   app.post('/fetch-resource', routeOptions, async (request, reply) => {
     const token = request.session.clientToken
     if (!token) return noToken(reply)

@@ -2,9 +2,10 @@
 // request) and step 7 (resource request). The back channel that sends steps 5
 // and 7 is passed in (back-channel.ts in the app), so tests can stub it.
 
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { LabConfig } from '../shared/config.js'
 import { basicAuthorization } from '../shared/basic-auth.js'
+import { s256Challenge } from '../shared/sha256.js'
 
 /** Break it's little browser and the flow inspector still use fetch; steps 5 and 7 use a BackChannel. */
 export type Fetch = typeof globalThis.fetch
@@ -50,11 +51,6 @@ export type ResourceResult =
 /** The callback URL this client registered; sent in step 1 and again, identical, in step 5. */
 export function redirectUriOf(config: LabConfig): string {
   return `${config.client.publicUrl}/authenticated`
-}
-
-/** BASE64URL(SHA256(ASCII(verifier))): the S256 transform of RFC 7636 §4.2. */
-export function s256Challenge(codeVerifier: string): string {
-  return createHash('sha256').update(codeVerifier, 'ascii').digest('base64url')
 }
 
 /**

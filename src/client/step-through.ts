@@ -3,6 +3,7 @@
 // on "Send" (connect.ts, callback.ts, fetch-resource.ts). Kept per session; off by default.
 
 import type { FastifyInstance } from 'fastify'
+import { csrfCheck } from '../shared/session-csrf.js'
 
 interface StepThroughBody {
   readonly _csrf?: string
@@ -27,7 +28,7 @@ export async function stepThroughRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: StepThroughBody }>(
     '/settings/step-through',
-    { schema: { body: stepThroughBodySchema }, preValidation: app.csrfProtection },
+    { schema: { body: stepThroughBodySchema }, preValidation: csrfCheck(app) },
     async (request, reply) => {
       request.session.clientStepThrough = request.body.stepThrough === 'on'
       // 303: back to the home page with a GET, so a reload does not post again.

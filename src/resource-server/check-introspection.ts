@@ -58,7 +58,7 @@ function claimsFromIntrospection(answer: Record<string, unknown>, config: LabCon
   if (answer.active !== true) throw new TokenRejected('the access token is not active (expired, revoked or unknown)')
   const { sub, client_id: clientId, scope = '', exp, iat, jti, iss, aud, token_type: tokenType } = answer
   // The AS searches every token type (RFC 7662 §2.1), so a refresh token could come back active.
-  if (tokenType !== undefined && !ACCESS_TOKEN_TYPES.has(String(tokenType).toLowerCase())) {
+  if (tokenType !== undefined && (typeof tokenType !== 'string' || !ACCESS_TOKEN_TYPES.has(tokenType.toLowerCase()))) {
     throw new TokenRejected('the token is not an access token (token_type)')
   }
   if (iss !== undefined && iss !== config.auth.publicUrl) {

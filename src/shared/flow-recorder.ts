@@ -32,6 +32,8 @@ export interface RecordedExchange {
   }
 }
 
+type HeaderValue = number | string | readonly string[] | undefined
+
 /** What the hooks keep per request: references only; formatting waits until someone reads. */
 interface RawExchange {
   readonly startedAt: number
@@ -42,7 +44,8 @@ interface RawExchange {
   readonly rawHeaders: readonly string[]
   readonly body?: string
   readonly status: number
-  readonly responseHeaders: Record<string, unknown>
+  /** As reply.getHeaders() gives them. */
+  readonly responseHeaders: Record<string, HeaderValue>
   readonly payload: unknown
 }
 
@@ -93,7 +96,7 @@ function materialize(entry: Entry, role: Role): RecordedExchange {
 export function createFlowRecorder(role: Role, capacity: number): FlowRecorder {
   // A circular buffer: once full, each new entry overwrites the oldest in
   // place (an array shifted on every request was a copy of the whole ring).
-  const ring: Array<Entry | undefined> = new Array(capacity)
+  const ring = new Array<Entry | undefined>(capacity)
   let next = 0
   let count = 0
   const listeners = new Set<(exchange: RecordedExchange) => void>()
@@ -140,11 +143,11 @@ export function createFlowRecorder(role: Role, capacity: number): FlowRecorder {
   }
 }
 
-function headerList(headers: Record<string, unknown>): HeaderList {
+function headerList(headers: Record<string, HeaderValue>): HeaderList {
   const list: HeaderList = []
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue
-    if (Array.isArray(value)) for (const v of value) list.push([name, String(v)])
+    if (typeof value === 'object') for (const v of value) list.push([name, v])
     else list.push([name, String(value)])
   }
   return list
@@ -152,7 +155,10 @@ function headerList(headers: Record<string, unknown>): HeaderList {
 
 function pairs(raw: readonly string[]): HeaderList {
   const list: HeaderList = []
-  for (let i = 0; i + 1 < raw.length; i += 2) list.push([raw[i], raw[i + 1]])
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const [name, value] = [raw[i], raw[i + 1]]
+    if (name !== undefined && value !== undefined) list.push([name, value])
+  }
   return list
 }
 

@@ -11,7 +11,7 @@ export const RAW_BODY = Symbol('oauth-lab.rawBody')
 
 function parseKeepingRaw(text: string): Record<string, unknown> {
   // node:querystring keeps repeated keys as arrays, which the routes refuse (RFC 6749 §3.2).
-  const body: Record<string, unknown> = Object.assign(Object.create(null), parse(text))
+  const body: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, parse(text))
   Object.defineProperty(body, RAW_BODY, { value: text, enumerable: false })
   return body
 }

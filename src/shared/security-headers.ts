@@ -28,7 +28,7 @@ export function helmetHeaders(options: Readonly<HelmetOptions>): Record<string, 
     },
   }
   helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
-    if (error) throw error
+    if (error) throw new Error('helmet could not compute its headers', { cause: error })
   })
   return headers
 }

@@ -19,7 +19,9 @@ function startChild(code: string): Promise<string> {
     const timer = setTimeout(() => reject(new Error('no inspector URL within 10 s')), 10_000)
     createInterface({ input: child!.stderr! }).on('line', (line) => {
       const url = inspectorUrl(line)
-      if (url) (clearTimeout(timer), resolve(url))
+      if (!url) return
+      clearTimeout(timer)
+      resolve(url)
     })
   })
 }

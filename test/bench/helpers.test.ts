@@ -204,6 +204,7 @@ describe('interleaved figures', () => {
     const [a, b] = await interleaved([figure('a', [1000, 3000]), figure('b', [2000, 2000])], window, {
       rewarmSeconds: 0.5,
     })
+    if (!a || !b) throw new Error('expected one measurement per figure')
     expect(calls).toEqual(['a:2.5:1', 'b:2.5:1', 'b:2.5:0.5', 'a:2.5:0.5'])
     // All completions over all seconds: (2,500 + 7,500) / 5.
     expect(a.rate).toBe(2000)
@@ -225,6 +226,7 @@ describe('interleaved figures', () => {
       { seconds: 4, warmupSeconds: 1, watched: () => new Map() },
       { passes: 4 },
     )
+    if (!a) throw new Error('expected one measurement per figure')
     expect(calls.join('')).toBe('abbaabba')
     expect(a.seconds).toBe(4)
     expect(a.rate).toBe(1000)

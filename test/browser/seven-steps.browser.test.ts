@@ -11,6 +11,7 @@ import {
   type LabBrowser,
 } from '../helpers/browser.js'
 import type { TestLab } from '../helpers/lab.js'
+import { first } from '../helpers/lists.js'
 
 let lab: TestLab
 let browser: LabBrowser
@@ -48,7 +49,7 @@ describe('in a browser', () => {
     await page.getByRole('button', { name: 'Fetch resource' }).waitFor()
     const tokenRequests = lab.exchanges.filter((e) => e.role === 'auth' && e.url === '/token')
     expect(tokenRequests).toHaveLength(1)
-    const accessToken = JSON.parse(tokenRequests[0].responseBody).access_token as string
+    const accessToken = JSON.parse(first(tokenRequests).responseBody).access_token as string
     expect(await page.content()).toContain(accessToken)
     await shot('04-token')
 

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { closeLabInBrowser, openLabInBrowser, SCREENSHOT_DIR, type LabBrowser } from '../helpers/browser.js'
 import type { TestLab } from '../helpers/lab.js'
+import { at, first } from '../helpers/lists.js'
 
 let lab: TestLab
 let browser: LabBrowser
@@ -42,7 +43,7 @@ describe('step-through mode in a browser', () => {
     await page.getByRole('button', { name: 'Connect' }).click()
     const message = await previewOf(1)
     expect(message).toMatch(/^HTTP\/1\.1 302 Found\nLocation: /)
-    const shown = message.split('\n')[1].slice('Location: '.length)
+    const shown = at(message.split('\n'), 1, 'the Location line').slice('Location: '.length)
     await shot('step-through-1')
     await send()
     await page.waitForURL(`${lab.config.auth.publicUrl}/authorize?**`)
@@ -62,7 +63,9 @@ describe('step-through mode in a browser', () => {
     await send()
     await page.getByRole('heading', { name: 'Access token received' }).waitFor()
     expect(tokenRequests()).toHaveLength(1)
-    expect(tokenRequests()[0].body).toEqual(Object.fromEntries(new URLSearchParams(message.split('\n\n')[1])))
+    expect(first(tokenRequests()).body).toEqual(
+      Object.fromEntries(new URLSearchParams(at(message.split('\n\n'), 1, 'the body of the previewed request'))),
+    )
     await shot('step-through-6-token')
   })
 

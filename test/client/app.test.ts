@@ -5,6 +5,7 @@ import { SignJWT, generateKeyPair } from 'jose'
 import { loadConfig, type LabConfig } from '../../src/shared/config.js'
 import { buildClientApp, CLIENT_SESSION_COOKIE } from '../../src/client/app.js'
 import type { BackChannel, OutgoingRequest } from '../../src/client/oauth-client.js'
+import { first, at } from '../helpers/lists.js'
 
 // The client is under test; the authorization and resource servers are a stub
 // that records each request and answers as docs/contract.md says they do.
@@ -176,7 +177,7 @@ function callbackUrl(params: Record<string, string>): string {
 function csrfOf(html: string): string {
   const match = /<input type="hidden" name="_csrf" value="([^"]+)">/.exec(html)
   if (!match) throw new Error('no CSRF field on the page')
-  return match[1]
+  return at(match, 1)
 }
 
 /** Steps 1-5 with a good callback: returns the page and the browser. */
@@ -360,7 +361,7 @@ describe('steps 4-6: a good callback', () => {
     const response = await b.get(callbackUrl({ code: 'code-1', state, iss: ISSUER, unknown_param: 'ignored' }))
     expect(response.statusCode).toBe(200)
     expect(tokenRequests).toHaveLength(1)
-    const request = tokenRequests[0]
+    const request = first(tokenRequests, 'request')
     expect(request.method).toBe('POST')
     expect(request.url).toBe('/token')
     const authorization = String(request.headers.authorization)
@@ -469,8 +470,8 @@ describe('steps 4-6: a good callback', () => {
       expect(response.statusCode).toBe(200)
       expect(tokenRequests).toHaveLength(0)
       expect(sent).toHaveLength(1)
-      expect(sent[0].url).toBe(`${stubUrl}/token`)
-      expect(Object.keys(sent[0].headers)).toEqual(['Authorization', 'Accept', 'Content-Type'])
+      expect(at(sent, 0).url).toBe(`${stubUrl}/token`)
+      expect(Object.keys(at(sent, 0).headers)).toEqual(['Authorization', 'Accept', 'Content-Type'])
     } finally {
       await stubbed.close()
     }
@@ -505,9 +506,9 @@ describe('step 7: POST /fetch-resource', () => {
     const response = await b.post('/fetch-resource', { _csrf: csrfOf(page.body) })
     expect(response.statusCode).toBe(200)
     expect(resourceRequests).toHaveLength(1)
-    expect(resourceRequests[0].method).toBe('GET')
-    expect(resourceRequests[0].url).toBe('/resource')
-    expect(resourceRequests[0].headers.authorization).toBe(`Bearer ${accessToken}`)
+    expect(first(resourceRequests).method).toBe('GET')
+    expect(first(resourceRequests).url).toBe('/resource')
+    expect(first(resourceRequests).headers.authorization).toBe(`Bearer ${accessToken}`)
     expect(response.body).toContain('Resource server answer')
     expect(response.body).toContain('<code id="resource-status">200</code>')
     expect(response.body).toContain(

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createBackChannel, type OwnedBackChannel } from '../../src/client/back-channel-http.js'
 import { sendResourceRequest, sendTokenRequest, type OutgoingRequest } from '../../src/client/oauth-client.js'
+import { first } from '../helpers/lists.js'
 
 interface Seen {
   readonly rawHeaders: string[]
@@ -27,7 +28,7 @@ beforeAll(async () => {
   server.all('/echo', async (request, reply) => {
     seen.push({
       rawHeaders: request.raw.rawHeaders,
-      body: String(request.body ?? ''),
+      body: typeof request.body === 'string' ? request.body : '',
       remotePort: request.raw.socket.remotePort,
     })
     return reply
@@ -65,7 +66,10 @@ const tokenRequest = (): OutgoingRequest => ({
 /** rawHeaders is [name, value, name, value, …]: the pairs, names lower-cased. */
 function pairs(rawHeaders: readonly string[]): Array<[string, string]> {
   const out: Array<[string, string]> = []
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) out.push([rawHeaders[i].toLowerCase(), rawHeaders[i + 1]])
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const [name, value] = [rawHeaders[i], rawHeaders[i + 1]]
+    if (name !== undefined && value !== undefined) out.push([name.toLowerCase(), value])
+  }
   return out
 }
 
@@ -83,7 +87,7 @@ describe('createBackChannel (undici request on a keep-alive Agent)', () => {
     const request = tokenRequest()
     seen.length = 0
     await channel.send(request)
-    const [wire] = seen
+    const wire = first(seen, 'wire')
     const names = pairs(wire.rawHeaders).map(([name]) => name)
     const built = Object.keys(request.headers).map((name) => name.toLowerCase())
     expect(names.sort()).toEqual([...built, 'host', 'connection', 'content-length'].sort())
@@ -102,7 +106,7 @@ describe('createBackChannel (undici request on a keep-alive Agent)', () => {
       url: `${origin}/echo`,
       headers: { Authorization: 'Bearer t', Accept: 'application/json' },
     })
-    const names = pairs(seen[0].rawHeaders).map(([name]) => name)
+    const names = pairs(first(seen).rawHeaders).map(([name]) => name)
     expect(names.sort()).toEqual(['accept', 'authorization', 'connection', 'host'])
   })
 

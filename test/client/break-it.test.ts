@@ -11,6 +11,7 @@ import { toInternal } from '../../src/client/break-it/play-authorization.js'
 import { hiddenField } from '../../src/client/break-it/html-text.js'
 import { loadConfig } from '../../src/shared/config.js'
 import { injectBrowser } from '../helpers/inject-browser.js'
+import { at } from '../helpers/lists.js'
 
 const seen: Array<Record<string, string | string[] | undefined>> = []
 let stub: FastifyInstance
@@ -45,16 +46,16 @@ describe('the attack browser', () => {
     expect(first.status).toBe(303)
     await agent.send('second', { method: 'GET', url: `${stubUrl}/echo`, headers: { Accept: 'application/json' } })
     expect(seen.map((h) => h['x-oauth-lab-flow'])).toEqual(['attack-test-1', 'attack-test-1'])
-    expect(seen[0].cookie).toBeUndefined()
-    expect(seen[1].cookie).toBe('sid=abc')
-    expect(seen[1].accept).toBe('application/json')
+    expect(at(seen, 0).cookie).toBeUndefined()
+    expect(at(seen, 1).cookie).toBe('sid=abc')
+    expect(at(seen, 1).accept).toBe('application/json')
     expect(log).toEqual([
       { label: 'Victim: first', method: 'GET', url: `${stubUrl}/set`, status: 303 },
       { label: 'Victim: second', method: 'GET', url: `${stubUrl}/echo`, status: 200 },
     ])
     // Another browser of the same attack: same flow and log, its own cookie jar.
     await createAgent(fetch, 'attack-test-1', log, 'Attacker').get('third', `${stubUrl}/echo`)
-    expect(seen[2].cookie).toBeUndefined()
+    expect(at(seen, 2).cookie).toBeUndefined()
     expect(log).toHaveLength(3)
   })
 })

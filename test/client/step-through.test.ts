@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { buildClientApp } from '../../src/client/app.js'
 import { loadConfig, type LabConfig } from '../../src/shared/config.js'
 import { injectBrowser, type InjectBrowser } from '../helpers/inject-browser.js'
+import { first, at } from '../helpers/lists.js'
 
 interface Recorded {
   method: string
@@ -77,14 +78,14 @@ function unescape(html: string): string {
 function csrfOf(html: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(html)
   if (!match) throw new Error('no CSRF field on the page')
-  return match[1]
+  return at(match, 1)
 }
 
 /** The previewed HTTP message, split into start line, headers (by lower-case name) and body. */
 function previewOf(html: string) {
   const match = /<pre [^>]*id="step-message"[^>]*><code>([\s\S]*?)<\/code><\/pre>/.exec(html)
   if (!match) throw new Error('no preview on the page')
-  const [head, body] = unescape(match[1]).split('\n\n') as [string, string | undefined]
+  const [head, body] = unescape(at(match, 1)).split('\n\n') as [string, string | undefined]
   const [startLine, ...lines] = head.split('\n')
   const headers = new Map(
     lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 2)]),
@@ -187,7 +188,7 @@ describe('step-through mode on', () => {
     expect(sent.statusCode).toBe(200)
     expect(sent.body).toContain(ACCESS_TOKEN)
     expect(tokenRequests).toHaveLength(1)
-    const request = tokenRequests[0]
+    const request = first(tokenRequests, 'request')
     expect(`${request.method} ${request.url} HTTP/1.1`).toBe(preview.startLine)
     for (const [name, value] of preview.headers) expect(request.headers[name], name).toBe(value)
     expect(request.body).toBe(preview.body)
@@ -232,7 +233,7 @@ describe('step-through mode on', () => {
     expect(sent.statusCode).toBe(200)
     expect(sent.body).toContain('<code id="resource-status">200</code>')
     expect(resourceRequests).toHaveLength(1)
-    const request = resourceRequests[0]
+    const request = first(resourceRequests, 'request')
     expect(`${request.method} ${request.url} HTTP/1.1`).toBe(preview.startLine)
     for (const [name, value] of preview.headers) expect(request.headers[name], name).toBe(value)
   })

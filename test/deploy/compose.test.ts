@@ -15,6 +15,7 @@ import { parse } from 'yaml'
 import { freePorts } from '../helpers/free-port.js'
 import { httpBrowser, type HttpResponse } from '../helpers/http-browser.js'
 import { hiddenField } from '../helpers/inject-browser.js'
+import { at, defined, first } from '../helpers/lists.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const POLL_MS = 50
@@ -40,7 +41,8 @@ interface ComposeFile {
 
 // merge: true resolves the `<<: *lab-env` merge keys as compose does.
 const compose = parse(readFileSync(`${ROOT}/docker-compose.yml`, 'utf8'), { merge: true }) as ComposeFile
-const service = (name: Service): ComposeService => compose.services[name]
+const service = (name: Service): ComposeService =>
+  defined(compose.services[name], `service ${name} in docker-compose.yml`)
 
 /**
  * What each role is in the container: its entry file, port variable and the
@@ -94,7 +96,7 @@ describe('docker-compose.yml', () => {
     expect(published('auth')).toEqual([{ host: 9001, container: 9001 }])
     expect(published('resource')).toEqual([{ host: 9002, container: 9002 }])
     expect(published('client')).toEqual([{ host: 3000, container: 3000 }])
-    for (const name of SERVICES) expect(published(name)[0].container).toBe(containerPort(name))
+    for (const name of SERVICES) expect(first(published(name)).container).toBe(containerPort(name))
   })
 
   it('gives every service the same URLs: public ones on localhost, internal ones by service name', () => {
@@ -218,8 +220,9 @@ describe('the compose environment, with service names on loopback', () => {
     // dist/ is built once for the whole suite (test/helpers/global-setup.ts).
     const ports = await freePorts(SERVICES.length)
     SERVICES.forEach((name, i) => {
-      servicePort.set(name, ports[i])
-      for (const { host } of published(name)) hostPort.set(host, ports[i])
+      const port = at(ports, i, `a free port for ${name}`)
+      servicePort.set(name, port)
+      for (const { host } of published(name)) hostPort.set(host, port)
     })
     for (const name of SERVICES) {
       const mapped: Record<string, string> = {}
@@ -281,7 +284,7 @@ describe('the compose environment, with service names on loopback', () => {
     for (const name of SERVICES) {
       const [, node, ...args] = service(name).healthcheck!.test as string[]
       expect(node).toBe('node')
-      const script = args[1].replace(`127.0.0.1:${containerPort(name)}`, `127.0.0.1:${servicePort.get(name)}`)
+      const script = at(args, 1).replace(`127.0.0.1:${containerPort(name)}`, `127.0.0.1:${servicePort.get(name)}`)
       const code = await new Promise<number | null>((resolve) => {
         const child = execFile(process.execPath, ['-e', script], { timeout: 10_000 }, () => resolve(child.exitCode))
       })
@@ -371,7 +374,7 @@ describe('the compose environment, with service names on loopback', () => {
   })
 
   it('the token names the public URLs and works at the resource server', async () => {
-    const [, payload] = accessToken.split('.')
+    const payload = at(accessToken.split('.'), 1, 'the payload of the access token')
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>
     expect(claims.iss).toBe(authPublic)
     expect(claims.aud).toBe(resourcePublic)
@@ -404,7 +407,7 @@ async function exchanges(base: string): Promise<Exchange[]> {
   return ((await res.json()) as { exchanges: Exchange[] }).exchanges
 }
 
-const path = (e: Exchange): string => e.request.url.split('?')[0]
+const path = (e: Exchange): string => first(e.request.url.split('?'))
 
 function header(e: Exchange, name: string): string | undefined {
   return e.request.headers.find(([key]) => key.toLowerCase() === name)?.[1]

@@ -7,6 +7,7 @@ import type { RecordedExchange } from '../../src/shared/flow-recorder.js'
 import { httpBrowser, type HttpResponse } from '../helpers/http-browser.js'
 import { hiddenField } from '../helpers/inject-browser.js'
 import { startTestLab, type TestLab } from '../helpers/lab.js'
+import { first, at } from '../helpers/lists.js'
 
 let lab: TestLab
 const browser = httpBrowser()
@@ -93,7 +94,7 @@ describe('Break it', () => {
     expect(
       lab.auth.flowRecorder
         .since(0)
-        .filter((e) => e.request.url === '/token' && e.startedAt >= clientSaw(flowId)[0].startedAt),
+        .filter((e) => e.request.url === '/token' && e.startedAt >= first(clientSaw(flowId)).startedAt),
     ).toEqual([])
     expect(page.body).toContain('RFC 6749 section 10.12')
   })
@@ -108,7 +109,7 @@ describe('Break it', () => {
     const tokens = authSaw(flowId).filter((e) => e.request.url === '/token')
     expect(calls(tokens)).toEqual(['POST /token 200', 'POST /token 400'])
     // The token of the first redemption no longer works (RFC 7662 introspection).
-    const accessToken = JSON.parse(tokens[0].response.body!).access_token as string
+    const accessToken = JSON.parse(first(tokens).response.body!).access_token as string
     const introspection = await fetch(`${lab.config.auth.internalUrl}/introspect`, {
       method: 'POST',
       headers: {
@@ -131,7 +132,10 @@ describe('Break it', () => {
     expect(text(page.body, 'answer-status')).toBe('400')
     expect(text(page.body, 'answer-error')).toBe('invalid_grant')
     expect(text(page.body, 'answer-error-description')).toContain('redirect_uri does not match')
-    const [token] = authSaw(flowId).filter((e) => e.request.url === '/token')
+    const token = first(
+      authSaw(flowId).filter((e) => e.request.url === '/token'),
+      'token',
+    )
     expect(new URLSearchParams(token.request.body).get('redirect_uri')).toBe('https://attacker.example/callback')
   })
 
@@ -148,7 +152,10 @@ describe('Break it', () => {
     expect(text(page.body, 'answer-status')).toBe('400')
     expect(text(page.body, 'answer-error')).toBe('invalid_grant')
     expect(text(page.body, 'answer-error-description')).toContain('code_verifier is required')
-    const [token] = authSaw(flowId).filter((e) => e.request.url === '/token')
+    const token = first(
+      authSaw(flowId).filter((e) => e.request.url === '/token'),
+      'token',
+    )
     expect(new URLSearchParams(token.request.body).has('code_verifier')).toBe(false)
   })
 
@@ -176,7 +183,7 @@ describe('Break it', () => {
     expect(text(page.body, 'answer-error')).toBe('insufficient_scope')
     expect(text(page.body, 'answer-www-authenticate')).toContain('scope="foo"')
     expect(calls(resourceSaw(flowId))).toEqual(['GET /resource 403'])
-    const [authorize] = authSaw(flowId)
+    const authorize = first(authSaw(flowId), 'authorize')
     expect(new URL(authorize.request.url, 'http://x').searchParams.get('scope')).toBe('bar')
   })
 
@@ -186,7 +193,7 @@ describe('Break it', () => {
     expect(text(page.body, 'answer-error')).toBe('access_denied')
     expect(calls(authSaw(flowId)).at(-1)).toBe('POST /consent 303')
     expect(calls(clientSaw(flowId))).toEqual(['GET /connect 302', 'GET /authenticated 400'])
-    const callback = clientSaw(flowId)[1]
+    const callback = at(clientSaw(flowId), 1, 'callback')
     expect(callback.response.body).toContain('access_denied')
   })
 })

@@ -8,6 +8,7 @@ import { decodeJwt } from 'jose'
 import type { UserAccount } from '../../src/shared/config.js'
 import { httpBrowser } from '../helpers/http-browser.js'
 import { startTestLab, type TestLab } from '../helpers/lab.js'
+import { at } from '../helpers/lists.js'
 import { authorizeInBrowser } from '../interop/authorize-in-browser.js'
 
 const USERS: UserAccount[] = Array.from({ length: 10 }, (_, i) => ({
@@ -54,7 +55,7 @@ interface TokenReply {
  * client with PKCE S256. A fresh browser (cookie jar) for each.
  */
 async function authorize(index: number): Promise<Flow> {
-  const user = USERS[Math.floor(index / 10) % USERS.length]
+  const user = at(USERS, Math.floor(index / 10) % USERS.length, 'a configured user')
   const isPublic = index % 2 === 1
   const clientId = isPublic ? PUBLIC_ID : CONFIDENTIAL.id
   const redirectUri = `${lab.config.client.publicUrl}/authenticated`
@@ -174,18 +175,18 @@ describe('concurrency over real HTTP', () => {
     async () => {
       expect(issued).toHaveLength(FLOWS)
       const answers = await Promise.all(
-        issued.map(async ({ tokens }) => {
+        issued.map(async ({ tokens, flow }) => {
           const res = await fetch(`${lab.config.resource.publicUrl}/resource`, {
             headers: { authorization: `Bearer ${String(tokens.access_token)}` },
             signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
           })
-          return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+          return { flow, status: res.status, body: (await res.json()) as Record<string, unknown> }
         }),
       )
-      answers.forEach((answer, i) => {
-        expect(answer.status).toBe(200)
-        expect(answer.body).toMatchObject({ sub: issued[i].flow.user.sub, client_id: issued[i].flow.clientId })
-      })
+      for (const { flow, status, body } of answers) {
+        expect(status).toBe(200)
+        expect(body).toMatchObject({ sub: flow.user.sub, client_id: flow.clientId })
+      }
     },
     TEST_TIMEOUT_MS,
   )

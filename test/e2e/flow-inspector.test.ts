@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hiddenField } from '../helpers/inject-browser.js'
 import { httpBrowser } from '../helpers/http-browser.js'
 import { startTestLab, type TestLab } from '../helpers/lab.js'
+import { at } from '../helpers/lists.js'
 
 const TITLES = [
   'Step 1: Client app redirects resource owner to Authorization server',
@@ -119,7 +120,7 @@ describe('the flow inspector', () => {
 
   it('shows that the code of step 4 is the code redeemed in step 5', () => {
     expect(json.checks.issuedCode).toBe(first.code)
-    const tokenRequest = json.steps[4].entries.find((e) => e.role === 'auth-server' && e.url === '/token')!
+    const tokenRequest = at(json.steps, 4).entries.find((e) => e.role === 'auth-server' && e.url === '/token')!
     expect(new URLSearchParams(tokenRequest.requestBody).get('code')).toBe(first.code)
     expect(json.checks.redeemedCode).toBe(first.code)
     expect(json.checks.lines).toContainEqual({
@@ -135,9 +136,9 @@ describe('the flow inspector', () => {
   })
 
   it('decodes the Basic header of step 5 and checks the JWT against the JWKS', async () => {
-    const basic = json.steps[4].decoded.find((p) => p.kind === 'basic')!
+    const basic = at(json.steps, 4).decoded.find((p) => p.kind === 'basic')!
     expect(basic.credentials).toEqual({ clientId: 'oauth-client-1', clientSecret: 'oauth-client-secret-1' })
-    const jwt = json.steps[5].decoded.find((p) => p.kind === 'jwt')!
+    const jwt = at(json.steps, 5).decoded.find((p) => p.kind === 'jwt')!
     expect(jwt.signature!.status).toBe('valid')
     const html = await (await fetch(`${base}/flow`)).text()
     expect(html).toContain('<code class="decoded-client-id">oauth-client-1</code>')
@@ -147,7 +148,7 @@ describe('the flow inspector', () => {
   })
 
   it('attaches the resource server\u2019s check (GET /jwks) to step 7', () => {
-    const step7 = json.steps[6].entries
+    const step7 = at(json.steps, 6).entries
     expect(step7.map((e) => `${e.role} ${e.method} ${e.url.split('?')[0]}`)).toEqual(
       expect.arrayContaining(['client POST /fetch-resource', 'resource-server GET /resource', 'auth-server GET /jwks']),
     )
@@ -156,7 +157,7 @@ describe('the flow inspector', () => {
 
   it('places each exchange of the flow under its step', () => {
     const where = (n: number) =>
-      json.steps[n - 1].entries.map((e) => `${e.role} ${e.method} ${e.url.split('?')[0]} ${e.part}`)
+      at(json.steps, n - 1).entries.map((e) => `${e.role} ${e.method} ${e.url.split('?')[0]} ${e.part}`)
     expect(where(1)).toEqual(['client GET /connect both', 'auth-server GET /authorize request'])
     expect(where(2)).toEqual([
       'auth-server GET /authorize response',
@@ -195,8 +196,8 @@ describe('the flow inspector', () => {
     expect(log.entries.map((e) => `${e.request.method} ${e.request.url}`)).toContain(
       `POST ${lab.config.auth.internalUrl}/token`,
     )
-    expect(log.entries[0].request.url).toMatch(new RegExp(`^${base}/connect$`))
-    expect(Date.parse(log.entries[0].startedDateTime)).not.toBeNaN()
+    expect(at(log.entries, 0).request.url).toMatch(new RegExp(`^${base}/connect$`))
+    expect(Date.parse(at(log.entries, 0).startedDateTime)).not.toBeNaN()
 
     const md = await fetch(`${base}/flow/${json.id}/transcript.md`)
     expect(md.headers.get('content-type')).toMatch(/^text\/markdown/)
@@ -238,9 +239,9 @@ describe('the flow inspector', () => {
     const latest = await flowJson()
     expect(latest.id).not.toBe(json.id)
     expect(latest.checks.issuedCode).toBe(second.code)
-    expect(latest.steps[1].skipped).toMatch(/^Skipped: signed in/)
-    expect(latest.steps[2].skipped).toMatch(/^Skipped: remembered decision/)
-    expect(latest.steps[1].entries).toEqual([])
+    expect(at(latest.steps, 1).skipped).toMatch(/^Skipped: signed in/)
+    expect(at(latest.steps, 2).skipped).toMatch(/^Skipped: remembered decision/)
+    expect(at(latest.steps, 1).entries).toEqual([])
     // The resource server's keys were cached: no second GET /jwks.
     expect(latest.checks.tokenCheck).toBe('cached-keys')
     const html = await (await fetch(`${base}/flow`)).text()
@@ -253,7 +254,7 @@ describe('the flow inspector', () => {
 
   it('never sets the client\u2019s session cookie (a polling tab must not restore an old session)', async () => {
     const connect = await fetch(`${base}/connect`, { redirect: 'manual' })
-    const cookie = connect.headers.getSetCookie()[0].split(';')[0]
+    const cookie = at(at(connect.headers.getSetCookie(), 0, 'a Set-Cookie').split(';'), 0)
     expect(cookie).toMatch(/^oauth_lab_client_sid=/)
     for (const path of ['/flow', '/flow?fragment=1', `/flow/${json.id}.json`, `/flow/${json.id}/flow.har`]) {
       const res = await fetch(`${base}${path}`, { headers: { cookie } })
@@ -288,11 +289,11 @@ describe('with RESOURCE_TOKEN_CHECK=introspect', () => {
     try {
       await runFlow()
       const json = await flowJson()
-      const introspection = json.steps[6].entries.find((e) => e.url === '/introspect')!
+      const introspection = at(json.steps, 6).entries.find((e) => e.url === '/introspect')!
       expect(introspection).toMatchObject({ role: 'auth-server', method: 'POST', status: 200 })
       expect(new URLSearchParams(introspection.requestBody).get('token')).toBe(json.checks.accessToken)
       expect(json.checks.tokenCheck).toBe('introspect')
-      const basic = json.steps[6].decoded.find((p) => p.kind === 'basic')!
+      const basic = at(json.steps, 6).decoded.find((p) => p.kind === 'basic')!
       expect(basic.credentials).toEqual({ clientId: 'oauth-resource-1', clientSecret: 'oauth-resource-secret-1' })
     } finally {
       ;({ lab, base } = saved)

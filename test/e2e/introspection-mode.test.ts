@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hiddenField } from '../helpers/inject-browser.js'
 import { httpBrowser } from '../helpers/http-browser.js'
 import { startTestLab, type TestLab } from '../helpers/lab.js'
+import { at, first } from '../helpers/lists.js'
 
 const CLIENT_BASIC = `Basic ${Buffer.from('oauth-client-1:oauth-client-secret-1').toString('base64')}`
 
@@ -60,7 +61,7 @@ async function runFlow(lab: TestLab) {
   const before = seen(lab, 'auth', 'POST', '/token').length
   const page = await browser.get(browser.location(allowed))
   expect(page.status).toBe(200)
-  const tokenResponse = seen(lab, 'auth', 'POST', '/token')[before]
+  const tokenResponse = at(seen(lab, 'auth', 'POST', '/token'), before, 'the token response of this flow')
   expect(tokenResponse.status).toBe(200)
   const tokens = JSON.parse(tokenResponse.responseBody) as { access_token: string; refresh_token: string }
   return { ...tokens, tokenPage: page.body, browser }
@@ -86,7 +87,7 @@ describe('introspection mode (RESOURCE_TOKEN_CHECK=introspect)', () => {
 
     const calls = seen(lab, 'auth', 'POST', '/introspect')
     expect(calls).toHaveLength(before + 1)
-    const call = calls[before]
+    const call = at(calls, before, 'the introspection call')
     expect(decodeBasic(call.headers.authorization)).toBe('oauth-resource-1:oauth-resource-secret-1')
     expect(call.headers['content-type']).toBe('application/x-www-form-urlencoded')
     expect((call.body as Record<string, string>).token).toBe(access_token)
@@ -106,7 +107,7 @@ describe('introspection mode (RESOURCE_TOKEN_CHECK=introspect)', () => {
     expect(page.body).toMatch(/id="resource-status">200</)
     const introspections = seen(lab, 'auth', 'POST', '/introspect').slice(before)
     expect(introspections).toHaveLength(1)
-    expect((introspections[0].body as Record<string, string>).token).toBe(access_token)
+    expect((first(introspections).body as Record<string, string>).token).toBe(access_token)
   })
 
   it('revoking the access token takes effect at once: the very next call is 401 invalid_token', async () => {

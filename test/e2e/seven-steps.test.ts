@@ -7,6 +7,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { hiddenField } from '../helpers/inject-browser.js'
 import { httpBrowser, type HttpResponse } from '../helpers/http-browser.js'
 import { startTestLab, type TestLab } from '../helpers/lab.js'
+import { defined, first } from '../helpers/lists.js'
 
 let lab: TestLab
 const browser = httpBrowser()
@@ -92,8 +93,7 @@ describe('the seven steps, end to end', () => {
 
   it('step 5: the client POSTs the code to the token endpoint with HTTP Basic', async () => {
     flow.tokenPage = await browser.get(flow.callback!.href)
-    const [tokenRequest] = seen('auth', 'POST', '/token')
-    expect(tokenRequest).toBeDefined()
+    const tokenRequest = first(seen('auth', 'POST', '/token'), 'a token request')
     const { headers, body } = tokenRequest
     const basic = Buffer.from(String(headers.authorization).replace(/^Basic /, ''), 'base64').toString()
     expect(basic).toBe('oauth-client-1:oauth-client-secret-1')
@@ -103,12 +103,12 @@ describe('the seven steps, end to end', () => {
     expect(form.grant_type).toBe('authorization_code')
     expect(form.code).toBe(flow.callback!.searchParams.get('code'))
     expect(form.redirect_uri).toBe(`${lab.config.client.publicUrl}/authenticated`)
-    const challenge = createHash('sha256').update(form.code_verifier).digest('base64url')
+    const challenge = createHash('sha256').update(defined(form.code_verifier, 'code_verifier')).digest('base64url')
     expect(challenge).toBe(flow.authorizeUrl!.searchParams.get('code_challenge'))
   })
 
   it('step 6: the server issues the access token and the client shows it', async () => {
-    const [tokenResponse] = seen('auth', 'POST', '/token')
+    const tokenResponse = first(seen('auth', 'POST', '/token'), 'tokenResponse')
     expect(tokenResponse.status).toBe(200)
     expect(tokenResponse.responseHeaders['cache-control']).toBe('no-store')
     const token = JSON.parse(tokenResponse.responseBody)
@@ -131,7 +131,7 @@ describe('the seven steps, end to end', () => {
       _csrf: hiddenField(flow.tokenPage!.body, '_csrf'),
     })
     expect(page.status).toBe(200)
-    const [resourceCall] = seen('resource', 'GET', '/resource')
+    const resourceCall = first(seen('resource', 'GET', '/resource'), 'resourceCall')
     expect(resourceCall.headers.authorization).toBe(`Bearer ${flow.accessToken}`)
     expect(resourceCall.status).toBe(200)
     expect(JSON.parse(resourceCall.responseBody)).toMatchObject({

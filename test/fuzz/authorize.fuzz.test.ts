@@ -97,11 +97,12 @@ function expectedFor(url: string): Expected {
       .some((part) => part.length > MAX_PARAM_LENGTH) || [...counts.values()].some((n) => n > 10)
 
   const states = all('state')
+  const [only, ...more] = states
   const state: StateRule =
-    states.length === 0 || (states.length === 1 && states[0] === '')
+    only === undefined || (more.length === 0 && only === '')
       ? { kind: 'absent' }
-      : states.length === 1
-        ? { kind: 'exact', value: states[0] }
+      : more.length === 0
+        ? { kind: 'exact', value: only }
         : { kind: 'oneOf', values: states }
   const none = new Set<string>()
   const page = { verdict: 'page', errors: none, scopes: [], prompt: [], state, mayBeBadRequest } as const

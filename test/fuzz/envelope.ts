@@ -46,7 +46,7 @@ export function checkErrorBody(
     res,
   )
   check(
-    ERROR_TEXT.test(String(body.error_description ?? '')),
+    ERROR_TEXT.test(typeof body.error_description === 'string' ? body.error_description : ''),
     'error_description limited to %x20-21 / %x23-5B / %x5D-7E',
     req,
     res,

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LabConfig } from '../../src/shared/config.js'
 import { testAuthServer } from '../helpers/auth-server.js'
 import { confidential, introspect, postForm, revoke, tokensFor } from '../helpers/back-channel.js'
+import { at } from '../helpers/lists.js'
 import {
   CONFIDENTIAL_ID,
   CONFIDENTIAL_SECRET,
@@ -172,7 +173,7 @@ async function materialize(choice: TokenChoice): Promise<string> {
     const positions = [...realToken]
       .map((_, i) => i)
       .filter((i) => realToken[i] !== '.' && realToken[i + 1] !== '.' && i !== realToken.length - 1)
-    const i = positions[choice.position % positions.length]
+    const i = at(positions, choice.position % positions.length, 'a position to tamper with')
     const char = realToken[i] === choice.char ? (choice.char === 'A' ? 'B' : 'A') : choice.char
     return realToken.slice(0, i) + char + realToken.slice(i + 1)
   }

@@ -332,9 +332,7 @@ function expectedForToken(claims: Record<string, unknown>, header: HeaderSpec, n
   if (typeof exp !== 'number' || exp <= now) problems.push('exp')
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) problems.push('nbf')
   if (problems.length > 0) return ['invalid_token']
-  return String(claims.scope ?? '')
-    .split(' ')
-    .includes('foo')
+  return (typeof claims.scope === 'string' ? claims.scope : '').split(' ').includes('foo')
     ? ['ok']
     : ['insufficient_scope']
 }

@@ -238,7 +238,7 @@ function expectedToken(r: ModelledRequest, req: Exchange, fields: Record<string,
     for (const e of [...auth, ...structural]) errors.add(e)
   } else if (structural.size > 0) {
     for (const e of structural) errors.add(e)
-  } else if (!GRANTS[client].includes(grantType!)) {
+  } else if (!(GRANTS[client] ?? []).includes(grantType!)) {
     errors.add('unauthorized_client')
   } else if (grantType === 'authorization_code') {
     errors.add(present('code') === undefined ? 'invalid_request' : 'invalid_grant')

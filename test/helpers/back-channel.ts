@@ -64,7 +64,7 @@ export async function tokensFor(
   const caller = clientId === PUBLIC_CLIENT ? publicClient : confidential
   const res = await redeemCode(app, config, code, pkce.verifier, caller)
   if (res.statusCode !== 200) throw new Error(`token request failed: ${res.statusCode} ${res.body}`)
-  return { ...(res.json() as TokenBody), code, verifier: pkce.verifier }
+  return { ...res.json<TokenBody>(), code, verifier: pkce.verifier }
 }
 
 /** Step 5: redeems `code` at /token; `extra` adds or overrides form parameters. */
@@ -116,7 +116,7 @@ export function revoke(
 export async function isActive(app: FastifyInstance, token: string): Promise<boolean> {
   const res = await introspect(app, token)
   expect(res.statusCode).toBe(200)
-  return (res.json() as { active: boolean }).active
+  return res.json<{ active: boolean }>().active
 }
 
 /** RFC 6749 §5.2: status, JSON `error`, and never cached. */
@@ -129,7 +129,7 @@ export function expectOAuthError(res: LightMyRequestResponse, status: number, er
 
 function safeJson(res: LightMyRequestResponse): { error?: string } | undefined {
   try {
-    return res.json() as { error?: string }
+    return res.json<{ error?: string }>()
   } catch {
     return undefined
   }

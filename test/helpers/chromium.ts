@@ -26,7 +26,7 @@ export async function ensureChromium(): Promise<string> {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     })
   } catch (error) {
-    throw new Error(`Installing chromium failed (${(error as Error).message}).\n${INSTALL_HINT}`)
+    throw new Error(`Installing chromium failed (${(error as Error).message}).\n${INSTALL_HINT}`, { cause: error })
   }
   if (!existsSync(CHROMIUM_PATH)) throw new Error(INSTALL_HINT)
   return CHROMIUM_PATH

@@ -2,6 +2,7 @@
 // 127.0.0.1, and `canConnect` tells whether anything still listens there.
 
 import { connect, createServer, type Server } from 'node:net'
+import { first } from './lists.js'
 
 function listenOnAnyPort(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve, reject) => {
@@ -21,8 +22,7 @@ function close(server: Server): Promise<void> {
 
 /** A port that was free on 127.0.0.1 a moment ago. */
 export async function freePort(): Promise<number> {
-  const [port] = await freePorts(1)
-  return port
+  return first(await freePorts(1), 'a free port')
 }
 
 /** `count` distinct free ports: all are held open together, so none repeats. */

@@ -10,7 +10,7 @@ export default async function setup(): Promise<void> {
     execFileSync('npm', ['run', 'build'], { stdio: 'pipe', timeout: 180_000 })
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: Buffer; stderr?: Buffer }
-    throw new Error(`npm run build failed:\n${stdout.toString()}${stderr.toString()}`)
+    throw new Error(`npm run build failed:\n${stdout.toString()}${stderr.toString()}`, { cause: error })
   }
   await ensureChromium()
 }

@@ -1,6 +1,8 @@
 // A browser stand-in over real HTTP (fetch): follows nothing by itself, keeps
 // cookies per host (as browsers do, ignoring the port), and reads forms.
 
+import { createCookieJar } from '../../src/shared/cookie-jar.js'
+
 export interface HttpResponse {
   readonly status: number
   readonly headers: Headers
@@ -9,30 +11,12 @@ export interface HttpResponse {
 }
 
 export function httpBrowser() {
-  const jar = new Map<string, Map<string, string>>()
-
-  function cookieHeader(url: URL): string | undefined {
-    const cookies = jar.get(url.hostname)
-    return cookies && cookies.size ? [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') : undefined
-  }
-
-  function store(url: URL, headers: Headers): void {
-    const cookies = jar.get(url.hostname) ?? new Map<string, string>()
-    for (const line of headers.getSetCookie()) {
-      const [pair] = line.split(';')
-      const eq = pair.indexOf('=')
-      const name = pair.slice(0, eq).trim()
-      const value = pair.slice(eq + 1).trim()
-      if (value === '' || /max-age=0/i.test(line)) cookies.delete(name)
-      else cookies.set(name, value)
-    }
-    jar.set(url.hostname, cookies)
-  }
+  const jar = createCookieJar()
 
   async function request(method: string, href: string, form?: Record<string, string>): Promise<HttpResponse> {
     const url = new URL(href)
     const headers: Record<string, string> = { accept: 'text/html' }
-    const cookie = cookieHeader(url)
+    const cookie = jar.header(url)
     if (cookie) headers.cookie = cookie
     if (form) headers['content-type'] = 'application/x-www-form-urlencoded'
     const res = await fetch(url, {
@@ -41,7 +25,7 @@ export function httpBrowser() {
       body: form ? new URLSearchParams(form).toString() : undefined,
       redirect: 'manual',
     })
-    store(url, res.headers)
+    jar.store(url, res.headers.getSetCookie())
     return { status: res.status, headers: res.headers, body: await res.text(), url: url.href }
   }
 

@@ -2,6 +2,11 @@
 // route tests can walk the login and consent pages like a user does.
 
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { createCookieJar } from '../../src/shared/cookie-jar.js'
+import { at } from './lists.js'
+
+/** inject() never leaves the process; any one host name stands for the app. */
+const APP_URL = new URL('http://localhost/')
 
 export interface InjectBrowser {
   request(opts: InjectOptions): Promise<LightMyRequestResponse>
@@ -11,19 +16,17 @@ export interface InjectBrowser {
 }
 
 export function injectBrowser(app: FastifyInstance): InjectBrowser {
-  const cookies = new Map<string, string>()
-  const cookieHeader = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+  const jar = createCookieJar()
   async function request(opts: InjectOptions): Promise<LightMyRequestResponse> {
-    const headers = { ...(opts.headers ?? {}), ...(cookies.size ? { cookie: cookieHeader() } : {}) }
+    const cookie = jar.header(APP_URL)
+    const headers = { ...(opts.headers ?? {}), ...(cookie === undefined ? {} : { cookie }) }
     const res = await app.inject({ ...opts, headers })
-    for (const c of res.cookies as Array<{ name: string; value: string; maxAge?: number }>) {
-      if (c.value === '' || c.maxAge === 0) cookies.delete(c.name)
-      else cookies.set(c.name, c.value)
-    }
+    const setCookie = res.headers['set-cookie']
+    jar.store(APP_URL, typeof setCookie === 'number' ? undefined : setCookie)
     return res
   }
   return {
-    cookies,
+    cookies: jar.cookies(APP_URL),
     request,
     get: (url) => request({ method: 'GET', url }),
     postForm: (url, form) =>
@@ -40,7 +43,7 @@ export function injectBrowser(app: FastifyInstance): InjectBrowser {
 export function hiddenField(html: string, name: string): string {
   const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html)
   if (!match) throw new Error(`no hidden field ${name} in page`)
-  return match[1].replace(/&amp;/g, '&')
+  return at(match, 1).replace(/&amp;/g, '&')
 }
 
 /** The query parameters of a redirect's Location. */

@@ -8,6 +8,7 @@ import * as oauth from 'oauth4webapi'
 import { httpBrowser } from '../helpers/http-browser.js'
 import { startTestLab, type Exchange, type TestLab } from '../helpers/lab.js'
 import { authorizeInBrowser } from './authorize-in-browser.js'
+import { at } from '../helpers/lists.js'
 
 // The lab is plain http (README: "Lab-wide deviation"); oauth4webapi refuses
 // http unless told otherwise on every call that makes a request.
@@ -147,7 +148,7 @@ interface Variant {
 function basicCredentials(header: unknown): [string, string] {
   const match = /^Basic (.+)$/.exec(String(header))
   if (!match) throw new Error(`not HTTP Basic: ${String(header)}`)
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
+  const decoded = Buffer.from(at(match, 1), 'base64').toString('utf8')
   const colon = decoded.indexOf(':')
   const formDecode = (v: string) => decodeURIComponent(v.replace(/\+/g, ' '))
   return [formDecode(decoded.slice(0, colon)), formDecode(decoded.slice(colon + 1))]

@@ -10,6 +10,7 @@ import { bearerChallenge, invalidToken } from '../../src/shared/bearer-errors.js
 import type { ResourceServerDeps } from '../../src/resource-server/app.js'
 import { otherKey, startJwksFixture } from '../helpers/jwks-fixture.js'
 import type { JwksFixture } from '../helpers/jwks-fixture.js'
+import { first } from '../helpers/lists.js'
 
 const REALM_ONLY = 'Bearer realm="oauth-lab"'
 
@@ -335,8 +336,9 @@ describe('introspection mode (RESOURCE_TOKEN_CHECK=introspect, RFC 7662)', () =>
   function fakeAs(status: number, answer: unknown, seen: Seen[] = []): typeof fetch {
     return async (input, init) => {
       const headers = new Headers(init?.headers)
-      const body = new URLSearchParams(String(init?.body))
-      seen.push({ url: String(input), authorization: headers.get('authorization'), body })
+      const body = new URLSearchParams(typeof init?.body === 'string' ? init.body : undefined)
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+      seen.push({ url, authorization: headers.get('authorization'), body })
       return new Response(JSON.stringify(answer), { status, headers: { 'content-type': 'application/json' } })
     }
   }
@@ -363,7 +365,7 @@ describe('introspection mode (RESOURCE_TOKEN_CHECK=introspect, RFC 7662)', () =>
       const basic = `Basic ${Buffer.from('oauth-resource-1:oauth-resource-secret-1').toString('base64')}`
       expect(seen).toHaveLength(1)
       expect(seen[0]).toMatchObject({ url: `${fixture.url}/introspect`, authorization: basic })
-      expect(seen[0].body.get('token')).toBe('opaque-token-1')
+      expect(first(seen).body.get('token')).toBe('opaque-token-1')
       // Every request is checked again, so a revocation takes effect at once.
       await get(target, bearer('opaque-token-1'))
       expect(seen).toHaveLength(2)

@@ -7,6 +7,7 @@ import { renderLogin } from '../authorize/login.js'
 import type { AuthServerContext } from '../context.js'
 import { renderErrorPage } from '../oauth-error.js'
 import { finish } from '../oidc/end-session.js'
+import { csrfCheck } from '../../shared/session-csrf.js'
 
 const GRANTS_PATH = '/account/grants'
 
@@ -58,7 +59,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AuthServerContext
   // refresh tokens it led to stop working (RFC 7009 §2.1 spirit, RFC 9700 §4.14.2).
   app.post<{ Body: { client_id: string } }>(
     `${GRANTS_PATH}/revoke`,
-    { schema: revokeSchema, preValidation: app.csrfProtection },
+    { schema: revokeSchema, preValidation: csrfCheck(app) },
     async (request, reply) => {
       const user = request.session.user
       if (!user) return renderErrorPage(reply, 401, 'Not signed in', 'Sign in to manage your remembered decisions.')
@@ -73,7 +74,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AuthServerContext
 
   app.post<{ Body: { interaction?: string } }>(
     '/logout',
-    { schema: logoutSchema, preValidation: app.csrfProtection },
+    { schema: logoutSchema, preValidation: csrfCheck(app) },
     async (request, reply) => {
       // Read before the session, which holds it, is destroyed.
       const postLogout = findInteraction(request, request.body?.interaction, ctx.now())?.postLogout

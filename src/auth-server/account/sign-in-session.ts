@@ -2,11 +2,8 @@
 // CSRF protection of every form that changes state (RFC 6749 §10.12).
 
 import type { FastifyInstance } from 'fastify'
-import fastifyCookie from '@fastify/cookie'
-import fastifySession from '@fastify/session'
-import fastifyCsrf from '@fastify/csrf-protection'
 import type { AuthServerConfig } from '../../shared/config.js'
-import { randomSecret } from '../../shared/random.js'
+import { registerSessionWithCsrf } from '../../shared/session-csrf.js'
 import { createExpiringSessionStore } from '../../shared/session-store.js'
 
 /** The cookie's name differs from the client app's: browsers share cookies across localhost ports. */
@@ -42,19 +39,10 @@ export async function registerSession(
   config: AuthServerConfig,
   store: Pick<ReturnType<typeof createExpiringSessionStore>, 'set' | 'get' | 'destroy'>,
 ): Promise<void> {
-  await app.register(fastifyCookie)
-  await app.register(fastifySession, {
+  await registerSessionWithCsrf(app, {
     cookieName: AUTH_SESSION_COOKIE,
     secret: config.sessionSecret,
-    // Signed, HttpOnly, SameSite=Lax; not Secure because the lab is plain http.
-    cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: config.sessionTtlSeconds * 1000 },
-    idGenerator: randomSecret,
-    saveUninitialized: false,
-    // Set the cookie only when the session id changes: a slow response carrying
-    // an old id must not overwrite a newer one (e.g. after regenerate()).
-    rolling: false,
+    ttlSeconds: config.sessionTtlSeconds,
     store,
   })
-  // docs/contract.md: CSRF secrets carry at least 160 bits (a 32-byte secret here).
-  await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session', csrfOpts: { secretLength: 32 } })
 }

@@ -6,6 +6,7 @@ import { OAuthError, redirectError, renderErrorPage } from '../oauth-error.js'
 import { endInteraction, findInteraction, parseQuery } from './interactions.js'
 import { redirectWithCode } from './issue-code.js'
 import { validateAuthorizationRequest, type AuthorizationRequest } from './validate-request.js'
+import { csrfCheck } from '../../shared/session-csrf.js'
 
 interface ConsentBody {
   interaction?: string
@@ -52,7 +53,7 @@ export function renderConsent(
 export async function consentRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
   app.post<{ Body: ConsentBody }>(
     '/consent',
-    { schema: consentSchema, preValidation: app.csrfProtection },
+    { schema: consentSchema, preValidation: csrfCheck(app) },
     async (request, reply) => handleConsent(ctx, request, reply),
   )
 }

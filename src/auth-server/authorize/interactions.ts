@@ -13,7 +13,7 @@ const MAX_PENDING = 20
 /** The raw query string of a URL, parsed so that a repeated parameter stays visible as an array. */
 export function parseQuery(raw: string): RawQuery {
   // No prototype: a parameter named `constructor` or `__proto__` is just a name.
-  const query: Record<string, string | string[]> = Object.create(null)
+  const query = Object.create(null) as Record<string, string | string[]>
   for (const [key, value] of new URLSearchParams(raw)) {
     const seen = query[key]
     query[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value]
@@ -37,8 +37,8 @@ export function startInteraction(
   now: number,
 ): string {
   const pending = { ...(request.session.interactions ?? {}) }
-  const ids = Object.keys(pending).sort((a, b) => pending[a].createdAt - pending[b].createdAt)
-  for (const id of ids.slice(0, Math.max(0, ids.length - MAX_PENDING + 1))) delete pending[id]
+  const oldestFirst = Object.entries(pending).sort(([, a], [, b]) => a.createdAt - b.createdAt)
+  for (const [id] of oldestFirst.slice(0, Math.max(0, oldestFirst.length - MAX_PENDING + 1))) delete pending[id]
   const id = randomSecret()
   pending[id] = { ...interaction, createdAt: now }
   request.session.interactions = pending

@@ -1,11 +1,12 @@
 // Step 2: Resource owner authenticates on Authorization server (RFC 6749 §3.1)
 
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ClientRegistration, UserAccount } from '../../shared/config.js'
 import type { AuthServerContext } from '../context.js'
 import { renderErrorPage } from '../oauth-error.js'
 import { endInteraction, findInteraction } from './interactions.js'
+import { constantTimeEqual } from '../../shared/constant-time.js'
+import { csrfCheck } from '../../shared/session-csrf.js'
 
 interface LoginBody {
   username?: string
@@ -42,10 +43,6 @@ export function renderLogin(
   })
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest()
-}
-
 /** Constant-time password check, so timing tells nothing about the password. */
 export function checkCredentials(
   users: readonly UserAccount[],
@@ -53,14 +50,14 @@ export function checkCredentials(
   password: string,
 ): UserAccount | undefined {
   const user = users.find((u) => u.username === username)
-  const ok = timingSafeEqual(digest(user?.password ?? '\u0000no-such-user'), digest(password))
+  const ok = constantTimeEqual(password, user?.password ?? '\u0000no-such-user')
   return user && ok ? user : undefined
 }
 
 export async function loginRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
   app.post<{ Body: LoginBody }>(
     '/login',
-    { schema: loginSchema, preValidation: app.csrfProtection },
+    { schema: loginSchema, preValidation: csrfCheck(app) },
     async (request, reply) => handleLogin(ctx, request, reply),
   )
 }

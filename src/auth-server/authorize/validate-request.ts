@@ -68,10 +68,11 @@ export function validateAuthorizationRequest(
   if (redirectParam !== undefined && !client.redirectUris.includes(redirectParam)) {
     return page(`The redirect_uri "${redirectParam}" is not registered for client "${client.clientId}".`)
   }
-  if (redirectParam === undefined && client.redirectUris.length !== 1) {
+  // RFC 6749 §3.1.2.3: without redirect_uri, only a single registered one can be meant.
+  const redirectUri = redirectParam ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined)
+  if (redirectUri === undefined) {
     return page('The client has no single registered redirect URI, so redirect_uri is required.')
   }
-  const redirectUri = redirectParam ?? client.redirectUris[0]
 
   // From here on, errors go back to the verified redirect URI.
   const stateParam = single(query, 'state')

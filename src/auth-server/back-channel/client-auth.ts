@@ -1,7 +1,7 @@
 // Step 5: the client authenticates at the token endpoint (RFC 6749 §2.3.1):
 // HTTP Basic (MUST be supported), client_secret_post, or none for public clients.
 
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { constantTimeEqual } from '../../shared/constant-time.js'
 import type { ClientRegistration, TokenAuthMethod } from '../../shared/config.js'
 import type { ClientRegistry } from '../clients.js'
 import { OAuthError } from '../oauth-error.js'
@@ -33,9 +33,9 @@ function basicFailure(description: string): OAuthError {
 }
 
 function parseBasic(header: string): Credentials {
-  const match = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header)
-  if (!match) throw basicFailure('The Authorization header is not valid HTTP Basic credentials.')
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
+  const encoded = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header)?.[1]
+  if (encoded === undefined) throw basicFailure('The Authorization header is not valid HTTP Basic credentials.')
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8')
   const colon = decoded.indexOf(':')
   const clientId = colon === -1 ? undefined : formDecode(decoded.slice(0, colon))
   const clientSecret = colon === -1 ? undefined : formDecode(decoded.slice(colon + 1))
@@ -62,11 +62,6 @@ function readCredentials(authorization: string | undefined, body: Record<string,
   return { clientId: bodyId, method: 'none' }
 }
 
-function sameSecret(expected: string, given: string): boolean {
-  const digest = (v: string) => createHash('sha256').update(v).digest()
-  return timingSafeEqual(digest(expected), digest(given))
-}
-
 /** The authenticated client, or an `invalid_client` / `invalid_request` OAuthError. */
 export function authenticate(
   clients: ClientRegistry,
@@ -85,7 +80,8 @@ export function authenticate(
       throw fail('This client must authenticate (client_secret_basic or client_secret_post).')
     return { client, method: 'none' }
   }
-  const secretOk = client.clientSecret !== undefined && sameSecret(client.clientSecret, credentials.clientSecret ?? '')
+  const secretOk =
+    client.clientSecret !== undefined && constantTimeEqual(credentials.clientSecret ?? '', client.clientSecret)
   if (!secretOk) throw fail('Client authentication failed: unknown client or wrong secret (RFC 6749 section 2.3.1).')
   if (!client.tokenEndpointAuthMethods.includes(credentials.method)) {
     throw fail(`This client may not use ${credentials.method}.`)

@@ -43,7 +43,7 @@ export function releasedClaims(
 ): Record<string, unknown> {
   const released: Record<string, unknown> = {}
   for (const scope of scopes) {
-    for (const name of Object.hasOwn(SCOPE_CLAIMS, scope) ? SCOPE_CLAIMS[scope] : []) {
+    for (const name of (Object.hasOwn(SCOPE_CLAIMS, scope) && SCOPE_CLAIMS[scope]) || []) {
       // OIDC Core §5.3.2: omit absent claims rather than sending null.
       if (claims[name] !== undefined && claims[name] !== null) released[name] = claims[name]
     }

@@ -63,7 +63,14 @@ export interface StoredSigningKeys {
 
 /** The keys as JWKs (they must have been generated extractable, as `generateSigningKeys` does). */
 export async function exportSigningKeys(keys: SigningKeys): Promise<StoredSigningKeys> {
-  return { alg: keys.alg, kid: keys.kid, privateJwk: await exportJWK(keys.privateKey), publicJwk: keys.jwks.keys[0] }
+  // The published entry (kid, alg, use included): importSigningKeys publishes it again as it is.
+  const publicJwk = keys.jwks.keys[0] ?? {
+    ...(await exportJWK(keys.publicKey)),
+    kid: keys.kid,
+    alg: keys.alg,
+    use: 'sig',
+  }
+  return { alg: keys.alg, kid: keys.kid, privateJwk: await exportJWK(keys.privateKey), publicJwk }
 }
 
 /** The keys back from their JWKs, extractable again so they can be stored again. */

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
+import { sha256Base64url } from '../../shared/sha256.js'
 
 /** SHA-256, base64url: refresh and opaque access tokens are stored by this, never as themselves. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url')
+  return sha256Base64url(token)
 }

@@ -3,6 +3,7 @@
 // with `x-oauth-lab-flow: <flow id>`, so the flow inspector groups the attack
 // into one flow. It keeps a log of what it sent, for the result page.
 
+import { createCookieJar } from '../../shared/cookie-jar.js'
 import type { Fetch, OutgoingRequest } from '../oauth-client.js'
 
 export const FLOW_HEADER = 'x-oauth-lab-flow'
@@ -33,35 +34,12 @@ export interface Agent {
   postForm(label: string, url: string, form: Record<string, string>): Promise<AgentResponse>
 }
 
-/** Browsers keep cookies per host name, whatever the port (RFC 6265 §8.5). */
-function cookieJar() {
-  const jar = new Map<string, Map<string, string>>()
-  return {
-    header(url: URL): string | undefined {
-      const cookies = jar.get(url.hostname)
-      return cookies?.size ? [...cookies].map(([name, value]) => `${name}=${value}`).join('; ') : undefined
-    },
-    store(url: URL, headers: Headers): void {
-      const cookies = jar.get(url.hostname) ?? new Map<string, string>()
-      for (const line of headers.getSetCookie()) {
-        const pair = line.split(';')[0] ?? ''
-        const eq = pair.indexOf('=')
-        if (eq <= 0) continue
-        const [name, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()]
-        if (value === '' || /;\s*max-age=0/i.test(line)) cookies.delete(name)
-        else cookies.set(name, value)
-      }
-      jar.set(url.hostname, cookies)
-    },
-  }
-}
-
 /**
  * A browser of its own (fresh jar); agents of one attack share its flow id and
  * its log. `name` ("Victim", "Attacker") prefixes its log labels.
  */
 export function createAgent(fetchFn: Fetch, flowId: string, log: LogEntry[] = [], name?: string): Agent {
-  const jar = cookieJar()
+  const jar = createCookieJar()
 
   async function send(label: string, request: OutgoingRequest): Promise<AgentResponse> {
     const url = new URL(request.url)
@@ -74,7 +52,7 @@ export function createAgent(fetchFn: Fetch, flowId: string, log: LogEntry[] = []
       redirect: 'manual',
       signal: AbortSignal.timeout(TIMEOUT_MS),
     })
-    jar.store(url, response.headers)
+    jar.store(url, response.headers.getSetCookie())
     log.push({
       label: name === undefined ? label : `${name}: ${label}`,
       method: request.method,

@@ -12,6 +12,7 @@ import { createAgent, type LogEntry } from './agent.js'
 import { answerView, type AnswerView } from './answer.js'
 import { AttackSetupError, outcomeOf, type Attack } from './attack.js'
 import { ATTACKS, findAttack } from './catalog.js'
+import { csrfCheck } from '../../shared/session-csrf.js'
 
 interface Played {
   readonly flowId: string
@@ -77,7 +78,7 @@ export async function breakItRoutes(app: FastifyInstance, opts: { config: LabCon
   // A POST with CSRF: each run signs in, mints codes and tokens on the servers.
   app.post<{ Params: { attack: string } }>(
     '/break/:attack',
-    { schema: { body: csrfFormSchema }, preValidation: app.csrfProtection },
+    { schema: { body: csrfFormSchema }, preValidation: csrfCheck(app) },
     async (request, reply) => {
       const attack = findAttack(request.params.attack)
       if (!attack)

@@ -1,6 +1,6 @@
 // The checks a teacher points at, as sentences with a tick or a cross.
 
-import { createHash } from 'node:crypto'
+import { s256Challenge } from '../../shared/sha256.js'
 import type { FlowChecks } from './types.js'
 
 export interface CheckLine {
@@ -32,7 +32,7 @@ export function checksView(checks: FlowChecks): CheckLine[] {
     })
   }
   if (checks.codeChallenge !== undefined && checks.codeVerifier !== undefined) {
-    const ok = s256(checks.codeVerifier) === checks.codeChallenge
+    const ok = s256Challenge(checks.codeVerifier) === checks.codeChallenge
     lines.push({
       id: 'pkce',
       ok,
@@ -42,8 +42,4 @@ export function checksView(checks: FlowChecks): CheckLine[] {
     })
   }
   return lines
-}
-
-export function s256(verifier: string): string {
-  return createHash('sha256').update(verifier, 'ascii').digest('base64url')
 }

@@ -45,7 +45,7 @@ export function createCollector(deps: {
   const merged: Array<{ key: string; exchange: RecordedExchange }> = []
   const keys = new Set<string>()
   const listeners = new Set<() => void>()
-  const cursors = new Map(deps.sources.map((s) => [s.role, { seq: 0, epoch: 0 } as Cursor]))
+  const cursors = new Map(deps.sources.map((s): [Role, Cursor] => [s.role, { seq: 0, epoch: 0 }]))
   let clientSeq = 0
 
   function merge(list: readonly RecordedExchange[], epoch: number): number {
@@ -70,7 +70,7 @@ export function createCollector(deps: {
 
   function pullClient(): number {
     const list = deps.clientRecorder.since(clientSeq)
-    if (list.length > 0) clientSeq = list[list.length - 1].seq
+    clientSeq = list.at(-1)?.seq ?? clientSeq
     return merge(list, 0)
   }
 
@@ -86,7 +86,7 @@ export function createCollector(deps: {
       }
       delete cursor.failure
       const fresh = list.filter((e) => e.seq > cursor.seq)
-      if (list.length > 0) cursor.seq = list[list.length - 1].seq
+      cursor.seq = list.at(-1)?.seq ?? cursor.seq
       return merge(fresh, cursor.epoch)
     } catch (error) {
       cursor.failure = error instanceof Error ? error.message : String(error)

@@ -5,7 +5,7 @@
 // access token of step 6 (RFC 6749 §4.1 ties them together the same way).
 // Untagged back-channel calls join a tagged flow through its codes and tokens.
 
-import { createHash } from 'node:crypto'
+import { sha256Base64url } from '../../shared/sha256.js'
 import { buildFlow } from './assign.js'
 import {
   FLOW_HEADER,
@@ -43,11 +43,11 @@ export function byTime(a: RecordedExchange, b: RecordedExchange): number {
 
 /** A short URL-safe id; the same state always gives the same id. */
 export function flowIdOf(state: string): string {
-  return `f${createHash('sha256').update(state).digest('base64url').slice(0, 12)}`
+  return `f${sha256Base64url(state).slice(0, 12)}`
 }
 
 function tagId(tag: string): string {
-  return SAFE_ID.test(tag) ? tag : `t${createHash('sha256').update(tag).digest('base64url').slice(0, 12)}`
+  return SAFE_ID.test(tag) ? tag : `t${sha256Base64url(tag).slice(0, 12)}`
 }
 
 /** Rule 1, plus the untagged calls made with the flow's codes and tokens. */

@@ -43,9 +43,9 @@ export function securityParam(name: string): SecurityParam | undefined {
 
 /** RFC 6749 §2.3.1: base64 of `form-encoded id ":" form-encoded secret`. */
 export function decodeBasic(authorization: string | undefined): BasicCredentials | undefined {
-  const match = /^Basic +([A-Za-z0-9+/]+=*)$/i.exec(authorization ?? '')
-  if (!match) return undefined
-  const pair = Buffer.from(match[1], 'base64').toString('utf8')
+  const encoded = /^Basic +([A-Za-z0-9+/]+=*)$/i.exec(authorization ?? '')?.[1]
+  if (encoded === undefined) return undefined
+  const pair = Buffer.from(encoded, 'base64').toString('utf8')
   const colon = pair.indexOf(':')
   if (colon === -1) return undefined
   try {

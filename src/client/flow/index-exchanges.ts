@@ -61,7 +61,8 @@ export function buildIndex(exchanges: readonly RecordedExchange[]): ExchangeInde
     else if (pathOf(e) === '/resource') push(index.resourceCalls, bearerToken(e), e)
   }
   const states = new Set([...index.connects.keys(), ...index.authorizes.keys()])
-  const startOf = (state: string) => (index.connects.get(state) ?? index.authorizes.get(state))![0].startedAt
+  // Each state is a key of one of the two maps, and push() never leaves a list empty: the 0 is never used.
+  const startOf = (state: string) => (index.connects.get(state) ?? index.authorizes.get(state))?.[0]?.startedAt ?? 0
   index.states.push(...[...states].sort((a, b) => startOf(a) - startOf(b)))
   matchPages(index)
   return index

@@ -78,5 +78,7 @@ export const STEPS: readonly StepText[] = [
 ]
 
 export function stepTitle(n: StepNumber): string {
-  return STEPS[n - 1].title
+  const step = STEPS.find((s) => s.n === n)
+  if (step === undefined) throw new Error(`STEPS has no text for step ${n}`)
+  return step.title
 }

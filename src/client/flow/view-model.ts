@@ -83,7 +83,7 @@ export async function flowView(flow: Flow, jwks: JwksSource): Promise<FlowView> 
     ...step,
     ...(flow.skipped[step.n] === undefined ? {} : { skipped: flow.skipped[step.n] }),
     ...(step.n === 7 && flow.checks.tokenCheck ? { note: TOKEN_CHECK_NOTES[flow.checks.tokenCheck] } : {}),
-    entries: entries.filter((_, i) => flow.entries[i].step === step.n),
+    entries: entries.filter((_, i) => flow.entries[i]?.step === step.n),
     checks: checks.filter((c) => CHECK_STEP[c.id] === step.n),
   }))
   return {

@@ -3,6 +3,7 @@ import { correlate, flowIdOf } from '../../../src/client/flow/correlate.js'
 import { checksView } from '../../../src/client/flow/checks-view.js'
 import type { Flow } from '../../../src/client/flow/types.js'
 import { browserFlow, exchange, jwksFetch } from './fixtures.js'
+import { first, at } from '../../helpers/lists.js'
 
 /** "step part role METHOD /path" per entry, in order. */
 function layout(flow: Flow): string[] {
@@ -23,9 +24,9 @@ describe('correlate: a browser flow (rule 2)', () => {
   it('follows state, interaction, code and token across the three servers, step by step', () => {
     const flows = correlate(withJwks)
     expect(flows).toHaveLength(1)
-    expect(flows[0].id).toBe(flowIdOf('S1'))
-    expect(flows[0].kind).toBe('browser')
-    expect(layout(flows[0])).toEqual([
+    expect(first(flows).id).toBe(flowIdOf('S1'))
+    expect(first(flows).kind).toBe('browser')
+    expect(layout(first(flows))).toEqual([
       '1 both client GET /connect',
       '1 request auth-server GET /authorize',
       '2 response auth-server GET /authorize',
@@ -42,11 +43,11 @@ describe('correlate: a browser flow (rule 2)', () => {
       '7 both resource-server GET /resource',
       '7 both auth-server GET /jwks',
     ])
-    expect(flows[0].skipped).toEqual({})
+    expect(first(flows).skipped).toEqual({})
   })
 
   it('draws the actors: browser to servers, client to AS and RS, RS to AS for the keys', () => {
-    const flow = correlate(withJwks)[0]
+    const flow = first(correlate(withJwks), 'flow')
     const actors = (path: string) =>
       flow.entries.filter((e) => e.exchange.request.url.startsWith(path)).map((e) => `${e.from}>${e.to}`)
     expect(actors('/connect')).toEqual(['browser>client'])
@@ -57,7 +58,7 @@ describe('correlate: a browser flow (rule 2)', () => {
   })
 
   it('collects the values a learner compares across steps', () => {
-    const flow = correlate(withJwks)[0]
+    const flow = first(correlate(withJwks), 'flow')
     expect(flow.checks).toEqual({
       state: 'S1',
       returnedState: 'S1',
@@ -81,7 +82,7 @@ describe('correlate: a browser flow (rule 2)', () => {
       exchange('auth-server', 950, { url: '/.well-known/oauth-authorization-server' }),
       jwksFetch(resourceStart(list) + 500),
     ]
-    const flow = correlate([...noise, ...list])[0]
+    const flow = first(correlate([...noise, ...list]), 'flow')
     expect(flow.entries.some((e) => e.exchange.startedAt === 900 || e.exchange.startedAt === 950)).toBe(false)
     expect(flow.entries.some((e) => e.exchange.request.url === '/jwks')).toBe(false)
     // jose cached the keys: the resource server checked the token without a request.
@@ -93,7 +94,7 @@ describe('correlate: a browser flow (rule 2)', () => {
       url: '/jwks',
       headers: [['x-oauth-lab-inspector', 'jwks']],
     })
-    const flow = correlate([...list, own])[0]
+    const flow = first(correlate([...list, own]), 'flow')
     expect(flow.entries.some((e) => e.exchange === own)).toBe(false)
   })
 
@@ -109,7 +110,7 @@ describe('correlate: a browser flow (rule 2)', () => {
       },
       { body: '{"active":true}' },
     )
-    const flow = correlate([...list, introspect])[0]
+    const flow = first(correlate([...list, introspect]), 'flow')
     expect(flow.entries.find((e) => e.exchange === introspect)).toMatchObject({
       step: 7,
       from: 'resource-server',
@@ -125,12 +126,15 @@ describe('correlate: several flows', () => {
     const b = browserFlow({ state: 'SB', code: 'KB', token: 'TB', t0: 1005 })
     const flows = correlate([...b, ...a])
     expect(flows.map((f) => f.id)).toEqual([flowIdOf('SA'), flowIdOf('SB')])
-    expect(new Set(flows[0].entries.map((e) => e.exchange))).toEqual(new Set(a))
-    expect(new Set(flows[1].entries.map((e) => e.exchange))).toEqual(new Set(b))
+    expect(new Set(first(flows).entries.map((e) => e.exchange))).toEqual(new Set(a))
+    expect(new Set(at(flows, 1).entries.map((e) => e.exchange))).toEqual(new Set(b))
   })
 
   it('shows steps 2 and 3 as skipped with a remembered decision', () => {
-    const [flow] = correlate(browserFlow({ state: 'S2', code: 'K2', token: 'T2', t0: 5000, path: 'remembered' }))
+    const flow = first(
+      correlate(browserFlow({ state: 'S2', code: 'K2', token: 'T2', t0: 5000, path: 'remembered' })),
+      'flow',
+    )
     expect(layout(flow).slice(0, 3)).toEqual([
       '1 both client GET /connect',
       '1 request auth-server GET /authorize',
@@ -142,7 +146,10 @@ describe('correlate: several flows', () => {
   })
 
   it('skips only step 2 when the owner is signed in but asked to consent', () => {
-    const [flow] = correlate(browserFlow({ state: 'S3', code: 'K3', token: 'T3', t0: 5000, path: 'consent' }))
+    const flow = first(
+      correlate(browserFlow({ state: 'S3', code: 'K3', token: 'T3', t0: 5000, path: 'consent' })),
+      'flow',
+    )
     expect(layout(flow).slice(1, 4)).toEqual([
       '1 request auth-server GET /authorize',
       '3 response auth-server GET /authorize',
@@ -153,7 +160,7 @@ describe('correlate: several flows', () => {
 
   it('puts a denied request\u2019s error redirect in step 4, and skips nothing after it', () => {
     const list = browserFlow({ state: 'S4', code: 'K4', token: 'T4', t0: 1000 }).slice(0, 5)
-    const consent = list[4]
+    const consent = at(list, 4, 'consent')
     const denied = {
       ...consent,
       response: {
@@ -163,7 +170,7 @@ describe('correlate: several flows', () => {
         >,
       },
     }
-    const [flow] = correlate([...list.slice(0, 4), denied])
+    const flow = first(correlate([...list.slice(0, 4), denied]), 'flow')
     expect(layout(flow).at(-1)).toBe('4 response auth-server POST /consent')
     expect(flow.entries.at(-1)!.label).toBe('303 See Other: to the redirect_uri with error=access_denied')
     expect(flow.skipped).toEqual({})
@@ -173,7 +180,7 @@ describe('correlate: several flows', () => {
 describe('correlate: step-through mode', () => {
   it('links the previews and the teacher\u2019s "Send" requests to the flow', () => {
     const list = browserFlow({ state: 'S7', code: 'K7', token: 'T7', t0: 1000 })
-    const connect = list[0]
+    const connect = first(list, 'connect')
     const preview = exchange(
       'client',
       990,
@@ -192,7 +199,7 @@ describe('correlate: step-through mode', () => {
       5,
     )
     const steps = [preview, send, ...list.slice(1).map((e) => (e === callback ? held : e)), sendToken]
-    const [flow] = correlate(steps)
+    const flow = first(correlate(steps), 'flow')
     expect(
       layout(flow)
         .filter((l) => / client /.test(l))
@@ -231,16 +238,16 @@ describe('correlate: tagged exchanges (rule 1)', () => {
       [flowIdOf('S5'), 'browser'],
       ['replay-1', 'tagged'],
     ])
-    expect(flows[0].entries.some((e) => e.exchange === replay)).toBe(false)
-    expect(layout(flows[1])).toEqual(['5 request auth-server POST /token', '6 response auth-server POST /token'])
+    expect(first(flows).entries.some((e) => e.exchange === replay)).toBe(false)
+    expect(layout(at(flows, 1))).toEqual(['5 request auth-server POST /token', '6 response auth-server POST /token'])
   })
 
   it('places a whole tagged flow by path, and reports a code that is not the one of step 4', () => {
     const list = browserFlow({ state: 'S6', code: 'K6', token: 'T6', t0: 1000, tag: 'attack-7', redeemedCode: 'OTHER' })
     const flows = correlate(list)
     expect(flows.map((f) => f.id)).toEqual(['attack-7'])
-    expect(flows[0].entries.map((e) => e.step)).toEqual([1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 6, 6, 7, 7])
-    expect(checksView(flows[0].checks).find((c) => c.id === 'code')).toEqual({
+    expect(first(flows).entries.map((e) => e.step)).toEqual([1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 6, 6, 7, 7])
+    expect(checksView(first(flows).checks).find((c) => c.id === 'code')).toEqual({
       id: 'code',
       ok: false,
       text: 'the code redeemed in step 5 is NOT the code of step 4',
@@ -258,14 +265,14 @@ describe('correlate: tagged exchanges (rule 1)', () => {
     const flows = correlate(mixed)
     expect(flows.map((f) => f.id)).toEqual(['attack-x'])
     expect(
-      flows[0].entries
-        .filter((e) => e.exchange.request.url === '/token' || e.exchange.request.url === '/resource')
+      first(flows)
+        .entries.filter((e) => e.exchange.request.url === '/token' || e.exchange.request.url === '/resource')
         .map((e) => e.step),
     ).toEqual([5, 6, 7])
   })
 
   it('hashes a tag that is not URL-safe', () => {
     const odd = exchange('client', 1, { url: '/connect', headers: [['x-oauth-lab-flow', 'a b/c']] })
-    expect(correlate([odd])[0].id).toMatch(/^t[A-Za-z0-9_-]{12}$/)
+    expect(first(correlate([odd])).id).toMatch(/^t[A-Za-z0-9_-]{12}$/)
   })
 })

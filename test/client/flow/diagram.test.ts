@@ -4,10 +4,11 @@ import { correlate } from '../../../src/client/flow/correlate.js'
 import { layoutDiagram } from '../../../src/client/flow/diagram.js'
 import { VIEWS_DIR } from '../../../src/shared/html.js'
 import { browserFlow, jwksFetch } from './fixtures.js'
+import { first, at } from '../../helpers/lists.js'
 
 const list = browserFlow({ state: 'S1', code: 'K1', token: 'T1', t0: 1000 })
 const resource = list.find((e) => e.request.url === '/resource')!
-const flow = correlate([...list, jwksFetch(resource.startedAt + 1)])[0]
+const flow = first(correlate([...list, jwksFetch(resource.startedAt + 1)]), 'flow')
 const diagram = layoutDiagram(flow.entries)
 
 describe('the sequence diagram', () => {
@@ -44,14 +45,14 @@ describe('the sequence diagram', () => {
       '7 \u00b7 200 page with the resource',
     ])
     const [browser, client, auth, rs] = diagram.lanes.map((l) => l.x)
-    const token = diagram.arrows[11]
+    const token = at(diagram.arrows, 11, 'token')
     expect([token.x1, token.x2, token.answer]).toEqual([client, auth, false])
-    const tokenAnswer = diagram.arrows[12]
+    const tokenAnswer = at(diagram.arrows, 12, 'tokenAnswer')
     expect([tokenAnswer.x1, tokenAnswer.x2, tokenAnswer.answer]).toEqual([auth, client, true])
-    const jwks = diagram.arrows[16]
+    const jwks = at(diagram.arrows, 16, 'jwks')
     expect([jwks.x1, jwks.x2]).toEqual([rs, auth])
-    expect(diagram.arrows[0].x1).toBe(browser)
-    expect(diagram.arrows.every((a, i) => i === 0 || a.y > diagram.arrows[i - 1].y)).toBe(true)
+    expect(first(diagram.arrows).x1).toBe(browser)
+    expect(diagram.arrows.every((a, i) => i === 0 || a.y > at(diagram.arrows, i - 1).y)).toBe(true)
     expect(diagram.height).toBeGreaterThan(diagram.arrows.at(-1)!.y)
   })
 

@@ -4,6 +4,7 @@ import { curlCommand, shellQuote, toCurl, toHar, toMarkdown, type ExportUrls } f
 import { STEPS } from '../../../src/client/flow/steps.js'
 import type { FlowEntry } from '../../../src/client/flow/types.js'
 import { BASIC, browserFlow, exchange } from './fixtures.js'
+import { first, at } from '../../helpers/lists.js'
 
 const urls: ExportUrls = {
   client: 'http://localhost:3000',
@@ -13,7 +14,7 @@ const urls: ExportUrls = {
   resourceInternal: 'http://resource:9002',
 }
 const list = browserFlow({ state: 'S1', code: 'K1', token: 'T1', t0: Date.UTC(2025, 0, 2, 3, 4, 5) })
-const flow = correlate(list)[0]
+const flow = first(correlate(list), 'a correlated flow')
 
 describe('the Markdown transcript', () => {
   const md = toMarkdown(flow)
@@ -36,7 +37,9 @@ describe('the Markdown transcript', () => {
   })
 
   it('says which steps were skipped', () => {
-    const remembered = correlate(browserFlow({ state: 'S2', code: 'K2', token: 'T2', t0: 0, path: 'remembered' }))[0]
+    const remembered = first(
+      correlate(browserFlow({ state: 'S2', code: 'K2', token: 'T2', t0: 0, path: 'remembered' })),
+    )
     expect(toMarkdown(remembered)).toMatch(
       /## Step 3: Owner authorizes client app\n\n.*\n\n_Skipped: remembered decision\./,
     )
@@ -49,7 +52,7 @@ describe('the Markdown transcript', () => {
       { url: '/connect' },
       { status: 302, headers: [['location', 'http://as/authorize?state=s']], body: 'a ``` b ```` c' },
     )
-    const text = toMarkdown(correlate([odd])[0])
+    const text = toMarkdown(first(correlate([odd])))
     expect(text).toContain('`````bash\nHTTP/1.1 302 Found')
   })
 })
@@ -134,7 +137,7 @@ describe('the HAR file', () => {
     expect(har.log.version).toBe('1.2')
     expect(har.log.creator).toEqual({ name: 'oauth-lab', version: '1.2.3' })
     expect(har.log.entries).toHaveLength(list.length)
-    expect(har.log.entries[0].startedDateTime).toBe('2025-01-02T03:04:05.000Z')
+    expect(first(har.log.entries).startedDateTime).toBe('2025-01-02T03:04:05.000Z')
     expect(har.log.entries.map((e) => e.request.method + ' ' + e.request.url.split('?')[0])).toEqual([
       'GET http://localhost:3000/connect',
       'GET http://localhost:9001/authorize',
@@ -164,7 +167,7 @@ describe('the HAR file', () => {
     const consent = har.log.entries.find((e) => e.request.url.endsWith('/consent'))!
     expect(consent.response.statusText).toBe('See Other')
     expect(consent.response.redirectURL).toMatch(/^http:\/\/localhost:3000\/authenticated\?code=K1&state=S1/)
-    const authorize = har.log.entries[1]
+    const authorize = at(har.log.entries, 1, 'authorize')
     expect(authorize.request.queryString).toContainEqual({ name: 'state', value: 'S1' })
   })
 })
