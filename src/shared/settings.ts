@@ -288,7 +288,7 @@ export const SETTINGS: Settings = {
   },
   autoLogin: {
     kind: kind.name,
-    doc: 'Tests only: sign every browser in as this user and consent for them.',
+    doc: 'Tests only: sign every browser in as this user (one of the users) and consent for them.',
     env: 'AUTO_LOGIN',
     option: '/loginAs',
   },
