@@ -6,9 +6,9 @@
 
 export interface RoleInfo {
   /** The role's name in logs, in the flow recorder and in `ready at` lines. */
-  readonly name: 'auth-server' | 'resource-server' | 'client'
+  readonly name: string
   /** `oauth-lab <command>` runs this role alone; also the launcher's log tag. */
-  readonly command: 'auth' | 'resource' | 'client'
+  readonly command: string
   readonly label: string
   /** The part of LabConfig holding its port and public URL. */
   readonly section: 'auth' | 'resource' | 'client'
@@ -54,14 +54,15 @@ export const ROLES = [
   },
 ] as const satisfies readonly RoleInfo[]
 
-export type RoleName = (typeof ROLES)[number]['name']
-export type Command = (typeof ROLES)[number]['command']
+export type Role = (typeof ROLES)[number]
+export type RoleName = Role['name']
+export type Command = Role['command']
 export const COMMANDS: readonly Command[] = ROLES.map((role) => role.command)
 
-export function roleNamed(name: RoleName): RoleInfo {
+export function roleNamed(name: RoleName): Role {
   return ROLES.find((role) => role.name === name) ?? ROLES[0]
 }
 
-export function roleOfCommand(command: Command): RoleInfo {
+export function roleOfCommand(command: Command): Role {
   return ROLES.find((role) => role.command === command) ?? ROLES[0]
 }
