@@ -10,12 +10,14 @@
 // its own require.
 
 import { writeFileSync } from 'node:fs'
+import { basename } from 'node:path'
 import { build } from 'esbuild'
-
-const ROLES = ['auth-server', 'resource-server', 'client']
+// The roles table as tsc just compiled it (src/shared/roles.ts).
+import { ROLES } from '../dist/shared/roles.js'
 
 const { metafile } = await build({
-  entryPoints: Object.fromEntries(ROLES.map((role) => [role, `dist/${role}/server.js`])),
+  // dist/bundle/<role>.js from dist/<role>/server.js, as the table says.
+  entryPoints: Object.fromEntries(ROLES.map((role) => [basename(role.bundle, '.js'), `dist/${role.entry}`])),
   outdir: 'dist/bundle',
   bundle: true,
   platform: 'node',

@@ -4,54 +4,41 @@
 // after a signal, 1 for a bad configuration or a failed server, 2 for a bad
 // command line.
 
+import type { FastifyInstance } from 'fastify'
 import { launch } from './launcher.js'
-import {
-  flagArgv,
-  parseLabArgs,
-  USAGE,
-  UsageError,
-  usageErrorLine,
-  type Command,
-  type LabFlags,
-} from './shared/args.js'
+import { flagArgv, parseLabArgs, USAGE, UsageError, usageErrorLine, type LabFlags } from './shared/args.js'
 import { loadConfigOrExit, type LabConfig } from './shared/config.js'
+import { roleOfCommand, type Command } from './shared/roles.js'
 import { runServer } from './shared/run.js'
 import { labVersion } from './shared/version.js'
 
+type Build = (config: LabConfig) => Promise<FastifyInstance>
+
 /** Imported on demand: `oauth-lab auth` need not load the other two apps. */
+const BUILDERS: Readonly<Record<Command, () => Promise<Build>>> = {
+  auth: async () => {
+    const { buildAuthServer } = await import('./auth-server/app.js')
+    return (config) => buildAuthServer(config)
+  },
+  resource: async () => {
+    const { buildResourceServer } = await import('./resource-server/app.js')
+    return (config) => buildResourceServer(config)
+  },
+  client: async () => {
+    const { buildClientApp } = await import('./client/app.js')
+    return (config) => buildClientApp(config)
+  },
+}
+
 async function runRole(command: Command, argv: readonly string[]): Promise<void> {
-  switch (command) {
-    case 'auth': {
-      const { buildAuthServer } = await import('./auth-server/app.js')
-      return runServer(
-        'auth-server',
-        (c: LabConfig) => buildAuthServer(c),
-        (c) => c.auth.port,
-        (c) => c.auth.publicUrl,
-        argv,
-      )
-    }
-    case 'resource': {
-      const { buildResourceServer } = await import('./resource-server/app.js')
-      return runServer(
-        'resource-server',
-        (c: LabConfig) => buildResourceServer(c),
-        (c) => c.resource.port,
-        (c) => c.resource.publicUrl,
-        argv,
-      )
-    }
-    case 'client': {
-      const { buildClientApp } = await import('./client/app.js')
-      return runServer(
-        'client',
-        (c: LabConfig) => buildClientApp(c),
-        (c) => c.client.port,
-        (c) => c.client.publicUrl,
-        argv,
-      )
-    }
-  }
+  const { name, section } = roleOfCommand(command)
+  return runServer(
+    name,
+    await BUILDERS[command](),
+    (c) => c[section].port,
+    (c) => c[section].publicUrl,
+    argv,
+  )
 }
 
 let flags: LabFlags

@@ -28,6 +28,7 @@ export type {
   TokenAuthMethod,
   GrantType,
 } from './shared/config.js'
+export type { ClientInput, UserInput } from './shared/builtin-data.js'
 export type { RecordedExchange } from './shared/flow-recorder.js'
 export { buildAuthServer } from './auth-server/app.js'
 export { buildResourceServer } from './resource-server/app.js'

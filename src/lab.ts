@@ -12,35 +12,42 @@ import { buildClientApp } from './client/app.js'
 import { buildResourceServer } from './resource-server/app.js'
 import { closeGracefully } from './shared/close.js'
 import { createClock, type LabClock } from './shared/clock.js'
-import {
-  assertNoSubjectCollision,
-  loadConfig,
-  type ClientRegistration,
-  type LabConfig,
-  type ScopeDefinition,
-  type UserAccount,
-} from './shared/config.js'
+import type { ClientInput, UserInput } from './shared/builtin-data.js'
+import { loadConfig, type LabConfig, type ScopeDefinition } from './shared/config.js'
+import type { SigningAlg, TokenCheck } from './shared/enumerations.js'
 import type { RecordedExchange } from './shared/flow-recorder.js'
 import { parseScope } from './shared/scope.js'
 
+/**
+ * The settings startLab takes: checked and completed exactly like a config
+ * file's (the schema, client and user defaults, unique ids, defined scopes),
+ * and a problem is refused at start as `startLab options at <pointer>: …`.
+ */
 export interface LabOptions {
   /** Ports to listen on; 0 or absent: a free port. */
   readonly ports?: { readonly auth?: number; readonly resource?: number; readonly client?: number }
-  /** Replace the built-in clients, users and scopes (CONTRACT.md's by default). */
-  readonly clients?: readonly ClientRegistration[]
-  /** Clients added to those above (e.g. one with `accessTokenFormat: 'opaque'`), keeping the built-in ones. */
-  readonly extraClients?: readonly ClientRegistration[]
-  readonly users?: readonly UserAccount[]
+  /**
+   * Replace the built-in clients `oauth-client-1` and `oauth-client-public`
+   * (the resource server's `oauth-resource-1` stays unless listed), as in a
+   * config file: only `clientId` is needed, the rest has defaults.
+   */
+  readonly clients?: readonly ClientInput[]
+  /** Clients added beside those (e.g. one with `accessTokenFormat: 'opaque'`). */
+  readonly extraClients?: readonly ClientInput[]
+  /** Which registered client the lab's client app is (default `oauth-client-1`), and the scopes it asks for. */
+  readonly clientApp?: { readonly clientId?: string; readonly scope?: string }
+  /** Replace the built-in users; `sub` defaults to the username. */
+  readonly users?: readonly UserInput[]
   readonly scopes?: readonly ScopeDefinition[]
   readonly codeTtlSeconds?: number
   readonly accessTokenTtlSeconds?: number
   readonly refreshTokenTtlSeconds?: number
-  readonly signingAlg?: 'ES256' | 'RS256' | 'EdDSA'
+  readonly signingAlg?: SigningAlg
   /** How the resource server checks tokens: locally (`jwt`, default) or with `introspect`. */
-  readonly tokenCheck?: 'jwt' | 'introspect'
+  readonly tokenCheck?: TokenCheck
   /** Record exchanges for `requests()` and the flow inspector (default true). */
   readonly inspector?: boolean
-  /** Sign every browser in as this user and consent for them: no login or consent page. */
+  /** Sign every browser in as this user (one of the users) and consent for them: no login or consent page. */
   readonly loginAs?: string
   /** Sign the browser in as the user named by the request's `login_hint`. */
   readonly loginHint?: boolean
@@ -118,32 +125,15 @@ function freePort(host: string): Promise<number> {
   })
 }
 
+/**
+ * startLab's options as typed overrides on top of the defaults (no file, no
+ * environment): the same checks as a config file. Hooks are functions, not
+ * settings; undefined means "not given".
+ */
 function labConfig(options: LabOptions, ports: { auth: number; resource: number; client: number }): LabConfig {
-  const env: Record<string, string> = {
-    LOG_LEVEL: options.logLevel ?? 'silent',
-    AUTH_PORT: String(ports.auth),
-    RESOURCE_PORT: String(ports.resource),
-    CLIENT_PORT: String(ports.client),
-    INSPECTOR: options.inspector === false ? 'off' : 'on',
-  }
-  if (options.codeTtlSeconds !== undefined) env.CODE_TTL_SECONDS = String(options.codeTtlSeconds)
-  if (options.accessTokenTtlSeconds !== undefined) env.ACCESS_TOKEN_TTL_SECONDS = String(options.accessTokenTtlSeconds)
-  if (options.refreshTokenTtlSeconds !== undefined)
-    env.REFRESH_TOKEN_TTL_SECONDS = String(options.refreshTokenTtlSeconds)
-  if (options.signingAlg !== undefined) env.SIGNING_ALG = options.signingAlg
-  if (options.tokenCheck !== undefined) env.RESOURCE_TOKEN_CHECK = options.tokenCheck
-  if (options.loginAs !== undefined) env.AUTO_LOGIN = options.loginAs
-  if (options.loginHint) env.LOGIN_HINT = 'on'
-  if (options.admin) env.LAB_ADMIN = 'on'
-  const base = loadConfig(env)
-  const config: LabConfig = {
-    ...base,
-    clients: [...(options.clients ?? base.clients), ...(options.extraClients ?? [])],
-    users: options.users ?? base.users,
-    scopes: options.scopes ?? base.scopes,
-  }
-  assertNoSubjectCollision(config)
-  return config
+  const given = Object.entries(options).filter(([key, value]) => key !== 'hooks' && value !== undefined)
+  const settings = { logLevel: 'silent', ...Object.fromEntries(given), ports }
+  return loadConfig({}, { labOptions: { options: settings, label: 'startLab options' } })
 }
 
 function toRequest(e: RecordedExchange): LabRequest {
@@ -172,7 +162,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const config = labConfig(options, ports)
   const clock = createClock()
   const hooks: AuthServerHooks = { ...options.hooks }
-  const auth = await buildAuthServer(config, { now: clock.now, hooks })
+  const auth = await buildAuthServer(config, { now: () => clock.now(), hooks })
   const resource = await buildResourceServer(config, { now: () => new Date(clock.now()) })
   const client = await buildClientApp(config)
   const servers = { auth, resource, client }

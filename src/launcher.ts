@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { LabConfig } from './shared/config.js'
+import { ROLES } from './shared/roles.js'
 
 interface Role {
   readonly name: string
@@ -43,29 +44,13 @@ const PINO_LEVELS: Readonly<Record<string, string>> = {
  * `npm run build`): it loads in about half the time of the per-file build.
  */
 function roles(config: LabConfig): Role[] {
-  return [
-    {
-      name: 'auth-server',
-      tag: 'auth',
-      entry: new URL('./bundle/auth-server.js', import.meta.url),
-      healthUrl: bindUrl(config.host, config.auth.port),
-      publicUrl: config.auth.publicUrl,
-    },
-    {
-      name: 'resource-server',
-      tag: 'resource',
-      entry: new URL('./bundle/resource-server.js', import.meta.url),
-      healthUrl: bindUrl(config.host, config.resource.port),
-      publicUrl: config.resource.publicUrl,
-    },
-    {
-      name: 'client',
-      tag: 'client',
-      entry: new URL('./bundle/client.js', import.meta.url),
-      healthUrl: bindUrl(config.host, config.client.port),
-      publicUrl: config.client.publicUrl,
-    },
-  ]
+  return ROLES.map((role) => ({
+    name: role.name,
+    tag: role.command,
+    entry: new URL(`./${role.bundle}`, import.meta.url),
+    healthUrl: bindUrl(config.host, config[role.section].port),
+    publicUrl: config[role.section].publicUrl,
+  }))
 }
 
 /** A wildcard bind is reachable on loopback. */

@@ -3,6 +3,7 @@
 // bounded poll; start-up time is recorded, never asserted.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defined } from './helpers/lists.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
@@ -161,7 +162,9 @@ describe('npm start (node dist/start.js)', () => {
       outputs: Record<string, { imports: Array<{ path: string; external?: boolean }> }>
     }
     for (const role of ['auth-server', 'client', 'resource-server']) {
-      const imports = meta.outputs[`dist/bundle/${role}.js`].imports.filter((i) => i.external).map((i) => i.path)
+      const imports = defined(meta.outputs[`dist/bundle/${role}.js`], `the ${role} bundle`)
+        .imports.filter((i) => i.external)
+        .map((i) => i.path)
       const outside = imports.filter(
         (path) =>
           !path.startsWith('node:') && !builtinModules.includes(path) && path !== 'better-sqlite3' && path !== 'undici',

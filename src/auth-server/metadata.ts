@@ -2,6 +2,7 @@
 
 import type { FastifyInstance } from 'fastify'
 import { OIDC_SCOPES } from '../shared/config.js'
+import { SECRET_AUTH_METHODS, TOKEN_AUTH_METHODS } from '../shared/enumerations.js'
 import type { AuthServerContext } from './context.js'
 import { SUPPORTED_GRANT_TYPES } from './token/grants/index.js'
 
@@ -20,11 +21,11 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
     // RFC 8414 §2 + RFC 9700 §2.1.1: omitted would mean "no PKCE".
     code_challenge_methods_supported: ['S256'],
     scopes_supported: [...ctx.config.scopes, ...OIDC_SCOPES].map((s) => s.name),
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
     introspection_endpoint: `${issuer}/introspect`,
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: SECRET_AUTH_METHODS,
     revocation_endpoint: `${issuer}/revoke`,
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    revocation_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
     // RFC 9207 §3: the client can rely on `iss` in every authorization response.
     authorization_response_iss_parameter_supported: true,
     // OpenID Connect Discovery 1.0 §3 (the same document serves both).

@@ -1,9 +1,13 @@
+// Entry file of the authorization server: `node dist/auth-server/server.js`.
+
 import { runServer } from '../shared/run.js'
+import { roleNamed } from '../shared/roles.js'
 import { buildAuthServer } from './app.js'
 
+const { name, section } = roleNamed('auth-server')
 await runServer(
-  'auth-server',
+  name,
   (config) => buildAuthServer(config),
-  (c) => c.auth.port,
-  (c) => c.auth.publicUrl,
+  (c) => c[section].port,
+  (c) => c[section].publicUrl,
 )

@@ -3,11 +3,12 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose'
 import type { JWTPayload, JWTVerifyGetKey } from 'jose'
 import type { LabConfig } from '../shared/config.js'
+import { VERIFY_ALGS } from '../shared/enumerations.js'
 import { CLOCK_TOLERANCE_SECONDS, TIMEOUT_MS, TokenCheckUnavailable, TokenRejected } from './check-token.js'
 import type { AccessTokenClaims, CheckToken, TokenCheckDeps } from './check-token.js'
 
 // RFC 9068 §2.1/§4: asymmetric signatures only; `none` and HMAC never verify.
-export const ALGORITHMS = ['ES256', 'RS256', 'EdDSA', 'PS256']
+export const ALGORITHMS: string[] = [...VERIFY_ALGS]
 const JWKS_COOLDOWN_MS = 1000
 
 /** RFC 9068 §4 validation against the JWKS at `{auth.internalUrl}/jwks`. */

@@ -1,11 +1,13 @@
-// Entry point of the resource server: `npm run start:resource`.
+// Entry file of the resource server: `npm run start:resource`.
 
 import { runServer } from '../shared/run.js'
+import { roleNamed } from '../shared/roles.js'
 import { buildResourceServer } from './app.js'
 
+const { name, section } = roleNamed('resource-server')
 await runServer(
-  'resource-server',
-  buildResourceServer,
-  (c) => c.resource.port,
-  (c) => c.resource.publicUrl,
+  name,
+  (config) => buildResourceServer(config),
+  (c) => c[section].port,
+  (c) => c[section].publicUrl,
 )

@@ -1,17 +1,18 @@
-// The command line of `oauth-lab` and of each entry file: one parser, so the
-// launcher can hand its own flags to its children and they mean the same.
+// The command line of `oauth-lab` and of each entry file: one parser, made
+// from the settings table's flags, so the launcher can hand its own flags to
+// its children and they mean the same. Flags become typed settings.
 
-import { parseArgs } from 'node:util'
-import { LOG_LEVELS } from './config-schema.js'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { COMMANDS, type Command } from './roles.js'
+import { showValue } from './setting-kinds.js'
+import { defaultText, SETTING_IDS, SETTINGS, type SettingId, type SettingInput } from './settings.js'
 
-export const COMMANDS = ['auth', 'resource', 'client'] as const
-export type Command = (typeof COMMANDS)[number]
+export { COMMANDS, type Command } from './roles.js'
 
 export interface LabFlags {
   readonly command?: Command
-  readonly config?: string
-  readonly ports: { readonly auth?: number; readonly resource?: number; readonly client?: number }
-  readonly logLevel?: string
+  /** The settings given as flags (--config, --port-*, --log-level), parsed. */
+  readonly settings: SettingInput
   readonly help: boolean
   readonly version: boolean
 }
@@ -21,39 +22,44 @@ export class UsageError extends Error {
   override name = 'UsageError'
 }
 
-const OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  'port-auth': { type: 'string' },
-  'port-resource': { type: 'string' },
-  'port-client': { type: 'string' },
-  'log-level': { type: 'string' },
+const FLAG_IDS = SETTING_IDS.filter((id) => SETTINGS[id].flag !== undefined)
+
+const OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  ...Object.fromEntries(
+    FLAG_IDS.map((id) => {
+      const { name, short } = SETTINGS[id].flag ?? { name: id }
+      return [name, { type: 'string', ...(short === undefined ? {} : { short }) }]
+    }),
+  ),
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
-} as const
+}
 
-export const USAGE = `Usage: oauth-lab [auth|resource|client] [options]
+function helpLine(flag: string, text: string): string {
+  return `  ${flag.padEnd(25)}${text}`
+}
+
+function flagHelp<K extends SettingId>(id: K): string {
+  const row = SETTINGS[id]
+  const { name, short, arg } = row.flag ?? { name: id, arg: 'value' }
+  const values = row.kind.schema.enum ? `: ${row.kind.schema.enum.join(', ')}` : ''
+  const fallback = defaultText(id, (port) => String(SETTINGS[port].default))
+  const text = `${row.doc.replace(/\.$/, '').replace(/`/g, '')}${values}${fallback === undefined ? '' : ` (default ${fallback})`}${row.env === undefined ? '' : `; also ${row.env}`}`
+  return helpLine(`${short === undefined ? '    ' : `-${short}, `}--${name} <${arg}>`, text)
+}
+
+export const USAGE = `Usage: oauth-lab [${COMMANDS.join('|')}] [options]
 
 Starts the offline OAuth 2 lab: all three servers, or only the one named.
 
 Options:
-  -c, --config <file>      a config file (.json, .yaml or .yml); also OAUTH_LAB_CONFIG
-      --port-auth <n>      authorization server port (default 9001)
-      --port-resource <n>  resource server port (default 9002)
-      --port-client <n>    client app port (default 3000)
-      --log-level <level>  ${LOG_LEVELS.join(', ')}
-  -h, --help               print this help and exit
-  -v, --version            print the version and exit
+${FLAG_IDS.map(flagHelp).join('\n')}
+${helpLine('-h, --help', 'print this help and exit')}
+${helpLine('-v, --version', 'print the version and exit')}
 
 Precedence: built-in defaults < config file < environment variables < flags.
 Exit codes: 0 stopped by a signal, 1 bad configuration or a server failed, 2 bad command line.
 `
-
-function port(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined
-  const value = Number(raw)
-  if (!/^\d+$/.test(raw) || value > 65535) throw new UsageError(`--${flag} ${raw} is not a port number (0-65535)`)
-  return value
-}
 
 /** node:util's messages are long and mention `--` tricks; say it in a few words. */
 function shortMessage(error: Error & { code?: string }): string {
@@ -64,6 +70,17 @@ function shortMessage(error: Error & { code?: string }): string {
   if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
     return `unexpected argument ${/'([^']+)'/.exec(error.message)?.[1] ?? ''}`.trim()
   return error.message
+}
+
+function readFlag<K extends SettingId>(id: K, values: Record<string, unknown>, into: SettingInput): void {
+  const row = SETTINGS[id]
+  const name = row.flag?.name ?? id
+  const raw = values[name]
+  if (typeof raw !== 'string' || !row.kind.parse) return
+  if (raw === '') throw new UsageError(`option --${name} needs a value`)
+  const parsed = row.kind.parse(raw)
+  if ('problem' in parsed) throw new UsageError(`--${name} ${raw} ${parsed.problem}`)
+  into[id] = parsed.value
 }
 
 /**
@@ -79,27 +96,17 @@ export function parseLabArgs(argv: readonly string[], allowCommand = true): LabF
   }
   const { values, positionals } = parsed
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`)
-  const command = positionals[0]
-  if (command !== undefined && !(COMMANDS as readonly string[]).includes(command)) {
-    throw new UsageError(`unknown command ${command} (expected ${COMMANDS.join(', ')} or none)`)
+  const command = COMMANDS.find((c) => c === positionals[0])
+  if (positionals[0] !== undefined && command === undefined) {
+    throw new UsageError(`unknown command ${positionals[0]} (expected ${COMMANDS.join(', ')} or none)`)
   }
-  const logLevel = values['log-level']
-  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new UsageError(`--log-level ${logLevel} must be one of: ${LOG_LEVELS.join(', ')}`)
-  }
-  if (values.config === '') throw new UsageError('option --config needs a value')
-  const ports = {
-    auth: port('port-auth', values['port-auth']),
-    resource: port('port-resource', values['port-resource']),
-    client: port('port-client', values['port-client']),
-  }
+  const settings: SettingInput = {}
+  for (const id of FLAG_IDS) readFlag(id, values, settings)
   return {
-    ...(command === undefined ? {} : { command: command as Command }),
-    ...(values.config === undefined ? {} : { config: values.config }),
-    ports: Object.fromEntries(Object.entries(ports).filter(([, v]) => v !== undefined)),
-    ...(logLevel === undefined ? {} : { logLevel }),
-    help: values.help ?? false,
-    version: values.version ?? false,
+    ...(command === undefined ? {} : { command }),
+    settings,
+    help: values.help === true,
+    version: values.version === true,
   }
 }
 
@@ -108,25 +115,16 @@ export function parseLabFlags(argv: readonly string[]): LabFlags {
   return parseLabArgs(argv, false)
 }
 
-/** Flags beat the environment: they become the variables they stand for. */
-export function flagEnv(flags: LabFlags): Record<string, string> {
-  const env: Record<string, string> = {}
-  if (flags.ports.auth !== undefined) env.AUTH_PORT = String(flags.ports.auth)
-  if (flags.ports.resource !== undefined) env.RESOURCE_PORT = String(flags.ports.resource)
-  if (flags.ports.client !== undefined) env.CLIENT_PORT = String(flags.ports.client)
-  if (flags.logLevel !== undefined) env.LOG_LEVEL = flags.logLevel
-  return env
+function flagArg<K extends SettingId>(id: K, settings: SettingInput): string[] {
+  const row = SETTINGS[id]
+  const value = settings[id]
+  if (value === undefined || row.flag === undefined) return []
+  return [`--${row.flag.name}`, showValue(row.kind, value)]
 }
 
 /** What the launcher passes on to each child entry file. */
 export function flagArgv(flags: LabFlags): string[] {
-  const argv: string[] = []
-  if (flags.config !== undefined) argv.push('--config', flags.config)
-  if (flags.ports.auth !== undefined) argv.push('--port-auth', String(flags.ports.auth))
-  if (flags.ports.resource !== undefined) argv.push('--port-resource', String(flags.ports.resource))
-  if (flags.ports.client !== undefined) argv.push('--port-client', String(flags.ports.client))
-  if (flags.logLevel !== undefined) argv.push('--log-level', flags.logLevel)
-  return argv
+  return FLAG_IDS.flatMap((id) => flagArg(id, flags.settings))
 }
 
 export function usageErrorLine(error: UsageError): string {

@@ -12,25 +12,30 @@ export interface ConfigIssue {
   readonly problem: string
 }
 
-/** Problems in a config file: each names the file, where in it, and what is wrong. */
+/**
+ * Problems in a config file, or in startLab options: each names the source,
+ * where in it (a JSON pointer), and what is wrong.
+ */
 export class ConfigFileError extends ConfigError {
   override name = 'ConfigFileError'
   constructor(
     readonly file: string,
     readonly issues: readonly ConfigIssue[],
+    /** How the lines name the source: `in ./lab.json`, or `startLab options`. */
+    readonly source = `in ${file}`,
   ) {
-    super(issues.map((issue) => formatIssue(file, issue)).join('\n'))
+    super(issues.map((issue) => formatIssue(source, issue)).join('\n'))
   }
 }
 
 /** `in ./lab.json at /clients/0/redirectUris/0: must be a string` */
-export function formatIssue(file: string, issue: ConfigIssue): string {
-  return `in ${file}${issue.path === undefined ? '' : ` at ${issue.path === '' ? '/' : issue.path}`}: ${issue.problem}`
+export function formatIssue(source: string, issue: ConfigIssue): string {
+  return `${source}${issue.path === undefined ? '' : ` at ${issue.path === '' ? '/' : issue.path}`}: ${issue.problem}`
 }
 
 /** The lines loadConfigOrExit prints: one per problem. */
 export function configErrorLines(error: ConfigError): string[] {
   if (error instanceof ConfigFileError)
-    return error.issues.map((issue) => `oauth-lab: configuration error ${formatIssue(error.file, issue)}`)
+    return error.issues.map((issue) => `oauth-lab: configuration error ${formatIssue(error.source, issue)}`)
   return [`oauth-lab: configuration error: ${error.message}`]
 }

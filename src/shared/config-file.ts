@@ -1,49 +1,38 @@
-// Reads oauth-lab.config.json (or .yaml/.yml), validates it against
-// CONFIG_SCHEMA, then checks what a schema cannot say (unique ids, absolute
-// redirect URIs, scopes that exist). Every problem is reported at once, each
-// naming the file, the JSON pointer in it and what is wrong.
+// Reads oauth-lab.config.json (or .yaml/.yml) and validates data against a
+// JSON Schema (the file's, or startLab options'): every problem at once, each
+// as a JSON pointer and a plain sentence. What a schema cannot say (unique
+// ids, scopes that exist, …) is config-checks.ts's job.
 
 import { readFileSync } from 'node:fs'
 import { extname } from 'node:path'
 import { createRequire } from 'node:module'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import { ConfigFileError, type ConfigIssue } from './config-error.js'
-import { CONFIG_SCHEMA, type FileConfig } from './config-schema.js'
+import type { JsonSchema } from './setting-kinds.js'
 
 // verbose: additionalProperties errors then carry their schema, to list what is allowed.
-// ajv and yaml load only when a config file is used: every server starts with
-// this module, and compiling the schema at start-up would cost each one time.
+// ajv and yaml load only when a config file or startLab options are read: every
+// server starts with this module, and compiling a schema at start-up would cost
+// each one time.
 const require = createRequire(import.meta.url)
-let compiled: ValidateFunction<FileConfig> | undefined
-function validate(data: unknown): data is FileConfig {
-  if (!compiled) {
-    const { Ajv } = require('ajv') as typeof import('ajv')
-    compiled = new Ajv({ allErrors: true, verbose: true, strict: true }).compile<FileConfig>(CONFIG_SCHEMA)
-  }
-  const ok = compiled(data)
-  validate.errors = compiled.errors
-  return ok
-}
-validate.errors = undefined as ErrorObject[] | null | undefined
+const compiled = new WeakMap<JsonSchema, ValidateFunction>()
 const yaml = () => require('yaml') as typeof import('yaml')
 
-/** The ids the lab relies on by default (config.ts has the same values). */
-const RESOURCE_CLIENT_ID = 'oauth-resource-1'
-const DEFAULT_CLIENT_APP_ID = 'oauth-client-1'
-const REQUIRED_SCOPE = 'foo'
-/** OIDC Core §5.4 scopes: any client may ask for them without defining them. */
-/** Whether each built-in client has a secret: all the checks below need to know. */
-const BUILTIN_CLIENT_SECRETS: readonly { clientId: string; clientSecret?: string }[] = [
-  { clientId: DEFAULT_CLIENT_APP_ID, clientSecret: 'built-in' },
-  { clientId: 'oauth-client-public' },
-  { clientId: RESOURCE_CLIENT_ID, clientSecret: 'built-in' },
-]
-const OIDC_SCOPE_NAMES = ['openid', 'profile', 'email']
+/** What is wrong with `data` under `schema`: none when it is valid. */
+export function schemaProblems(schema: JsonSchema, data: unknown): ConfigIssue[] {
+  let validate = compiled.get(schema)
+  if (!validate) {
+    const { Ajv } = require('ajv') as typeof import('ajv')
+    validate = new Ajv({ allErrors: true, verbose: true, strict: true }).compile(schema)
+    compiled.set(schema, validate)
+  }
+  return validate(data) ? [] : schemaIssues(validate.errors ?? [])
+}
 
-export function readConfigFile(file: string): FileConfig {
+/** The file's content, valid under `schema`; a ConfigFileError lists every problem. */
+export function readConfigFile(file: string, schema: JsonSchema): unknown {
   const data = parseFile(file)
-  if (!validate(data)) throw new ConfigFileError(file, schemaIssues(validate.errors ?? []))
-  const issues = semanticIssues(data)
+  const issues = schemaProblems(schema, data)
   if (issues.length > 0) throw new ConfigFileError(file, issues)
   return data
 }
@@ -70,7 +59,7 @@ function parseFile(file: string): unknown {
       return fail(
         file,
         path,
-        `not valid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+        `not valid YAML: ${(error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
       )
     }
     const message = (error as Error).message
@@ -148,149 +137,4 @@ function schemaIssues(errors: readonly ErrorObject[]): ConfigIssue[] {
     const key = `${issue.path}\0${issue.problem}`
     return seen.has(key) ? false : (seen.add(key), true)
   })
-}
-
-/** Why this URL cannot be a server's base URL, or undefined if it can. */
-export function baseUrlProblem(raw: string): string | undefined {
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    return 'must be an absolute URL (e.g. http://localhost:9001)'
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http or https URL'
-  // RFC 8414 §2 / RFC 9207 §2: the issuer has no query or fragment.
-  if (url.search || url.hash || url.username || url.password) return 'must not have a query, fragment or credentials'
-  return undefined
-}
-
-/** RFC 6749 §3.1.2: an absolute URI without a fragment. */
-function redirectUriProblem(raw: string): string | undefined {
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    return 'must be an absolute URL (RFC 6749 section 3.1.2)'
-  }
-  if (raw.includes('#') || url.hash) return 'must not have a fragment (RFC 6749 section 3.1.2)'
-  return undefined
-}
-
-function duplicates(values: readonly string[], path: (index: number) => string, what: string): ConfigIssue[] {
-  const first = new Map<string, number>()
-  const issues: ConfigIssue[] = []
-  values.forEach((value, index) => {
-    const earlier = first.get(value)
-    if (earlier === undefined) first.set(value, index)
-    else issues.push({ path: path(index), problem: `duplicate ${what} "${value}" (also at ${path(earlier)})` })
-  })
-  return issues
-}
-
-function semanticIssues(config: FileConfig): ConfigIssue[] {
-  const issues: ConfigIssue[] = []
-  for (const [key, value] of Object.entries(config.urls ?? {})) {
-    const problem = baseUrlProblem(value)
-    if (problem) issues.push({ path: `/urls/${key}`, problem })
-  }
-  const scopeNames = config.scopes?.map((s) => s.name)
-  if (config.scopes) {
-    issues.push(...duplicates(scopeNames!, (i) => `/scopes/${i}/name`, 'scope'))
-    if (!scopeNames!.includes(REQUIRED_SCOPE))
-      issues.push({ path: '/scopes', problem: `must define "${REQUIRED_SCOPE}": the resource server requires it` })
-  }
-  const known = new Set([...(scopeNames ?? ['foo', 'bar']), ...OIDC_SCOPE_NAMES])
-  if (config.users) {
-    issues.push(
-      ...duplicates(
-        config.users.map((u) => u.username),
-        (i) => `/users/${i}/username`,
-        'username',
-      ),
-    )
-    issues.push(
-      ...duplicates(
-        config.users.map((u) => u.sub ?? u.username),
-        (i) => `/users/${i}`,
-        'sub',
-      ),
-    )
-  }
-  const subs = new Set(
-    (config.users ?? [{ username: 'alice' }, { username: 'bob' }]).map((u) => ('sub' in u && u.sub) || u.username),
-  )
-  const clients = config.clients ?? []
-  issues.push(
-    ...duplicates(
-      clients.map((c) => c.clientId),
-      (i) => `/clients/${i}/clientId`,
-      'client id',
-    ),
-  )
-  clients.forEach((client, i) => {
-    const at = `/clients/${i}`
-    client.redirectUris?.forEach((uri, j) => {
-      const problem = redirectUriProblem(uri)
-      if (problem) issues.push({ path: `${at}/redirectUris/${j}`, problem })
-    })
-    client.postLogoutRedirectUris?.forEach((uri, j) => {
-      const problem = redirectUriProblem(uri)
-      if (problem) issues.push({ path: `${at}/postLogoutRedirectUris/${j}`, problem })
-    })
-    client.scopes?.forEach((scope, j) => {
-      if (!known.has(scope))
-        issues.push({ path: `${at}/scopes/${j}`, problem: `scope "${scope}" is not defined in scopes` })
-    })
-    // RFC 9700 §4.15.1: a client_credentials token must never pass for a user's.
-    if (subs.has(client.clientId))
-      issues.push({
-        path: `${at}/clientId`,
-        problem: `"${client.clientId}" is also a user's sub; they must differ (RFC 9700 section 4.15.1)`,
-      })
-    const methods = client.tokenEndpointAuthMethods
-    if (client.clientSecret === undefined) {
-      if (methods && methods.some((m) => m !== 'none'))
-        issues.push({
-          path: `${at}/tokenEndpointAuthMethods`,
-          problem: 'a client without clientSecret can only use "none"',
-        })
-      if (client.requirePkce === false)
-        issues.push({ path: `${at}/requirePkce`, problem: 'a public client (no clientSecret) must use PKCE' })
-    } else if (methods?.includes('none')) {
-      issues.push({ path: `${at}/tokenEndpointAuthMethods`, problem: 'a client with a clientSecret cannot use "none"' })
-    }
-    const grants = client.grantTypes ?? ['authorization_code']
-    if (
-      !client.introspectionOnly &&
-      grants.includes('authorization_code') &&
-      (client.redirectUris ?? []).length === 0
-    ) {
-      issues.push({ path: at, problem: 'needs at least one redirectUris entry for the authorization_code grant' })
-    }
-    if (client.clientSecret === undefined && client.grantTypes?.includes('client_credentials')) {
-      issues.push({ path: `${at}/grantTypes`, problem: 'a public client cannot use client_credentials' })
-    }
-    // The resource server authenticates with this client's secret in introspection mode.
-    if (client.clientId === RESOURCE_CLIENT_ID && client.clientSecret === undefined) {
-      issues.push({
-        path: at,
-        problem: `${RESOURCE_CLIENT_ID} is the resource server's introspection client: it needs a clientSecret`,
-      })
-    }
-  })
-  if (config.clients || config.clientApp?.clientId) {
-    // The client app signs in with client_secret_basic: its client must exist and be confidential.
-    const id = config.clientApp?.clientId ?? DEFAULT_CLIENT_APP_ID
-    const candidates = [
-      ...(config.clients ?? BUILTIN_CLIENT_SECRETS),
-      ...BUILTIN_CLIENT_SECRETS.filter((c) => c.clientId === RESOURCE_CLIENT_ID),
-    ]
-    const app = candidates.find((c) => c.clientId === id)
-    const path = config.clientApp?.clientId ? '/clientApp/clientId' : '/clients'
-    if (!app)
-      issues.push({ path, problem: `the client app is "${id}", which is not in clients (set clientApp.clientId)` })
-    else if (app.clientSecret === undefined)
-      issues.push({ path, problem: `the client app's client "${id}" needs a clientSecret` })
-  }
-  return issues
 }

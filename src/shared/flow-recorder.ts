@@ -5,8 +5,9 @@
 
 import type { FastifyInstance } from 'fastify'
 import { rawFormBody } from './form-body.js'
+import type { RoleName } from './roles.js'
 
-export type Role = 'auth-server' | 'resource-server' | 'client'
+export type Role = RoleName
 
 export type HeaderList = Array<[string, string]>
 

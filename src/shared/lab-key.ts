@@ -97,10 +97,8 @@ export async function requireLabKey(request: FastifyRequest, reply: FastifyReply
   if ((request.headers.accept ?? '').includes('text/html')) {
     return reply.type('text/html; charset=utf-8').send(keyPage(request.url.split('?')[0] ?? '/'))
   }
-  return reply
-    .header('www-authenticate', 'Bearer realm="oauth-lab"')
-    .send({
-      error: 'lab_key_required',
-      error_description: 'This lab route needs the lab key (Authorization: Bearer <LAB_KEY>).',
-    })
+  return reply.header('www-authenticate', 'Bearer realm="oauth-lab"').send({
+    error: 'lab_key_required',
+    error_description: 'This lab route needs the lab key (Authorization: Bearer <LAB_KEY>).',
+  })
 }

@@ -8,7 +8,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, ConfigFileError, loadConfig } from '../../src/shared/config.js'
 import { configErrorLines } from '../../src/shared/config-error.js'
-import { REFERENCE_END, REFERENCE_START, configReference } from '../../src/shared/config-docs.js'
+import {
+  README_BLOCKS,
+  REFERENCE_END,
+  REFERENCE_START,
+  configReference,
+  readmeBlock,
+} from '../../src/shared/config-docs.js'
+import { SETTINGS } from '../../src/shared/settings.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'oauth-lab-config-'))
@@ -312,12 +319,29 @@ describe('a bad config file', () => {
 })
 
 describe('the README configuration reference', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+
   it('is the one generated from the schema (npm run docs:config -- --write)', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
     const start = readme.indexOf(REFERENCE_START)
     const end = readme.indexOf(REFERENCE_END)
     expect(start).toBeGreaterThan(-1)
     expect(end).toBeGreaterThan(start)
     expect(readme.slice(start + REFERENCE_START.length, end).trim()).toBe(configReference().trim())
+  })
+
+  it.each(README_BLOCKS.map((block) => [block.name, block] as const))(
+    'has the %s block generated from the settings table',
+    (_name, block) => {
+      expect(readmeBlock(readme, block.name)).toBe(block.content().trim())
+    },
+  )
+
+  it('lists every environment variable and flag of the settings table', () => {
+    const env = readmeBlock(readme, 'env-reference') ?? ''
+    const flags = readmeBlock(readme, 'flag-reference') ?? ''
+    for (const row of Object.values(SETTINGS)) {
+      if (row.env !== undefined) expect(env).toContain(`| \`${row.env}\` |`)
+      if (row.flag !== undefined) expect(flags).toContain(`--${row.flag.name} <${row.flag.arg}>`)
+    }
   })
 })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { first } from '../helpers/lists.js'
 import { ConfigError, assertNoSubjectCollision, loadConfig } from '../../src/shared/config.js'
 
 describe('loadConfig', () => {
@@ -46,12 +47,12 @@ describe('loadConfig', () => {
     expect(config.auth.publicUrl).toBe('http://localhost:9101')
     expect(config.auth.internalUrl).toBe('http://auth:9001')
     expect(config.client.publicUrl).toBe('http://client.test:8080')
-    expect(config.clients[0].redirectUris).toEqual(['http://client.test:8080/authenticated'])
+    expect(first(config.clients).redirectUris).toEqual(['http://client.test:8080/authenticated'])
   })
 
   it('refuses a client_id that is also a user sub (RFC 9700 §4.15.1)', () => {
     const config = loadConfig({})
-    const clients = [...config.clients, { ...config.clients[0], clientId: 'alice' }]
+    const clients = [...config.clients, { ...first(config.clients), clientId: 'alice' }]
     expect(() => assertNoSubjectCollision({ clients, users: config.users })).toThrow(
       /client_id alice is also a user's sub/,
     )
@@ -61,7 +62,7 @@ describe('loadConfig', () => {
   it('is frozen', () => {
     const config = loadConfig({})
     expect(Object.isFrozen(config.auth)).toBe(true)
-    expect(Object.isFrozen(config.clients[0].redirectUris)).toBe(true)
+    expect(Object.isFrozen(first(config.clients).redirectUris)).toBe(true)
   })
 
   const bad: Array<[Record<string, string>, RegExp]> = [

@@ -2,6 +2,7 @@
 // `import { startLab } from 'oauth-lab'`; here it is the source itself.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { first } from '../helpers/lists.js'
 import { startLab, type Lab } from '../../src/index.js'
 
 let lab: Lab
@@ -46,7 +47,7 @@ describe('startLab()', () => {
       body: 'grant_type=client_credentials&scope=foo',
     })
     expect(res.status).toBe(200)
-    const [request] = lab.requests()
+    const request = first(lab.requests(), 'a recorded request')
     expect(request).toMatchObject({
       server: 'auth-server',
       method: 'POST',
@@ -57,5 +58,49 @@ describe('startLab()', () => {
     expect(request.headers.authorization).toBe(basic)
     lab.reset()
     expect(lab.requests()).toEqual([])
+  })
+})
+
+// Options go through the same checks and defaults as a config file.
+describe('startLab(options)', () => {
+  it('completes a client given in the short shape of a config file', async () => {
+    const own = await startLab({
+      clients: [
+        { clientId: 'my-app', clientSecret: 'my-secret', redirectUris: ['http://localhost:5173/cb'], scopes: ['foo'] },
+      ],
+      clientApp: { clientId: 'my-app', scope: 'foo' },
+      users: [{ username: 'zoe', password: 'zoe-password' }],
+      loginAs: 'zoe',
+    })
+    try {
+      const basic = `Basic ${Buffer.from('my-app:my-secret').toString('base64')}`
+      const token = await fetch(`${own.urls.auth}/token`, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials&scope=foo',
+      })
+      expect(token.status).toBe(200)
+      // loginAs signs zoe in at once: the code comes back, and her sub is her username.
+      const authorize = await fetch(
+        `${own.urls.auth}/authorize?response_type=code&client_id=my-app&redirect_uri=${encodeURIComponent('http://localhost:5173/cb')}&scope=foo&state=s&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+        { redirect: 'manual' },
+      )
+      expect(authorize.status).toBe(302)
+      expect(authorize.headers.get('location')).toMatch(/^http:\/\/localhost:5173\/cb\?code=/)
+      expect(own.config.users).toEqual([{ username: 'zoe', password: 'zoe-password', sub: 'zoe' }])
+    } finally {
+      await own.close()
+    }
+  })
+
+  it.each([
+    [
+      { clients: [{ clientId: 'x', redirectUris: [1 as unknown as string] }] },
+      'startLab options at /clients/0/redirectUris/0: must be a string',
+    ],
+    [{ loginAs: 'nobody' }, 'startLab options at /loginAs: must name a user (alice, bob)'],
+    [{ codeTtlSeconds: 0 }, 'startLab options at /codeTtlSeconds: must be at least 1'],
+  ])('refuses %j at start, naming where the problem is', async (options, message) => {
+    await expect(startLab(options)).rejects.toThrow(message)
   })
 })

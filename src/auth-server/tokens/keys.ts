@@ -13,10 +13,10 @@ import {
   type JWK,
   type JWTVerifyGetKey,
 } from 'jose'
+import type { SigningAlg } from '../../shared/enumerations.js'
 
-export type SigningAlgorithm = 'ES256' | 'RS256' | 'EdDSA'
-
-export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'RS256', 'EdDSA']
+export { SIGNING_ALGS as SIGNING_ALGORITHMS } from '../../shared/enumerations.js'
+export type SigningAlgorithm = SigningAlg
 
 export interface SigningKeys {
   readonly alg: SigningAlgorithm

@@ -3,6 +3,7 @@
 // /userinfo send. The hooks object is read at each request.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { first } from '../../helpers/lists.js'
 import type { FastifyInstance } from 'fastify'
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose'
 import { buildAuthServer } from '../../../src/auth-server/app.js'
@@ -57,8 +58,8 @@ describe('beforeTokenSigning', () => {
       aud: config.resource.publicUrl,
     })
     expect(seen).toHaveLength(1)
-    expect(seen[0].context).toEqual({ grantType: 'authorization_code', clientId: 'oauth-client-1' })
-    expect(seen[0].claims).toMatchObject({
+    expect(first(seen).context).toEqual({ grantType: 'authorization_code', clientId: 'oauth-client-1' })
+    expect(first(seen).claims).toMatchObject({
       iss: config.auth.publicUrl,
       sub: 'alice',
       scope: 'foo bar',

@@ -5,7 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, HTTPMethods } from 'fastify'
 import { buildAuthServer } from '../../../src/auth-server/app.js'
 import { NO_EXTENSIONS } from '../../../src/auth-server/extensions.js'
 import { buildClientApp } from '../../../src/client/app.js'
@@ -17,9 +17,12 @@ async function labRoutes(app: FastifyInstance): Promise<Record<string, string>> 
   await app.ready()
   const routes: Record<string, string> = {}
   // The printed tree may hang `_lab/…` under `/`: the path is read without its slash.
-  for (const [, path, methods] of app.printRoutes({ commonPrefix: false }).matchAll(/_lab\/(\S*) \(([^)]*)\)/g))
+  for (const [, path = '', methods = ''] of app
+    .printRoutes({ commonPrefix: false })
+    .matchAll(/_lab\/(\S*) \(([^)]*)\)/g))
     routes[`/_lab/${path}`] = methods
-  expect(Object.keys(routes).every((url) => app.hasRoute({ url, method: routes[url].split(', ')[0] }))).toBe(true)
+  const method = (url: string) => (routes[url] ?? '').split(', ')[0] as HTTPMethods
+  expect(Object.keys(routes).every((url) => app.hasRoute({ url, method: method(url) }))).toBe(true)
   await app.close()
   return routes
 }

@@ -1,0 +1,162 @@
+// The lab's built-in clients, users and scopes, and the one function that
+// turns a client or user as written (in a config file, in startLab options,
+// or here) into its registration with every default filled in.
+
+import type { ClientRegistration, ScopeDefinition, UserAccount } from './config-types.js'
+import {
+  GRANT_TYPES,
+  SECRET_AUTH_METHODS,
+  type AccessTokenFormat,
+  type GrantType,
+  type TokenAuthMethod,
+} from './enumerations.js'
+
+/** A client as written: only `clientId` is needed, normaliseClient fills in the rest. */
+export interface ClientInput {
+  readonly $comment?: string
+  readonly clientId: string
+  readonly clientSecret?: string
+  readonly name?: string
+  readonly redirectUris?: readonly string[]
+  readonly postLogoutRedirectUris?: readonly string[]
+  readonly scopes?: readonly string[]
+  readonly tokenEndpointAuthMethods?: readonly TokenAuthMethod[]
+  readonly grantTypes?: readonly GrantType[]
+  readonly requirePkce?: boolean
+  readonly introspectionOnly?: boolean
+  readonly accessTokenFormat?: AccessTokenFormat
+}
+
+/** A user as written: `sub` defaults to the username. */
+export interface UserInput {
+  readonly $comment?: string
+  readonly username: string
+  readonly password: string
+  readonly sub?: string
+  readonly claims?: Readonly<Record<string, unknown>>
+}
+
+/** The client app's credentials: the seed's Basic header decodes to these. */
+export const BUILTIN_CLIENT_ID = 'oauth-client-1'
+export const BUILTIN_CLIENT_SECRET = 'oauth-client-secret-1'
+export const BUILTIN_PUBLIC_CLIENT_ID = 'oauth-client-public'
+export const BUILTIN_RESOURCE_CLIENT_ID = 'oauth-resource-1'
+export const BUILTIN_RESOURCE_CLIENT_SECRET = 'oauth-resource-secret-1'
+/** The scope the resource server requires for GET /resource. */
+export const REQUIRED_SCOPE = 'foo'
+export const BUILTIN_CLIENT_APP_SCOPE = 'foo bar'
+
+export const BUILTIN_SCOPES: readonly ScopeDefinition[] = [
+  { name: 'foo', description: 'Read your foo resource on the resource server.' },
+  { name: 'bar', description: 'Read and change your bar settings.' },
+]
+
+/**
+ * OpenID Connect scopes (OIDC Core §5.4): any client may ask for them; they
+ * are not resource scopes, so they are kept apart from the registry above.
+ */
+export const OIDC_SCOPES: readonly ScopeDefinition[] = [
+  { name: 'openid', description: 'Sign you in to the client with your identity (an ID token).' },
+  { name: 'profile', description: 'Share your name with the client.' },
+  { name: 'email', description: 'Share your email address with the client.' },
+]
+
+export const BUILTIN_USERS: readonly UserAccount[] = [
+  {
+    username: 'alice',
+    password: 'alice-password',
+    sub: 'alice',
+    claims: {
+      name: 'Alice Liddell',
+      given_name: 'Alice',
+      family_name: 'Liddell',
+      email: 'alice@example.test',
+      email_verified: true,
+    },
+  },
+  {
+    username: 'bob',
+    password: 'bob-password',
+    sub: 'bob',
+    claims: {
+      name: 'Bob Builder',
+      given_name: 'Bob',
+      family_name: 'Builder',
+      email: 'bob@example.test',
+      email_verified: true,
+    },
+  },
+]
+
+/** The built-in clients as written; their redirect URIs follow the client app's public URL. */
+export function builtinClientInputs(clientPublicUrl: string): ClientInput[] {
+  const app = {
+    redirectUris: [`${clientPublicUrl}/authenticated`],
+    postLogoutRedirectUris: [`${clientPublicUrl}/`],
+    scopes: ['foo', 'bar'],
+  }
+  return [
+    { clientId: BUILTIN_CLIENT_ID, clientSecret: BUILTIN_CLIENT_SECRET, name: 'OAuth Client 1', ...app },
+    { clientId: BUILTIN_PUBLIC_CLIENT_ID, name: 'OAuth Public Client', ...app },
+    {
+      clientId: BUILTIN_RESOURCE_CLIENT_ID,
+      clientSecret: BUILTIN_RESOURCE_CLIENT_SECRET,
+      name: 'Resource Server',
+      redirectUris: [],
+      scopes: [],
+      grantTypes: [],
+      introspectionOnly: true,
+    },
+  ]
+}
+
+export function builtinClients(clientPublicUrl: string): ClientRegistration[] {
+  return builtinClientInputs(clientPublicUrl).map(normaliseClient)
+}
+
+/** A client with the defaults the config-file reference documents filled in. */
+export function normaliseClient(c: ClientInput): ClientRegistration {
+  const confidential = c.clientSecret !== undefined
+  return {
+    clientId: c.clientId,
+    ...(confidential ? { clientSecret: c.clientSecret } : {}),
+    name: c.name ?? c.clientId,
+    redirectUris: c.redirectUris ?? [],
+    ...(c.postLogoutRedirectUris ? { postLogoutRedirectUris: c.postLogoutRedirectUris } : {}),
+    scopes: c.scopes ?? [],
+    tokenEndpointAuthMethods: c.tokenEndpointAuthMethods ?? (confidential ? SECRET_AUTH_METHODS : ['none']),
+    // RFC 6749 §4.4: client_credentials is for confidential clients only.
+    grantTypes: c.grantTypes ?? GRANT_TYPES.filter((g) => confidential || g !== 'client_credentials'),
+    // RFC 9700 §2.1.1: public clients must use PKCE.
+    requirePkce: c.requirePkce ?? !confidential,
+    ...(c.introspectionOnly === undefined ? {} : { introspectionOnly: c.introspectionOnly }),
+    ...(c.accessTokenFormat === undefined ? {} : { accessTokenFormat: c.accessTokenFormat }),
+  }
+}
+
+export function normaliseUser(u: UserInput): UserAccount {
+  return {
+    username: u.username,
+    password: u.password,
+    sub: u.sub ?? u.username,
+    ...(u.claims ? { claims: u.claims } : {}),
+  }
+}
+
+/**
+ * The registered clients: `clients` (if given) replace the built-in ones, but
+ * the resource server's introspection client stays unless `clients` lists it;
+ * `extra` come after, beside whichever those are.
+ */
+export function registeredClients(
+  clients: readonly ClientInput[] | undefined,
+  extra: readonly ClientInput[],
+  clientPublicUrl: string,
+): ClientInput[] {
+  const builtin = builtinClientInputs(clientPublicUrl)
+  const own = clients ?? builtin.filter((c) => c.clientId !== BUILTIN_RESOURCE_CLIENT_ID)
+  const keep = builtin.filter(
+    (c) => c.clientId === BUILTIN_RESOURCE_CLIENT_ID && !own.some((o) => o.clientId === c.clientId),
+  )
+  return [...own, ...keep, ...extra]
+}

@@ -1,0 +1,87 @@
+// The LabConfig every server reads, built from merged settings: each value
+// from its sources or the table's default; URLs from ports; clients and
+// users completed (builtin-data.ts); random session secrets unless given.
+
+import { randomBytes } from 'node:crypto'
+import {
+  BUILTIN_RESOURCE_CLIENT_ID,
+  BUILTIN_SCOPES,
+  BUILTIN_USERS,
+  REQUIRED_SCOPE,
+  normaliseClient,
+  normaliseUser,
+  registeredClients,
+} from './builtin-data.js'
+import type { LabConfig } from './config-types.js'
+import { SETTINGS, type SettingId, type SettingInput, type SettingValues } from './settings.js'
+
+/** A setting's value, or its default in the table. */
+function valueOf<K extends SettingId>(v: SettingInput, id: K): SettingValues[K] {
+  const value = v[id] ?? SETTINGS[id].default
+  if (value === undefined) throw new Error(`the setting ${id} has no default`)
+  return value
+}
+
+/** A URL setting, or `http://<host>:<port>` from its port. */
+function urlOf(
+  v: SettingInput,
+  id: 'authPublicUrl' | 'authInternalUrl' | 'resourcePublicUrl' | 'resourceInternalUrl' | 'clientPublicUrl',
+): string {
+  const from = SETTINGS[id].defaultUrl
+  return v[id] ?? `http://${from?.host ?? 'localhost'}:${valueOf(v, from?.port ?? 'authPort')}`
+}
+
+/** Sessions end with the process unless a secret is given: what a lab wants by default. */
+const secretOf = (given: string | undefined) => given ?? randomBytes(32).toString('base64url')
+
+export function buildConfig(v: SettingInput): LabConfig {
+  const clientPublicUrl = urlOf(v, 'clientPublicUrl')
+  const clients = registeredClients(v.clients, v.extraClients ?? [], clientPublicUrl).map(normaliseClient)
+  const clientId = valueOf(v, 'clientAppId')
+  const clientSecretOf = (id: string) => clients.find((c) => c.clientId === id)?.clientSecret ?? ''
+  const sessionTtlSeconds = valueOf(v, 'sessionTtlSeconds')
+  return {
+    host: valueOf(v, 'host'),
+    logLevel: valueOf(v, 'logLevel'),
+    allowInsecureHttp: true,
+    inspector: { enabled: valueOf(v, 'inspector'), capacity: valueOf(v, 'inspectorCapacity') },
+    auth: {
+      port: valueOf(v, 'authPort'),
+      publicUrl: urlOf(v, 'authPublicUrl'),
+      internalUrl: urlOf(v, 'authInternalUrl'),
+      codeTtlSeconds: valueOf(v, 'codeTtlSeconds'),
+      accessTokenTtlSeconds: valueOf(v, 'accessTokenTtlSeconds'),
+      refreshTokenTtlSeconds: valueOf(v, 'refreshTokenTtlSeconds'),
+      signingAlg: valueOf(v, 'signingAlg'),
+      sessionSecret: secretOf(v.authSessionSecret),
+      sessionTtlSeconds,
+      ...(v.autoLogin === undefined ? {} : { autoLogin: v.autoLogin }),
+      honourLoginHint: valueOf(v, 'loginHint'),
+      labAdmin: valueOf(v, 'labAdmin'),
+      store: valueOf(v, 'store'),
+    },
+    resource: {
+      port: valueOf(v, 'resourcePort'),
+      publicUrl: urlOf(v, 'resourcePublicUrl'),
+      internalUrl: urlOf(v, 'resourceInternalUrl'),
+      tokenCheck: valueOf(v, 'tokenCheck'),
+      requiredScope: REQUIRED_SCOPE,
+      introspectionClientId: BUILTIN_RESOURCE_CLIENT_ID,
+      introspectionClientSecret: clientSecretOf(BUILTIN_RESOURCE_CLIENT_ID),
+    },
+    client: {
+      port: valueOf(v, 'clientPort'),
+      publicUrl: clientPublicUrl,
+      clientId,
+      clientSecret: clientSecretOf(clientId),
+      scope: valueOf(v, 'clientAppScope'),
+      sessionSecret: secretOf(v.clientSessionSecret),
+      sessionTtlSeconds,
+    },
+    clients,
+    users: (v.users ?? BUILTIN_USERS).map(normaliseUser),
+    scopes: v.scopes ?? BUILTIN_SCOPES,
+    labKey: secretOf(v.labKey),
+    allowedHosts: valueOf(v, 'allowedHosts'),
+  }
+}

@@ -1,0 +1,176 @@
+// What a schema cannot say, checked on the settings once every source is
+// merged (so that, say, AUTO_LOGIN is checked against the file's users): each
+// problem names the setting and a JSON pointer inside it, and the source that
+// gave the setting reports it in its own words (config-layers.ts).
+
+import {
+  BUILTIN_CLIENT_ID,
+  BUILTIN_RESOURCE_CLIENT_ID,
+  BUILTIN_SCOPES,
+  BUILTIN_USERS,
+  OIDC_SCOPES,
+  REQUIRED_SCOPE,
+  registeredClients,
+  type ClientInput,
+} from './builtin-data.js'
+import { SETTINGS, type SettingId, type SettingInput } from './settings.js'
+
+export interface SettingIssue {
+  readonly id: SettingId
+  /** A JSON pointer inside the setting's value ('' for the value itself). */
+  readonly path: string
+  readonly problem: string
+}
+
+/** RFC 6749 §3.1.2: an absolute URI without a fragment. */
+function redirectUriProblem(raw: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return 'must be an absolute URL (RFC 6749 section 3.1.2)'
+  }
+  if (raw.includes('#') || url.hash) return 'must not have a fragment (RFC 6749 section 3.1.2)'
+  return undefined
+}
+
+function duplicates(
+  id: SettingId,
+  values: readonly string[],
+  path: (i: number) => string,
+  what: string,
+): SettingIssue[] {
+  // Lists sit at the same pointer in a file and in startLab options (extraClients: options only).
+  const base = SETTINGS[id].file ?? SETTINGS[id].option ?? ''
+  const first = new Map<string, number>()
+  const issues: SettingIssue[] = []
+  values.forEach((value, index) => {
+    const earlier = first.get(value)
+    if (earlier === undefined) first.set(value, index)
+    else
+      issues.push({ id, path: path(index), problem: `duplicate ${what} "${value}" (also at ${base}${path(earlier)})` })
+  })
+  return issues
+}
+
+function scopeIssues(v: SettingInput): SettingIssue[] {
+  if (!v.scopes) return []
+  const names = v.scopes.map((s) => s.name)
+  const issues = duplicates('scopes', names, (i) => `/${i}/name`, 'scope')
+  if (!names.includes(REQUIRED_SCOPE))
+    issues.push({ id: 'scopes', path: '', problem: `must define "${REQUIRED_SCOPE}": the resource server requires it` })
+  return issues
+}
+
+function userIssues(v: SettingInput): SettingIssue[] {
+  if (!v.users) return []
+  return [
+    ...duplicates(
+      'users',
+      v.users.map((u) => u.username),
+      (i) => `/${i}/username`,
+      'username',
+    ),
+    ...duplicates(
+      'users',
+      v.users.map((u) => u.sub ?? u.username),
+      (i) => `/${i}`,
+      'sub',
+    ),
+  ]
+}
+
+/** One client's own rules; `known` scopes and user `subs` come from the merged settings. */
+function clientIssues(
+  id: SettingId,
+  client: ClientInput,
+  at: string,
+  known: Set<string>,
+  subs: Set<string>,
+): SettingIssue[] {
+  const issues: SettingIssue[] = []
+  const add = (path: string, problem: string) => issues.push({ id, path: `${at}${path}`, problem })
+  client.redirectUris?.forEach((uri, j) => {
+    const problem = redirectUriProblem(uri)
+    if (problem) add(`/redirectUris/${j}`, problem)
+  })
+  client.postLogoutRedirectUris?.forEach((uri, j) => {
+    const problem = redirectUriProblem(uri)
+    if (problem) add(`/postLogoutRedirectUris/${j}`, problem)
+  })
+  client.scopes?.forEach((scope, j) => {
+    if (!known.has(scope)) add(`/scopes/${j}`, `scope "${scope}" is not defined in scopes`)
+  })
+  // RFC 9700 §4.15.1: a client_credentials token must never pass for a user's.
+  if (subs.has(client.clientId))
+    add('/clientId', `"${client.clientId}" is also a user's sub; they must differ (RFC 9700 section 4.15.1)`)
+  const methods = client.tokenEndpointAuthMethods
+  if (client.clientSecret === undefined) {
+    // RFC 6749 §2.1: a public client cannot authenticate with a secret.
+    if (methods && methods.some((m) => m !== 'none'))
+      add('/tokenEndpointAuthMethods', 'a client without clientSecret can only use "none"')
+    // RFC 9700 §2.1.1: public clients must use PKCE.
+    if (client.requirePkce === false) add('/requirePkce', 'a public client (no clientSecret) must use PKCE')
+  } else if (methods?.includes('none')) {
+    add('/tokenEndpointAuthMethods', 'a client with a clientSecret cannot use "none"')
+  }
+  const grants = client.grantTypes ?? ['authorization_code']
+  // RFC 6749 §3.1.2.2: the authorization code grant needs a registered redirect URI.
+  if (!client.introspectionOnly && grants.includes('authorization_code') && (client.redirectUris ?? []).length === 0)
+    add('', 'needs at least one redirectUris entry for the authorization_code grant')
+  // RFC 6749 §4.4: client_credentials is for confidential clients only.
+  if (client.clientSecret === undefined && client.grantTypes?.includes('client_credentials'))
+    add('/grantTypes', 'a public client cannot use client_credentials')
+  // The resource server authenticates with this client's secret in introspection mode.
+  if (client.clientId === BUILTIN_RESOURCE_CLIENT_ID && client.clientSecret === undefined)
+    add('', `${BUILTIN_RESOURCE_CLIENT_ID} is the resource server's introspection client: it needs a clientSecret`)
+  return issues
+}
+
+/** The client app signs in with client_secret_basic: its client must exist and be confidential. */
+function clientAppIssues(v: SettingInput): SettingIssue[] {
+  if (!v.clients && !v.clientAppId) return []
+  const id = v.clientAppId ?? BUILTIN_CLIENT_ID
+  const app = registeredClients(v.clients, v.extraClients ?? [], '').find((c) => c.clientId === id)
+  const where: SettingId = v.clientAppId ? 'clientAppId' : 'clients'
+  if (!app)
+    return [
+      { id: where, path: '', problem: `the client app is "${id}", which is not in clients (set clientApp.clientId)` },
+    ]
+  if (app.clientSecret === undefined)
+    return [{ id: where, path: '', problem: `the client app's client "${id}" needs a clientSecret` }]
+  return []
+}
+
+function loginIssues(v: SettingInput): SettingIssue[] {
+  const usernames = (v.users ?? BUILTIN_USERS).map((u) => u.username)
+  if (v.autoLogin === undefined || usernames.includes(v.autoLogin)) return []
+  return [{ id: 'autoLogin', path: '', problem: `must name a user (${usernames.join(', ')})` }]
+}
+
+export function settingIssues(v: SettingInput): SettingIssue[] {
+  const known = new Set([...(v.scopes ?? BUILTIN_SCOPES), ...OIDC_SCOPES].map((s) => s.name))
+  const subs = new Set((v.users ?? BUILTIN_USERS).map((u) => u.sub ?? u.username))
+  const issues = [...scopeIssues(v), ...userIssues(v)]
+  const clients = v.clients ?? []
+  issues.push(
+    ...duplicates(
+      'clients',
+      clients.map((c) => c.clientId),
+      (i) => `/${i}/clientId`,
+      'client id',
+    ),
+  )
+  clients.forEach((c, i) => issues.push(...clientIssues('clients', c, `/${i}`, known, subs)))
+  const registered = new Set(registeredClients(v.clients, [], '').map((c) => c.clientId))
+  v.extraClients?.forEach((c, i) => {
+    if (registered.has(c.clientId))
+      issues.push({
+        id: 'extraClients',
+        path: `/${i}/clientId`,
+        problem: `duplicate client id "${c.clientId}" (already registered)`,
+      })
+    issues.push(...clientIssues('extraClients', c, `/${i}`, known, subs))
+  })
+  return [...issues, ...clientAppIssues(v), ...loginIssues(v)]
+}

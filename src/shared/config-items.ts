@@ -1,0 +1,102 @@
+// The JSON Schemas of one client, one user and one scope, as a config file
+// or startLab options write them (src/shared/builtin-data.ts fills in the
+// defaults these descriptions promise).
+
+import { ACCESS_TOKEN_FORMATS, GRANT_TYPES, TOKEN_AUTH_METHODS } from './enumerations.js'
+import type { JsonSchema } from './setting-kinds.js'
+
+const NAME = { type: 'string', minLength: 1 } as const
+export const COMMENT: JsonSchema = { type: 'string', description: 'Free text, ignored: JSON has no comments.' }
+
+export const CLIENT_SCHEMA: JsonSchema = {
+  type: 'object',
+  description: 'A registered OAuth client.',
+  additionalProperties: false,
+  required: ['clientId'],
+  properties: {
+    $comment: COMMENT,
+    clientId: { ...NAME, description: "The `client_id`; unique, and different from every user's `sub`." },
+    clientSecret: {
+      ...NAME,
+      description: 'Its secret. Leave it out for a public client (PKCE required, auth method `none`).',
+    },
+    name: { ...NAME, description: 'Shown on the consent page. Default: the `clientId`.' },
+    redirectUris: {
+      type: 'array',
+      description:
+        'Absolute URLs without fragment (RFC 6749 section 3.1.2), matched exactly. Needed for `authorization_code`.',
+      items: { type: 'string' },
+    },
+    postLogoutRedirectUris: {
+      type: 'array',
+      description: 'Where OpenID Connect logout may send the browser afterwards (absolute URLs, exact match).',
+      items: { type: 'string' },
+    },
+    scopes: {
+      type: 'array',
+      description: 'Scopes it may ask for; each one defined in `scopes`. Default: none.',
+      items: NAME,
+    },
+    tokenEndpointAuthMethods: {
+      type: 'array',
+      description:
+        'How it authenticates at the token endpoint. Default: `client_secret_basic` and `client_secret_post` with a secret, `none` without.',
+      items: { enum: TOKEN_AUTH_METHODS },
+      minItems: 1,
+    },
+    grantTypes: {
+      type: 'array',
+      description:
+        'Grants it may use. Default: all three with a secret; `authorization_code` and `refresh_token` without.',
+      items: { enum: GRANT_TYPES },
+    },
+    requirePkce: {
+      type: 'boolean',
+      description:
+        'Require PKCE `S256`. Default: true for public clients (and it cannot be false for them), false otherwise.',
+    },
+    introspectionOnly: {
+      type: 'boolean',
+      description: "It may only call the introspection endpoint (like the resource server's `oauth-resource-1`).",
+    },
+    accessTokenFormat: {
+      enum: ACCESS_TOKEN_FORMATS,
+      description: 'Its access tokens: RFC 9068 JWTs (`jwt`, default) or `opaque` strings checked by introspection.',
+    },
+  },
+}
+
+export const USER_SCHEMA: JsonSchema = {
+  type: 'object',
+  description: 'A user who can sign in.',
+  additionalProperties: false,
+  required: ['username', 'password'],
+  properties: {
+    $comment: COMMENT,
+    username: { ...NAME, description: 'What the user types on the login page.' },
+    password: { type: 'string', description: 'Their password (a lab: stored as given).' },
+    sub: { ...NAME, description: 'Their subject identifier. Default: the username.' },
+    claims: {
+      type: 'object',
+      description:
+        'OpenID Connect claims (`name`, `email`, `email_verified`, ...) released by the `profile` and `email` scopes.',
+    },
+  },
+}
+
+export const SCOPE_SCHEMA: JsonSchema = {
+  type: 'object',
+  description: 'A resource scope.',
+  additionalProperties: false,
+  required: ['name', 'description'],
+  properties: {
+    $comment: COMMENT,
+    name: {
+      type: 'string',
+      // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+      pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$',
+      description: 'The scope token (RFC 6749 section 3.3: no spaces or quotes).',
+    },
+    description: { type: 'string', description: 'One line shown on the consent page.' },
+  },
+}
