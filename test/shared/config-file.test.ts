@@ -158,8 +158,10 @@ describe('the shipped examples', () => {
   })
 
   it('the JSON and YAML examples say the same', () => {
+    // Secrets and the lab key are random at each load.
     const strip = ({ auth, client, ...rest }: ReturnType<typeof loadConfig>) => ({
       ...rest,
+      labKey: '',
       auth: { ...auth, sessionSecret: '' },
       client: { ...client, sessionSecret: '' },
     })
@@ -182,7 +184,7 @@ describe('a bad config file', () => {
       [
         `oauth-lab: configuration error in ${file} at /clients/0: missing required property "clientId"`,
         `oauth-lab: configuration error in ${file} at /clients/0/redirectUris/0: must be a string`,
-        `oauth-lab: configuration error in ${file} at /colour: unknown property (allowed: host, logLevel, ports, urls, lifetimes, signingAlg, tokenCheck, clientApp, clients, users, scopes)`,
+        `oauth-lab: configuration error in ${file} at /colour: unknown property (allowed: host, logLevel, ports, urls, lifetimes, signingAlg, tokenCheck, clientApp, clients, users, scopes, allowedHosts)`,
         `oauth-lab: configuration error in ${file} at /lifetimes/codeSeconds: must be at most 600`,
         `oauth-lab: configuration error in ${file} at /ports/auth: must be a whole number`,
         `oauth-lab: configuration error in ${file} at /signingAlg: must be one of: ES256, RS256, EdDSA`,
