@@ -46,7 +46,8 @@ export function flowIdOf(state: string): string {
   return `f${createHash('sha256').update(state).digest('base64url').slice(0, 12)}`
 }
 
-function tagId(tag: string): string {
+/** A tagged flow's id: its tag when URL-safe, else a hash of it. */
+export function tagId(tag: string): string {
   return SAFE_ID.test(tag) ? tag : `t${createHash('sha256').update(tag).digest('base64url').slice(0, 12)}`
 }
 
