@@ -247,22 +247,47 @@ function maskCookiePairs(value: string, found: { browserId?: string }): string {
     .join(';')
 }
 
-/** One header's value, masked where it carries a credential cookie, the lab key or (on /_lab/*) a Bearer lab key. */
-export function maskHeader(name: string, value: string, path: string, found: { browserId?: string } = {}): string {
+/**
+ * One header's value, masked where it carries a credential cookie, the lab
+ * key, or a Bearer lab key: on /_lab/* (whose Bearer is the key itself), or
+ * wherever `bearerIsLabKey` (the request holds the key by its Bearer header).
+ */
+export function maskHeader(
+  name: string,
+  value: string,
+  path: string,
+  found: { browserId?: string } = {},
+  bearerIsLabKey = false,
+): string {
   let out = value
   const lower = name.toLowerCase()
   if (out.includes(COOKIE_HINT) && (lower === 'cookie' || lower === 'set-cookie')) {
     // Set-Cookie: only its first pair is the cookie; the rest are attributes.
     const semi = lower === 'set-cookie' ? out.indexOf(';') : -1
     out = semi === -1 ? maskCookiePairs(out, found) : `${maskCookiePairs(out.slice(0, semi), found)}${out.slice(semi)}`
-  } else if (lower === 'authorization' && path.startsWith('/_lab/')) {
-    // The lab routes' Bearer token is the lab key itself (lab-key.ts).
+  } else if (lower === 'authorization' && (bearerIsLabKey || path.startsWith('/_lab/'))) {
     out = out.replace(/^(bearer\s+).*$/i, `$1${MASKED}`)
   }
   return maskKeyParam(out)
 }
 
-function mightNeedMasking(path: string, raw: readonly string[]): boolean {
+/**
+ * Whether the request's Bearer header is the lab key: lab-key.ts reads the
+ * Bearer header first and the cookie only without one, so a key holder with a
+ * Bearer header holds the key by it. Asked only of requests with a Bearer.
+ */
+function bearerIsLabKey(request: FastifyRequest): boolean {
+  const authorization = request.headers.authorization
+  // Apps without registerLabKey (unit tests) have no such property.
+  return (
+    authorization !== undefined &&
+    /^bearer /i.test(authorization) &&
+    (request.labKeyHolder as boolean | undefined) === true
+  )
+}
+
+function mightNeedMasking(path: string, raw: readonly string[], keyBearer: boolean): boolean {
+  if (keyBearer) return true
   const lab = path.startsWith('/_lab/')
   for (let i = 1; i < raw.length; i += 2) {
     const value = raw[i]
@@ -273,17 +298,17 @@ function mightNeedMasking(path: string, raw: readonly string[]): boolean {
 }
 
 /** The request's URL, raw headers and owner as recorded: copies only when something is masked (the common request costs a scan). */
-function maskedRequest(
-  url: string,
-  raw: readonly string[],
-  issued: string | undefined,
-): { url: string; rawHeaders: readonly string[]; browser?: string } {
+function maskedRequest(request: FastifyRequest): { url: string; rawHeaders: readonly string[]; browser?: string } {
+  const { url } = request
+  const raw = request.raw.rawHeaders
+  const issued = issuedIds.get(request.raw)
   const found: { browserId?: string } = {}
   const path = url.split('?')[0] ?? url
+  const keyBearer = bearerIsLabKey(request)
   let rawHeaders = raw
-  if (mightNeedMasking(path, raw)) {
+  if (mightNeedMasking(path, raw, keyBearer)) {
     const copy = [...raw]
-    for (let i = 1; i < copy.length; i += 2) copy[i] = maskHeader(copy[i - 1], copy[i], path, found)
+    for (let i = 1; i < copy.length; i += 2) copy[i] = maskHeader(copy[i - 1], copy[i], path, found, keyBearer)
     rawHeaders = copy
   }
   const browserId = isBrowserId(found.browserId) ? found.browserId : issued
@@ -349,7 +374,7 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
     const body =
       rawFormBody(request.body) ??
       (request.body === undefined || request.body === null ? undefined : JSON.stringify(request.body))
-    const masked = maskedRequest(request.url, request.raw.rawHeaders, issuedIds.get(request.raw))
+    const masked = maskedRequest(request)
     recorder.addRaw({
       ...(masked.browser === undefined ? {} : { browser: masked.browser }),
       startedAt: Date.now() - elapsed,
@@ -360,7 +385,7 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
       rawHeaders: masked.rawHeaders,
       ...(body === undefined ? {} : { body: maskKeyParam(body) }),
       status: reply.statusCode,
-      responseHeaders: maskedResponseHeaders(reply.getHeaders(), masked.url),
+      responseHeaders: maskedResponseHeaders(reply.getHeaders(), request.url),
       // Streams (static files) are not kept: only text and buffers are shown.
       payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : undefined,
     })

@@ -118,9 +118,10 @@ export function toHar(flow: Flow, urls: ExportUrls, version: string): object {
   const exchanges = unique(flow.entries).sort((a, b) => a.startedAt - b.startedAt)
   return {
     log: {
+      // First, so that it is at the top of the file.
+      comment: `${LIVE_CREDENTIALS} OAuth 2 flow ${flow.id}: every exchange as the receiving server recorded it`,
       version: '1.2',
       creator: { name: 'oauth-lab', version },
-      comment: `${LIVE_CREDENTIALS} OAuth 2 flow ${flow.id}: every exchange as the receiving server recorded it`,
       entries: exchanges.map((e) => harEntry(e, firstEntry.get(e)!, flow, urls)),
     },
   }
