@@ -36,10 +36,11 @@
     try {
       do {
         again = false
+        // With this browser's cookies: its browser id (or the lab key) decides which flows it sees.
         var res = await fetch(live.getAttribute('data-fragment'), {
           headers: { accept: 'text/html' },
           cache: 'no-store',
-          credentials: 'omit',
+          credentials: 'same-origin',
         })
         var html = await res.text()
         var keys = openKeys()
@@ -56,16 +57,40 @@
   }
 
   var opens = 0
-  var events = new EventSource(live.getAttribute('data-events'))
-  events.addEventListener('open', function () {
-    say('Live: this page updates as the steps happen.')
-    live.setAttribute('data-live', 'open')
-    // After a reconnection, changes may have been missed.
-    if (opens++ > 0) reload()
-  })
-  events.addEventListener('update', reload)
-  events.addEventListener('error', function () {
-    say('Live updates paused: reconnecting\u2026')
-    live.setAttribute('data-live', 'reconnecting')
-  })
+  var stopped = false
+  var waited = false
+
+  // 204 (this browser started no flow yet) and 429 (too many pages follow live)
+  // close the stream for good; try again later, e.g. after a first Connect.
+  function connect() {
+    var events = new EventSource(live.getAttribute('data-events'))
+    events.addEventListener('open', function () {
+      say('Live: this page updates as the steps happen.')
+      live.setAttribute('data-live', 'open')
+      // After a reconnection (or a wait), changes may have been missed.
+      if (opens++ > 0 || waited) reload()
+      waited = false
+    })
+    events.addEventListener('update', reload)
+    // The server closed this stream: this browser opened more inspector pages than follow live.
+    events.addEventListener('closed', function () {
+      stopped = true
+      events.close()
+      say('Live updates stopped: newer inspector pages of this browser follow the flows. Reload to follow here again.')
+      live.setAttribute('data-live', 'closed')
+    })
+    events.addEventListener('error', function () {
+      if (stopped) return
+      if (events.readyState === EventSource.CLOSED) {
+        say('Live updates start with your first flow (press Connect); this page checks again every few seconds.')
+        live.setAttribute('data-live', 'waiting')
+        waited = true
+        setTimeout(connect, 5000)
+        return
+      }
+      say('Live updates paused: reconnecting\u2026')
+      live.setAttribute('data-live', 'reconnecting')
+    })
+  }
+  connect()
 })()

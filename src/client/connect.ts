@@ -6,6 +6,7 @@ import type { LabConfig } from '../shared/config.js'
 import { randomSecret } from '../shared/random.js'
 import { s256Challenge } from '../shared/sha256.js'
 import { renderError } from './errors.js'
+import { registerBrowserIdCookie, startFlow } from './flow/browser-id.js'
 import { buildAuthorizeUrl, createPkce, redirectUriOf } from './oauth-client.js'
 import type { PendingFlow } from './client-session.js'
 import { step1Preview } from './step-through-view.js'
@@ -21,7 +22,11 @@ function redirectToAuthorize(reply: FastifyReply, url: string): FastifyReply {
 
 export async function connectRoute(app: FastifyInstance, opts: { config: LabConfig }): Promise<void> {
   const { config } = opts
+  // The inspector's browser id: only when there is an inspector to show flows in.
+  if (config.inspector.enabled) registerBrowserIdCookie(app)
   app.get('/connect', async (request, reply) => {
+    // The flow inspector will show this flow to this browser only.
+    startFlow(request)
     // RFC 6749 §10.12 / RFC 9700 §2.1.1: a fresh unguessable state and PKCE
     // verifier per flow, bound to this browser's session. A new Connect
     // replaces any pending flow, so at most one state is ever valid.

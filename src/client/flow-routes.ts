@@ -1,15 +1,21 @@
 // GET /flow: the flow inspector. The seven steps of the latest flow (or of
 // /flow/:id) with the raw HTTP each server saw, live over server-sent events
 // (/flow/events), and exported as Markdown, curl commands and HAR.
+//
+// Each browser sees only the flows it took part in (flow/visibility.ts); the
+// lab key's holder sees every flow. Another browser's flow is "no such flow"
+// (404), never "forbidden", which would confirm that it exists.
 
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
+import { browserOf, viewerOf } from './flow/browser-id.js'
 import { toCurl, toHar, toMarkdown } from './flow/export.js'
 import { createInspector, type Inspector } from './flow/inspector.js'
-import { createLiveHub } from './flow/live.js'
+import { createLiveHub, LIVE_TOTAL, type LiveHub } from './flow/live.js'
 import { flowJson } from './flow/summary.js'
 import type { Flow } from './flow/types.js'
 import { flowView } from './flow/view-model.js'
+import type { Viewer } from './flow/visibility.js'
 import type { Fetch } from './oauth-client.js'
 
 interface IdParams {
@@ -32,37 +38,64 @@ export async function flowRoutes(app: FastifyInstance, opts: { config: LabConfig
     ;(request as { session: unknown }).session = null
   })
   const inspector = createInspector(opts.config, opts.fetch, app.flowRecorder)
-  const hub = createLiveHub(inspector.collector)
+  const hub = createLiveHub(inspector.collector, (viewer) => inspector.fingerprint(viewer))
   // Open event streams would keep app.close() waiting: end them first.
   app.addHook('preClose', async () => hub.close())
   app.addHook('onClose', async () => inspector.collector.close())
 
   app.get<{ Querystring: { fragment?: string } }>('/flow', async (request, reply) =>
-    page(reply, inspector, undefined, request.query.fragment === '1'),
+    page(reply, inspector, undefined, viewerOf(request), request.query.fragment === '1'),
   )
-  app.get('/flow/events', (request, reply) => {
-    reply.hijack()
-    reply.raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      'x-content-type-options': 'nosniff',
-    })
-    reply.raw.write('retry: 2000\n\n')
-    hub.add(reply.raw)
-    request.log.debug('flow inspector: a page listens')
-  })
+  app.get('/flow/events', (request, reply) => events(request, reply, hub))
   app.get<{ Params: IdParams; Querystring: { fragment?: string } }>(
     '/flow/:id',
     { schema: { params: ID } },
-    async (request, reply) => page(reply, inspector, request.params.id, request.query.fragment === '1'),
+    async (request, reply) =>
+      page(reply, inspector, request.params.id, viewerOf(request), request.query.fragment === '1'),
   )
   app.get<{ Params: IdParams }>('/flow/:id.json', { schema: { params: ID } }, async (request, reply) => {
-    const flow = await findFlow(inspector, request.params.id)
+    const flow = await findFlow(inspector, request.params.id, viewerOf(request))
     if (!flow) return reply.callNotFound()
     return reply.header('cache-control', 'no-store').send(flowJson(flow, await flowView(flow, inspector.jwks)))
   })
   registerExports(app, inspector)
+}
+
+/**
+ * The live stream. A browser that started no flow has nothing to follow: 204,
+ * which tells EventSource not to reconnect (flow.js tries again later). Caps
+ * in flow/live.ts: over the per-browser cap the oldest stream of that browser
+ * is closed; over the total cap the new one is refused with 429.
+ */
+function events(request: FastifyRequest, reply: FastifyReply, hub: LiveHub): void {
+  const viewer = viewerOf(request)
+  if (viewer.kind === 'none') {
+    reply.code(204).header('cache-control', 'no-store').send()
+    return
+  }
+  // A browser's streams count together, the lab key's holder's by browser too when it has an id.
+  const bucket = browserOf(request) ?? viewer.kind
+  if (!hub.hasRoom(bucket)) {
+    reply
+      .code(429)
+      .header('retry-after', '30')
+      .header('cache-control', 'no-store')
+      .send({
+        error: 'too_many_streams',
+        error_description: `The inspector follows at most ${LIVE_TOTAL} pages live at once; reload later.`,
+      })
+    return
+  }
+  reply.hijack()
+  reply.raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-content-type-options': 'nosniff',
+  })
+  reply.raw.write('retry: 2000\n\n')
+  hub.add(reply.raw, viewer, bucket)
+  request.log.debug('flow inspector: a page listens')
 }
 
 function registerExports(app: FastifyInstance, inspector: Inspector): void {
@@ -78,7 +111,7 @@ function registerExports(app: FastifyInstance, inspector: Inspector): void {
   ]
   for (const [file, type, extension, render] of exports) {
     app.get<{ Params: IdParams }>(`/flow/:id/${file}`, { schema: { params: ID } }, async (request, reply) => {
-      const flow = await findFlow(inspector, request.params.id)
+      const flow = await findFlow(inspector, request.params.id, viewerOf(request))
       if (!flow) return reply.callNotFound()
       return reply
         .header('content-type', type)
@@ -89,17 +122,18 @@ function registerExports(app: FastifyInstance, inspector: Inspector): void {
   }
 }
 
-async function findFlow(inspector: Inspector, id: string): Promise<Flow | undefined> {
-  return inspector.find(await inspector.flows(), id)
+async function findFlow(inspector: Inspector, id: string, viewer: Viewer): Promise<Flow | undefined> {
+  return inspector.find(await inspector.flows(viewer), id)
 }
 
 async function page(
   reply: FastifyReply,
   inspector: Inspector,
   id: string | undefined,
+  viewer: Viewer,
   fragment: boolean,
 ): Promise<string> {
-  const model = await inspector.page(id)
+  const model = await inspector.page(id, viewer)
   // The page shows secrets (that is the lesson): never cache it.
   reply.header('cache-control', 'no-store').code(model.missingId === undefined ? 200 : 404)
   return reply.viewAsync(fragment ? 'client/flow-section' : 'client/flow', model)

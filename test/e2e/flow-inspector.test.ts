@@ -1,5 +1,6 @@
 // The flow inspector over real HTTP: three real servers, a whole flow, then
-// GET /flow, its JSON, its exports and its live event stream.
+// GET /flow, its JSON, its exports and its live event stream, read as the
+// browser that ran the flow (its cookie jar) or with the lab key.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hiddenField } from '../helpers/inject-browser.js'
@@ -81,10 +82,13 @@ async function runFlow(): Promise<{ code: string; state: string }> {
   return { code: callback.searchParams.get('code')!, state: callback.searchParams.get('state')! }
 }
 
+/** GET as the browser that ran the flows: the inspector shows a browser its own flows only. */
+const asBrowser = (path: string) => browser.get(`${base}${path}`)
+
 async function flowJson(id = 'latest'): Promise<FlowJson> {
-  const res = await fetch(`${base}/flow/${id}.json`)
+  const res = await asBrowser(`/flow/${id}.json`)
   expect(res.status).toBe(200)
-  return (await res.json()) as FlowJson
+  return JSON.parse(res.body) as FlowJson
 }
 
 beforeAll(async () => {
@@ -105,10 +109,10 @@ describe('the flow inspector', () => {
 
   it('shows the seven steps of the latest flow, in order, under the seed titles', async () => {
     first = await runFlow()
-    const res = await fetch(`${base}/flow`)
+    const res = await asBrowser('/flow')
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^text\/html/)
-    const html = await res.text()
+    const html = res.body
     const positions = TITLES.map((title) => html.indexOf(`>${title}</h2>`))
     expect(positions.every((p) => p > 0)).toBe(true)
     expect([...positions].sort((a, b) => a - b)).toEqual(positions)
@@ -140,7 +144,7 @@ describe('the flow inspector', () => {
     expect(basic.credentials).toEqual({ clientId: 'oauth-client-1', clientSecret: 'oauth-client-secret-1' })
     const jwt = at(json.steps, 5).decoded.find((p) => p.kind === 'jwt')!
     expect(jwt.signature!.status).toBe('valid')
-    const html = await (await fetch(`${base}/flow`)).text()
+    const html = (await asBrowser('/flow')).body
     expect(html).toContain('<code class="decoded-client-id">oauth-client-1</code>')
     expect(html).toContain('<code class="decoded-client-secret">oauth-client-secret-1</code>')
     expect(html).toContain('Signature: <strong>valid</strong>')
@@ -171,12 +175,12 @@ describe('the flow inspector', () => {
   })
 
   it('exports the flow as HAR, Markdown and curl', async () => {
-    const har = await fetch(`${base}/flow/${json.id}/flow.har`)
+    const har = await asBrowser(`/flow/${json.id}/flow.har`)
     expect(har.status).toBe(200)
     expect(har.headers.get('content-type')).toMatch(/^application\/json/)
     expect(har.headers.get('content-disposition')).toBe(`attachment; filename="oauth-lab-flow-${json.id}.har"`)
     const log = (
-      (await har.json()) as {
+      JSON.parse(har.body) as {
         log: {
           version: string
           creator: { name: string }
@@ -199,21 +203,24 @@ describe('the flow inspector', () => {
     expect(at(log.entries, 0).request.url).toMatch(new RegExp(`^${base}/connect$`))
     expect(Date.parse(at(log.entries, 0).startedDateTime)).not.toBeNaN()
 
-    const md = await fetch(`${base}/flow/${json.id}/transcript.md`)
+    const md = await asBrowser(`/flow/${json.id}/transcript.md`)
     expect(md.headers.get('content-type')).toMatch(/^text\/markdown/)
-    const transcript = await md.text()
+    const transcript = md.body
     expect(transcript).toContain('## Step 5: Client app requests Access token from Auth server')
     expect(transcript).toMatch(/```bash\nPOST \/token HTTP\/1\.1\n/)
 
-    const curl = await (await fetch(`${base}/flow/${json.id}/curl.sh`)).text()
+    const curl = (await asBrowser(`/flow/${json.id}/curl.sh`)).body
     expect(curl.split('\n').filter((l) => l.startsWith('curl ')).length).toBeGreaterThanOrEqual(8)
     expect(curl).toMatch(/-H 'authorization: Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x'/i)
     expect(curl).toContain(`curl -i '${lab.config.auth.internalUrl}/token'`)
   })
 
-  it('sends an `update` event when a new exchange happens', async () => {
+  it('sends the lab key\u2019s holder an `update` event when any new exchange happens', async () => {
     const controller = new AbortController()
-    const res = await fetch(`${base}/flow/events`, { signal: controller.signal })
+    const res = await fetch(`${base}/flow/events`, {
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${lab.config.labKey}` },
+    })
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
     const reader = res.body!.getReader()
     const decoder = new TextDecoder()
@@ -244,7 +251,7 @@ describe('the flow inspector', () => {
     expect(at(latest.steps, 1).entries).toEqual([])
     // The resource server's keys were cached: no second GET /jwks.
     expect(latest.checks.tokenCheck).toBe('cached-keys')
-    const html = await (await fetch(`${base}/flow`)).text()
+    const html = (await asBrowser('/flow')).body
     expect(html).toContain('Skipped: remembered decision')
     expect(html).toContain('with the public keys it had already fetched and cached')
     // Both flows are listed, and the first one is still there.
@@ -256,25 +263,27 @@ describe('the flow inspector', () => {
     const connect = await fetch(`${base}/connect`, { redirect: 'manual' })
     const cookie = at(at(connect.headers.getSetCookie(), 0, 'a Set-Cookie').split(';'), 0)
     expect(cookie).toMatch(/^oauth_lab_client_sid=/)
+    // With the lab key, so that the first flow is there to read.
+    const authorization = `Bearer ${lab.config.labKey}`
     for (const path of ['/flow', '/flow?fragment=1', `/flow/${json.id}.json`, `/flow/${json.id}/flow.har`]) {
-      const res = await fetch(`${base}${path}`, { headers: { cookie } })
+      const res = await fetch(`${base}${path}`, { headers: { cookie, authorization } })
       expect([path, res.status, res.headers.get('set-cookie')]).toEqual([path, 200, null])
     }
   })
 
   it('answers 404 for an unknown flow', async () => {
-    expect((await fetch(`${base}/flow/nope.json`)).status).toBe(404)
-    expect((await fetch(`${base}/flow/nope/flow.har`)).status).toBe(404)
-    const page = await fetch(`${base}/flow/nope`)
+    expect((await asBrowser('/flow/nope.json')).status).toBe(404)
+    expect((await asBrowser('/flow/nope/flow.har')).status).toBe(404)
+    const page = await asBrowser('/flow/nope')
     expect(page.status).toBe(404)
-    expect(await page.text()).toContain('There is no flow <code>nope</code>')
+    expect(page.body).toContain('There is no flow <code>nope</code>')
   })
 
   it('shows what it has when the authorization server is down, and says so', async () => {
     await lab.auth.close()
-    const res = await fetch(`${base}/flow`)
+    const res = await asBrowser('/flow')
     expect(res.status).toBe(200)
-    const html = await res.text()
+    const html = res.body
     expect(html).toContain(`Could not reach the authorization server at <code>${lab.config.auth.internalUrl}</code>`)
     expect(html).toContain(TITLES[6])
   })
@@ -305,7 +314,9 @@ describe('with RESOURCE_TOKEN_CHECK=introspect', () => {
 describe('closing the client app', () => {
   it('ends open event streams instead of waiting for them', async () => {
     const other = await startTestLab()
-    const res = await fetch(`${other.config.client.publicUrl}/flow/events`)
+    const res = await fetch(`${other.config.client.publicUrl}/flow/events`, {
+      headers: { authorization: `Bearer ${other.config.labKey}` },
+    })
     const reader = res.body!.getReader()
     expect(new TextDecoder().decode((await reader.read()).value)).toContain('retry:')
     const closed = other.close().then(() => 'closed')

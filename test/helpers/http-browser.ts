@@ -32,6 +32,10 @@ export function httpBrowser() {
   return {
     get: (href: string) => request('GET', href),
     post: (href: string, form: Record<string, string>) => request('POST', href, form),
+    /** The Cookie header this browser sends to `href` (e.g. for a stream opened with fetch). */
+    cookieFor: (href: string) => jar.header(new URL(href)),
+    /** One cookie's value, as this browser holds it for `href`'s host. */
+    cookie: (href: string, name: string) => jar.cookies(new URL(href)).get(name),
     /** Resolves a redirect's Location against the URL it came from. */
     location(res: HttpResponse): string {
       const location = res.headers.get('location')

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import Fastify from 'fastify'
-import { createFlowRecorder, setUpFlowRecorder } from '../../src/shared/flow-recorder.js'
+import { AUTH_SESSION_COOKIE } from '../../src/auth-server/account/sign-in-session.js'
+import { CLIENT_SESSION_COOKIE } from '../../src/client/app.js'
+import {
+  BROWSER_COOKIE,
+  MASKED,
+  MASKED_COOKIES,
+  browserHash,
+  createFlowRecorder,
+  setUpFlowRecorder,
+} from '../../src/shared/flow-recorder.js'
 import { registerFormBody } from '../../src/shared/form-body.js'
 import { registerLabExchangesRoute } from '../../src/shared/lab-exchanges-route.js'
 import { first } from '../helpers/lists.js'
+import { LAB_KEY_COOKIE } from '../../src/shared/lab-key.js'
 
 async function recordedApp(enabled = true, capacity = 100) {
   const app = Fastify({ logger: false })
@@ -151,5 +161,70 @@ describe('the flow recorder', () => {
     stop()
     recorder.add(blank)
     expect(seen).toEqual([1, 2])
+  })
+
+  describe('masking, at recording time', () => {
+    const KEY = 'k'.repeat(43)
+    const BROWSER_ID = 'b'.repeat(43)
+    const AS_SID = 'as-session-value.signature'
+
+    it('masks the names of every lab credential cookie, which are the names the servers really use', () => {
+      expect([...MASKED_COOKIES].sort()).toEqual(
+        [AUTH_SESSION_COOKIE, CLIENT_SESSION_COOKIE, LAB_KEY_COOKIE, BROWSER_COOKIE].sort(),
+      )
+    })
+
+    it('keeps the cookie names, masks their values, and records the browser by a hash only', async () => {
+      const app = await recordedApp()
+      await app.inject({
+        method: 'GET',
+        url: `/authorize?state=s&lab_key=${KEY}`,
+        headers: {
+          cookie: `theme=dark; ${AUTH_SESSION_COOKIE}=${AS_SID}; ${BROWSER_COOKIE}=${BROWSER_ID}; ${LAB_KEY_COOKIE}=${KEY}`,
+          referer: `http://localhost:3000/?lab_key=${KEY}`,
+        },
+      })
+      const exchange = first(app.flowRecorder.since(0))
+      const text = JSON.stringify(exchange)
+      for (const secret of [KEY, BROWSER_ID, AS_SID]) expect(text).not.toContain(secret)
+      expect(exchange.request.headers).toContainEqual([
+        'cookie',
+        `theme=dark; ${AUTH_SESSION_COOKIE}=${MASKED}; ${BROWSER_COOKIE}=${MASKED}; ${LAB_KEY_COOKIE}=${MASKED}`,
+      ])
+      expect(exchange.request.url).toBe(`/authorize?state=s&lab_key=${MASKED}`)
+      expect(exchange.request.headers).toContainEqual(['referer', `http://localhost:3000/?lab_key=${MASKED}`])
+      expect(exchange.browser).toBe(browserHash(BROWSER_ID))
+      expect(exchange.browser).not.toContain(BROWSER_ID.slice(0, 10))
+      // What GET /_lab/exchanges serves is what was kept.
+      const served = (await app.inject({ method: 'GET', url: '/_lab/exchanges' })).body
+      for (const secret of [KEY, BROWSER_ID, AS_SID]) expect(served).not.toContain(secret)
+    })
+
+    it('masks Set-Cookie values and a Bearer lab key on /_lab/*, and leaves other credentials alone', async () => {
+      const app = await recordedApp()
+      app.get('/sign-in', async (_request, reply) =>
+        reply.header('set-cookie', [`${LAB_KEY_COOKIE}=${KEY}; Path=/; HttpOnly`, 'theme=dark']).send('ok'),
+      )
+      await app.inject({ method: 'GET', url: '/sign-in' })
+      const recorder = createFlowRecorder('auth-server', 10)
+      recorder.add({
+        startedAt: 0,
+        durationMs: 1,
+        request: {
+          method: 'POST',
+          url: '/_lab/tokens',
+          httpVersion: '1.1',
+          headers: [['Authorization', `Bearer ${KEY}`]],
+        },
+        response: { status: 200, headers: [] },
+      })
+      const signIn = first(app.flowRecorder.since(0))
+      expect(signIn.response.headers).toContainEqual(['set-cookie', `${LAB_KEY_COOKIE}=${MASKED}; Path=/; HttpOnly`])
+      expect(signIn.response.headers).toContainEqual(['set-cookie', 'theme=dark'])
+      expect(first(recorder.since(0)).request.headers).toEqual([['Authorization', `Bearer ${MASKED}`]])
+      // The flow's own secrets are the lesson: a Basic header elsewhere is kept as sent.
+      await app.inject({ method: 'POST', url: '/token', headers: { authorization: `Basic ${KEY}` } })
+      expect(app.flowRecorder.since(0).at(-1)!.request.headers).toContainEqual(['authorization', `Basic ${KEY}`])
+    })
   })
 })

@@ -7,6 +7,8 @@ import type { LabConfig } from '../../shared/config.js'
 import { randomId } from '../../shared/random.js'
 import { renderError } from '../errors.js'
 import { csrfFormSchema } from '../fetch-resource.js'
+import { registerBrowserIdCookie, startFlow } from '../flow/browser-id.js'
+import { FLOW_HEADER } from '../flow/http.js'
 import { describeFailure, type Fetch } from '../oauth-client.js'
 import { createAgent, type LogEntry } from './agent.js'
 import { answerView, type AnswerView } from './answer.js'
@@ -54,19 +56,29 @@ async function play(config: LabConfig, fetchFn: Fetch, attack: Attack): Promise<
 
 function renderResult(reply: FastifyReply, config: LabConfig, attack: Attack, played: Played): Promise<string> {
   const { name, title, tried, why, answeredBy } = attack
-  return reply
-    .code(played.setupError === undefined ? 200 : 502)
-    .header('cache-control', 'no-store')
-    .viewAsync('client/break-result', {
-      attack: { name, title, tried, why, answeredBy },
-      ...played,
-      flowUrl: config.inspector.enabled ? `/flow/${played.flowId}` : undefined,
-      csrfToken: reply.generateCsrf(),
-    })
+  return (
+    reply
+      .code(played.setupError === undefined ? 200 : 502)
+      .header('cache-control', 'no-store')
+      // Names the flow this browser started: the inspector shows it to this browser only (flow/visibility.ts).
+      .header(FLOW_HEADER, played.flowId)
+      .viewAsync('client/break-result', {
+        attack: { name, title, tried, why, answeredBy },
+        ...played,
+        flowUrl: config.inspector.enabled ? `/flow/${played.flowId}` : undefined,
+        csrfToken: reply.generateCsrf(),
+      })
+  )
 }
 
 export async function breakItRoutes(app: FastifyInstance, opts: { config: LabConfig; fetch: Fetch }): Promise<void> {
   const { config } = opts
+  // The inspector's browser id: only when there is an inspector to show flows in.
+  if (config.inspector.enabled) registerBrowserIdCookie(app)
+  // A run (once its CSRF token checked) is a flow this browser starts.
+  app.addHook('preHandler', async (request) => {
+    if (request.method === 'POST') startFlow(request)
+  })
   app.get('/break', async (_request, reply) => {
     return reply.header('cache-control', 'no-store').viewAsync('client/break', {
       attacks: ATTACKS.map(({ name, title, tried }) => ({ name, title, tried })),

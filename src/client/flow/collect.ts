@@ -41,11 +41,13 @@ export function createCollector(deps: {
   readonly clientRecorder: FlowRecorder
   readonly sources: readonly RemoteSource[]
   readonly capacity: number
+  /** Sent as `Authorization: Bearer`: GET /_lab/exchanges is a lab power (every browser's traffic). */
+  readonly labKey?: string
 }): Collector {
   const merged: Array<{ key: string; exchange: RecordedExchange }> = []
   const keys = new Set<string>()
   const listeners = new Set<() => void>()
-  const cursors = new Map(deps.sources.map((s): [Role, Cursor] => [s.role, { seq: 0, epoch: 0 }]))
+  const cursors = new Map<Role, Cursor>(deps.sources.map((s) => [s.role, { seq: 0, epoch: 0 }]))
   let clientSeq = 0
 
   function merge(list: readonly RecordedExchange[], epoch: number): number {
@@ -78,11 +80,11 @@ export function createCollector(deps: {
     const cursor = cursors.get(source.role)!
     try {
       // Asking from the last seen seq must return it again; an empty answer means the server restarted.
-      let list = await fetchSince(deps.fetch, source, Math.max(0, cursor.seq - 1))
+      let list = await fetchSince(deps.fetch, source, Math.max(0, cursor.seq - 1), deps.labKey)
       if (cursor.seq > 0 && list.length === 0) {
         cursor.epoch++
         cursor.seq = 0
-        list = await fetchSince(deps.fetch, source, 0)
+        list = await fetchSince(deps.fetch, source, 0, deps.labKey)
       }
       delete cursor.failure
       const fresh = list.filter((e) => e.seq > cursor.seq)
@@ -144,9 +146,14 @@ export function createCollector(deps: {
   }
 }
 
-async function fetchSince(fetchFn: Fetch, source: RemoteSource, since: number): Promise<RecordedExchange[]> {
+async function fetchSince(
+  fetchFn: Fetch,
+  source: RemoteSource,
+  since: number,
+  labKey: string | undefined,
+): Promise<RecordedExchange[]> {
   const response = await fetchFn(`${source.url}/_lab/exchanges?since=${since}`, {
-    headers: { accept: 'application/json' },
+    headers: { accept: 'application/json', ...(labKey === undefined ? {} : { authorization: `Bearer ${labKey}` }) },
     signal: AbortSignal.timeout(2000),
   })
   if (!response.ok) throw new Error(`GET /_lab/exchanges answered ${response.status} (is INSPECTOR=off there?)`)

@@ -46,7 +46,8 @@ export function flowIdOf(state: string): string {
   return `f${sha256Base64url(state).slice(0, 12)}`
 }
 
-function tagId(tag: string): string {
+/** A tagged flow's id: its tag when URL-safe, else a hash of it. */
+export function tagId(tag: string): string {
   return SAFE_ID.test(tag) ? tag : `t${sha256Base64url(tag).slice(0, 12)}`
 }
 

@@ -33,11 +33,17 @@ export function absoluteUrl(e: RecordedExchange, from: Actor, urls: ExportUrls):
   return `${base}${e.request.url}`
 }
 
+/** Said at the top of every export: it can be replayed by whoever gets it. */
+export const LIVE_CREDENTIALS =
+  'This export holds live credentials (passwords, codes, tokens) of one flow: it is for the person whose flow it is. Do not share it.'
+
 // ---- Markdown, in the seed's form: "## Step N: title", then ```bash blocks
 
 export function toMarkdown(flow: Flow): string {
   const out = [
     '# OAuth 2: Flow steps',
+    '',
+    `> **${LIVE_CREDENTIALS}**`,
     '',
     `Flow \`${flow.id}\`, recorded by oauth-lab on ${new Date(flow.startedAt).toISOString()}.`,
   ]
@@ -80,6 +86,7 @@ export function shellQuote(value: string): string {
 export function toCurl(flow: Flow, urls: ExportUrls): string {
   const out = [
     '#!/bin/sh',
+    `# ${LIVE_CREDENTIALS}`,
     `# oauth-lab flow ${flow.id}: each request as the receiving server saw it.`,
     '# Replayed, most will fail on purpose: codes and states are one-time (RFC 6749 §10.5, RFC 9700 §4.7.1).',
   ]
@@ -111,9 +118,10 @@ export function toHar(flow: Flow, urls: ExportUrls, version: string): object {
   const exchanges = unique(flow.entries).sort((a, b) => a.startedAt - b.startedAt)
   return {
     log: {
+      // First, so that it is at the top of the file.
+      comment: `${LIVE_CREDENTIALS} OAuth 2 flow ${flow.id}: every exchange as the receiving server recorded it`,
       version: '1.2',
       creator: { name: 'oauth-lab', version },
-      comment: `OAuth 2 flow ${flow.id}: every exchange as the receiving server recorded it`,
       entries: exchanges.map((e) => harEntry(e, firstEntry.get(e)!, flow, urls)),
     },
   }

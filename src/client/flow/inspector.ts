@@ -5,15 +5,17 @@ import { labVersion } from '../../shared/version.js'
 import type { LabConfig } from '../../shared/config.js'
 import type { FlowRecorder } from '../../shared/flow-recorder.js'
 import { createCollector, type Collector, type Unavailable } from './collect.js'
-import { correlate } from './correlate.js'
 import type { ExportUrls } from './export.js'
 import { createJwksSource, type Fetch, type JwksSource } from './jwks.js'
 import { summarize, type FlowSummary } from './summary.js'
 import type { Flow } from './types.js'
 import { flowView, SERVER_NAMES, type FlowView } from './view-model.js'
+import { flowsFingerprint, flowsFor, type Viewer } from './visibility.js'
 
 export interface PageModel {
   readonly title: string
+  /** Whose flows the page shows: this browser's, every browser's (lab key), or none (no flow started here). */
+  readonly view: Viewer['kind']
   readonly flows: readonly FlowSummary[]
   readonly flow?: FlowView
   /** The flow shown is the latest one (the page follows new flows live). */
@@ -28,11 +30,13 @@ export interface Inspector {
   readonly jwks: JwksSource
   readonly urls: ExportUrls
   readonly version: string
-  /** Fresh flows, oldest first. */
-  flows(): Promise<Flow[]>
+  /** Fresh flows that `viewer` may see, oldest first. */
+  flows(viewer: Viewer): Promise<Flow[]>
   /** `latest` names the newest flow. */
   find(flows: readonly Flow[], id: string): Flow | undefined
-  page(id: string | undefined): Promise<PageModel>
+  page(id: string | undefined, viewer: Viewer): Promise<PageModel>
+  /** Changes when `viewer`'s flows change; from what was already collected (no refresh). */
+  fingerprint(viewer: Viewer): string
 }
 
 const RECENT = 20
@@ -47,6 +51,7 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
     ],
     // Three servers' rings, merged: bounded like each of them.
     capacity: config.inspector.capacity * 3,
+    labKey: config.labKey,
   })
   const jwks = createJwksSource(fetchFn, `${config.auth.internalUrl}/jwks`)
   const inspector: Inspector = {
@@ -60,18 +65,22 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
       resourceInternal: config.resource.internalUrl,
     },
     version: labVersion(),
-    async flows() {
+    async flows(viewer) {
       await collector.refresh()
-      return correlate(collector.exchanges())
+      return flowsFor(collector.exchanges(), viewer)
+    },
+    fingerprint(viewer) {
+      return flowsFingerprint(flowsFor(collector.exchanges(), viewer))
     },
     find(flows, id) {
       return id === 'latest' ? flows[flows.length - 1] : flows.find((f) => f.id === id)
     },
-    async page(id) {
-      const flows = await inspector.flows()
+    async page(id, viewer) {
+      const flows = await inspector.flows(viewer)
       const flow = inspector.find(flows, id ?? 'latest')
       return {
         title: 'Flow inspector',
+        view: viewer.kind,
         flows: flows.slice(-RECENT).reverse().map(summarize),
         ...(flow ? { flow: await flowView(flow, jwks) } : {}),
         following: id === undefined,

@@ -1,6 +1,7 @@
 // The list of recent flows, and the JSON form of one flow (GET /flow/:id.json).
 
 import { decodeJwtParts } from './decode.js'
+import { LIVE_CREDENTIALS } from './export.js'
 import { formOf, pathOf } from './http.js'
 import type { FlowView } from './view-model.js'
 import type { Flow, StepNumber } from './types.js'
@@ -41,9 +42,11 @@ function userOf(flow: Flow): string | undefined {
 /** Everything the page shows, minus the markup: for scripts and tests. */
 export function flowJson(flow: Flow, view: FlowView): object {
   return {
+    warning: LIVE_CREDENTIALS,
     id: flow.id,
     kind: flow.kind,
     startedAt: view.started,
+    masked: view.masked,
     checks: { ...flow.checks, lines: view.checks },
     steps: view.steps.map((step) => ({
       n: step.n,

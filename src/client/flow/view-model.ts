@@ -7,6 +7,7 @@ import { checksView, type CheckLine } from './checks-view.js'
 import { layoutDiagram, type Diagram } from './diagram.js'
 import { highlight, isFoldedBody, requestMessage, responseMessage, type HttpMessage, type Segment } from './format.js'
 import type { JwksSource } from './jwks.js'
+import { maskedNotes, type MaskedNote } from './masked.js'
 import { panelsOf, type Panel } from './panels.js'
 import { STEPS } from './steps.js'
 import type { Flow, FlowEntry, Role, StepNumber } from './types.js'
@@ -57,6 +58,8 @@ export interface FlowView {
   readonly steps: readonly StepView[]
   readonly checks: readonly CheckLine[]
   readonly diagram: Diagram
+  /** The cookies and keys the recorders masked in this flow, with why. */
+  readonly masked: readonly MaskedNote[]
 }
 
 export const SERVER_NAMES: Record<Role, string> = {
@@ -93,6 +96,7 @@ export async function flowView(flow: Flow, jwks: JwksSource): Promise<FlowView> 
     steps,
     checks,
     diagram: layoutDiagram(flow.entries),
+    masked: maskedNotes(flow),
   }
 }
 

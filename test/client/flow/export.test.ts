@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { correlate } from '../../../src/client/flow/correlate.js'
-import { curlCommand, shellQuote, toCurl, toHar, toMarkdown, type ExportUrls } from '../../../src/client/flow/export.js'
+import {
+  LIVE_CREDENTIALS,
+  curlCommand,
+  shellQuote,
+  toCurl,
+  toHar,
+  toMarkdown,
+  type ExportUrls,
+} from '../../../src/client/flow/export.js'
 import { STEPS } from '../../../src/client/flow/steps.js'
 import type { FlowEntry } from '../../../src/client/flow/types.js'
 import { BASIC, browserFlow, exchange } from './fixtures.js'
@@ -23,6 +31,11 @@ describe('the Markdown transcript', () => {
     const headings = md.split('\n').filter((line) => line.startsWith('## Step'))
     expect(headings).toEqual(STEPS.map((s) => `## Step ${s.n}: ${s.title}`))
     expect(md.startsWith('# OAuth 2: Flow steps\n')).toBe(true)
+  })
+
+  it('says at its top that it holds live credentials and is for the person whose flow it is', () => {
+    expect(md.split('\n').slice(0, 3)).toEqual(['# OAuth 2: Flow steps', '', `> **${LIVE_CREDENTIALS}**`])
+    expect(LIVE_CREDENTIALS).toMatch(/live credentials \(passwords, codes, tokens\).*the person whose flow it is/)
   })
 
   it('gives each message as a ```bash block of raw HTTP', () => {
@@ -58,6 +71,10 @@ describe('the Markdown transcript', () => {
 })
 
 describe('curl commands', () => {
+  it('say at their top that they hold live credentials', () => {
+    expect(toCurl(flow, urls).split('\n').slice(0, 2)).toEqual(['#!/bin/sh', `# ${LIVE_CREDENTIALS}`])
+  })
+
   it('quote for the shell, single quotes included', () => {
     expect(shellQuote(`it's`)).toBe(`'it'\\''s'`)
   })
@@ -132,6 +149,10 @@ describe('the HAR file', () => {
       }>
     }
   }
+
+  it('says in its log comment, first, that it holds live credentials', () => {
+    expect((har.log as unknown as { comment: string }).comment.startsWith(LIVE_CREDENTIALS)).toBe(true)
+  })
 
   it('is HAR 1.2 by oauth-lab with one entry per exchange, in order', () => {
     expect(har.log.version).toBe('1.2')

@@ -1,8 +1,14 @@
 import { describe, expect, it, vi } from 'vitest'
+import { first } from '../../helpers/lists.js'
 import { EventEmitter } from 'node:events'
 import type { ServerResponse } from 'node:http'
 import type { Collector } from '../../../src/client/flow/collect.js'
 import { createLiveHub } from '../../../src/client/flow/live.js'
+import type { Viewer } from '../../../src/client/flow/visibility.js'
+
+const ALL: Viewer = { kind: 'all' }
+const browserA: Viewer = { kind: 'browser', browser: 'A' }
+const browserB: Viewer = { kind: 'browser', browser: 'B' }
 
 function fakeCollector() {
   const listeners = new Set<() => void>()
@@ -41,13 +47,15 @@ describe('the live hub (server-sent events)', () => {
     vi.useFakeTimers()
     try {
       const { collector, change } = fakeCollector()
-      const hub = createLiveHub(collector, { pollMs: 300 })
+      let flows = 'f1:3'
+      const hub = createLiveHub(collector, () => flows, { pollMs: 300 })
       await vi.advanceTimersByTimeAsync(1000)
       expect(collector.refresh).not.toHaveBeenCalled()
       const res = fakeResponse()
-      hub.add(res as unknown as ServerResponse)
+      hub.add(res as unknown as ServerResponse, ALL, 'all')
       await vi.advanceTimersByTimeAsync(900)
       expect(collector.refresh).toHaveBeenCalledTimes(3)
+      flows = 'f1:4'
       change()
       change()
       await vi.advanceTimersByTimeAsync(60)
@@ -63,11 +71,62 @@ describe('the live hub (server-sent events)', () => {
 
   it('ends every stream and stops listening when closed', () => {
     const { collector, listeners } = fakeCollector()
-    const hub = createLiveHub(collector)
+    const hub = createLiveHub(collector, () => '')
     const res = fakeResponse()
-    hub.add(res as unknown as ServerResponse)
+    hub.add(res as unknown as ServerResponse, ALL, 'all')
     hub.close()
     expect(res.ended).toBe(true)
+    expect(hub.size).toBe(0)
+    expect(listeners.size).toBe(0)
+  })
+
+  it('tells a browser only when its own flows change', async () => {
+    vi.useFakeTimers()
+    try {
+      const { collector, change } = fakeCollector()
+      const flows: Record<string, string> = { A: 'fa:1', B: 'fb:1' }
+      const fingerprint = (viewer: Viewer) => (viewer.kind === 'browser' ? (flows[viewer.browser] ?? '') : '')
+      const hub = createLiveHub(collector, fingerprint)
+      const [a, b, all] = [fakeResponse(), fakeResponse(), fakeResponse()]
+      hub.add(a as unknown as ServerResponse, browserA, 'A')
+      hub.add(b as unknown as ServerResponse, browserB, 'B')
+      hub.add(all as unknown as ServerResponse, ALL, 'all')
+      const updates = (res: ReturnType<typeof fakeResponse>) =>
+        res.written.filter((t) => t.startsWith('event: update\n')).length
+      flows.A = 'fa:2'
+      change()
+      await vi.advanceTimersByTimeAsync(60)
+      expect([updates(a), updates(b), updates(all)]).toEqual([1, 0, 1])
+      // Traffic that is no browser's flow: only the lab key's holder hears of it.
+      change()
+      await vi.advanceTimersByTimeAsync(60)
+      expect([updates(a), updates(b), updates(all)]).toEqual([1, 0, 2])
+      hub.close()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('keeps at most perBrowser streams per browser, closing its oldest, and refuses past the total', () => {
+    const { collector, listeners } = fakeCollector()
+    const hub = createLiveHub(collector, () => '', { perBrowser: 4, total: 10 })
+    const opened: Array<ReturnType<typeof fakeResponse>> = []
+    // A bounded loop: 12 pages of one browser.
+    for (let i = 0; i < 12; i++) {
+      expect(hub.hasRoom('A')).toBe(true)
+      const res = fakeResponse()
+      hub.add(res as unknown as ServerResponse, browserA, 'A')
+      opened.push(res)
+      expect(hub.size).toBeLessThanOrEqual(4)
+    }
+    expect(opened.filter((r) => !r.ended)).toEqual(opened.slice(8))
+    expect(first(opened).written.some((t) => t.startsWith('event: closed\n'))).toBe(true)
+    // Ten browsers with one page each fill the total; an eleventh browser is refused, a full browser may still rotate.
+    for (let i = 0; i < 6; i++) hub.add(fakeResponse() as unknown as ServerResponse, browserB, `other-${i}`)
+    expect(hub.size).toBe(10)
+    expect(hub.hasRoom('newcomer')).toBe(false)
+    expect(hub.hasRoom('A')).toBe(true)
+    hub.close()
     expect(hub.size).toBe(0)
     expect(listeners.size).toBe(0)
   })
