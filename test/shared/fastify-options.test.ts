@@ -119,11 +119,11 @@ describe('server limits', () => {
     )
     for (const { name, status, ms } of results) {
       expect({ name, status }).toEqual({ name, status: 408 })
-      // 10 s, checked every second; a little more under load.
+      // 10 s, checked every second; more on a loaded machine, far less than the 40 s of Node's default check.
       expect(ms).toBeGreaterThanOrEqual(9_500)
-      expect(ms).toBeLessThan(14_000)
+      expect(ms).toBeLessThan(20_000)
     }
-  }, 30_000)
+  }, 40_000)
 
   it('refuse a body over 64 KiB with 413 before reading it, with or without Content-Length', async () => {
     const results = await Promise.all(
@@ -172,7 +172,7 @@ describe('server limits', () => {
     for (const { name, status, idle, keepAlive } of results) {
       expect({ name, status, keepAlive }).toEqual({ name, status: 200, keepAlive: true })
       expect(idle).toBeGreaterThanOrEqual(4_500)
-      expect(idle).toBeLessThan(8_000)
+      expect(idle).toBeLessThan(10_000)
     }
   }, 20_000)
 })
