@@ -31,14 +31,13 @@ const endSessionSchema = {
 
 /**
  * The audiences of `hint` if it is an ID token this server signed, else
- * undefined. RP-Initiated Logout 1.0 §2: id_token_hint is "an ID Token
- * previously issued by the OP"; OIDC Core §3.1.2.1: the OP need not check
- * that it is still valid, so its expiry is ignored (the user may come back to
- * sign out long after it expired). Checked: the signature, by the current or
- * the previous key (after a rotation) with an asymmetric alg only, so an
- * unsigned (`alg: none`) or foreign token fails; `iss`; `typ` (an RFC 9068
- * access token, signed by the same key, is not an ID token, RFC 9068 §4);
- * and `aud` (OIDC Core §2: required).
+ * undefined. OIDC Core §3.1.2.1: id_token_hint is an "ID Token previously
+ * issued by the Authorization Server"; RP-Initiated Logout 1.0 §2: the OP
+ * SHOULD accept it "even when the exp time has passed", so expiry is ignored.
+ * Checked: the signature, by the current or the previous key (after a
+ * rotation) with an asymmetric alg only, so an unsigned (`alg: none`) or
+ * foreign token fails; `iss`; `typ` (an RFC 9068 access token, signed by the
+ * same key, is not an ID token, RFC 9068 §4); and `aud` (OIDC Core §2: required).
  */
 async function idTokenAudiences(ctx: AuthServerContext, hint: string): Promise<readonly string[] | undefined> {
   let verified: Awaited<ReturnType<typeof compactVerify>>
