@@ -8,7 +8,8 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
-import { AJV_OPTIONS } from '../shared/fastify-options.js'
+import { AJV_OPTIONS, SERVER_LIMITS } from '../shared/fastify-options.js'
+import { registerHostAllowList } from '../shared/host-allow-list.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { registerLabExchangesRoute } from '../shared/lab-exchanges-route.js'
 import { registerLabKey } from '../shared/lab-key.js'
@@ -57,10 +58,11 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     logger,
     // Never trust X-Forwarded-*: no URL the server builds depends on the request.
     trustProxy: false,
-    bodyLimit: 64 * 1024,
+    ...SERVER_LIMITS,
     routerOptions: { maxParamLength: 200 },
     ajv: AJV_OPTIONS,
   })
+  registerHostAllowList(app, [config.auth.publicUrl, config.auth.internalUrl], config.allowedHosts) // first hook
   registerLabKey(app, config.labKey)
   const recorder = setUpFlowRecorder(app, 'auth-server', config.inspector, { timedByFastify: Boolean(logger) })
   if (config.inspector.enabled) registerLabExchangesRoute(app, recorder) // lab only: GET /_lab/exchanges

@@ -2,7 +2,8 @@
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
-import { AJV_OPTIONS } from '../shared/fastify-options.js'
+import { AJV_OPTIONS, SERVER_LIMITS } from '../shared/fastify-options.js'
+import { registerHostAllowList } from '../shared/host-allow-list.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { registerLabKey } from '../shared/lab-key.js'
 import { registerLabExchangesRoute } from '../shared/lab-exchanges-route.js'
@@ -53,7 +54,8 @@ export const CLIENT_SESSION_COOKIE = 'oauth_lab_client_sid'
 
 export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}): Promise<FastifyInstance> {
   const logger = deps.logger ?? loggerOptions('client', config.logLevel)
-  const app = Fastify({ logger, ajv: AJV_OPTIONS })
+  const app = Fastify({ logger, ...SERVER_LIMITS, ajv: AJV_OPTIONS })
+  registerHostAllowList(app, [config.client.publicUrl], config.allowedHosts) // first hook
   // Looked up at the first call: touching globalThis.fetch loads Node's fetch, a start-up cost for pages rarely used.
   const fetchFn: Fetch = deps.fetch ?? ((input, init) => globalThis.fetch(input, init))
   const backChannel = deps.backChannel ?? ownBackChannel(app)

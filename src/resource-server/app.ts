@@ -3,7 +3,8 @@
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
-import { AJV_OPTIONS } from '../shared/fastify-options.js'
+import { AJV_OPTIONS, SERVER_LIMITS } from '../shared/fastify-options.js'
+import { registerHostAllowList } from '../shared/host-allow-list.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
 import { registerLabKey } from '../shared/lab-key.js'
 import { registerLabExchangesRoute } from '../shared/lab-exchanges-route.js'
@@ -22,7 +23,8 @@ export interface ResourceServerDeps extends TokenCheckDeps {
 /** Builds the resource server without listening, so tests can use `inject()`. */
 export async function buildResourceServer(config: LabConfig, deps: ResourceServerDeps = {}): Promise<FastifyInstance> {
   const logger = deps.logger ?? loggerOptions('resource-server', config.logLevel)
-  const app = Fastify({ logger, ajv: AJV_OPTIONS })
+  const app = Fastify({ logger, ...SERVER_LIMITS, ajv: AJV_OPTIONS })
+  registerHostAllowList(app, [config.resource.publicUrl, config.resource.internalUrl], config.allowedHosts) // first hook
   app.decorateRequest('accessToken', undefined)
   registerLabKey(app, config.labKey)
   const recorder = setUpFlowRecorder(app, 'resource-server', config.inspector, { timedByFastify: Boolean(logger) })
