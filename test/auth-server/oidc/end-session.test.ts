@@ -107,11 +107,11 @@ describe('GET /end-session with id_token_hint', () => {
   it('accepts a hint signed by the previous key after a rotation, not by the one before', async () => {
     const server = await testAuthServer()
     const hint = await idToken(server)
-    await server.app.oauthLab.scenarios.rotateKeys()
+    await server.app.oauthLab.keys.rotate()
     expect((await endSession(server, { id_token_hint: hint, post_logout_redirect_uri: RETURN_TO })).statusCode).toBe(
       303,
     )
-    await server.app.oauthLab.scenarios.rotateKeys()
+    await server.app.oauthLab.keys.rotate()
     await expectRefused(server, { id_token_hint: hint }, NOT_OURS)
     await server.app.close()
   })
