@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { LabConfig } from './shared/config.js'
 import { ROLES } from './shared/roles.js'
+import { exposureWarning } from './shared/exposure.js'
 
 interface Role {
   readonly name: string
@@ -205,5 +206,7 @@ export async function launch(config: LabConfig, childArgv: readonly string[]): P
     process.stdout.write(`oauth-lab is up in ${Math.round(performance.now())} ms: open ${config.client.publicUrl}\n`)
     // Printed once: whoever holds this link holds the lab's powers (see the README's "Security model").
     process.stdout.write(`oauth-lab lab key: ${config.client.publicUrl}/flow?lab_key=${config.labKey}\n`)
+    const warning = exposureWarning(config)
+    if (warning !== undefined) process.stdout.write(`${warning}\n`)
   }
 }

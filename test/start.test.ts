@@ -3,7 +3,7 @@
 // bounded poll; start-up time is recorded, never asserted.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { defined } from './helpers/lists.js'
+import { defined, first } from './helpers/lists.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
@@ -141,6 +141,24 @@ describe('npm start (node dist/start.js)', () => {
     expect(lines).toContainEqual(
       expect.stringMatching(new RegExp(`^oauth-lab is up in \\d+ ms: open http://localhost:${client}$`)),
     )
+  })
+
+  it('prints the lab key once, as a link, and all three servers accept that one key', async () => {
+    const keyLines = lab.stdout.split('\n').filter((line) => line.includes('lab_key='))
+    expect(keyLines).toHaveLength(1)
+    const key = new RegExp(`^oauth-lab lab key: http://localhost:${client}/flow\\?lab_key=([A-Za-z0-9_-]{43})$`).exec(
+      first(keyLines),
+    )?.[1]
+    expect(key).toBeDefined()
+    // Bound to loopback (the default): no exposure warning.
+    expect(lab.stdout).not.toContain('oauth-lab warning')
+    for (const port of [auth, resource, client]) {
+      const unlocked = await fetch(`http://127.0.0.1:${port}/healthz?lab_key=${key}`, { redirect: 'manual' })
+      expect(unlocked.status).toBe(303)
+      expect(unlocked.headers.get('set-cookie')).toMatch(/^oauth_lab_key=/)
+      const wrong = await fetch(`http://127.0.0.1:${port}/healthz?lab_key=${key}x`, { redirect: 'manual' })
+      expect(wrong.status).toBe(401)
+    }
   })
 
   it('answers GET /healthz on every port', async () => {

@@ -62,12 +62,12 @@ function composeEnv(name: Service): Record<string, string> {
   return env
 }
 
-/** The "host:container" pairs of a service's `ports`. */
-function published(name: Service): Array<{ host: number; container: number }> {
+/** The "ip:host:container" entries of a service's `ports`. */
+function published(name: Service): Array<{ ip: string; host: number; container: number }> {
   return (service(name).ports ?? []).map((entry) => {
-    const match = /^(\d+):(\d+)$/.exec(String(entry))
-    if (!match) throw new Error(`${name}: port "${String(entry)}" is not "host:container"`)
-    return { host: Number(match[1]), container: Number(match[2]) }
+    const match = /^(?:([0-9.]+):)?(\d+):(\d+)$/.exec(String(entry))
+    if (!match) throw new Error(`${name}: port "${String(entry)}" is not "ip:host:container"`)
+    return { ip: match[1] ?? '0.0.0.0', host: Number(match[2]), container: Number(match[3]) }
   })
 }
 
@@ -92,10 +92,11 @@ describe('docker-compose.yml', () => {
     }
   })
 
-  it('publishes 9001, 9002 and 3000 on the host, to the port each role listens on', () => {
-    expect(published('auth')).toEqual([{ host: 9001, container: 9001 }])
-    expect(published('resource')).toEqual([{ host: 9002, container: 9002 }])
-    expect(published('client')).toEqual([{ host: 3000, container: 3000 }])
+  it("publishes 9001, 9002 and 3000 on the host's loopback only, to the port each role listens on", () => {
+    // Lab safety: published on 127.0.0.1, not on every interface of the host.
+    expect(published('auth')).toEqual([{ ip: '127.0.0.1', host: 9001, container: 9001 }])
+    expect(published('resource')).toEqual([{ ip: '127.0.0.1', host: 9002, container: 9002 }])
+    expect(published('client')).toEqual([{ ip: '127.0.0.1', host: 3000, container: 3000 }])
     for (const name of SERVICES) expect(first(published(name)).container).toBe(containerPort(name))
   })
 
