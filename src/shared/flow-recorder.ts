@@ -36,6 +36,8 @@ export interface RecordedExchange {
     /** In the order they came on the wire. */
     readonly headers: HeaderList
     readonly body?: string
+    /** The body was longer than MAX_BODY and is cut there. */
+    readonly truncated?: boolean
   }
   readonly response: {
     readonly status: number
@@ -75,14 +77,54 @@ export interface FlowRecorder {
   clear(): void
 }
 
-const MAX_BODY = 64 * 1024
+/**
+ * Memory stays bounded under any traffic: each body (request and response,
+ * refused requests included) is kept to MAX_BODY, and each server's ring to
+ * MAX_RING_BYTES in all, oldest out first, whatever its count capacity. A
+ * lab's pages and token answers are a few KiB; a flood of large bodies only
+ * pushes older exchanges out sooner.
+ */
+export const MAX_BODY = 16 * 1024
+export const MAX_RING_BYTES = 16 * 1024 * 1024
 // What is not part of a flow: health checks, the stylesheet, the inspector itself.
 const NOT_RECORDED = /^\/(healthz|assets\/|_lab\/|flow(\/|\?|$)|favicon\.ico)/
 
 interface Entry {
   readonly seq: number
+  /** About what the entry holds, in bytes (UTF-16 code units of its texts). */
+  readonly size: number
   raw?: RawExchange
   exchange?: RecordedExchange
+}
+
+/** A body cut to MAX_BODY, saying so. */
+function capped(body: string): { body: string; truncated?: true } {
+  return body.length > MAX_BODY ? { body: body.slice(0, MAX_BODY), truncated: true } : { body }
+}
+
+/** The payload as kept: a string or buffer cut to MAX_BODY (a longer one is not held by reference). */
+function keptPayload(payload: unknown): string | Buffer | undefined {
+  if (typeof payload === 'string') return payload.length > MAX_BODY ? payload.slice(0, MAX_BODY + 1) : payload
+  if (Buffer.isBuffer(payload))
+    return payload.length > MAX_BODY ? Buffer.from(payload.subarray(0, MAX_BODY + 1)) : payload
+  return undefined
+}
+
+function textSize(headers: readonly string[]): number {
+  let size = 0
+  for (const text of headers) size += text.length
+  return size
+}
+
+function rawSize(raw: RawExchange): number {
+  const payload = raw.payload
+  const payloadSize = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload.length : 0
+  return 256 + raw.url.length + textSize(raw.rawHeaders) + (raw.body?.length ?? 0) + payloadSize
+}
+
+function exchangeSize(e: Omit<RecordedExchange, 'seq' | 'role'>): number {
+  const headers = [...e.request.headers, ...e.response.headers].flat()
+  return 256 + e.request.url.length + textSize(headers) + (e.request.body?.length ?? 0) + (e.response.body?.length ?? 0)
 }
 
 function materialize(entry: Entry, role: Role): RecordedExchange {
@@ -99,7 +141,7 @@ function materialize(entry: Entry, role: Role): RecordedExchange {
         url: raw.url,
         httpVersion: raw.httpVersion,
         headers: pairs(raw.rawHeaders),
-        ...(raw.body === undefined ? {} : { body: raw.body }),
+        ...(raw.body === undefined ? {} : capped(raw.body)),
       },
       response: { status: raw.status, headers: headerList(raw.responseHeaders), ...payloadText(raw.payload) },
     }
@@ -108,19 +150,30 @@ function materialize(entry: Entry, role: Role): RecordedExchange {
   return entry.exchange
 }
 
-export function createFlowRecorder(role: Role, capacity: number): FlowRecorder {
+export function createFlowRecorder(role: Role, capacity: number, maxBytes = MAX_RING_BYTES): FlowRecorder {
   // A circular buffer: once full, each new entry overwrites the oldest in
   // place (an array shifted on every request was a copy of the whole ring).
   const ring = new Array<Entry | undefined>(capacity)
   let next = 0
   let count = 0
+  let bytes = 0
   const listeners = new Set<(exchange: RecordedExchange) => void>()
   let seq = 0
+  /** Forgets the oldest entry. */
+  function dropOldest(): void {
+    const oldest = (next - count + capacity) % capacity
+    bytes -= ring[oldest]?.size ?? 0
+    ring[oldest] = undefined
+    count--
+  }
   function push(entry: Entry): void {
     if (capacity === 0) return
+    if (count === capacity) dropOldest()
+    while (count > 0 && bytes + entry.size > maxBytes) dropOldest()
     ring[next] = entry
     next = (next + 1) % capacity
-    count = Math.min(count + 1, capacity)
+    count++
+    bytes += entry.size
     if (listeners.size > 0) {
       const exchange = materialize(entry, role)
       for (const listener of listeners) listener(exchange)
@@ -129,19 +182,28 @@ export function createFlowRecorder(role: Role, capacity: number): FlowRecorder {
   return {
     role,
     add(exchange) {
-      const entry: Entry = { seq: ++seq, exchange: { ...maskExchange(exchange), seq, role } }
-      push(entry)
-      return entry.exchange!
+      const masked = maskExchange(exchange)
+      const { request, response } = masked
+      const recorded: RecordedExchange = {
+        ...masked,
+        request: { ...request, ...(request.body === undefined ? {} : capped(request.body)) },
+        response: { ...response, ...(response.body === undefined ? {} : capped(response.body)) },
+        seq: ++seq,
+        role,
+      }
+      push({ seq, size: exchangeSize(recorded), exchange: recorded })
+      return recorded
     },
     addRaw(raw) {
-      push({ seq: ++seq, raw })
+      const kept = { ...raw, payload: keptPayload(raw.payload) }
+      push({ seq: ++seq, size: rawSize(kept), raw: kept })
     },
     since(after) {
       // Newest first until one is not newer; then oldest first.
       const newer: RecordedExchange[] = []
       for (let k = 1; k <= count; k++) {
-        const entry = ring[(next - k + capacity) % capacity]!
-        if (entry.seq <= after) break
+        const entry = ring[(next - k + capacity) % capacity]
+        if (entry === undefined || entry.seq <= after) break
         newer.push(materialize(entry, role))
       }
       return newer.reverse()
@@ -154,6 +216,7 @@ export function createFlowRecorder(role: Role, capacity: number): FlowRecorder {
       ring.fill(undefined)
       next = 0
       count = 0
+      bytes = 0
     },
   }
 }

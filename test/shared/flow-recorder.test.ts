@@ -8,6 +8,7 @@ import {
   MASKED_COOKIES,
   browserHash,
   createFlowRecorder,
+  MAX_BODY,
   setUpFlowRecorder,
 } from '../../src/shared/flow-recorder.js'
 import { registerFormBody } from '../../src/shared/form-body.js'
@@ -226,5 +227,41 @@ describe('the flow recorder', () => {
       await app.inject({ method: 'POST', url: '/token', headers: { authorization: `Basic ${KEY}` } })
       expect(app.flowRecorder.since(0).at(-1)!.request.headers).toContainEqual(['authorization', `Basic ${KEY}`])
     })
+  })
+})
+
+describe('the flow recorder stays bounded in bytes', () => {
+  it('keeps a large body, accepted or refused, only up to MAX_BODY, and says it was cut', async () => {
+    const app = await recordedApp()
+    app.post('/refuse', async (_request, reply) => reply.code(400).send('x'.repeat(3 * MAX_BODY)))
+    const big = `grant_type=${'a'.repeat(3 * MAX_BODY)}`
+    const headers = { 'content-type': 'application/x-www-form-urlencoded' }
+    await app.inject({ method: 'POST', url: '/refuse', headers, payload: big })
+    const refused = first(app.flowRecorder.since(0))
+    expect(refused.response.status).toBe(400)
+    expect(refused.request.body).toBe(big.slice(0, MAX_BODY))
+    expect(refused.request.truncated).toBe(true)
+    expect(refused.response.body).toHaveLength(MAX_BODY)
+    expect(refused.response.truncated).toBe(true)
+  })
+
+  it('drops the oldest exchanges once the ring holds its byte budget, whatever its count capacity', () => {
+    const budget = 200 * 1024
+    const recorder = createFlowRecorder('client', 1000, budget)
+    const exchange = (n: number) => ({
+      startedAt: n,
+      durationMs: 1,
+      request: { method: 'POST', url: `/x/${n}`, httpVersion: '1.1', headers: [], body: 'b'.repeat(MAX_BODY) },
+      response: { status: 200, headers: [], body: 'r'.repeat(MAX_BODY) },
+    })
+    for (let n = 0; n < 100; n++) recorder.add(exchange(n))
+    const kept = recorder.since(0)
+    // Each exchange holds two 16 KiB bodies: about six fit in 200 KiB.
+    expect(kept.length).toBeGreaterThanOrEqual(5)
+    expect(kept.length).toBeLessThanOrEqual(7)
+    expect(kept.at(-1)?.request.url).toBe('/x/99')
+    expect(kept.map((e) => e.seq)).toEqual([...kept.keys()].map((i) => 100 - kept.length + 1 + i))
+    const held = kept.reduce((sum, e) => sum + (e.request.body?.length ?? 0) + (e.response.body?.length ?? 0), 0)
+    expect(held).toBeLessThanOrEqual(budget)
   })
 })
