@@ -2,24 +2,13 @@
 // headers in wire order, blank line, body), and split into segments so the
 // template can wrap the security parameters in <mark> (Eta escapes each one).
 
+import type { SecurityParam } from './decode.js'
 import { statusLine } from './labels.js'
 import { header } from './http.js'
 import type { RecordedExchange } from './types.js'
 
-export type Highlight =
-  | 'state'
-  | 'code'
-  | 'redirect_uri'
-  | 'code_challenge'
-  | 'code_verifier'
-  | 'iss'
-  | 'client_secret'
-  | 'access_token'
-  | 'refresh_token'
-  | 'token'
-  | 'password'
-  | 'basic'
-  | 'bearer'
+/** What the inspector highlights: the security parameters, and the credentials in Authorization headers. */
+export type Highlight = SecurityParam | 'basic' | 'bearer'
 
 export interface Segment {
   readonly text: string
