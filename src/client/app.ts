@@ -63,7 +63,11 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   setUpFlowRecorder(app, 'client', config.inspector, { timedByFastify: Boolean(logger) })
 
   await registerFormBody(app)
-  const sessions = createExpiringSessionStore(config.client.sessionTtlSeconds * 1000)
+  const sessions = createExpiringSessionStore(
+    config.client.sessionTtlSeconds * 1000,
+    // Established once it holds a token; before (step 1's pending flow only), short-lived and capped.
+    (s) => s.clientToken !== undefined,
+  )
   // The test API's lab.reset() forgets the client's sessions too.
   app.decorate('clientSessions', sessions)
   await app.register(fastifyCookie)
