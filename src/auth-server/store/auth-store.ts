@@ -184,7 +184,7 @@ export interface StoreSize {
 export interface AuthStore {
   // Authorization codes (RFC 6749 §4.1.2): one use, short-lived, memory only.
 
-  /** Keeps a code for its redemption at the token endpoint. */
+  /** Keeps a code for its redemption at the token endpoint. StoreFullError if only redeemed codes fill the cap. */
   saveCode(code: AuthorizationCode): void
   /**
    * Redeems a code, once: the first call for a live code of this client
@@ -203,12 +203,12 @@ export interface AuthStore {
 
   // Token families and refresh tokens (RFC 6749 §6, RFC 9700 §4.14.2).
 
-  /** Starts the family of refresh tokens of one authorization. */
+  /** Starts the family of refresh tokens of one authorization. StoreFullError if only families with live access tokens fill the cap. */
   startFamily(family: NewTokenFamily): TokenFamily
   findFamily(id: string): TokenFamily | undefined
-  /** Records an access token issued in a family, so revoking the family revokes it (RFC 7009 §2.1). */
+  /** Records an access token issued in a family, so revoking the family revokes it (RFC 7009 §2.1). StoreFullError at the cap. */
   recordAccessToken(familyId: string, token: IssuedToken): void
-  /** Keeps a new, unrotated refresh token of a family. */
+  /** Keeps a new, unrotated refresh token of a family. StoreFullError if only rotated tokens of live families fill the cap. */
   saveRefreshToken(token: NewRefreshToken): void
   /** The token and its family, whatever their state (introspection reports it inactive). */
   findRefreshToken(hash: string): RefreshTokenView | undefined
@@ -227,6 +227,7 @@ export interface AuthStore {
 
   // Revoked access tokens (RFC 7009), by jti, until they expire.
 
+  /** StoreFullError when the cap is full of live revocations (RFC 7009 §2.2.1): the token stays valid. */
   revokeToken(token: IssuedToken): void
   isRevoked(jti: string): boolean
 
