@@ -27,6 +27,16 @@ interface CountRow {
   readonly anonymous: number
 }
 
+/**
+ * A save that failed (a full disk, a file made read-only): answered as a clean
+ * 503 naming no internals (the page that would say so saves the session too,
+ * so Fastify answers this error itself), the cause kept for the log.
+ */
+function unavailable(cause: unknown): Error {
+  const error = new Error('The session could not be saved: the store cannot be written.', { cause })
+  return Object.assign(error, { statusCode: 503, code: 'OAUTH_LAB_SESSION_NOT_SAVED' })
+}
+
 /** Expired sessions are deleted at most this often, on use. */
 const SWEEP_INTERVAL_MS = 10_000
 
@@ -106,7 +116,7 @@ export function createSqliteSessionStore(
         save(sessionId, session)
       } catch (error) {
         counts = kept
-        failure = error
+        failure = unavailable(error)
       }
       callback(failure)
     },

@@ -145,11 +145,10 @@ const octal = (mode: number) => `0${(mode & 0o777).toString(8)}`
 
 /**
  * Before SQLite opens it: the directory made owner-only if the lab makes it,
- * a new file created owner-only (empty: SQLite treats it as a new database),
- * and an existing file, or journal file, that others may read made owner-only
- * with one warning. Nothing else is touched.
+ * and a new file created owner-only (empty: SQLite treats it as a new
+ * database). An existing file is left as it is until it proves a database.
  */
-function prepareFiles(path: string, warn: (line: string) => void): void {
+function prepareFiles(path: string): void {
   const dir = dirname(path)
   if (!existsSync(dir)) {
     try {
@@ -161,6 +160,14 @@ function prepareFiles(path: string, warn: (line: string) => void): void {
   const stat = statSync(path, { throwIfNoEntry: false })
   if (stat?.isDirectory()) throw problem('the path is a directory, not a database file')
   if (stat === undefined) closeSync(openSync(path, 'wx', FILE_MODE))
+}
+
+/**
+ * Once the file proves a SQLite database and before anything is written to
+ * it: the file, or a journal file, that others may read made owner-only, with
+ * one warning. The journal files SQLite makes later take the file's mode.
+ */
+function makeOwnerOnly(path: string, warn: (line: string) => void): void {
   const widened = [path, ...JOURNAL_SUFFIXES.map((suffix) => `${path}${suffix}`)].flatMap((file) => {
     const mode = statSync(file, { throwIfNoEntry: false })?.mode
     return mode !== undefined && (mode & 0o077) !== 0 ? [{ file, mode }] : []
@@ -170,14 +177,6 @@ function prepareFiles(path: string, warn: (line: string) => void): void {
     warn(
       `the store sqlite:${path} holds the private signing key but others could read it (${widened.map((w) => `${w.file} ${octal(w.mode)}`).join(', ')}): made owner-only (0600)`,
     )
-}
-
-/** SQLite gives journal files the database file's mode; made sure of before any key is written. */
-function tightenJournalFiles(path: string): void {
-  for (const suffix of JOURNAL_SUFFIXES) {
-    const mode = statSync(`${path}${suffix}`, { throwIfNoEntry: false })?.mode
-    if (mode !== undefined && (mode & 0o077) !== 0) chmodSync(`${path}${suffix}`, FILE_MODE)
-  }
 }
 
 /** A file from before sessions were told anonymous or not: its sessions count as established. */
@@ -203,11 +202,14 @@ function probeWrite(db: SqliteDatabase): void {
  * says it in one line.
  */
 export function openDatabase(path: string, warn: (line: string) => void = warnOnStderr): SqliteDatabase {
-  prepareFiles(path, warn)
+  prepareFiles(path)
   const require = createRequire(import.meta.url)
   const Database = require('better-sqlite3') as typeof BetterSqlite3
   const db = new Database(path)
   try {
+    // Reads the header: a file that is not a database fails here, untouched.
+    db.pragma('schema_version')
+    makeOwnerOnly(path, warn)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')
     db.pragma('busy_timeout = 5000')
@@ -215,7 +217,6 @@ export function openDatabase(path: string, warn: (line: string) => void = warnOn
     migrate(db)
     db.exec(INDEXES)
     probeWrite(db)
-    tightenJournalFiles(path)
     return db
   } catch (error) {
     db.close()
