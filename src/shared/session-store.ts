@@ -64,21 +64,42 @@ export function sessionExpiry(t: number, ttlMs: number, anonymous: boolean, limi
   return t + (anonymous ? Math.min(ttlMs, limits.anonymousTtlMs) : ttlMs)
 }
 
+/** One save of a session: its id and the save's stamp. */
+interface Save {
+  readonly id: string
+  readonly stamp: number
+}
+
 /**
- * The keys of a Map or Set in insertion order, one per call, for callers that
- * delete each key they get: everything before the cursor is gone, so what it
- * gives is always the oldest key left. Starts again once it has reached the
- * end (an iterator that is done stays done).
+ * Saves in order, oldest first, as a plain queue: a slot goes stale when its
+ * session is saved again or forgotten, and stale slots are skipped, then
+ * dropped once they outnumber the live ones, so both the queue and each step
+ * are bounded. (A long-lived Map iterator would do the same work but keeps
+ * every hash table the Map ever outgrew, and all it held, alive in V8.)
  */
-function oldestFirst<K>(keys: () => IterableIterator<K>): () => K | undefined {
-  let cursor = keys()
-  return () => {
-    let next = cursor.next()
-    if (next.done === true) {
-      cursor = keys()
-      next = cursor.next()
-    }
-    return next.done === true ? undefined : next.value
+function createSaveOrder(isCurrent: (save: Save) => boolean) {
+  let queue: Save[] = []
+  let head = 0
+  return {
+    push(save: Save, live: number): void {
+      queue.push(save)
+      if (queue.length - head > 2 * live + 1024) {
+        queue = queue.slice(head).filter(isCurrent)
+        head = 0
+      }
+    },
+    /** The id of the oldest current save, taken off the queue: the caller forgets it. */
+    takeOldest(): string | undefined {
+      while (head < queue.length) {
+        const save = queue[head++]
+        if (save !== undefined && isCurrent(save)) return save.id
+      }
+      return undefined
+    },
+    clear(): void {
+      queue = []
+      head = 0
+    },
   }
 }
 
@@ -89,6 +110,9 @@ interface Entry {
    */
   readonly json: string
   readonly expiresAt: number
+  readonly anonymous: boolean
+  /** Which save this is, to tell the queues' current slots from stale ones. */
+  readonly stamp: number
 }
 
 export function createExpiringSessionStore(
@@ -97,14 +121,17 @@ export function createExpiringSessionStore(
   now: () => number = Date.now,
   limits: SessionLimits = SESSION_LIMITS,
 ): SessionStore {
-  // Both in order of last save (a save deletes then re-inserts): the first is the oldest.
   const sessions = new Map<string, Entry>()
-  const anonymous = new Set<string>()
+  let anonymousCount = 0
+  let stamps = 0
+  const current = (save: Save) => sessions.get(save.id)?.stamp === save.stamp
+  const allSaves = createSaveOrder(current)
+  const anonymousSaves = createSaveOrder(current)
   let lastSweep = now()
 
   function forget(id: string): void {
+    if (sessions.get(id)?.anonymous === true) anonymousCount--
     sessions.delete(id)
-    anonymous.delete(id)
   }
 
   function sweep(t: number): void {
@@ -113,33 +140,45 @@ export function createExpiringSessionStore(
     for (const [id, entry] of sessions) if (entry.expiresAt <= t) forget(id)
   }
 
-  // Oldest out first. Live iterators: a Map or Set keeps deleted slots until it
-  // is rehashed, and a loop from the start would skip them all at every save.
-  const oldestAnonymous = oldestFirst(() => anonymous.values())
-  const oldestSession = oldestFirst(() => sessions.keys())
-  function dropOldest(size: () => number, cap: number, oldest: () => string | undefined): void {
+  // Oldest out first: anonymous ones beyond their cap, then any beyond the total.
+  function dropOldest(size: () => number, cap: number, takeOldest: () => string | undefined): void {
     while (size() > cap) {
-      const id = oldest()
+      const id = takeOldest()
       if (id === undefined) return
       forget(id)
     }
   }
   function trim(): void {
-    dropOldest(() => anonymous.size, limits.maxAnonymous, oldestAnonymous)
-    dropOldest(() => sessions.size, limits.maxSessions, oldestSession)
+    dropOldest(
+      () => anonymousCount,
+      limits.maxAnonymous,
+      () => anonymousSaves.takeOldest(),
+    )
+    dropOldest(
+      () => sessions.size,
+      limits.maxSessions,
+      () => allSaves.takeOldest(),
+    )
   }
 
   return {
     set(sessionId: string, session: Session, callback: Callback): void {
       const t = now()
       sweep(t)
-      const isAnonymous = !isEstablished(session)
+      const anonymous = !isEstablished(session)
+      const save = { id: sessionId, stamp: ++stamps }
       forget(sessionId)
       sessions.set(sessionId, {
         json: JSON.stringify(session),
-        expiresAt: sessionExpiry(t, ttlMs, isAnonymous, limits),
+        expiresAt: sessionExpiry(t, ttlMs, anonymous, limits),
+        anonymous,
+        stamp: save.stamp,
       })
-      if (isAnonymous) anonymous.add(sessionId)
+      allSaves.push(save, sessions.size)
+      if (anonymous) {
+        anonymousCount++
+        anonymousSaves.push(save, anonymousCount)
+      }
       trim()
       callback()
     },
@@ -158,7 +197,9 @@ export function createExpiringSessionStore(
     },
     clear(): void {
       sessions.clear()
-      anonymous.clear()
+      anonymousCount = 0
+      allSaves.clear()
+      anonymousSaves.clear()
     },
   }
 }
