@@ -4,7 +4,7 @@
 //
 // Knobs (environment): BENCH_SECONDS (window, default 4), BENCH_WARMUP
 // (default 1), BENCH_MEMORY_FLOWS (default 100000), BENCH_SKIP (comma list
-// of phases to skip: ceilings, lab, anchors, inspector, scale, memory),
+// of phases to skip: ceilings, lab, anchors, inspector, scale, flood, memory),
 // BENCH_BUDGET_SECONDS (default 290: the memory run stops when it is spent),
 // BENCH_SCALE_SECONDS (window at 10 and 200 connections, default 2).
 
@@ -29,6 +29,7 @@ import {
   userAccessToken,
   type LabUrls,
 } from './flows.js'
+import { flood, floodTable, type FloodResult } from './flood.js'
 import { basic, createAgent, form } from './http.js'
 import { interleaved, mergeHalves } from './interleave.js'
 import { measureFlows, measureRequests, NOISE_CORES, type Measurement, type Window } from './measure.js'
@@ -521,6 +522,19 @@ async function main(): Promise<void> {
   log(`idle RSS after load: ${JSON.stringify(rssAfterLoad)}`)
   await lab.process.stop()
 
+  // ---- flood: an anonymous attacker's traffic against a fresh `npm start`
+  // (about 25 s, taken from the memory run's share of the budget)
+  let flooded: FloodResult | undefined
+  if (!SKIP.has('flood')) {
+    const target = await startLab('oauth-lab', 'on')
+    try {
+      flooded = await flood({ urls: target.urls, rss: () => idleRss(target) })
+    } finally {
+      await target.process.stop()
+    }
+    log(`flood: done in ${flooded.seconds.toFixed(0)} s\n${floodTable(flooded)}`)
+  }
+
   // ---- memory over 100,000 flows
   let memory: MemoryCurve | undefined
   if (!SKIP.has('memory')) {
@@ -600,6 +614,13 @@ async function main(): Promise<void> {
     )
     out.push(memoryTable(memory))
   }
+  if (flooded) {
+    out.push('')
+    out.push(
+      `Flood of a fresh \`npm start\` (anonymous traffic, 127.0.0.1, ${flooded.seconds.toFixed(0)} s; RSS of each server after each step):`,
+    )
+    out.push(floodTable(flooded))
+  }
   out.push('')
   out.push(targetTable(targets))
   out.push('')
@@ -624,6 +645,7 @@ async function main(): Promise<void> {
     inspector,
     measurements,
     memory,
+    flood: flooded,
     targets,
   }
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`)

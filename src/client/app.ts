@@ -64,7 +64,11 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   if (config.inspector.enabled) registerLabExchangesRoute(app, recorder) // lab only: GET /_lab/exchanges
 
   await registerFormBody(app)
-  const sessions = createExpiringSessionStore(config.client.sessionTtlSeconds * 1000)
+  const sessions = createExpiringSessionStore(
+    config.client.sessionTtlSeconds * 1000,
+    // Established once it holds a token; before (step 1's pending flow only), short-lived and capped.
+    (s) => s.clientToken !== undefined,
+  )
   // The test API's lab.reset() forgets the client's sessions too.
   app.decorate('clientSessions', sessions)
   await registerSessionWithCsrf(app, {

@@ -3,6 +3,15 @@ import { closeGracefully } from './close.js'
 import { loadConfigOrExit, type LabConfig } from './config.js'
 
 /**
+ * A failure at start that one line explains (a store that cannot be used):
+ * runServer prints `oauth-lab <role>: <message>` and exits 1, with no stack
+ * trace. The message names what failed and why.
+ */
+export class StartupError extends Error {
+  override name = 'StartupError'
+}
+
+/**
  * The body of each role's entry file: load the config (exit 1 with one line
  * on a bad value), build the app, listen, and close cleanly on a signal so
  * in-flight requests finish. `argv`: the flags (`--config`, `--port-*`);
@@ -16,7 +25,7 @@ export async function runServer(
   argv: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
   const config = loadConfigOrExit(undefined, argv)
-  const app = await build(config)
+  const app = await buildOrExit(role, () => build(config))
   let closing = false
   const stop = (signal: string) => {
     if (closing) return
@@ -38,4 +47,14 @@ export async function runServer(
     process.exit(1)
   }
   app.log.info(`${role} ready at ${publicUrl(config)}`)
+}
+
+async function buildOrExit(role: string, build: () => Promise<FastifyInstance>): Promise<FastifyInstance> {
+  try {
+    return await build()
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error
+    process.stderr.write(`oauth-lab ${role}: ${error.message}\n`)
+    process.exit(1)
+  }
 }

@@ -17,7 +17,7 @@ async function appWith(cookieName: string): Promise<FastifyInstance> {
     cookieName,
     secret: SECRET,
     ttlSeconds: 600,
-    store: createExpiringSessionStore(600_000),
+    store: createExpiringSessionStore(600_000, () => true),
   })
   app.get('/form', async (request, reply) => {
     request.session.sessionCsrfTest = 1

@@ -1,7 +1,7 @@
 // The resource owner's session at the authorization server (step 2) and the
 // CSRF protection of every form that changes state (RFC 6749 §10.12).
 
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, Session } from 'fastify'
 import type { AuthServerConfig } from '../../shared/config.js'
 import { registerSessionWithCsrf } from '../../shared/session-csrf.js'
 import { createExpiringSessionStore } from '../../shared/session-store.js'
@@ -29,8 +29,11 @@ declare module 'fastify' {
   }
 }
 
+/** A visitor who has signed in; any other session is anonymous, short-lived and capped (session-store.ts). */
+export const isSignedIn = (session: Session): boolean => session.user !== undefined
+
 export function createSessionStore(config: AuthServerConfig, now: () => number) {
-  return createExpiringSessionStore(config.sessionTtlSeconds * 1000, now)
+  return createExpiringSessionStore(config.sessionTtlSeconds * 1000, isSignedIn, now)
 }
 
 /** Sessions and CSRF for the pages only: the back channel never pays for them. */

@@ -7,6 +7,35 @@
 // (one-time codes, refresh-token rotation). Implemented by `createMemoryStore`
 // and `createSqliteStore`; test/auth-server/store/auth-store.contract.test.ts
 // holds both to it.
+//
+// Bounded (`StoreLimits`; the figures are STORE_LIMITS in memory-store.ts):
+// besides forgetting what has expired, the store keeps at most so many
+// entries of each kind, whatever the traffic. When a kind is at its cap, a new
+// entry pushes out the oldest one whose loss fails closed (it only makes
+// something unknown, hence refused); an entry whose loss would weaken a check
+// is never pushed out, and when only such entries are left the store refuses
+// the new one with a StoreFullError (a clean 500 over HTTP, nothing half done):
+//
+// - codes: an unused code may go (that flow's redemption fails, invalid_grant);
+//   a redeemed code stays, so that its replay revokes what it led to (RFC 6749
+//   §4.1.2), until the tokens issued from it expire.
+// - grants: any may go (the user is asked for consent again).
+// - families: one may go once revoked or when none of its access tokens is
+//   live (its refresh tokens become unknown); one with a live access token
+//   stays, or revoking it later could not revoke that token (RFC 7009 §2.1).
+// - refresh tokens: an unrotated one may go (the client must authorize again),
+//   or any of a family gone or revoked; a rotated one stays while its family
+//   lives, so that its reuse revokes the family (RFC 9700 §4.14.2).
+// - access tokens recorded in families: all stay until they expire.
+// - opaque tokens: any may go (introspection then calls it inactive).
+// - revoked jtis: never forgotten before they expire, or a revoked token would
+//   come back to life. Revoking one more token when full is refused (RFC 7009
+//   §2.2.1: the client must then assume the token is still valid); revoking a
+//   family or a replayed code's tokens is never refused, and is bounded by the
+//   families' access tokens above.
+//
+// Everything that stays is bounded anyway: it dies with its token's `exp`, and
+// tokens are issued only to signed-in flows or authenticated clients.
 
 /** An access token the store must be able to revoke: its `jti`, kept until it expires. */
 export interface IssuedToken {
@@ -123,6 +152,26 @@ export interface RememberedGrant {
   readonly createdAt: number
 }
 
+/** The most entries of each kind a store keeps (see the top of this file for what happens at the cap). */
+export interface StoreLimits {
+  readonly codes: number
+  readonly grants: number
+  readonly families: number
+  /** Access tokens recorded in all families together, for their revocation with the family. */
+  readonly familyAccessTokens: number
+  readonly refreshTokens: number
+  readonly opaqueTokens: number
+  readonly revoked: number
+}
+
+/** A kind of entry at its cap with nothing that may go: the store refuses the new one, nothing changed. */
+export class StoreFullError extends Error {
+  override name = 'StoreFullError'
+  constructor(readonly kind: keyof StoreLimits) {
+    super(`the store is full: too many live ${kind} to keep one more without forgetting one still needed`)
+  }
+}
+
 export interface StoreSize {
   readonly codes: number
   readonly grants: number
@@ -135,7 +184,7 @@ export interface StoreSize {
 export interface AuthStore {
   // Authorization codes (RFC 6749 §4.1.2): one use, short-lived, memory only.
 
-  /** Keeps a code for its redemption at the token endpoint. */
+  /** Keeps a code for its redemption at the token endpoint. StoreFullError if only redeemed codes fill the cap. */
   saveCode(code: AuthorizationCode): void
   /**
    * Redeems a code, once: the first call for a live code of this client
@@ -154,12 +203,12 @@ export interface AuthStore {
 
   // Token families and refresh tokens (RFC 6749 §6, RFC 9700 §4.14.2).
 
-  /** Starts the family of refresh tokens of one authorization. */
+  /** Starts the family of refresh tokens of one authorization. StoreFullError if only families with live access tokens fill the cap. */
   startFamily(family: NewTokenFamily): TokenFamily
   findFamily(id: string): TokenFamily | undefined
-  /** Records an access token issued in a family, so revoking the family revokes it (RFC 7009 §2.1). */
+  /** Records an access token issued in a family, so revoking the family revokes it (RFC 7009 §2.1). StoreFullError at the cap. */
   recordAccessToken(familyId: string, token: IssuedToken): void
-  /** Keeps a new, unrotated refresh token of a family. */
+  /** Keeps a new, unrotated refresh token of a family. StoreFullError if only rotated tokens of live families fill the cap. */
   saveRefreshToken(token: NewRefreshToken): void
   /** The token and its family, whatever their state (introspection reports it inactive). */
   findRefreshToken(hash: string): RefreshTokenView | undefined
@@ -178,6 +227,7 @@ export interface AuthStore {
 
   // Revoked access tokens (RFC 7009), by jti, until they expire.
 
+  /** StoreFullError when the cap is full of live revocations (RFC 7009 §2.2.1): the token stays valid. */
   revokeToken(token: IssuedToken): void
   isRevoked(jti: string): boolean
 

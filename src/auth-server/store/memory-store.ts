@@ -1,7 +1,9 @@
 // The store in memory: plain maps behind the AuthStore contract. Records are
 // copied in and handed out as snapshots; what changes (a code consumed, a
 // token rotated, a family revoked) lives in entries only this module sees.
-// Expired entries are purged as the store is used.
+// Expired entries are purged as the store is used, and each kind is capped
+// (STORE_LIMITS; what goes at the cap, and what never does, is explained at
+// the top of auth-store.ts).
 
 import { scopeCovers } from '../../shared/scope.js'
 import type {
@@ -14,15 +16,47 @@ import type {
   RefreshToken,
   RememberedGrant,
   RotateResult,
+  StoreLimits,
   StoreSnapshot,
   TokenFamily,
 } from './auth-store.js'
+import { StoreFullError } from './auth-store.js'
 
 // Every second at most, on use: what is kept then stays within a second of
 // its lifetime, so memory under a steady load is flat rather than a sawtooth
 // (bench: memory curve). A sweep scans the maps, well under a millisecond for
 // thousands of entries.
 export const SWEEP_INTERVAL_MS = 1000
+
+/**
+ * The caps of every auth store, memory or SQLite (its working copy is this
+ * store). Far above what a workshop or the bench keeps alive at once (the
+ * bench's memory run peaks at a few thousand of each), low enough that a
+ * flood costs tens of MB, not the machine: an entry is a few hundred bytes.
+ */
+export const STORE_LIMITS: StoreLimits = {
+  codes: 10_000,
+  grants: 10_000,
+  families: 100_000,
+  familyAccessTokens: 100_000,
+  refreshTokens: 100_000,
+  opaqueTokens: 100_000,
+  revoked: 100_000,
+}
+
+/** An entry pushed out at its kind's cap, for a durable store to delete its row too. */
+export type Evicted =
+  | { readonly kind: 'code'; readonly code: string }
+  | { readonly kind: 'grant'; readonly sub: string; readonly clientId: string }
+  | { readonly kind: 'family'; readonly id: string }
+  | { readonly kind: 'refreshToken'; readonly hash: string }
+  | { readonly kind: 'opaqueToken'; readonly hash: string }
+
+export interface MemoryStoreOptions {
+  /** Default STORE_LIMITS; tests pass small ones. */
+  readonly limits?: StoreLimits
+  readonly onEvict?: (evicted: Evicted) => void
+}
 
 interface CodeEntry {
   readonly code: AuthorizationCode
@@ -35,7 +69,8 @@ interface CodeEntry {
 
 interface FamilyEntry {
   readonly family: NewTokenFamily
-  readonly accessTokens: IssuedToken[]
+  /** Pruned of expired ones as the store sweeps. */
+  accessTokens: IssuedToken[]
   revoked: boolean
 }
 
@@ -51,14 +86,47 @@ const EMPTY: StoreSnapshot = { grants: [], families: [], refreshTokens: [], revo
 const familyOf = (entry: FamilyEntry): TokenFamily => ({ ...entry.family, revoked: entry.revoked })
 const refreshTokenOf = (entry: RefreshEntry): RefreshToken => ({ ...entry })
 
+/**
+ * Makes room for one more entry in `map`: while it is at `cap`, the oldest
+ * entry that `mayGo` allows is deleted (Map order is insertion order); if none
+ * may go, StoreFullError and nothing changed. A scan at worst, only at the cap.
+ */
+function makeRoom<K, V>(
+  map: Map<K, V>,
+  cap: number,
+  kind: keyof StoreLimits,
+  mayGo: (value: V) => boolean,
+  gone: (key: K, value: V) => void,
+): void {
+  while (map.size >= cap) {
+    const oldest = oldestWhere(map, mayGo)
+    if (oldest === undefined) throw new StoreFullError(kind)
+    map.delete(oldest[0])
+    gone(oldest[0], oldest[1])
+  }
+}
+
+function oldestWhere<K, V>(map: Map<K, V>, test: (value: V) => boolean): [K, V] | undefined {
+  for (const entry of map) if (test(entry[1])) return entry
+  return undefined
+}
+
 /** The store in memory, starting empty or from what a durable store loaded back. */
-export function createMemoryStore(now: () => number, initial: StoreSnapshot = EMPTY): AuthStore {
+export function createMemoryStore(
+  now: () => number,
+  initial: StoreSnapshot = EMPTY,
+  options: MemoryStoreOptions = {},
+): AuthStore {
+  const limits = options.limits ?? STORE_LIMITS
+  const onEvict = options.onEvict ?? (() => undefined)
   const codes = new Map<string, CodeEntry>()
   const families = new Map<string, FamilyEntry>()
   const refreshTokens = new Map<string, RefreshEntry>()
   const grants = new Map<string, RememberedGrant>()
   const revoked = new Map<string, number>()
   const opaqueTokens = new Map<string, OpaqueAccessToken>()
+  /** Access tokens recorded in all families together (capped as familyAccessTokens). */
+  let familyAccessTokens = 0
   let lastSweep = now()
 
   const grantKey = (sub: string, clientId: string) => `${sub}\u0000${clientId}`
@@ -66,6 +134,7 @@ export function createMemoryStore(now: () => number, initial: StoreSnapshot = EM
   for (const g of initial.grants) grants.set(grantKey(g.sub, g.clientId), { ...g })
   for (const { accessTokens, revoked: isRevoked, ...family } of initial.families)
     families.set(family.id, { family, accessTokens: [...accessTokens], revoked: isRevoked })
+  for (const entry of families.values()) familyAccessTokens += entry.accessTokens.length
   for (const r of initial.refreshTokens) refreshTokens.set(r.hash, { ...r })
   for (const r of initial.revoked) revoked.set(r.jti, r.expiresAt)
   for (const o of initial.opaqueTokens) opaqueTokens.set(o.hash, o)
@@ -88,9 +157,27 @@ export function createMemoryStore(now: () => number, initial: StoreSnapshot = EM
     const live = new Set<string>()
     for (const token of refreshTokens.values()) live.add(token.familyId)
     for (const [id, entry] of families) {
-      const accessLive = entry.accessTokens.some((a) => a.expiresAt > t)
-      if (!live.has(id) && !accessLive) families.delete(id)
+      const accessLive = entry.accessTokens.filter((a) => a.expiresAt > t)
+      familyAccessTokens -= entry.accessTokens.length - accessLive.length
+      entry.accessTokens = accessLive
+      if (!live.has(id) && accessLive.length === 0) families.delete(id)
     }
+  }
+
+  // What may go at a cap (auth-store.ts): only what fails closed when forgotten.
+  const codeMayGo = (entry: CodeEntry) => !entry.consumed
+  // RFC 7009 §2.1: a family with a live access token is what revokes that token.
+  const familyMayGo = (entry: FamilyEntry) => entry.revoked || entry.accessTokens.every((a) => a.expiresAt <= now())
+  // RFC 9700 §4.14.2: a rotated token is kept to catch its reuse, while its family can still be revoked.
+  const refreshMayGo = (token: RefreshEntry) => {
+    const family = families.get(token.familyId)
+    return !token.rotated || family === undefined || family.revoked
+  }
+  const always = () => true
+
+  function forgetFamily(id: string, entry: FamilyEntry): void {
+    familyAccessTokens -= entry.accessTokens.length
+    onEvict({ kind: 'family', id })
   }
 
   // RFC 9700 §4.14.2, RFC 7009 §2.1: the family's refresh tokens stop working
@@ -116,6 +203,7 @@ export function createMemoryStore(now: () => number, initial: StoreSnapshot = EM
   return {
     saveCode(code) {
       sweep()
+      makeRoom(codes, limits.codes, 'codes', codeMayGo, (key) => onEvict({ kind: 'code', code: key }))
       codes.set(code.code, { code: { ...code }, consumed: false, issued: [] })
     },
     consumeCode(code, clientId) {
@@ -137,6 +225,7 @@ export function createMemoryStore(now: () => number, initial: StoreSnapshot = EM
 
     startFamily(family) {
       sweep()
+      makeRoom(families, limits.families, 'families', familyMayGo, forgetFamily)
       const entry: FamilyEntry = { family: { ...family }, accessTokens: [], revoked: false }
       families.set(family.id, entry)
       return familyOf(entry)
@@ -146,9 +235,17 @@ export function createMemoryStore(now: () => number, initial: StoreSnapshot = EM
       return entry && familyOf(entry)
     },
     recordAccessToken(familyId, token) {
-      families.get(familyId)?.accessTokens.push({ ...token })
+      const entry = families.get(familyId)
+      if (!entry) return
+      // Never pushed out (RFC 7009 §2.1): refused when full, before the token is signed.
+      if (familyAccessTokens >= limits.familyAccessTokens) throw new StoreFullError('familyAccessTokens')
+      entry.accessTokens.push({ ...token })
+      familyAccessTokens++
     },
     saveRefreshToken(token) {
+      makeRoom(refreshTokens, limits.refreshTokens, 'refreshTokens', refreshMayGo, (hash) =>
+        onEvict({ kind: 'refreshToken', hash }),
+      )
       refreshTokens.set(token.hash, { ...token, rotated: false })
     },
     findRefreshToken(hash) {
@@ -192,6 +289,8 @@ export function createMemoryStore(now: () => number, initial: StoreSnapshot = EM
 
     revokeToken({ jti, expiresAt }) {
       sweep()
+      // Never forgotten before it expires, or the token would come back to life: refused when full (RFC 7009 §2.2.1).
+      if (!revoked.has(jti) && revoked.size >= limits.revoked) throw new StoreFullError('revoked')
       revoked.set(jti, expiresAt)
     },
     isRevoked(jti) {
@@ -200,6 +299,9 @@ export function createMemoryStore(now: () => number, initial: StoreSnapshot = EM
 
     saveOpaqueToken(token) {
       sweep()
+      makeRoom(opaqueTokens, limits.opaqueTokens, 'opaqueTokens', always, (hash) =>
+        onEvict({ kind: 'opaqueToken', hash }),
+      )
       opaqueTokens.set(token.hash, { ...token })
     },
     findOpaqueToken(hash) {
@@ -210,6 +312,11 @@ export function createMemoryStore(now: () => number, initial: StoreSnapshot = EM
       const key = grantKey(grant.sub, grant.clientId)
       const previous = grants.get(key)
       const merged = { ...grant, scopes: [...new Set([...(previous?.scopes ?? []), ...grant.scopes])] }
+      // Saved again, it becomes the newest: the oldest decisions go first at the cap.
+      grants.delete(key)
+      makeRoom(grants, limits.grants, 'grants', always, (_key, g) =>
+        onEvict({ kind: 'grant', sub: g.sub, clientId: g.clientId }),
+      )
       grants.set(key, merged)
       return merged
     },
@@ -225,6 +332,7 @@ export function createMemoryStore(now: () => number, initial: StoreSnapshot = EM
 
     clear() {
       for (const map of [codes, grants, revoked, families, refreshTokens, opaqueTokens]) map.clear()
+      familyAccessTokens = 0
     },
     size() {
       return {

@@ -1,10 +1,11 @@
 // What the authorization server keeps, opened as the configuration says
 // (STORE): the auth store, the sign-in sessions and the signing keys, in
-// memory or durable in one SQLite file.
+// memory or durable in one SQLite file. A durable store that cannot be used
+// is a StartupError: one line naming the path and the problem, exit 1.
 
 import type { LabConfig } from '../../shared/config.js'
 import type { SessionStore } from '../../shared/session-store.js'
-import { createSessionStore } from '../account/sign-in-session.js'
+import { createSessionStore, isSignedIn } from '../account/sign-in-session.js'
 import {
   createKeyRing,
   exportSigningKeys,
@@ -16,7 +17,7 @@ import {
 import type { AuthStore } from './auth-store.js'
 import { createMemoryStore } from './memory-store.js'
 import { createSqliteSessionStore } from './sqlite-session-store.js'
-import { createSqliteStore, type SqliteAuthStore } from './sqlite-store.js'
+import { cannotUseStore, createSqliteStore, type SqliteAuthStore } from './sqlite-store.js'
 
 export interface OpenedStore {
   readonly store: AuthStore
@@ -45,13 +46,14 @@ export async function openStore(
   try {
     return {
       store,
-      sessions: createSqliteSessionStore(store.db, config.auth.sessionTtlSeconds * 1000, now),
+      sessions: createSqliteSessionStore(store.db, config.auth.sessionTtlSeconds * 1000, isSignedIn, now),
       keys: await durableKeyRing(store, config, givenKeys),
       close: () => store.close(),
     }
   } catch (error) {
+    // Reading or writing the signing keys failed: the same one line as a file that cannot be opened.
     store.close()
-    throw error
+    throw cannotUseStore(storeConfig.path, error)
   }
 }
 

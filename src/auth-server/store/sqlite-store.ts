@@ -6,12 +6,20 @@
 // synchronous=FULL). Signing keys and sign-in sessions live in the same file.
 // Codes live 60 s and stay in memory only. better-sqlite3 is loaded only when
 // chosen.
+//
+// The file holds the private signing key: it and its -wal/-shm files are
+// owner-only (0600), its directory too if the lab makes it (0700). At start a
+// write probe proves the file writable, and any failure to open, read or write
+// it stops the server with one line naming the path and the problem
+// (StartupError), touching nothing: a file that is not ours is never deleted
+// or rewritten.
 
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import type { JWK } from 'jose'
+import { StartupError } from '../../shared/run.js'
 import { SIGNING_ALGORITHMS, type StoredSigningKeys } from '../tokens/keys.js'
 import type {
   AuthStore,
@@ -20,9 +28,10 @@ import type {
   RefreshToken,
   RememberedGrant,
   RevokedByReplay,
+  StoreLimits,
   StoreSnapshot,
 } from './auth-store.js'
-import { createMemoryStore } from './memory-store.js'
+import { createMemoryStore, type Evicted } from './memory-store.js'
 
 export type SqliteDatabase = BetterSqlite3.Database
 
@@ -37,8 +46,19 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, family_id TEXT
 CREATE TABLE IF NOT EXISTS revoked_jtis (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS opaque_tokens (hash TEXT PRIMARY KEY, claims TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS signing_keys (position INTEGER PRIMARY KEY, kid TEXT NOT NULL, alg TEXT NOT NULL, private_jwk TEXT NOT NULL, public_jwk TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, session TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, session TEXT NOT NULL, expires_at INTEGER NOT NULL, anonymous INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), written_at INTEGER NOT NULL);
 `
+
+/** After the tables (and the migration of a file from before `sessions.anonymous`). */
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS sessions_by_kind ON sessions (anonymous);
+`
+
+/** Owner only: the file holds the private signing key, and its journal files copies of its pages. */
+const FILE_MODE = 0o600
+const DIR_MODE = 0o700
+const JOURNAL_SUFFIXES = ['-wal', '-shm'] as const
 
 /** The tables `clear()` empties: everything but signing keys and sessions. */
 const CLEARED_TABLES = ['grants', 'families', 'family_access_tokens', 'refresh_tokens', 'revoked_jtis', 'opaque_tokens']
@@ -93,17 +113,126 @@ interface SigningKeyRow {
   readonly public_jwk: string
 }
 
-/** Opens (creating if needed) the database file; better-sqlite3 is required here, never at import. */
-export function openDatabase(path: string): SqliteDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+/** A problem at start, said in words: the message is the whole explanation. */
+const problem = (text: string) => new Error(text)
+
+const errorCode = (error: unknown) =>
+  typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : ''
+
+/** What went wrong, in one line, for an operator who knows nothing of SQLite's codes. */
+export function describeStoreProblem(error: unknown): string {
+  const code = errorCode(error)
+  if (code === 'SQLITE_NOTADB') return 'the file is not a SQLite database'
+  if (code.startsWith('SQLITE_CORRUPT')) return 'the database file is corrupt (database disk image is malformed)'
+  if (code.startsWith('SQLITE_READONLY'))
+    return 'the database is read-only (the file, its -wal/-shm files or its directory cannot be written)'
+  if (code.startsWith('SQLITE_CANTOPEN'))
+    return 'the database file cannot be opened (is its directory writable, are its -wal/-shm files?)'
+  if (code === 'SQLITE_FULL') return 'the disk is full'
+  if (code.startsWith('SQLITE_BUSY')) return 'the database is locked by another process'
+  const message = error instanceof Error ? error.message : String(error)
+  return message.split('\n')[0] ?? message
+}
+
+/** The one line a role prints before it exits 1: `cannot use the store sqlite:<path>: <problem>`. */
+export function cannotUseStore(path: string, error: unknown): StartupError {
+  if (error instanceof StartupError) return error
+  return new StartupError(`cannot use the store sqlite:${path}: ${describeStoreProblem(error)}`)
+}
+
+/** `0644` */
+const octal = (mode: number) => `0${(mode & 0o777).toString(8)}`
+
+/**
+ * Before SQLite opens it: the directory made owner-only if the lab makes it,
+ * and a new file created owner-only (empty: SQLite treats it as a new
+ * database). An existing file is left as it is until it proves a database.
+ */
+function prepareFiles(path: string): void {
+  const dir = dirname(path)
+  if (!existsSync(dir)) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: DIR_MODE })
+    } catch (error) {
+      throw problem(`cannot create its directory ${dir} (${errorCode(error) || String(error)})`)
+    }
+  }
+  const stat = statSync(path, { throwIfNoEntry: false })
+  if (stat?.isDirectory()) throw problem('the path is a directory, not a database file')
+  if (stat === undefined) closeSync(openSync(path, 'wx', FILE_MODE))
+}
+
+/**
+ * Once the file proves a SQLite database and before anything is written to
+ * it: the file, or a journal file, that others may read made owner-only, with
+ * one warning. The journal files SQLite makes later take the file's mode.
+ */
+function makeOwnerOnly(path: string, warn: (line: string) => void): void {
+  const widened = [path, ...JOURNAL_SUFFIXES.map((suffix) => `${path}${suffix}`)].flatMap((file) => {
+    const mode = statSync(file, { throwIfNoEntry: false })?.mode
+    return mode !== undefined && (mode & 0o077) !== 0 ? [{ file, mode }] : []
+  })
+  for (const { file } of widened) chmodSync(file, FILE_MODE)
+  if (widened.length > 0)
+    warn(
+      `the store sqlite:${path} holds the private signing key but others could read it (${widened.map((w) => `${w.file} ${octal(w.mode)}`).join(', ')}): made owner-only (0600)`,
+    )
+}
+
+/** A file from before sessions were told anonymous or not: its sessions count as established. */
+function migrate(db: SqliteDatabase): void {
+  const columns = db.pragma('table_info(sessions)') as Array<{ readonly name: string }>
+  if (!columns.some((c) => c.name === 'anonymous'))
+    db.exec('ALTER TABLE sessions ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0')
+}
+
+/**
+ * A write in a transaction at start: a read-only file, journal or directory
+ * stops the server now, not at the first sign-in (creating tables that exist
+ * already writes nothing, so it proves nothing).
+ */
+function probeWrite(db: SqliteDatabase): void {
+  const write = db.prepare<[number]>('INSERT OR REPLACE INTO probe (id, written_at) VALUES (1, ?)')
+  db.transaction(() => write.run(Date.now()))()
+}
+
+/**
+ * Opens (creating if needed) the database file, checked writable; better-sqlite3
+ * is required here, never at import. Throws a plain error; createSqliteStore
+ * says it in one line.
+ */
+export function openDatabase(path: string, warn: (line: string) => void = warnOnStderr): SqliteDatabase {
+  prepareFiles(path)
   const require = createRequire(import.meta.url)
   const Database = require('better-sqlite3') as typeof BetterSqlite3
   const db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.pragma('busy_timeout = 5000')
-  db.exec(SCHEMA)
-  return db
+  try {
+    // Reads the header: a file that is not a database fails here, untouched.
+    db.pragma('schema_version')
+    makeOwnerOnly(path, warn)
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = FULL')
+    db.pragma('busy_timeout = 5000')
+    db.exec(SCHEMA)
+    migrate(db)
+    db.exec(INDEXES)
+    probeWrite(db)
+    return db
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+function warnOnStderr(line: string): void {
+  process.stderr.write(`oauth-lab auth-server: warning: ${line}\n`)
+}
+
+export interface SqliteStoreOptions {
+  /** Default STORE_LIMITS (memory-store.ts), as the working copy's. */
+  readonly limits?: StoreLimits
+  /** One line for the operator (a file made owner-only); default: stderr. */
+  readonly warn?: (line: string) => void
 }
 
 export interface SqliteAuthStore extends AuthStore {
@@ -175,7 +304,7 @@ function prepareStatements(db: SqliteDatabase) {
     purgeRevoked: db.prepare<[number]>('DELETE FROM revoked_jtis WHERE expires_at <= ?'),
     purgeRefresh: db.prepare<[number]>('DELETE FROM refresh_tokens WHERE expires_at <= ?'),
     purgeOpaque: db.prepare<[number]>('DELETE FROM opaque_tokens WHERE expires_at <= ?'),
-    purgeSessions: db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
+    // Sessions are purged by the session store, which counts them (sqlite-session-store.ts).
     // A family goes once it has no refresh token left and no live access token, as in memory.
     purgeFamilies: db.prepare<[number]>(
       `DELETE FROM families WHERE id NOT IN (SELECT family_id FROM refresh_tokens)
@@ -184,6 +313,14 @@ function prepareStatements(db: SqliteDatabase) {
     purgeFamilyAccess: db.prepare<[]>(
       'DELETE FROM family_access_tokens WHERE family_id NOT IN (SELECT id FROM families)',
     ),
+    // An expired access token needs no revoking: the working copy forgets it too.
+    purgeExpiredFamilyAccess: db.prepare<[number]>('DELETE FROM family_access_tokens WHERE expires_at <= ?'),
+
+    // What the working copy pushed out at a cap (memory-store.ts), deleted here too.
+    deleteFamily: db.prepare<[string]>('DELETE FROM families WHERE id = ?'),
+    deleteFamilyAccess: db.prepare<[string]>('DELETE FROM family_access_tokens WHERE family_id = ?'),
+    deleteRefresh: db.prepare<[string]>('DELETE FROM refresh_tokens WHERE hash = ?'),
+    deleteOpaque: db.prepare<[string]>('DELETE FROM opaque_tokens WHERE hash = ?'),
   }
 }
 
@@ -233,10 +370,36 @@ function signingKeysOf(row: SigningKeyRow): StoredSigningKeys | undefined {
   return { kid: row.kid, alg, privateJwk: parseJwk(row.private_jwk), publicJwk: parseJwk(row.public_jwk) }
 }
 
-export function createSqliteStore(path: string, now: () => number): SqliteAuthStore {
-  const db = openDatabase(path)
-  const st = prepareStatements(db)
-  const mem = createMemoryStore(now, loadSnapshot(st, now()))
+/** Deletes the row of what the working copy pushed out; codes have none. */
+function deleteEvicted(st: Statements, evicted: Evicted): void {
+  if (evicted.kind === 'grant') st.deleteGrant.run(evicted.sub, evicted.clientId)
+  else if (evicted.kind === 'family') {
+    st.deleteFamily.run(evicted.id)
+    st.deleteFamilyAccess.run(evicted.id)
+  } else if (evicted.kind === 'refreshToken') st.deleteRefresh.run(evicted.hash)
+  else if (evicted.kind === 'opaqueToken') st.deleteOpaque.run(evicted.hash)
+}
+
+/** Opens the file and loads it; any failure is a StartupError naming the path and the problem. */
+function openAndLoad(path: string, now: () => number, options: SqliteStoreOptions) {
+  let db: SqliteDatabase | undefined
+  try {
+    db = openDatabase(path, options.warn)
+    const st = prepareStatements(db)
+    const opened = db
+    const mem = createMemoryStore(now, loadSnapshot(st, now()), {
+      ...(options.limits ? { limits: options.limits } : {}),
+      onEvict: (evicted) => deleteEvicted(st, evicted),
+    })
+    return { db: opened, st, mem }
+  } catch (error) {
+    db?.close()
+    throw cannotUseStore(path, error)
+  }
+}
+
+export function createSqliteStore(path: string, now: () => number, options: SqliteStoreOptions = {}): SqliteAuthStore {
+  const { db, st, mem } = openAndLoad(path, now, options)
 
   // RFC 9700 §4.14.2: a revoked family's refresh tokens stop working and its access tokens are revoked.
   const revokeFamilyRows = (id: string) => {
@@ -253,7 +416,13 @@ export function createSqliteStore(path: string, now: () => number): SqliteAuthSt
     if (revoked.familyId !== undefined) revokeFamilyRows(revoked.familyId)
   })
   const purge = db.transaction((t: number) => {
-    for (const statement of [st.purgeRevoked, st.purgeRefresh, st.purgeOpaque, st.purgeSessions, st.purgeFamilies])
+    for (const statement of [
+      st.purgeRevoked,
+      st.purgeRefresh,
+      st.purgeOpaque,
+      st.purgeFamilies,
+      st.purgeExpiredFamilyAccess,
+    ])
       statement.run(t)
     st.purgeFamilyAccess.run()
   })

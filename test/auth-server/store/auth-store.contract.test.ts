@@ -6,8 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { AuthorizationCode, AuthStore, IssuedToken } from '../../../src/auth-server/store/auth-store.js'
-import { createMemoryStore } from '../../../src/auth-server/store/memory-store.js'
+import {
+  StoreFullError,
+  type AuthorizationCode,
+  type AuthStore,
+  type IssuedToken,
+  type StoreLimits,
+} from '../../../src/auth-server/store/auth-store.js'
+import { createMemoryStore, STORE_LIMITS } from '../../../src/auth-server/store/memory-store.js'
 import { createSqliteStore, type SqliteAuthStore } from '../../../src/auth-server/store/sqlite-store.js'
 import { testClock, type TestClock } from '../../helpers/auth-server.js'
 
@@ -22,16 +28,29 @@ const MINUTE = 60_000
 
 interface Subject {
   readonly store: AuthStore
+  /** Rows of a table for SQLite (what was pushed out is deleted there too); undefined in memory. */
+  rows(table: string): number | undefined
   close(): void
 }
 
-const implementations: Array<[string, (now: () => number) => Subject]> = [
-  ['memory', (now) => ({ store: createMemoryStore(now), close: () => undefined })],
+const implementations: Array<[string, (now: () => number, limits?: StoreLimits) => Subject]> = [
+  [
+    'memory',
+    (now, limits) => ({
+      store: createMemoryStore(now, undefined, limits ? { limits } : {}),
+      rows: () => undefined,
+      close: () => undefined,
+    }),
+  ],
   [
     'sqlite',
-    (now) => {
-      const store = createSqliteStore(tempFile(), now)
-      return { store, close: () => store.close() }
+    (now, limits) => {
+      const store = createSqliteStore(tempFile(), now, limits ? { limits } : {})
+      return {
+        store,
+        rows: (table) => store.db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).get()?.n,
+        close: () => store.close(),
+      }
     },
   ],
 ]
@@ -357,6 +376,160 @@ describe.each(implementations)('AuthStore contract: %s', (_name, open) => {
     expect(store.consumeCode('c1', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
     expect(store.isRevoked('at-1')).toBe(false)
     expect(store.findGrant('alice', 'client-a')).toBeUndefined()
+  })
+})
+
+/** Small caps, so that both stores reach them in a few operations. */
+const LIMITS: StoreLimits = {
+  codes: 3,
+  grants: 2,
+  families: 2,
+  familyAccessTokens: 3,
+  refreshTokens: 3,
+  opaqueTokens: 2,
+  revoked: 2,
+}
+
+describe.each(implementations)('AuthStore caps: %s', (_name, open) => {
+  let clock: TestClock
+  let subject: Subject
+  let store: AuthStore
+  beforeEach(() => {
+    clock = testClock(1_000_000_000)
+    subject = open(clock.now, LIMITS)
+    store = subject.store
+  })
+  afterEach(() => subject.close())
+
+  /** The tokens issued from a code, as the token endpoint records them. */
+  function redeem(id: string): void {
+    expect(store.consumeCode(id, 'client-a').ok).toBe(true)
+    store.recordIssued(id, { accessToken: access(clock, `${id}-at`) })
+  }
+
+  it('has caps, and the defaults are what the documentation says', () => {
+    expect(STORE_LIMITS).toEqual({
+      codes: 10_000,
+      grants: 10_000,
+      families: 100_000,
+      familyAccessTokens: 100_000,
+      refreshTokens: 100_000,
+      opaqueTokens: 100_000,
+      revoked: 100_000,
+    })
+  })
+
+  it('codes: the oldest unused code goes; a redeemed one stays to catch its replay, else a new code is refused', () => {
+    for (const id of ['c1', 'c2', 'c3']) store.saveCode(code(clock, id))
+    redeem('c1')
+    store.saveCode(code(clock, 'c4'))
+    expect(store.size().codes).toBe(3)
+    expect(store.consumeCode('c2', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
+    // RFC 6749 §4.1.2: the redeemed code is still known, and its replay revokes what it led to.
+    expect(store.consumeCode('c1', 'client-a')).toMatchObject({ ok: false, reason: 'replayed' })
+    expect(store.isRevoked('c1-at')).toBe(true)
+    redeem('c3')
+    redeem('c4')
+    expect(() => store.saveCode(code(clock, 'c5'))).toThrow(StoreFullError)
+    expect(store.size().codes).toBe(3)
+    // Once the tokens issued from them have expired, they are swept and there is room again.
+    clock.advance(5 * MINUTE + SWEEP)
+    store.saveCode(code(clock, 'c5'))
+    expect(store.consumeCode('c5', 'client-a').ok).toBe(true)
+  })
+
+  it('grants: the least recently saved goes first', () => {
+    const grant = (clientId: string) => ({ sub: 'alice', clientId, scopes: ['foo'], createdAt: 1 })
+    store.saveGrant(grant('g1'))
+    store.saveGrant(grant('g2'))
+    store.saveGrant(grant('g1'))
+    store.saveGrant(grant('g3'))
+    expect(store.listGrants('alice').map((g) => g.clientId)).toEqual(['g1', 'g3'])
+    expect(subject.rows('grants') ?? 2).toBe(2)
+  })
+
+  it('families: one with a live access token stays (revoking it must revoke the token), else a new one is refused', () => {
+    store.startFamily(family('f1'))
+    store.recordAccessToken('f1', access(clock, 'f1-at'))
+    store.startFamily(family('f2'))
+    store.saveRefreshToken({ hash: 'f2-rt', familyId: 'f2', expiresAt: clock.now() + MINUTE })
+    store.startFamily(family('f3'))
+    // f2 had no live access token: it goes, and its refresh token becomes unknown (refused).
+    expect(store.findFamily('f2')).toBeUndefined()
+    expect(store.findRefreshToken('f2-rt')).toBeUndefined()
+    expect(store.rotateRefreshToken({ hash: 'f2-rt', clientId: 'client-a', scopes: [] })).toEqual({
+      ok: false,
+      reason: 'unknown',
+    })
+    expect(subject.rows('families') ?? 2).toBe(2)
+    store.recordAccessToken('f3', access(clock, 'f3-at'))
+    expect(() => store.startFamily(family('f4'))).toThrow(StoreFullError)
+    expect(store.size().families).toBe(2)
+    // A revoked family may go: its access token stays revoked.
+    store.revokeFamily('f1')
+    store.startFamily(family('f4'))
+    expect(store.findFamily('f1')).toBeUndefined()
+    expect(store.isRevoked('f1-at')).toBe(true)
+    expect(store.findFamily('f4')?.revoked).toBe(false)
+  })
+
+  it('access tokens recorded in families: never pushed out, a new one refused when full until some expire', () => {
+    store.startFamily(family('f1'))
+    for (const jti of ['a1', 'a2', 'a3']) store.recordAccessToken('f1', access(clock, jti, MINUTE))
+    expect(() => store.recordAccessToken('f1', access(clock, 'a4'))).toThrow(StoreFullError)
+    store.revokeFamily('f1')
+    for (const jti of ['a1', 'a2', 'a3']) expect(store.isRevoked(jti)).toBe(true)
+    clock.advance(MINUTE + SWEEP)
+    store.startFamily(family('f2'))
+    store.recordAccessToken('f2', access(clock, 'a4'))
+    expect(store.isRevoked('a4')).toBe(false)
+  })
+
+  it('refresh tokens: an unrotated one goes first; a rotated one stays to catch its reuse, while its family lives', () => {
+    store.startFamily(family('f1'))
+    for (const hash of ['r1', 'r2', 'r3'])
+      store.saveRefreshToken({ hash, familyId: 'f1', expiresAt: clock.now() + MINUTE })
+    expect(store.rotateRefreshToken({ hash: 'r1', clientId: 'client-a', scopes: [] }).ok).toBe(true)
+    store.saveRefreshToken({ hash: 'r4', familyId: 'f1', expiresAt: clock.now() + MINUTE })
+    expect(store.findRefreshToken('r2')).toBeUndefined()
+    expect(subject.rows('refresh_tokens') ?? 3).toBe(3)
+    expect(store.rotateRefreshToken({ hash: 'r3', clientId: 'client-a', scopes: [] }).ok).toBe(true)
+    expect(store.rotateRefreshToken({ hash: 'r4', clientId: 'client-a', scopes: [] }).ok).toBe(true)
+    expect(() => store.saveRefreshToken({ hash: 'r5', familyId: 'f1', expiresAt: clock.now() + MINUTE })).toThrow(
+      StoreFullError,
+    )
+    // RFC 9700 §4.14.2: r1's reuse is still caught, and revokes the family; then its tokens may go.
+    expect(store.rotateRefreshToken({ hash: 'r1', clientId: 'client-a', scopes: [] })).toMatchObject({
+      ok: false,
+      reason: 'reused',
+    })
+    store.startFamily(family('f2'))
+    store.saveRefreshToken({ hash: 'r5', familyId: 'f2', expiresAt: clock.now() + MINUTE })
+    expect(store.findRefreshToken('r5')?.family.id).toBe('f2')
+  })
+
+  it('opaque tokens: the oldest goes (introspection then calls it inactive)', () => {
+    for (const hash of ['o1', 'o2', 'o3'])
+      store.saveOpaqueToken({ hash, claims: { jti: hash }, expiresAt: clock.now() + MINUTE })
+    expect(store.findOpaqueToken('o1')).toBeUndefined()
+    expect(store.findOpaqueToken('o3')).toMatchObject({ hash: 'o3' })
+    expect(subject.rows('opaque_tokens') ?? 2).toBe(2)
+  })
+
+  it('revoked jtis: never forgotten before they expire; one more revocation is refused when full, a cascade never', () => {
+    store.revokeToken(access(clock, 'j1', MINUTE))
+    store.revokeToken(access(clock, 'j2', MINUTE))
+    expect(() => store.revokeToken(access(clock, 'j3', MINUTE))).toThrow(StoreFullError)
+    store.revokeToken(access(clock, 'j1', MINUTE)) // already there: nothing new to keep
+    expect([store.isRevoked('j1'), store.isRevoked('j2'), store.isRevoked('j3')]).toEqual([true, true, false])
+    // Revoking a family is never refused: its access tokens are revoked beyond the cap.
+    store.startFamily(family('f1'))
+    store.recordAccessToken('f1', access(clock, 'f1-at'))
+    expect(store.revokeFamily('f1')).toBe(true)
+    expect(store.isRevoked('f1-at')).toBe(true)
+    clock.advance(MINUTE + SWEEP)
+    store.revokeToken(access(clock, 'j3', MINUTE))
+    expect([store.isRevoked('j1'), store.isRevoked('j3'), store.isRevoked('f1-at')]).toEqual([false, true, true])
   })
 })
 

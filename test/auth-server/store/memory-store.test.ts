@@ -67,7 +67,7 @@ describe('memory store purging (memory stays flat under load)', () => {
 describe('expiring session store', () => {
   it('never returns an expired session and drops expired ones within a sweep interval', async () => {
     const clock = testClock(1_000_000)
-    const sessions = createExpiringSessionStore(5000, clock.now)
+    const sessions = createExpiringSessionStore(5000, () => true, clock.now)
     const get = (id: string) => new Promise<unknown>((resolve) => sessions.get(id, (_e, s) => resolve(s)))
     const set = (id: string) =>
       new Promise<void>((resolve) => sessions.set(id, { user: id } as unknown as Session, () => resolve()))

@@ -1,9 +1,10 @@
 // STORE=sqlite:<path>: remembered decisions, sessions, refresh tokens and the
 // signing key survive a restart; a crash mid-write loses nothing committed;
-// expired rows are purged.
+// expired rows are purged; a store that cannot be used stops the compiled
+// role with one line and exit code 1.
 
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -193,5 +194,102 @@ describe('purging', () => {
     } finally {
       await app.close()
     }
+  })
+})
+
+describe('a store that cannot be used stops the role bundle: one line on stderr, exit code 1', () => {
+  const bundle = resolve('dist/bundle/auth-server.js')
+  // As root every file is writable: the read-only cases run the role as nobody (uid 65534), whose files they are.
+  const asRoot = process.getuid?.() === 0
+  const NOBODY = 65534
+  const base = join(dir, 'start')
+  mkdirSync(base, { mode: 0o755 })
+  chmodSync(dir, 0o755)
+  let cases = 0
+  const caseDir = () => {
+    const d = join(base, `case-${++cases}`)
+    mkdirSync(d, { mode: 0o755 })
+    return d
+  }
+  /** The file, or directory, belongs to the user the role runs as. */
+  const own = (path: string) => {
+    if (asRoot) chownSync(path, NOBODY, NOBODY)
+  }
+
+  function start(path: string, readOnly = false) {
+    const result = spawnSync(process.execPath, [bundle], {
+      env: { ...process.env, STORE: `sqlite:${path}`, AUTH_PORT: '0', LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+      timeout: 15_000,
+      ...(readOnly && asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    })
+    return { status: result.status, stderr: result.stderr }
+  }
+
+  function expectOneLine(path: string, problem: string, readOnly = false) {
+    const { status, stderr } = start(path, readOnly)
+    expect(stderr).toBe(`oauth-lab auth-server: cannot use the store sqlite:${path}: ${problem}\n`)
+    expect(status).toBe(1)
+  }
+
+  /** A sound database file, written by the store and closed. */
+  function database(path: string) {
+    createSqliteStore(path, Date.now).close()
+  }
+
+  it('a file that is not a SQLite database, left as it was', () => {
+    const path = join(caseDir(), 'notes.txt')
+    writeFileSync(path, 'not a database\n'.repeat(100))
+    expectOneLine(path, 'the file is not a SQLite database')
+    expect(readFileSync(path, 'utf8')).toBe('not a database\n'.repeat(100))
+  })
+
+  it('a corrupt database file', () => {
+    const path = join(caseDir(), 'lab.db')
+    database(path)
+    const bytes = readFileSync(path)
+    bytes.fill(0xa5, 100)
+    writeFileSync(path, bytes)
+    expectOneLine(path, 'the database file is corrupt (database disk image is malformed)')
+  })
+
+  it('a directory given as the path', () => {
+    const path = caseDir()
+    expectOneLine(path, 'the path is a directory, not a database file')
+  })
+
+  it('a missing parent directory that cannot be made', () => {
+    const file = join(caseDir(), 'a-file')
+    writeFileSync(file, 'x')
+    const path = join(file, 'data', 'lab.db')
+    expectOneLine(path, `cannot create its directory ${join(file, 'data')} (ENOTDIR)`)
+  })
+
+  it('a read-only file: refused at start by the write probe, not at the first sign-in', () => {
+    const d = caseDir()
+    own(d)
+    const path = join(d, 'lab.db')
+    database(path)
+    own(path)
+    chmodSync(path, 0o400)
+    expectOneLine(
+      path,
+      'the database is read-only (the file, its -wal/-shm files or its directory cannot be written)',
+      true,
+    )
+  })
+
+  it('a read-only directory (no room for the -wal and -shm files)', () => {
+    const d = caseDir()
+    const path = join(d, 'lab.db')
+    database(path)
+    own(path)
+    chmodSync(d, 0o555)
+    const { status, stderr } = start(path, true)
+    expect(stderr).toMatch(
+      new RegExp(`^oauth-lab auth-server: cannot use the store sqlite:${path}: the database .+\\n$`),
+    )
+    expect(stderr.split('\n')).toHaveLength(2)
+    expect(status).toBe(1)
   })
 })
