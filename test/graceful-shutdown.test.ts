@@ -4,6 +4,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +14,8 @@ import Database from 'better-sqlite3'
 import { freePort } from './helpers/free-port.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** The lab key this server is given: arming a scenario over HTTP needs it. */
+const LAB_KEY = randomBytes(32).toString('base64url')
 const dir = mkdtempSync(join(tmpdir(), 'oauth-lab-shutdown-'))
 let child: ChildProcess | undefined
 
@@ -48,6 +51,7 @@ describe('graceful shutdown', () => {
         AUTH_PORT: String(port),
         LOG_LEVEL: 'warn',
         LAB_ADMIN: 'on',
+        LAB_KEY,
         STORE: `sqlite:${db}`,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -57,7 +61,7 @@ describe('graceful shutdown', () => {
 
     const arm = await fetch(`${url}/_lab/scenarios`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${LAB_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ type: 'delay-token-endpoint', ms: 1500, count: 1 }),
     })
     expect(arm.status).toBe(200)

@@ -8,6 +8,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -19,6 +20,8 @@ import { at, defined, first } from '../helpers/lists.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const POLL_MS = 50
+/** The lab key the three servers share here: GET /_lab/exchanges is a lab power. */
+const LAB_KEY = randomBytes(32).toString('base64url')
 const SERVICES = ['auth', 'resource', 'client'] as const
 type Service = (typeof SERVICES)[number]
 
@@ -237,6 +240,9 @@ describe('the compose environment, with service names on loopback', () => {
         // Never 0.0.0.0 in a test: loopback only.
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        // One lab key for the three, as the host's LAB_KEY would be: reading
+        // a server's recorded exchanges needs it.
+        LAB_KEY,
       }
     }
     authPublic = env.auth.AUTH_PUBLIC_URL!
@@ -273,11 +279,10 @@ describe('the compose environment, with service names on loopback', () => {
       resourceInternal: `http://127.0.0.1:${resource}`,
       clientPublic: `http://localhost:${client}`,
     })
-    // Exactly the compose keys, plus the ports and log level this test sets.
+    // Exactly the compose keys, plus the ports, log level and lab key this test sets.
     for (const name of SERVICES) {
-      expect(Object.keys(env[name]).sort()).toEqual(
-        [...Object.keys(composeEnv(name)), 'AUTH_PORT', 'RESOURCE_PORT', 'CLIENT_PORT', 'LOG_LEVEL'].sort(),
-      )
+      const set = ['AUTH_PORT', 'RESOURCE_PORT', 'CLIENT_PORT', 'LOG_LEVEL', 'LAB_KEY']
+      expect(Object.keys(env[name]).sort()).toEqual([...new Set([...Object.keys(composeEnv(name)), ...set])].sort())
     }
   })
 
@@ -403,7 +408,10 @@ interface Exchange {
 }
 
 async function exchanges(base: string): Promise<Exchange[]> {
-  const res = await fetch(`${base}/_lab/exchanges`, { signal: AbortSignal.timeout(5000) })
+  const res = await fetch(`${base}/_lab/exchanges`, {
+    headers: { authorization: `Bearer ${LAB_KEY}` },
+    signal: AbortSignal.timeout(5000),
+  })
   expect(res.status).toBe(200)
   return ((await res.json()) as { exchanges: Exchange[] }).exchanges
 }

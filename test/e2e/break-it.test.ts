@@ -175,6 +175,12 @@ describe('Break it', () => {
     expect(text(page.body, 'answer-error-description')).toMatch(/^the access token has expired \(exp/)
     expect(text(page.body, 'answer-www-authenticate')).toContain('error="invalid_token"')
     expect(calls(resourceSaw(flowId))).toEqual(['GET /resource 401'])
+    // The attack minted with the lab key, server-side: neither its page nor its flow shows the key.
+    expect(page.body).toContain('/_lab/tokens')
+    expect(page.body).not.toContain(lab.config.labKey)
+    const flow = await browser.get(`${lab.config.client.publicUrl}/flow/${flowId}.json`)
+    expect(flow.status).toBe(200)
+    expect(flow.body).not.toContain(lab.config.labKey)
   })
 
   it('token without scope foo: 403 insufficient_scope naming foo', async () => {

@@ -14,11 +14,16 @@ import {
 import { registerFormBody } from '../../src/shared/form-body.js'
 import { registerLabExchangesRoute } from '../../src/shared/lab-exchanges-route.js'
 import { first } from '../helpers/lists.js'
-import { LAB_KEY_COOKIE } from '../../src/shared/lab-key.js'
+import { LAB_KEY_COOKIE, registerLabKey } from '../../src/shared/lab-key.js'
+
+/** The app's lab key: GET /_lab/exchanges is a lab power. */
+const LAB_KEY = 'l'.repeat(43)
+const keyed = { authorization: `Bearer ${LAB_KEY}` }
 
 async function recordedApp(enabled = true, capacity = 100) {
   const app = Fastify({ logger: false })
   await registerFormBody(app)
+  registerLabKey(app, LAB_KEY)
   const recorder = setUpFlowRecorder(app, 'auth-server', { enabled, capacity })
   // As each app.ts does: the route only with the inspector on.
   if (enabled) registerLabExchangesRoute(app, recorder)
@@ -77,14 +82,20 @@ describe('the flow recorder', () => {
     await app.inject({ method: 'GET', url: '/healthz' })
     await app.inject({ method: 'GET', url: '/authorize?a=1' })
     await app.inject({ method: 'GET', url: '/authorize?a=2' })
-    const all = (await app.inject({ method: 'GET', url: '/_lab/exchanges' })).json()
+    const all = (await app.inject({ method: 'GET', url: '/_lab/exchanges', headers: keyed })).json()
     expect(all.role).toBe('auth-server')
     expect(all.exchanges.map((e: { request: { url: string } }) => e.request.url)).toEqual([
       '/authorize?a=1',
       '/authorize?a=2',
     ])
-    const newer = (await app.inject({ method: 'GET', url: `/_lab/exchanges?since=${all.exchanges[0].seq}` })).json()
+    const newer = (
+      await app.inject({ method: 'GET', url: `/_lab/exchanges?since=${all.exchanges[0].seq}`, headers: keyed })
+    ).json()
     expect(newer.exchanges.map((e: { request: { url: string } }) => e.request.url)).toEqual(['/authorize?a=2'])
+    // Only to the lab key: every browser's traffic is a lab power.
+    const keyless = await app.inject({ method: 'GET', url: '/_lab/exchanges' })
+    expect(keyless.statusCode).toBe(401)
+    expect(keyless.body).not.toContain('/authorize')
   })
 
   it("times each exchange, by its own hook without a logger and by Fastify's reply.elapsedTime with one", async () => {
@@ -144,7 +155,7 @@ describe('the flow recorder', () => {
     const app = await recordedApp(false)
     await app.inject({ method: 'GET', url: '/authorize' })
     expect(app.flowRecorder.since(0)).toEqual([])
-    expect((await app.inject({ method: 'GET', url: '/_lab/exchanges' })).statusCode).toBe(404)
+    expect((await app.inject({ method: 'GET', url: '/_lab/exchanges', headers: keyed })).statusCode).toBe(404)
   })
 
   it('tells subscribers about each new exchange', () => {
@@ -197,7 +208,7 @@ describe('the flow recorder', () => {
       expect(exchange.browser).toBe(browserHash(BROWSER_ID))
       expect(exchange.browser).not.toContain(BROWSER_ID.slice(0, 10))
       // What GET /_lab/exchanges serves is what was kept.
-      const served = (await app.inject({ method: 'GET', url: '/_lab/exchanges' })).body
+      const served = (await app.inject({ method: 'GET', url: '/_lab/exchanges', headers: keyed })).body
       for (const secret of [KEY, BROWSER_ID, AS_SID]) expect(served).not.toContain(secret)
     })
 

@@ -70,15 +70,17 @@ describe('lab.scenarios', () => {
     expect(again.searchParams.get('code')).toBeTruthy()
   })
 
-  it('the same over HTTP, from any language: POST /_lab/scenarios', async () => {
+  it('the same over HTTP, from any language: POST /_lab/scenarios with the lab key', async () => {
+    // The scenarios are a lab power: Authorization: Bearer <lab key>.
+    const labKey = { authorization: `Bearer ${lab.labKey}` }
     const arm = (body: object) =>
       fetch(`${lab.urls.auth}/_lab/scenarios`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...labKey, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       })
     expect((await arm({ type: 'delay-token-endpoint', ms: 500, count: 1 })).status).toBe(200)
-    expect(await (await fetch(`${lab.urls.auth}/_lab/scenarios`)).json()).toMatchObject({
+    expect(await (await fetch(`${lab.urls.auth}/_lab/scenarios`, { headers: labKey })).json()).toMatchObject({
       delayTokenEndpoint: { ms: 500, remaining: 1 },
     })
     const start = performance.now()

@@ -2,6 +2,8 @@
 // extension points (../extensions.ts) and the lab-only /_lab/* routes, each
 // only when its feature is on. Without any, the server runs NO_EXTENSIONS and
 // has no /_lab/* route but the inspector's /_lab/exchanges (INSPECTOR=on).
+// Every /_lab/* route needs the lab key (shared/lab-key.ts), checked before
+// its body is read.
 
 import type { FastifyInstance } from 'fastify'
 import type { LabConfig } from '../../shared/config.js'

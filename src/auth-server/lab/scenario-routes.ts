@@ -1,8 +1,10 @@
 // Lab only, off by default (LAB_ADMIN=on, or startLab({ admin: true })): arm the
 // one-shot scenarios of scenarios.ts over HTTP, so tests in any language and a
 // teacher's browser can use them. Without LAB_ADMIN the route does not exist (404).
+// A lab power: only the lab key opens it.
 
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { requireLabKey } from '../../shared/lab-key.js'
 import { OAuthError, sendJsonError } from '../oauth-error.js'
 import { MAX_COUNT, MAX_DELAY_MS, TOKEN_FAILURE_ERRORS, type Scenarios, type TokenFailureError } from './scenarios.js'
 
@@ -57,6 +59,8 @@ export async function labScenarioRoutes(
   app: FastifyInstance,
   { scenarios }: { readonly scenarios: Scenarios },
 ): Promise<void> {
+  // Before anything else, body included: a caller without the key learns nothing.
+  app.addHook('onRequest', requireLabKey)
   // JSON errors here (these are API routes), never the HTML error page.
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error instanceof OAuthError) return sendJsonError(reply, error)

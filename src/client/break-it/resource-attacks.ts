@@ -35,7 +35,13 @@ export const expiredToken: Attack = {
     const minted = await ctx.agent.send('Lab: mint a token that expired 60 seconds ago', {
       method: 'POST',
       url: `${config.auth.internalUrl}/_lab/tokens`,
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      // The lab key, sent server-side only: the result page lists URLs, never
+      // headers, and the recorders mask a Bearer key on /_lab/* anyway.
+      headers: {
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+        Authorization: `Bearer ${config.labKey}`,
+      },
       body: JSON.stringify({
         sub: 'alice',
         client_id: config.client.clientId,
@@ -45,6 +51,9 @@ export const expiredToken: Attack = {
     })
     if (minted.status === 404) {
       throw new AttackSetupError('POST /_lab/tokens exists only while the flow inspector is on (INSPECTOR=on).')
+    }
+    if (minted.status === 401) {
+      throw new AttackSetupError('POST /_lab/tokens refused the lab key: the three servers must share one LAB_KEY.')
     }
     return callResource(
       ctx,

@@ -32,9 +32,12 @@ function adminPost(body: unknown) {
     method: 'POST',
     url: '/_lab/scenarios',
     payload: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...keyed() },
   })
 }
+
+/** The lab key: the scenarios are a lab power. */
+const keyed = () => ({ authorization: `Bearer ${config.labKey}` })
 
 describe('failTokenRequests', () => {
   it('the next N token requests answer invalid_grant, then requests succeed again', async () => {
@@ -167,7 +170,7 @@ describe('POST /_lab/scenarios (LAB_ADMIN=on)', () => {
     const res = await adminPost({ type: 'delay-token-endpoint', ms: 2000, count: 1 })
     expect(res.statusCode).toBe(200)
     expect(res.headers['cache-control']).toBe('no-store')
-    const armed = (await app.inject({ method: 'GET', url: '/_lab/scenarios' })).json()
+    const armed = (await app.inject({ method: 'GET', url: '/_lab/scenarios', headers: keyed() })).json()
     expect(armed).toEqual({
       failTokenRequests: { remaining: 2, error: 'invalid_grant' },
       denyNextAuthorization: true,
@@ -224,10 +227,35 @@ describe('POST /_lab/scenarios (LAB_ADMIN=on)', () => {
       method: 'POST',
       url: '/_lab/scenarios',
       payload: 'type=clear',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...keyed() },
     })
     expect(res.statusCode).toBe(415)
     expect(res.json().error).toBe('invalid_request')
+  })
+
+  it('needs the lab key, checked before the body: 401 and nothing armed or revealed', async () => {
+    scenarios.failTokenRequests({ count: 3, description: 'armed by the teacher' })
+    const wrong = { authorization: `Bearer ${'x'.repeat(43)}` }
+    const attempts = [
+      app.inject({ method: 'GET', url: '/_lab/scenarios' }),
+      app.inject({ method: 'GET', url: '/_lab/scenarios', headers: wrong }),
+      app.inject({ method: 'POST', url: '/_lab/scenarios', payload: { type: 'clear' } }),
+      app.inject({ method: 'POST', url: '/_lab/scenarios', payload: { type: 'clear' }, headers: wrong }),
+      app.inject({ method: 'POST', url: `/_lab/scenarios?lab_key=${config.labKey}`, payload: { type: 'clear' } }),
+      app.inject({ method: 'POST', url: '/_lab/scenarios', payload: { type: 'explode' } }),
+      app.inject({
+        method: 'POST',
+        url: '/_lab/scenarios',
+        payload: 'type=clear',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+    ]
+    for (const res of await Promise.all(attempts)) {
+      expect(res.statusCode).toBe(401)
+      expect(res.json().error).toBe('lab_key_required')
+      expect(res.body).not.toContain('armed by the teacher')
+    }
+    expect(scenarios.armed().failTokenRequests).toMatchObject({ remaining: 3 })
   })
 })
 
