@@ -33,6 +33,7 @@ import { metadataRoutes } from './metadata.js'
 import { renderErrorPage } from './oauth-error.js'
 import { revokeRoutes } from './token-lifecycle/revoke.js'
 import { registerSession } from './account/sign-in-session.js'
+import { StoreFullError } from './store/auth-store.js'
 import { openStore } from './store/open-store.js'
 import { tokenRoutes } from './token/token-endpoint.js'
 
@@ -122,6 +123,15 @@ async function htmlErrorHandler(error: FastifyError, request: FastifyRequest, re
   }
   if (error.validation) return renderErrorPage(reply, 400, 'Bad request', `The request is not valid: ${error.message}.`)
   if (status < 500) return renderErrorPage(reply, status, 'Bad request', 'The request could not be processed.')
+  if (error instanceof StoreFullError) {
+    request.log.warn({ kind: error.kind }, 'store full')
+    return renderErrorPage(
+      reply,
+      503,
+      'The lab is full',
+      'The authorization server holds as much as it may; try again later.',
+    )
+  }
   request.log.error({ err: error }, 'request failed')
   return renderErrorPage(reply, 500, 'Server error', 'Something went wrong on the authorization server.')
 }

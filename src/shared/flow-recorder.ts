@@ -442,7 +442,12 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
   }
   app.addHook('onSend', (request, reply, payload, done) => {
     if (NOT_RECORDED.test(request.url)) return done(null, payload)
-    const elapsed = timedByFastify ? reply.elapsedTime : performance.now() - request.flowStart
+    // flowStart stays 0 when an earlier onRequest hook answered (e.g. the lab key's redirect).
+    const elapsed = timedByFastify
+      ? reply.elapsedTime
+      : request.flowStart === 0
+        ? 0
+        : performance.now() - request.flowStart
     const body =
       rawFormBody(request.body) ??
       (request.body === undefined || request.body === null ? undefined : JSON.stringify(request.body))

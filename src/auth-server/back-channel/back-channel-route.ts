@@ -4,6 +4,7 @@
 
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { OAuthError, sendJsonError } from '../oauth-error.js'
+import { StoreFullError } from '../store/auth-store.js'
 
 const MAX_PARAM_LENGTH = 4096
 
@@ -68,6 +69,11 @@ function toOAuthError(error: FastifyError, request: FastifyRequest): OAuthError 
     return new OAuthError('invalid_request', 'The request body is too large.', { status: 413 })
   if (error.statusCode !== undefined && error.statusCode < 500) {
     return new OAuthError('invalid_request', 'The request could not be read.')
+  }
+  // Memory stays bounded: a store at its cap refuses new work rather than forget what a check needs.
+  if (error instanceof StoreFullError) {
+    request.log.warn({ kind: error.kind }, 'store full')
+    return new OAuthError('temporarily_unavailable', 'The lab is full for now; try again later.', { status: 503 })
   }
   request.log.error({ err: error }, 'back-channel endpoint failure')
   return new OAuthError('server_error', 'The server could not complete the request.', { status: 500 })

@@ -191,3 +191,27 @@ describe('refused revocation requests', () => {
     expect(await isActive(app, tokens.refresh_token!)).toBe(true)
   })
 })
+
+describe('a store at its cap', () => {
+  it('refuses a new revocation with 503 temporarily_unavailable rather than forget a live one (RFC 7009 §2.2.1)', async () => {
+    const server = await testAuthServer()
+    const { access_token: accessToken } = await tokensFor(server.app, server.config)
+    // Fill the revocation list with live entries, as many as the store may hold.
+    const expiresAt = Date.now() + 3_600_000
+    let filled = 0
+    for (; filled < 200_000; filled++) {
+      try {
+        server.app.oauthLab.store.revokeToken({ jti: `filler-${filled}`, expiresAt })
+      } catch {
+        break
+      }
+    }
+    expect(filled).toBeLessThan(200_000)
+    const res = await revoke(server.app, accessToken)
+    expect(res.statusCode).toBe(503)
+    expect(res.json()).toMatchObject({ error: 'temporarily_unavailable' })
+    // Nothing was forgotten to make room.
+    expect(server.app.oauthLab.store.isRevoked('filler-0')).toBe(true)
+    await server.app.close()
+  })
+})
