@@ -13,6 +13,7 @@ import {
   registeredClients,
 } from './builtin-data.js'
 import type { LabConfig } from './config-types.js'
+import { readOrCreateLabKey } from './lab-key-file.js'
 import { SETTINGS, type SettingId, type SettingInput, type SettingValues } from './settings.js'
 
 /** A setting's value, or its default in the table. */
@@ -33,6 +34,13 @@ function urlOf(
 
 /** Sessions end with the process unless a secret is given: what a lab wants by default. */
 const secretOf = (given: string | undefined) => given ?? randomBytes(32).toString('base64url')
+
+/** LAB_KEY as given, else the one in LAB_KEY_FILE (made there if need be), else random. */
+function labKeyOf(v: SettingInput): Pick<LabConfig, 'labKey' | 'labKeyOrigin'> {
+  if (v.labKey !== undefined) return { labKey: v.labKey, labKeyOrigin: 'given' }
+  if (v.labKeyFile !== undefined) return { labKey: readOrCreateLabKey(v.labKeyFile).key, labKeyOrigin: 'file' }
+  return { labKey: secretOf(undefined), labKeyOrigin: 'random' }
+}
 
 export function buildConfig(v: SettingInput): LabConfig {
   const clientPublicUrl = urlOf(v, 'clientPublicUrl')
@@ -81,7 +89,7 @@ export function buildConfig(v: SettingInput): LabConfig {
     clients,
     users: (v.users ?? BUILTIN_USERS).map(normaliseUser),
     scopes: v.scopes ?? BUILTIN_SCOPES,
-    labKey: secretOf(v.labKey),
+    ...labKeyOf(v),
     allowedHosts: valueOf(v, 'allowedHosts'),
   }
 }

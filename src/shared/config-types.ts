@@ -125,6 +125,8 @@ export interface LabConfig {
    * all three processes.
    */
   readonly labKey: string
+  /** Where it came from: set (LAB_KEY, or handed on by the launcher), LAB_KEY_FILE, or made at this start. */
+  readonly labKeyOrigin: 'given' | 'file' | 'random'
   /** More `host:port` values every server answers to (ALLOWED_HOSTS), besides its own URLs and loopback names. */
   readonly allowedHosts: readonly string[]
 }

@@ -47,6 +47,16 @@ export async function runServer(
     process.exit(1)
   }
   app.log.info(`${role} ready at ${publicUrl(config)}`)
+  // Started on its own (not by the launcher, which prints the key once for all
+  // three): the person who started it needs the key to use the lab's powers.
+  if (config.labKeyOrigin !== 'given') process.stdout.write(`${labKeyLine(role, config)}\n`)
+}
+
+/** The client app's line is a link that unlocks the inspector's view of every flow. */
+export function labKeyLine(role: string, config: LabConfig): string {
+  return role === 'client'
+    ? `oauth-lab client lab key: ${config.client.publicUrl}/flow?lab_key=${config.labKey}`
+    : `oauth-lab ${role} lab key: ${config.labKey}`
 }
 
 async function buildOrExit(role: string, build: () => Promise<FastifyInstance>): Promise<FastifyInstance> {

@@ -57,6 +57,7 @@ export interface SettingValues {
   authSessionSecret: string
   clientSessionSecret: string
   labKey: string
+  labKeyFile: string
   allowedHosts: readonly string[]
   configFile: string
 }
@@ -326,6 +327,12 @@ export const SETTINGS: Settings = {
     env: 'LAB_KEY',
     option: '/labKey',
     defaultDoc: 'random (256 bits) at each start',
+  },
+  labKeyFile: {
+    kind: kind.name,
+    doc: 'Where processes started apart (docker compose) share the lab key: read from this file, or made there (0600) by the first one to start. `LAB_KEY` wins over it.',
+    env: 'LAB_KEY_FILE',
+    defaultDoc: 'none',
   },
   allowedHosts: {
     kind: kind.hostList,

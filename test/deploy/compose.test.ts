@@ -8,8 +8,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
@@ -20,8 +21,10 @@ import { at, defined, first } from '../helpers/lists.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const POLL_MS = 50
-/** The lab key the three servers share here: GET /_lab/exchanges is a lab power. */
-const LAB_KEY = randomBytes(32).toString('base64url')
+/** The named volume, here a fresh directory: /app/data of every container. */
+const DATA_DIR = mkdtempSync(join(tmpdir(), 'oauth-lab-compose-'))
+/** The lab key the three servers share, read from the volume once auth has made it. */
+let LAB_KEY = ''
 const SERVICES = ['auth', 'resource', 'client'] as const
 type Service = (typeof SERVICES)[number]
 
@@ -103,7 +106,7 @@ describe('docker-compose.yml', () => {
     for (const name of SERVICES) expect(first(published(name)).container).toBe(containerPort(name))
   })
 
-  it('gives every service the same URLs: public ones on localhost, internal ones by service name', () => {
+  it('gives every service the same URLs (public ones on localhost, internal ones by service name) and lab key file', () => {
     for (const name of SERVICES) {
       expect(composeEnv(name)).toEqual({
         HOST: '0.0.0.0',
@@ -112,6 +115,7 @@ describe('docker-compose.yml', () => {
         RESOURCE_PUBLIC_URL: 'http://localhost:9002',
         RESOURCE_INTERNAL_URL: 'http://resource:9002',
         CLIENT_PUBLIC_URL: 'http://localhost:3000',
+        LAB_KEY_FILE: '/app/data/lab-key',
       })
     }
   })
@@ -137,11 +141,11 @@ describe('docker-compose.yml', () => {
     })
   })
 
-  it('keeps the durable store in the named volume oauth-lab-data on auth', () => {
+  it('shares the named volume oauth-lab-data (lab key file, durable store) at /app/data', () => {
     expect(Object.keys(compose.volumes ?? {})).toEqual(['oauth-lab-data'])
-    expect(service('auth').volumes).toEqual(['oauth-lab-data:/app/data'])
-    expect(service('resource').volumes).toBeUndefined()
-    expect(service('client').volumes).toBeUndefined()
+    for (const name of SERVICES) expect(service(name).volumes).toEqual(['oauth-lab-data:/app/data'])
+    for (const name of SERVICES) expect(composeEnv(name).LAB_KEY_FILE).toBe('/app/data/lab-key')
+    expect(composeEnv('auth').LAB_KEY).toBeUndefined()
   })
 })
 
@@ -183,7 +187,10 @@ async function stop(r: Run): Promise<void> {
   })
 }
 
-afterAll(() => Promise.all(runs.map(stop)))
+afterAll(async () => {
+  await Promise.all(runs.map(stop))
+  rmSync(DATA_DIR, { recursive: true, force: true })
+})
 
 describe('the compose environment, with service names on loopback', () => {
   /** Free port for each service's published (host) port and for its container port. */
@@ -230,7 +237,9 @@ describe('the compose environment, with service names on loopback', () => {
     })
     for (const name of SERVICES) {
       const mapped: Record<string, string> = {}
-      for (const [key, value] of Object.entries(composeEnv(name))) mapped[key] = mapUrl(value)
+      // The volume's mount point, moved to the test's directory.
+      for (const [key, value] of Object.entries(composeEnv(name)))
+        mapped[key] = mapUrl(value).replace(/^\/app\/data(?=\/|$)/, DATA_DIR)
       env[name] = {
         ...mapped,
         // The container port of each role, moved to its free port.
@@ -240,9 +249,6 @@ describe('the compose environment, with service names on loopback', () => {
         // Never 0.0.0.0 in a test: loopback only.
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
-        // One lab key for the three, as the host's LAB_KEY would be: reading
-        // a server's recorded exchanges needs it.
-        LAB_KEY,
       }
     }
     authPublic = env.auth.AUTH_PUBLIC_URL!
@@ -268,6 +274,7 @@ describe('the compose environment, with service names on loopback', () => {
       await until(`${name} /healthz`, async () => r.closed || (await healthy(port)))
       if (r.closed) throw new Error(`${name} exited with ${r.child.exitCode}:\n${r.stderr}${r.stdout}`)
     }
+    LAB_KEY = readFileSync(join(DATA_DIR, 'lab-key'), 'utf8').trim()
   }, 180_000)
 
   it('maps the URLs as docker would: public to localhost, internal to loopback, on the free ports', () => {
@@ -281,7 +288,7 @@ describe('the compose environment, with service names on loopback', () => {
     })
     // Exactly the compose keys, plus the ports, log level and lab key this test sets.
     for (const name of SERVICES) {
-      const set = ['AUTH_PORT', 'RESOURCE_PORT', 'CLIENT_PORT', 'LOG_LEVEL', 'LAB_KEY']
+      const set = ['AUTH_PORT', 'RESOURCE_PORT', 'CLIENT_PORT', 'LOG_LEVEL']
       expect(Object.keys(env[name]).sort()).toEqual([...new Set([...Object.keys(composeEnv(name)), ...set])].sort())
     }
   })
@@ -395,6 +402,23 @@ describe('the compose environment, with service names on loopback', () => {
       const res = await fetch(`${base}/.well-known/oauth-authorization-server`)
       expect(((await res.json()) as { issuer: string }).issuer).toBe(authPublic)
     }
+  })
+
+  it('shares one lab key through the volume: made once (0600), accepted by all three, linked once by the client', async () => {
+    expect(LAB_KEY).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(statSync(join(DATA_DIR, 'lab-key')).mode & 0o777).toBe(0o600)
+    for (const name of SERVICES) {
+      const res = await fetch(`http://127.0.0.1:${servicePort.get(name)}/_lab/exchanges`, {
+        headers: { authorization: `Bearer ${LAB_KEY}` },
+      })
+      expect(res.status, name).toBe(200)
+      await res.body?.cancel()
+    }
+    const client = defined(
+      runs.find((r) => r.name === 'client'),
+      'the client run',
+    )
+    expect(client.stdout).toContain(`oauth-lab client lab key: ${clientPublic}/flow?lab_key=${LAB_KEY}\n`)
   })
 
   it('no server wrote to stderr', () => {
