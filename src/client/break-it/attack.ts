@@ -67,3 +67,17 @@ export function outcomeOf(result: AgentResponse | AttackOutcome): AttackOutcome 
 export class AttackSetupError extends Error {
   override name = 'AttackSetupError'
 }
+
+/** The access token of a 200 token response; anything else means the scene cannot go on. */
+export function accessTokenOf(response: AgentResponse, what: string): string {
+  let token: unknown
+  try {
+    token = (JSON.parse(response.body) as { access_token?: unknown }).access_token
+  } catch {
+    token = undefined
+  }
+  if (response.status !== 200 || typeof token !== 'string') {
+    throw new AttackSetupError(`${what} failed with HTTP ${response.status}.`)
+  }
+  return token
+}

@@ -3,21 +3,8 @@
 
 import { buildResourceRequest, buildTokenRequest } from '../oauth-client.js'
 import type { AgentResponse } from './agent.js'
-import { AttackSetupError, type Attack, type AttackContext } from './attack.js'
+import { accessTokenOf, AttackSetupError, type Attack, type AttackContext } from './attack.js'
 import { authorizationCode } from './play-authorization.js'
-
-function accessTokenOf(response: AgentResponse, what: string): string {
-  let token: unknown
-  try {
-    token = (JSON.parse(response.body) as { access_token?: unknown }).access_token
-  } catch {
-    token = undefined
-  }
-  if (response.status !== 200 || typeof token !== 'string') {
-    throw new AttackSetupError(`${what} failed with HTTP ${response.status}.`)
-  }
-  return token
-}
 
 function callResource(ctx: AttackContext, label: string, accessToken: string): Promise<AgentResponse> {
   return ctx.agent.send(label, buildResourceRequest(ctx.config, accessToken))

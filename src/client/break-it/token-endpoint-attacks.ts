@@ -10,7 +10,7 @@ import {
   type TokenRequestParams,
 } from '../oauth-client.js'
 import type { AgentResponse } from './agent.js'
-import { AttackSetupError, type Attack, type AttackContext } from './attack.js'
+import { accessTokenOf, AttackSetupError, type Attack, type AttackContext } from './attack.js'
 import { authorizationCode } from './play-authorization.js'
 
 function redeem(
@@ -63,17 +63,6 @@ export function revocationLesson(status: number): string {
     return 'It still opens the resource (HTTP 200). The authorization server revoked the token, but this resource server checks JWT access tokens itself (signature, iss, aud, exp; RFC 9068 section 4) and never asks the authorization server, so it cannot know: a self-contained token stays good until it expires (RFC 7009 section 3). The remedies are short access-token lifetimes, or a resource server that asks with RFC 7662 introspection (RESOURCE_TOKEN_CHECK=introspect), where this token is refused at once.'
   }
   return `It is refused (HTTP ${status}). This resource server asks the authorization server about every token with RFC 7662 introspection (RESOURCE_TOKEN_CHECK=introspect), which answers active: false for a revoked token (RFC 7662 section 2.2), so the revocation takes effect at once. The price: one back-channel request per call. A resource server that checks JWTs itself would still accept this token until it expires (RFC 7009 section 3).`
-}
-
-function accessTokenOf(response: AgentResponse, what: string): string {
-  let token: unknown
-  try {
-    token = (JSON.parse(response.body) as { access_token?: unknown }).access_token
-  } catch {
-    token = undefined
-  }
-  if (typeof token !== 'string') throw new AttackSetupError(`${what} gave no access token.`)
-  return token
 }
 
 export const redirectUriChanged: Attack = {
