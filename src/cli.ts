@@ -31,14 +31,7 @@ const BUILDERS: Readonly<Record<Command, () => Promise<Build>>> = {
 }
 
 async function runRole(command: Command, argv: readonly string[]): Promise<void> {
-  const { name, section } = roleOfCommand(command)
-  return runServer(
-    name,
-    await BUILDERS[command](),
-    (c) => c[section].port,
-    (c) => c[section].publicUrl,
-    argv,
-  )
+  return runServer(roleOfCommand(command), await BUILDERS[command](), argv)
 }
 
 let flags: LabFlags

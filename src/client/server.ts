@@ -4,10 +4,4 @@ import { runServer } from '../shared/run.js'
 import { roleNamed } from '../shared/roles.js'
 import { buildClientApp } from './app.js'
 
-const { name, section } = roleNamed('client')
-await runServer(
-  name,
-  (config) => buildClientApp(config),
-  (c) => c[section].port,
-  (c) => c[section].publicUrl,
-)
+await runServer(roleNamed('client'), (config) => buildClientApp(config))

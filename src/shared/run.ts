@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { closeGracefully } from './close.js'
 import { loadConfigOrExit, type LabConfig } from './config.js'
+import type { Role } from './roles.js'
 
 /**
  * A failure at start that one line explains (a store that cannot be used):
@@ -18,13 +19,13 @@ export class StartupError extends Error {
  * the CLI passes its own without the role name.
  */
 export async function runServer(
-  role: string,
+  { name: role, section }: Role,
   build: (config: LabConfig) => Promise<FastifyInstance>,
-  port: (config: LabConfig) => number,
-  publicUrl: (config: LabConfig) => string,
   argv: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
   const config = loadConfigOrExit(undefined, argv)
+  const port = (c: LabConfig) => c[section].port
+  const publicUrl = (c: LabConfig) => c[section].publicUrl
   const app = await buildOrExit(role, () => build(config))
   let closing = false
   const stop = (signal: string) => {
