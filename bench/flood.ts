@@ -199,6 +199,7 @@ async function stalledBodies(urls: LabUrls, options: FloodOptions): Promise<Stal
   const sockets: Array<{ target: string; socket: Socket; closedAfter?: number }> = []
   for (let i = 0; i < options.stalledConnections; i++) {
     const target = targets[i % targets.length]
+    if (target === undefined) break
     const url = new URL(target.url)
     const socket = connect({ host: '127.0.0.1', port: Number(url.port) })
     const entry: { target: string; socket: Socket; closedAfter?: number } = { target: target.name, socket }

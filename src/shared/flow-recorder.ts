@@ -1,17 +1,15 @@
 // The flow inspector's eyes: every server records the HTTP exchanges it sees
 // (request line, headers and body; status, headers and body), in a bounded
-// ring, served at GET /_lab/exchanges (lab-exchanges-route.ts). A flow's secrets (passwords,
-// codes, tokens) are recorded ON PURPOSE: showing them to the browser whose
-// flow it is, is what the lab is for. What no one needs to see is masked here,
-// before anything is kept: the lab's session cookies, the lab key and the
-// inspector's browser id (see maskHeader). INSPECTOR=off turns it all off.
+// ring, served at GET /_lab/exchanges (lab-exchanges-route.ts). A flow's
+// secrets (passwords, codes, tokens) are recorded ON PURPOSE: showing them to
+// the browser whose flow it is, is what the lab is for. What no one needs to
+// see is masked before anything is kept (flow-masking.ts). INSPECTOR=off turns
+// it all off.
 
-import { createHash } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import { maskedRequest, maskedResponseHeaders, maskExchange, maskKeyParam } from './flow-masking.js'
 import { rawFormBody } from './form-body.js'
 import type { RoleName } from './roles.js'
-import { LAB_KEY_COOKIE, LAB_KEY_PARAM } from './lab-key.js'
 
 export type Role = RoleName
 
@@ -47,7 +45,7 @@ export interface RecordedExchange {
   }
 }
 
-type HeaderValue = number | string | readonly string[] | undefined
+export type HeaderValue = number | string | readonly string[] | undefined
 
 /** What the hooks keep per request: references only; formatting waits until someone reads. */
 interface RawExchange {
@@ -231,11 +229,6 @@ function headerList(headers: Record<string, HeaderValue>): HeaderList {
   return list
 }
 
-/** Node's header values are strings or numbers (content-length). */
-function headerText(value: string | number | undefined): string {
-  return value === undefined ? '' : String(value)
-}
-
 function pairs(raw: readonly string[]): HeaderList {
   const list: HeaderList = []
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -254,174 +247,6 @@ function payloadText(payload: unknown): { body?: string; truncated?: boolean } {
     return payload.length > MAX_BODY ? { body: text, truncated: true } : { body: text }
   }
   return {}
-}
-
-// ---- Masking, at recording time: keyed on names, so no server ever keeps these values.
-
-/** What a masked value reads as: the name stays, so a learner still sees which cookie went where. */
-export const MASKED = '(masked)'
-/** The inspector's browser id (HttpOnly, SameSite=Lax), set by the client app when a flow starts. */
-export const BROWSER_COOKIE = 'oauth_lab_browser'
-/**
- * Cookies whose values are credentials: the sign-in session of the
- * authorization server (account/sign-in-session.ts) and the client app's
- * session (client/app.ts), the lab key and the browser id. Browsers ignore
- * ports for cookies (RFC 6265 §8.5), so on localhost every server receives all
- * of them: a recorded value could be replayed by whoever reads it.
- */
-export const MASKED_COOKIES: ReadonlySet<string> = new Set([
-  'oauth_lab_as_sid',
-  'oauth_lab_client_sid',
-  LAB_KEY_COOKIE,
-  BROWSER_COOKIE,
-])
-const COOKIE_HINT = 'oauth_lab_'
-const KEY_HINT = `${LAB_KEY_PARAM}=`
-const KEY_PARAM = new RegExp(`(^|[?&;\\s])(${LAB_KEY_PARAM}=)[^&#\\s;"']*`, 'g')
-/** The browser ids the client app issues (randomSecret: 43 URL-safe characters); anything else is no id. */
-const BROWSER_ID = /^[A-Za-z0-9_-]{43,128}$/
-
-/** The hash under which a browser's exchanges are recorded: it names the browser without letting anyone act as it. */
-export function browserHash(browserId: string): string {
-  return createHash('sha256').update(browserId, 'utf8').digest('base64url').slice(0, 22)
-}
-
-export function isBrowserId(value: string | undefined): value is string {
-  return value !== undefined && BROWSER_ID.test(value)
-}
-
-// Requests whose browser id is issued by their own response (the first
-// Connect): its Set-Cookie is written after the recorder's hook has run.
-const issuedIds = new WeakMap<IncomingMessage, string>()
-
-/** Records `request` as sent by the browser that `browserId` (just issued to it) names. */
-export function recordAsBrowser(request: FastifyRequest, browserId: string): void {
-  issuedIds.set(request.raw, browserId)
-}
-
-function maskKeyParam(text: string): string {
-  return text.includes(KEY_HINT) ? text.replace(KEY_PARAM, `$1$2${MASKED}`) : text
-}
-
-/** `a=1; oauth_lab_as_sid=…` with the listed cookies' values masked; `found` gets the browser id. */
-function maskCookiePairs(value: string, found: { browserId?: string }): string {
-  return value
-    .split(';')
-    .map((pair) => {
-      const eq = pair.indexOf('=')
-      const name = eq > 0 ? pair.slice(0, eq).trim() : ''
-      if (!MASKED_COOKIES.has(name)) return pair
-      if (name === BROWSER_COOKIE) found.browserId = pair.slice(eq + 1).trim()
-      return `${pair.slice(0, eq + 1)}${MASKED}`
-    })
-    .join(';')
-}
-
-/**
- * One header's value, masked where it carries a credential cookie, the lab
- * key, or a Bearer lab key: on /_lab/* (whose Bearer is the key itself), or
- * wherever `bearerIsLabKey` (the request holds the key by its Bearer header).
- */
-export function maskHeader(
-  name: string,
-  value: string,
-  path: string,
-  found: { browserId?: string } = {},
-  bearerIsLabKey = false,
-): string {
-  let out = value
-  const lower = name.toLowerCase()
-  if (out.includes(COOKIE_HINT) && (lower === 'cookie' || lower === 'set-cookie')) {
-    // Set-Cookie: only its first pair is the cookie; the rest are attributes.
-    const semi = lower === 'set-cookie' ? out.indexOf(';') : -1
-    out = semi === -1 ? maskCookiePairs(out, found) : `${maskCookiePairs(out.slice(0, semi), found)}${out.slice(semi)}`
-  } else if (lower === 'authorization' && (bearerIsLabKey || path.startsWith('/_lab/'))) {
-    out = out.replace(/^(bearer\s+).*$/i, `$1${MASKED}`)
-  }
-  return maskKeyParam(out)
-}
-
-/**
- * Whether the request's Bearer header is the lab key: lab-key.ts reads the
- * Bearer header first and the cookie only without one, so a key holder with a
- * Bearer header holds the key by it. Asked only of requests with a Bearer.
- */
-function bearerIsLabKey(request: FastifyRequest): boolean {
-  const authorization = request.headers.authorization
-  // Apps without registerLabKey (unit tests) have no such property.
-  return (
-    authorization !== undefined &&
-    /^bearer /i.test(authorization) &&
-    (request.labKeyHolder as boolean | undefined) === true
-  )
-}
-
-function mightNeedMasking(path: string, raw: readonly string[], keyBearer: boolean): boolean {
-  if (keyBearer) return true
-  const lab = path.startsWith('/_lab/')
-  for (let i = 1; i < raw.length; i += 2) {
-    const value = raw[i] ?? ''
-    if (value.includes(COOKIE_HINT) || value.includes(KEY_HINT)) return true
-    const name = raw[i - 1] ?? ''
-    if (lab && name.length === 13 && name.toLowerCase() === 'authorization') return true
-  }
-  return false
-}
-
-/** The request's URL, raw headers and owner as recorded: copies only when something is masked (the common request costs a scan). */
-function maskedRequest(request: FastifyRequest): { url: string; rawHeaders: readonly string[]; browser?: string } {
-  const { url } = request
-  const raw = request.raw.rawHeaders
-  const issued = issuedIds.get(request.raw)
-  const found: { browserId?: string } = {}
-  const path = url.split('?')[0] ?? url
-  const keyBearer = bearerIsLabKey(request)
-  let rawHeaders = raw
-  if (mightNeedMasking(path, raw, keyBearer)) {
-    const copy = [...raw]
-    for (let i = 1; i < copy.length; i += 2)
-      copy[i] = maskHeader(copy[i - 1] ?? '', copy[i] ?? '', path, found, keyBearer)
-    rawHeaders = copy
-  }
-  const browserId = isBrowserId(found.browserId) ? found.browserId : issued
-  return { url: maskKeyParam(url), rawHeaders, ...(browserId === undefined ? {} : { browser: browserHash(browserId) }) }
-}
-
-function maskedResponseHeaders(headers: Record<string, HeaderValue>, path: string): Record<string, HeaderValue> {
-  let copy: Record<string, HeaderValue> | undefined
-  for (const [name, value] of Object.entries(headers)) {
-    const text = typeof value === 'object' ? value.join('\n') : typeof value === 'string' ? value : ''
-    if (!text.includes(COOKIE_HINT) && !text.includes(KEY_HINT)) continue
-    copy ??= { ...headers }
-    copy[name] =
-      typeof value === 'object'
-        ? value.map((v) => maskHeader(name, v, path))
-        : maskHeader(name, headerText(value), path)
-  }
-  return copy ?? headers
-}
-
-/** An exchange given whole (add()): masked the same way as the hooks' ones. */
-function maskExchange<T extends Omit<RecordedExchange, 'seq' | 'role'>>(exchange: T): T {
-  const { request, response } = exchange
-  const path = request.url.split('?')[0] ?? request.url
-  const found: { browserId?: string } = {}
-  const headers = request.headers.map(([n, v]): [string, string] => [n, maskHeader(n, v, path, found)])
-  const browser = isBrowserId(found.browserId) ? browserHash(found.browserId) : exchange.browser
-  return {
-    ...exchange,
-    ...(browser === undefined ? {} : { browser }),
-    request: {
-      ...request,
-      url: maskKeyParam(request.url),
-      headers,
-      ...(request.body === undefined ? {} : { body: maskKeyParam(request.body) }),
-    },
-    response: {
-      ...response,
-      headers: response.headers.map(([n, v]): [string, string] => [n, maskHeader(n, v, path)]),
-    },
-  }
 }
 
 /**

@@ -2,15 +2,8 @@ import { describe, expect, it } from 'vitest'
 import Fastify from 'fastify'
 import { AUTH_SESSION_COOKIE } from '../../src/auth-server/account/sign-in-session.js'
 import { CLIENT_SESSION_COOKIE } from '../../src/client/app.js'
-import {
-  BROWSER_COOKIE,
-  MASKED,
-  MASKED_COOKIES,
-  browserHash,
-  createFlowRecorder,
-  MAX_BODY,
-  setUpFlowRecorder,
-} from '../../src/shared/flow-recorder.js'
+import { BROWSER_COOKIE, MASKED, MASKED_COOKIES, browserHash } from '../../src/shared/flow-masking.js'
+import { createFlowRecorder, MAX_BODY, setUpFlowRecorder } from '../../src/shared/flow-recorder.js'
 import { registerFormBody } from '../../src/shared/form-body.js'
 import { registerLabExchangesRoute } from '../../src/shared/lab-exchanges-route.js'
 import { first } from '../helpers/lists.js'

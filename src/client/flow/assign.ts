@@ -116,7 +116,7 @@ function skippedSteps(entries: readonly FlowEntry[]): Flow['skipped'] {
   }
   if (!has(3) && has(4)) {
     skipped[3] =
-      'Skipped: remembered decision. The authorization server stored the owner\u2019s earlier decision for this client and these scopes, so it did not ask again (seed, step 2).'
+      'Skipped: remembered decision. The authorization server stored the owner\u2019s earlier decision for this client and these scopes, so it did not ask again (the seven steps, step 2: a remembered decision skips consent).'
   }
   if (skipped[2] && skipped[3])
     skipped[2] += ' With the remembered decision, the browser went straight back to the client with a code.'

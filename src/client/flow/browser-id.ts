@@ -5,7 +5,7 @@
 // only the flows it took part in. Looking at /flow creates nothing.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { BROWSER_COOKIE, browserHash, isBrowserId, recordAsBrowser } from '../../shared/flow-recorder.js'
+import { BROWSER_COOKIE, browserHash, isBrowserId, recordAsBrowser } from '../../shared/flow-masking.js'
 import { randomSecret } from '../../shared/random.js'
 import type { Viewer } from './visibility.js'
 

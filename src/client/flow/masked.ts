@@ -1,7 +1,7 @@
 // What the recorders masked in a flow, named with why: the page lists each
 // masked name once, so a learner sees the cookie went there without its value.
 
-import { MASKED } from '../../shared/flow-recorder.js'
+import { MASKED } from '../../shared/flow-masking.js'
 import type { Flow } from './types.js'
 
 export interface MaskedNote {
