@@ -57,6 +57,10 @@ export interface LabOptions {
   readonly admin?: boolean
   /** Hooks to start with; `lab.hooks` changes them later. */
   readonly hooks?: AuthServerHooks
+  /** The lab key the `/_lab/*` routes need over HTTP (22 or more printable characters); default: random. */
+  readonly labKey?: string
+  /** More `host:port` values the servers answer to, besides their own URLs and loopback names. */
+  readonly allowedHosts?: readonly string[]
 }
 
 export interface IssueTokenOptions {

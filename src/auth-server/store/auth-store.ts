@@ -11,31 +11,25 @@
 // Bounded (`StoreLimits`; the figures are STORE_LIMITS in memory-store.ts):
 // besides forgetting what has expired, the store keeps at most so many
 // entries of each kind, whatever the traffic. When a kind is at its cap, a new
-// entry pushes out the oldest one whose loss fails closed (it only makes
-// something unknown, hence refused); an entry whose loss would weaken a check
-// is never pushed out, and when only such entries are left the store refuses
-// the new one with a StoreFullError (a clean 500 over HTTP, nothing half done):
+// entry pushes out the oldest one. That always fails closed: what is forgotten
+// becomes unknown, and the unknown is refused. What is lost is only a cascade
+// for the oldest entries: a replay of a forgotten code, or the reuse of a
+// forgotten rotated refresh token, is refused as unknown (invalid_grant)
+// without revoking what it led to (RFC 6749 §4.1.2, RFC 9700 §4.14.2). The
+// caps are far above what a lab keeps alive, so this touches only entries
+// older than any test or workshop looks at; a lab that stopped issuing codes
+// after its 100,000th flow of the hour would be worse.
 //
-// - codes: an unused code may go (that flow's redemption fails, invalid_grant);
-//   a redeemed code stays, so that its replay revokes what it led to (RFC 6749
-//   §4.1.2), until the tokens issued from it expire.
-// - grants: any may go (the user is asked for consent again).
-// - families: one may go once revoked or when none of its access tokens is
-//   live (its refresh tokens become unknown); one with a live access token
-//   stays, or revoking it later could not revoke that token (RFC 7009 §2.1).
-// - refresh tokens: an unrotated one may go (the client must authorize again),
-//   or any of a family gone or revoked; a rotated one stays while its family
-//   lives, so that its reuse revokes the family (RFC 9700 §4.14.2).
-// - access tokens recorded in families: all stay until they expire.
-// - opaque tokens: any may go (introspection then calls it inactive).
+// - codes, grants, families, refresh tokens, opaque tokens: the oldest goes
+//   (a forgotten grant asks for consent again; a forgotten family's refresh
+//   tokens are unknown; a forgotten opaque token is inactive).
+// - access tokens recorded in families: at the cap the oldest other family
+//   goes with its records.
 // - revoked jtis: never forgotten before they expire, or a revoked token would
-//   come back to life. Revoking one more token when full is refused (RFC 7009
-//   §2.2.1: the client must then assume the token is still valid); revoking a
-//   family or a replayed code's tokens is never refused, and is bounded by the
-//   families' access tokens above.
-//
-// Everything that stays is bounded anyway: it dies with its token's `exp`, and
-// tokens are issued only to signed-in flows or authenticated clients.
+//   come back to life. Revoking one more token when full is refused with a
+//   StoreFullError (503 over HTTP; RFC 7009 §2.2.1: the client must then assume
+//   the token is still valid); revoking a family or a replayed code's tokens
+//   is never refused, and is bounded by the families' access tokens above.
 
 /** An access token the store must be able to revoke: its `jti`, kept until it expires. */
 export interface IssuedToken {
@@ -184,7 +178,7 @@ export interface StoreSize {
 export interface AuthStore {
   // Authorization codes (RFC 6749 §4.1.2): one use, short-lived, memory only.
 
-  /** Keeps a code for its redemption at the token endpoint. StoreFullError if only redeemed codes fill the cap. */
+  /** Keeps a code for its redemption at the token endpoint; at the cap the oldest code goes. */
   saveCode(code: AuthorizationCode): void
   /**
    * Redeems a code, once: the first call for a live code of this client
@@ -203,12 +197,12 @@ export interface AuthStore {
 
   // Token families and refresh tokens (RFC 6749 §6, RFC 9700 §4.14.2).
 
-  /** Starts the family of refresh tokens of one authorization. StoreFullError if only families with live access tokens fill the cap. */
+  /** Starts the family of refresh tokens of one authorization; at the cap the oldest family goes. */
   startFamily(family: NewTokenFamily): TokenFamily
   findFamily(id: string): TokenFamily | undefined
-  /** Records an access token issued in a family, so revoking the family revokes it (RFC 7009 §2.1). StoreFullError at the cap. */
+  /** Records an access token issued in a family, so revoking the family revokes it (RFC 7009 §2.1); at the cap the oldest other family goes. */
   recordAccessToken(familyId: string, token: IssuedToken): void
-  /** Keeps a new, unrotated refresh token of a family. StoreFullError if only rotated tokens of live families fill the cap. */
+  /** Keeps a new, unrotated refresh token of a family; at the cap the oldest refresh token goes. */
   saveRefreshToken(token: NewRefreshToken): void
   /** The token and its family, whatever their state (introspection reports it inactive). */
   findRefreshToken(hash: string): RefreshTokenView | undefined

@@ -409,7 +409,7 @@ describe.each(implementations)('AuthStore caps: %s', (_name, open) => {
 
   it('has caps, and the defaults are what the documentation says', () => {
     expect(STORE_LIMITS).toEqual({
-      codes: 10_000,
+      codes: 100_000,
       grants: 10_000,
       families: 100_000,
       familyAccessTokens: 100_000,
@@ -419,22 +419,22 @@ describe.each(implementations)('AuthStore caps: %s', (_name, open) => {
     })
   })
 
-  it('codes: the oldest unused code goes; a redeemed one stays to catch its replay, else a new code is refused', () => {
+  it('codes: the oldest goes, redeemed or not; a forgotten code is refused as unknown, never accepted', () => {
     for (const id of ['c1', 'c2', 'c3']) store.saveCode(code(clock, id))
-    redeem('c1')
+    redeem('c2')
     store.saveCode(code(clock, 'c4'))
     expect(store.size().codes).toBe(3)
-    expect(store.consumeCode('c2', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
-    // RFC 6749 §4.1.2: the redeemed code is still known, and its replay revokes what it led to.
-    expect(store.consumeCode('c1', 'client-a')).toMatchObject({ ok: false, reason: 'replayed' })
-    expect(store.isRevoked('c1-at')).toBe(true)
+    expect(store.consumeCode('c1', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
+    // RFC 6749 §4.1.2: a redeemed code still held is known, and its replay revokes what it led to.
+    expect(store.consumeCode('c2', 'client-a')).toMatchObject({ ok: false, reason: 'replayed' })
+    expect(store.isRevoked('c2-at')).toBe(true)
+    // Redeemed codes fill the cap: the lab goes on issuing codes, the oldest redeemed one is forgotten.
     redeem('c3')
     redeem('c4')
-    expect(() => store.saveCode(code(clock, 'c5'))).toThrow(StoreFullError)
-    expect(store.size().codes).toBe(3)
-    // Once the tokens issued from them have expired, they are swept and there is room again.
-    clock.advance(5 * MINUTE + SWEEP)
     store.saveCode(code(clock, 'c5'))
+    expect(store.size().codes).toBe(3)
+    expect(store.consumeCode('c2', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
+    expect(store.consumeCode('c3', 'client-a')).toMatchObject({ ok: false, reason: 'replayed' })
     expect(store.consumeCode('c5', 'client-a').ok).toBe(true)
   })
 
@@ -448,64 +448,55 @@ describe.each(implementations)('AuthStore caps: %s', (_name, open) => {
     expect(subject.rows('grants') ?? 2).toBe(2)
   })
 
-  it('families: one with a live access token stays (revoking it must revoke the token), else a new one is refused', () => {
+  it('families: the oldest goes, and its refresh tokens become unknown (refused)', () => {
     store.startFamily(family('f1'))
-    store.recordAccessToken('f1', access(clock, 'f1-at'))
+    store.saveRefreshToken({ hash: 'f1-rt', familyId: 'f1', expiresAt: clock.now() + MINUTE })
     store.startFamily(family('f2'))
-    store.saveRefreshToken({ hash: 'f2-rt', familyId: 'f2', expiresAt: clock.now() + MINUTE })
+    store.revokeFamily('f2')
     store.startFamily(family('f3'))
-    // f2 had no live access token: it goes, and its refresh token becomes unknown (refused).
-    expect(store.findFamily('f2')).toBeUndefined()
-    expect(store.findRefreshToken('f2-rt')).toBeUndefined()
-    expect(store.rotateRefreshToken({ hash: 'f2-rt', clientId: 'client-a', scopes: [] })).toEqual({
+    expect(store.findFamily('f1')).toBeUndefined()
+    expect(store.findRefreshToken('f1-rt')).toBeUndefined()
+    expect(store.rotateRefreshToken({ hash: 'f1-rt', clientId: 'client-a', scopes: [] })).toEqual({
       ok: false,
       reason: 'unknown',
     })
     expect(subject.rows('families') ?? 2).toBe(2)
-    store.recordAccessToken('f3', access(clock, 'f3-at'))
-    expect(() => store.startFamily(family('f4'))).toThrow(StoreFullError)
-    expect(store.size().families).toBe(2)
-    // A revoked family may go: its access token stays revoked.
-    store.revokeFamily('f1')
-    store.startFamily(family('f4'))
-    expect(store.findFamily('f1')).toBeUndefined()
-    expect(store.isRevoked('f1-at')).toBe(true)
-    expect(store.findFamily('f4')?.revoked).toBe(false)
+    // A revoked family, while held, stays revoked.
+    expect(store.findFamily('f2')?.revoked).toBe(true)
   })
 
-  it('access tokens recorded in families: never pushed out, a new one refused when full until some expire', () => {
+  it('access tokens recorded in families: at the cap the oldest other family goes with its records', () => {
     store.startFamily(family('f1'))
-    for (const jti of ['a1', 'a2', 'a3']) store.recordAccessToken('f1', access(clock, jti, MINUTE))
-    expect(() => store.recordAccessToken('f1', access(clock, 'a4'))).toThrow(StoreFullError)
-    store.revokeFamily('f1')
-    for (const jti of ['a1', 'a2', 'a3']) expect(store.isRevoked(jti)).toBe(true)
-    clock.advance(MINUTE + SWEEP)
+    for (const jti of ['a1', 'a2']) store.recordAccessToken('f1', access(clock, jti, MINUTE))
     store.startFamily(family('f2'))
-    store.recordAccessToken('f2', access(clock, 'a4'))
-    expect(store.isRevoked('a4')).toBe(false)
+    store.recordAccessToken('f2', access(clock, 'a3', MINUTE))
+    store.recordAccessToken('f2', access(clock, 'a4', MINUTE))
+    expect(store.findFamily('f1')).toBeUndefined()
+    expect(store.size().families).toBe(1)
+    // The family that is still held revokes all it recorded.
+    expect(store.revokeFamily('f2')).toBe(true)
+    for (const jti of ['a3', 'a4']) expect(store.isRevoked(jti)).toBe(true)
+    expect(store.isRevoked('a1')).toBe(false)
   })
 
-  it('refresh tokens: an unrotated one goes first; a rotated one stays to catch its reuse, while its family lives', () => {
+  it('refresh tokens: the oldest goes; a forgotten one is refused as unknown, a held rotated one still catches reuse', () => {
     store.startFamily(family('f1'))
     for (const hash of ['r1', 'r2', 'r3'])
       store.saveRefreshToken({ hash, familyId: 'f1', expiresAt: clock.now() + MINUTE })
-    expect(store.rotateRefreshToken({ hash: 'r1', clientId: 'client-a', scopes: [] }).ok).toBe(true)
+    expect(store.rotateRefreshToken({ hash: 'r2', clientId: 'client-a', scopes: [] }).ok).toBe(true)
     store.saveRefreshToken({ hash: 'r4', familyId: 'f1', expiresAt: clock.now() + MINUTE })
-    expect(store.findRefreshToken('r2')).toBeUndefined()
+    expect(store.findRefreshToken('r1')).toBeUndefined()
+    expect(store.rotateRefreshToken({ hash: 'r1', clientId: 'client-a', scopes: [] })).toEqual({
+      ok: false,
+      reason: 'unknown',
+    })
     expect(subject.rows('refresh_tokens') ?? 3).toBe(3)
-    expect(store.rotateRefreshToken({ hash: 'r3', clientId: 'client-a', scopes: [] }).ok).toBe(true)
-    expect(store.rotateRefreshToken({ hash: 'r4', clientId: 'client-a', scopes: [] }).ok).toBe(true)
-    expect(() => store.saveRefreshToken({ hash: 'r5', familyId: 'f1', expiresAt: clock.now() + MINUTE })).toThrow(
-      StoreFullError,
-    )
-    // RFC 9700 §4.14.2: r1's reuse is still caught, and revokes the family; then its tokens may go.
-    expect(store.rotateRefreshToken({ hash: 'r1', clientId: 'client-a', scopes: [] })).toMatchObject({
+    // RFC 9700 §4.14.2: r2, rotated and still held, is caught when reused, and revokes the family.
+    expect(store.rotateRefreshToken({ hash: 'r2', clientId: 'client-a', scopes: [] })).toMatchObject({
       ok: false,
       reason: 'reused',
     })
-    store.startFamily(family('f2'))
-    store.saveRefreshToken({ hash: 'r5', familyId: 'f2', expiresAt: clock.now() + MINUTE })
-    expect(store.findRefreshToken('r5')?.family.id).toBe('f2')
+    expect(store.findFamily('f1')?.revoked).toBe(true)
   })
 
   it('opaque tokens: the oldest goes (introspection then calls it inactive)', () => {
