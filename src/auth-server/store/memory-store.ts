@@ -158,10 +158,14 @@ export function createMemoryStore(
     const live = new Set<string>()
     for (const token of refreshTokens.values()) live.add(token.familyId)
     for (const [id, entry] of families) {
-      const accessLive = entry.accessTokens.filter((a) => a.expiresAt > t)
-      familyAccessTokens -= entry.accessTokens.length - accessLive.length
-      entry.accessTokens = accessLive
-      if (!live.has(id) && accessLive.length === 0) families.delete(id)
+      // Counted first, copied only when one has expired: this runs every second over every family.
+      let accessLive = 0
+      for (const a of entry.accessTokens) if (a.expiresAt > t) accessLive++
+      if (accessLive < entry.accessTokens.length) {
+        familyAccessTokens -= entry.accessTokens.length - accessLive
+        entry.accessTokens = entry.accessTokens.filter((a) => a.expiresAt > t)
+      }
+      if (!live.has(id) && accessLive === 0) families.delete(id)
     }
   }
 
