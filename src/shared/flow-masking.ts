@@ -144,9 +144,18 @@ export function maskedRequest(request: FastifyRequest): {
   return { url: maskKeyParam(url), rawHeaders, ...(browserId === undefined ? {} : { browser: browserHash(browserId) }) }
 }
 
+/**
+ * The only response headers the servers write a cookie or an address into:
+ * looked up by name (reply.getHeaders() gives lower-case names), so the
+ * common response costs two lookups, not a scan.
+ */
+const RESPONSE_HEADERS_TO_MASK = ['set-cookie', 'location'] as const
+
 export function maskedResponseHeaders(headers: Record<string, HeaderValue>, path: string): Record<string, HeaderValue> {
   let copy: Record<string, HeaderValue> | undefined
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of RESPONSE_HEADERS_TO_MASK) {
+    const value = headers[name]
+    if (value === undefined) continue
     const text = typeof value === 'object' ? value.join('\n') : typeof value === 'string' ? value : ''
     if (!text.includes(COOKIE_HINT) && !text.includes(KEY_HINT)) continue
     copy ??= { ...headers }
