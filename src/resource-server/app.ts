@@ -3,6 +3,7 @@
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
+import { corsScope, labOriginCheck } from '../shared/cors.js'
 import { AJV_OPTIONS, SERVER_LIMITS } from '../shared/fastify-options.js'
 import { registerHostAllowList } from '../shared/host-allow-list.js'
 import { setUpFlowRecorder } from '../shared/flow-recorder.js'
@@ -33,9 +34,14 @@ export async function buildResourceServer(config: LabConfig, deps: ResourceServe
   app.setNotFoundHandler(handleNotFound)
   // Built once per app, so the JWKS is fetched once and then cached.
   const checkToken = createTokenChecker(config, deps)
-  await app.register(healthzRoute)
-  await app.register(metadataRoute, { config })
-  await app.register(resourceRoute, { config, checkToken })
+  // Every route but /_lab/* answers CORS for the clients' web origins: a SPA
+  // calls the resource itself and must read its WWW-Authenticate challenge.
+  await app.register(async (api) => {
+    corsScope(api, labOriginCheck(config.clients))
+    await api.register(healthzRoute)
+    await api.register(metadataRoute, { config })
+    await api.register(resourceRoute, { config, checkToken })
+  })
   return app
 }
 

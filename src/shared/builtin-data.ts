@@ -3,6 +3,7 @@
 // or here) into its registration with every default filled in.
 
 import type { ClientRegistration, ScopeDefinition, UserAccount } from './config-types.js'
+import { defaultWebOrigins } from './cors.js'
 import {
   GRANT_TYPES,
   SECRET_AUTH_METHODS,
@@ -19,6 +20,7 @@ export interface ClientInput {
   readonly name?: string
   readonly redirectUris?: readonly string[]
   readonly postLogoutRedirectUris?: readonly string[]
+  readonly webOrigins?: readonly string[]
   readonly scopes?: readonly string[]
   readonly tokenEndpointAuthMethods?: readonly TokenAuthMethod[]
   readonly grantTypes?: readonly GrantType[]
@@ -123,6 +125,8 @@ export function normaliseClient(c: ClientInput): ClientRegistration {
     name: c.name ?? c.clientId,
     redirectUris: c.redirectUris ?? [],
     ...(c.postLogoutRedirectUris ? { postLogoutRedirectUris: c.postLogoutRedirectUris } : {}),
+    // Where a browser app of this client runs: by default, where it is redirected to.
+    webOrigins: c.webOrigins ?? defaultWebOrigins(c.redirectUris ?? []),
     scopes: c.scopes ?? [],
     tokenEndpointAuthMethods: c.tokenEndpointAuthMethods ?? (confidential ? SECRET_AUTH_METHODS : ['none']),
     // RFC 6749 §4.4: client_credentials is for confidential clients only.

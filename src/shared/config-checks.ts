@@ -13,6 +13,7 @@ import {
   registeredClients,
   type ClientInput,
 } from './builtin-data.js'
+import { webOriginProblem } from './cors.js'
 import { SETTINGS, type SettingId, type SettingInput } from './settings.js'
 
 export interface SettingIssue {
@@ -97,6 +98,10 @@ function clientIssues(
   client.postLogoutRedirectUris?.forEach((uri, j) => {
     const problem = redirectUriProblem(uri)
     if (problem) add(`/postLogoutRedirectUris/${j}`, problem)
+  })
+  client.webOrigins?.forEach((origin, j) => {
+    const problem = webOriginProblem(origin)
+    if (problem) add(`/webOrigins/${j}`, problem)
   })
   client.scopes?.forEach((scope, j) => {
     if (!known.has(scope)) add(`/scopes/${j}`, `scope "${scope}" is not defined in scopes`)

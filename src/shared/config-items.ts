@@ -32,6 +32,12 @@ export const CLIENT_SCHEMA: JsonSchema = {
       description: 'Where OpenID Connect logout may send the browser afterwards (absolute URLs, exact match).',
       items: { type: 'string' },
     },
+    webOrigins: {
+      type: 'array',
+      description:
+        'Origins (`scheme://host[:port]`, no path) whose pages may call `/token`, `/userinfo`, `/revoke` and the resource server from the browser (CORS). Default: the origins of its `redirectUris` (a loopback one without a port: any port; private-use schemes have none).',
+      items: { type: 'string' },
+    },
     scopes: {
       type: 'array',
       description: 'Scopes it may ask for; each one defined in `scopes`. Default: none.',

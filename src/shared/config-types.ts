@@ -21,6 +21,13 @@ export interface ClientRegistration {
   readonly redirectUris: readonly string[]
   /** Where OpenID Connect RP-initiated logout may send the browser afterwards (exact match). */
   readonly postLogoutRedirectUris?: readonly string[]
+  /**
+   * The origins (`scheme://host[:port]`) whose pages may call the token,
+   * userinfo and revocation endpoints and the resource server (CORS).
+   * Absent: those of its redirect URIs. A loopback origin without a port
+   * allows any port.
+   */
+  readonly webOrigins?: readonly string[]
   readonly scopes: readonly string[]
   readonly tokenEndpointAuthMethods: readonly TokenAuthMethod[]
   readonly grantTypes: readonly GrantType[]

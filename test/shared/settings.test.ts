@@ -138,6 +138,7 @@ describe('startLab options (loadConfig labOptions)', () => {
       clientId: 'spa',
       name: 'spa',
       redirectUris: ['http://localhost:5173/cb'],
+      webOrigins: ['http://localhost:5173'],
       scopes: ['foo'],
       tokenEndpointAuthMethods: ['none'],
       grantTypes: ['authorization_code', 'refresh_token'],

@@ -3,6 +3,7 @@
 // client authentication, then the grant's own handler (grants/index.ts).
 
 import type { FastifyInstance } from 'fastify'
+import { corsScope, labOriginCheck } from '../../shared/cors.js'
 import { BACK_CHANNEL_ROUTE, backChannelScope } from '../back-channel/back-channel-route.js'
 import {
   authenticateClient,
@@ -17,6 +18,9 @@ import type { TokenRequestBody } from './grant-types.js'
 import { grantModule, grantParameters, isSupportedGrantType } from './grants/index.js'
 
 export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
+  // A SPA redeems its code from the browser. Every client's web origin is
+  // allowed: the preflight comes before the body that names the client.
+  corsScope(app, labOriginCheck(ctx.config.clients))
   backChannelScope(app)
   interceptResponses(app, ctx.extensions, 'token')
   // The gate (a slow or failing server, in the lab) answers before client
