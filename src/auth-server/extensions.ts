@@ -75,5 +75,9 @@ export function interceptResponses(
   route: InterceptedRoute,
 ): void {
   const interceptor = extensions.beforeResponse(route)
-  if (interceptor) app.addHook('onSend', interceptor)
+  // A CORS preflight is the browser's question, not the endpoint's answer: never intercepted.
+  if (interceptor)
+    app.addHook('onSend', async (request, reply, payload) =>
+      request.method === 'OPTIONS' ? payload : interceptor(request, reply, payload),
+    )
 }

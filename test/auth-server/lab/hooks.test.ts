@@ -152,6 +152,24 @@ describe('beforeResponse', () => {
     expect(res.headers['content-type']).toMatch(/^application\/json/)
   })
 
+  it('leaves a CORS preflight alone: it is the browser asking, not the endpoint answering', async () => {
+    let calls = 0
+    hooks.beforeResponse = (response) => {
+      calls++
+      return { ...response, status: 500 }
+    }
+    const preflight = await app.inject({
+      method: 'OPTIONS',
+      url: '/token',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' },
+    })
+    expect(preflight.statusCode).toBe(204)
+    expect(preflight.headers['access-control-allow-origin']).toBe('http://localhost:3000')
+    expect(calls).toBe(0)
+    expect((await clientCredentials()).statusCode).toBe(500)
+    expect(calls).toBe(1)
+  })
+
   it('sees error responses too, and can remove headers', async () => {
     hooks.beforeResponse = (response) => {
       delete response.headers.pragma
