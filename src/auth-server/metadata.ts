@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { OIDC_SCOPES } from '../shared/config.js'
 import { SECRET_AUTH_METHODS, TOKEN_AUTH_METHODS } from '../shared/enumerations.js'
 import type { AuthServerContext } from './context.js'
+import { ID_TOKEN_SIGNING_ALGORITHMS } from './tokens/keys.js'
 import { SUPPORTED_GRANT_TYPES } from './token/grants/index.js'
 
 /** Every URL here is built from the configured public URL, never from Host or X-Forwarded-*. */
@@ -32,7 +33,8 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
     userinfo_endpoint: `${issuer}/userinfo`,
     end_session_endpoint: `${issuer}/end-session`,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: [ctx.keys.alg],
+    // OpenID Connect Discovery 1.0 §3: RS256 must be listed; each client picks one (idTokenSignedResponseAlg).
+    id_token_signing_alg_values_supported: [...ID_TOKEN_SIGNING_ALGORITHMS],
     claims_supported: [
       'sub',
       'iss',
@@ -60,11 +62,20 @@ export async function metadataRoutes(app: FastifyInstance, ctx: AuthServerContex
       reply.header('access-control-allow-origin', '*').type('application/json').send(metadata),
     )
   }
-  app.get('/jwks', async (_request, reply) =>
-    reply
+  // A verifier caches /jwks (five minutes here), so it lists the key of every
+  // algorithm from the first fetch on: one made later could go unseen.
+  app.get('/jwks', async (_request, reply) => {
+    await ctx.keys.prepare()
+    return reply
       .header('access-control-allow-origin', '*')
       .header('cache-control', 'public, max-age=300')
       .type('application/jwk-set+json')
-      .send(ctx.keys.jwks),
-  )
+      .send(ctx.keys.jwks)
+  })
+  // A listening server makes its keys at once, beside the event loop (key
+  // generation runs on the thread pool) and without delaying start-up; route
+  // tests, which never listen, make an RSA key only when they need one.
+  app.addHook('onListen', async () => {
+    ctx.keys.prepare().catch((error: unknown) => app.log.error({ err: error }, 'cannot make the signing keys'))
+  })
 }

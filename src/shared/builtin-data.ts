@@ -9,6 +9,7 @@ import {
   SECRET_AUTH_METHODS,
   type AccessTokenFormat,
   type GrantType,
+  type SigningAlg,
   type TokenAuthMethod,
 } from './enumerations.js'
 
@@ -27,6 +28,7 @@ export interface ClientInput {
   readonly requirePkce?: boolean
   readonly introspectionOnly?: boolean
   readonly accessTokenFormat?: AccessTokenFormat
+  readonly idTokenSignedResponseAlg?: SigningAlg
 }
 
 /** A user as written: `sub` defaults to the username. */
@@ -135,6 +137,7 @@ export function normaliseClient(c: ClientInput): ClientRegistration {
     requirePkce: c.requirePkce ?? !confidential,
     ...(c.introspectionOnly === undefined ? {} : { introspectionOnly: c.introspectionOnly }),
     ...(c.accessTokenFormat === undefined ? {} : { accessTokenFormat: c.accessTokenFormat }),
+    ...(c.idTokenSignedResponseAlg === undefined ? {} : { idTokenSignedResponseAlg: c.idTokenSignedResponseAlg }),
   }
 }
 

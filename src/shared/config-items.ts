@@ -2,7 +2,7 @@
 // or startLab options write them (src/shared/builtin-data.ts fills in the
 // defaults these descriptions promise).
 
-import { ACCESS_TOKEN_FORMATS, GRANT_TYPES, TOKEN_AUTH_METHODS } from './enumerations.js'
+import { ACCESS_TOKEN_FORMATS, GRANT_TYPES, SIGNING_ALGS, TOKEN_AUTH_METHODS } from './enumerations.js'
 import type { JsonSchema } from './setting-kinds.js'
 
 const NAME = { type: 'string', minLength: 1 } as const
@@ -68,6 +68,11 @@ export const CLIENT_SCHEMA: JsonSchema = {
     accessTokenFormat: {
       enum: ACCESS_TOKEN_FORMATS,
       description: 'Its access tokens: RFC 9068 JWTs (`jwt`, default) or `opaque` strings checked by introspection.',
+    },
+    idTokenSignedResponseAlg: {
+      enum: SIGNING_ALGS,
+      description:
+        'The `alg` of its OpenID Connect ID tokens (`id_token_signed_response_alg` in OpenID Connect Dynamic Client Registration). Default `RS256`; access tokens keep `signingAlg`.',
     },
   },
 }

@@ -40,6 +40,11 @@ export interface ClientRegistration {
    * only the authorization server can read (checked by RFC 7662 introspection).
    */
   readonly accessTokenFormat?: AccessTokenFormat
+  /**
+   * The `alg` of its ID tokens (OIDC Dynamic Client Registration 1.0 §2:
+   * id_token_signed_response_alg); absent: RS256 (OpenID Connect Discovery 1.0 §3).
+   */
+  readonly idTokenSignedResponseAlg?: SigningAlg
 }
 
 export interface UserAccount {

@@ -219,7 +219,7 @@ export const SETTINGS: Settings = {
   },
   signingAlg: {
     kind: kind.choice(SIGNING_ALGS),
-    doc: 'Signature of access and ID tokens.',
+    doc: 'Signature of access tokens (ID tokens are RS256 unless the client sets idTokenSignedResponseAlg).',
     env: 'SIGNING_ALG',
     file: '/signingAlg',
     option: '/signingAlg',

@@ -43,14 +43,20 @@ describe('GET /.well-known/oauth-authorization-server', () => {
 })
 
 describe('GET /jwks', () => {
-  it('publishes the public ES256 key only', async () => {
+  it("publishes one public key per algorithm: the access tokens' ES256 first, then RS256 and EdDSA for ID tokens", async () => {
     const res = await app.inject({ method: 'GET', url: '/jwks' })
     expect(res.statusCode).toBe(200)
-    const { keys } = res.json()
-    expect(keys).toHaveLength(1)
+    const { keys } = res.json<{ keys: Array<Record<string, unknown>> }>()
+    expect(keys).toHaveLength(3)
     expect(keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' })
-    expect(keys[0].kid).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    expect(keys[0].d).toBeUndefined()
+    expect(keys[1]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' })
+    expect(keys[2]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' })
+    expect(new Set(keys.map((k) => k.kid)).size).toBe(3)
+    for (const key of keys) {
+      expect(key.kid).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      // No private part of any key type (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
+      for (const name of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(key[name]).toBeUndefined()
+    }
   })
 })
 

@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdir, writeFile } from 'node:fs/promises'
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import * as client from 'openid-client'
 import { startLab, type Lab } from '../../src/index.js'
 
@@ -53,6 +54,20 @@ describe('openid-client against the lab', () => {
     expect(claims.sub).toBe('alice')
     expect(claims.iss).toBe(lab.urls.auth)
     expect(claims.aud).toBe('oauth-client-1')
+    // RS256 by default (OpenID Connect Discovery 1.0 §3); an RS256-only relying
+    // party (openid-client 5's default) verifies it against the lab's JWKS.
+    expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('RS256')
+    const jwks = createRemoteJWKSet(new URL(`${lab.urls.auth}/jwks`))
+    await jwtVerify(tokens.id_token!, jwks, {
+      algorithms: ['RS256'],
+      issuer: lab.urls.auth,
+      audience: 'oauth-client-1',
+    })
+    // An ID token is not an access token: the resource server refuses it (RFC 9068 §4).
+    const refused = await fetch(`${lab.urls.resource}/resource`, {
+      headers: { authorization: `Bearer ${tokens.id_token!}` },
+    })
+    expect(refused.status).toBe(401)
 
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
     expect(userinfo).toMatchObject({ sub: 'alice', name: 'Alice Liddell', email: 'alice@example.test' })
@@ -69,6 +84,36 @@ describe('openid-client against the lab', () => {
     // Recorded, not asserted (timed tests are not used): the closing note reports it.
     await mkdir('test-results', { recursive: true })
     await writeFile('test-results/openid-client-flow.json', JSON.stringify({ durationMs: performance.now() - started }))
+  })
+
+  it('with RS256 required and non-repudiation checks, openid-client verifies the ID token signature with /jwks', async () => {
+    // id_token_signed_response_alg RS256 is openid-client 5's default: this client refuses any other alg.
+    const config = await client.discovery(
+      new URL(lab.urls.auth),
+      'oauth-client-1',
+      { id_token_signed_response_alg: 'RS256' },
+      client.ClientSecretBasic('oauth-client-secret-1'),
+      { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] },
+    )
+    expect(config.serverMetadata().id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256', 'EdDSA'])
+    const verifier = client.randomPKCECodeVerifier()
+    const nonce = client.randomNonce()
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: `${lab.urls.client}/authenticated`,
+      scope: 'openid foo',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      nonce,
+      state: 'st',
+    })
+    const callback = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!)
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: verifier,
+      expectedNonce: nonce,
+      expectedState: 'st',
+      idTokenExpected: true,
+    })
+    expect(tokens.claims()).toMatchObject({ sub: 'alice', aud: 'oauth-client-1' })
   })
 
   it("openid-client refuses a callback whose iss is not the lab's (RFC 9207)", async () => {

@@ -93,11 +93,18 @@ describe('lab.scenarios', () => {
     const before = await lab.issueToken({ sub: 'alice', scope: 'foo' })
     expect((await getResource(before)).status).toBe(200) // the resource server now caches the JWKS
 
+    const kidsBefore = (await (await fetch(`${lab.urls.auth}/jwks`)).json()).keys.map((k: { kid: string }) => k.kid)
+    expect(kidsBefore).toHaveLength(3) // the access tokens' key, then RS256 and EdDSA for ID tokens
+    expect(kidsBefore[0]).toBe(decodeProtectedHeader(before).kid)
     const { kid } = await lab.scenarios.rotateKeys()
     const after = await lab.issueToken({ sub: 'alice', scope: 'foo' })
     expect(decodeProtectedHeader(after).kid).toBe(kid)
     const jwks = await (await fetch(`${lab.urls.auth}/jwks`)).json()
-    expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([kid, decodeProtectedHeader(before).kid])
+    // Every key rotated: the new ones first (the access tokens' first), then all the previous ones.
+    const kids = jwks.keys.map((k: { kid: string }) => k.kid)
+    expect(kids).toHaveLength(6)
+    expect(kids[0]).toBe(kid)
+    expect(kids.slice(3)).toEqual(kidsBefore)
 
     // The resource server refetches the JWKS for an unknown kid at most once a
     // second (jose's cooldown, in real time): move the real clock past it.

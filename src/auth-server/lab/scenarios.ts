@@ -1,6 +1,6 @@
 // One-shot scenarios for tests of OAuth clients: make the next token requests
 // fail, deny the next authorization, slow the token endpoint, rotate the
-// signing key. Plain data behind plain functions; `clear()` disarms them all.
+// signing keys. Plain data behind plain functions; `clear()` disarms them all.
 
 import type { KeyRing } from '../tokens/keys.js'
 import type { OAuthErrorCode } from '../oauth-error.js'
@@ -46,7 +46,7 @@ export interface ArmedScenarios {
   } | null
   readonly denyNextAuthorization: boolean
   readonly delayTokenEndpoint: { readonly remaining: number; readonly ms: number } | null
-  /** The published kids, current (signing) first. */
+  /** The published kids: the current ones first (the access tokens' first of all), then the ones they replaced. */
   readonly keys: readonly string[]
 }
 
@@ -57,7 +57,11 @@ export interface Scenarios {
   denyNextAuthorization(): void
   /** The next `count` token requests wait `ms` milliseconds (real time) before being handled. */
   delayTokenEndpoint(options: DelayTokenEndpoint): void
-  /** A new signing key becomes current; the previous one stays in /jwks until the next rotation. */
+  /**
+   * A new key of every algorithm becomes current (the access tokens' and each
+   * ID token algorithm's); each previous one stays in /jwks until the next
+   * rotation. Answers the access tokens' new kid.
+   */
   rotateKeys(): Promise<{ readonly kid: string }>
   /** Disarms every one-shot scenario (keys are not rotated back). */
   clear(): void

@@ -34,9 +34,9 @@ const endSessionSchema = {
  * undefined. OIDC Core §3.1.2.1: id_token_hint is an "ID Token previously
  * issued by the Authorization Server"; RP-Initiated Logout 1.0 §2: the OP
  * SHOULD accept it "even when the exp time has passed", so expiry is ignored.
- * Checked: the signature, by the current or the previous key (after a
- * rotation) with an asymmetric alg only, so an unsigned (`alg: none`) or
- * foreign token fails; `iss`; `typ` (an RFC 9068 access token, signed by the
+ * Checked: the signature, by any ID token key (RS256, ES256 or EdDSA, as the
+ * client chose), current or previous (after a rotation), with an asymmetric
+ * alg only, so an unsigned (`alg: none`) or foreign token fails; `iss`; `typ` (an RFC 9068 access token, signed by the
  * same key, is not an ID token, RFC 9068 §4); and `aud` (OIDC Core §2: required).
  */
 async function idTokenAudiences(ctx: AuthServerContext, hint: string): Promise<readonly string[] | undefined> {

@@ -1,13 +1,30 @@
 // OpenID Connect: the ID token of the authorization code flow (OIDC Core
 // §2, §3.1.3.6), issued beside the access token when `openid` was granted.
+// Signed RS256 unless the client registered another algorithm
+// (idTokenSignedResponseAlg, OIDC Dynamic Client Registration 1.0 §2's
+// id_token_signed_response_alg): OpenID Connect Discovery 1.0 §3 makes RS256
+// the one every relying party can verify. Access tokens keep SIGNING_ALG.
 
 import { createHash } from 'node:crypto'
-import { signJwt } from '../tokens/jws.js'
+import type { ClientRegistration } from '../../shared/config.js'
 import type { AuthServerContext } from '../context.js'
+import { signJwt } from '../tokens/jws.js'
+import { DEFAULT_ID_TOKEN_SIGNING_ALGORITHM, type SigningAlgorithm } from '../tokens/keys.js'
 
-// OIDC Core §3.1.3.6: at_hash is the left half of the hash of the access
-// token, with the hash of the ID token's alg (SHA-512 for Ed25519).
-export function accessTokenHash(accessToken: string, alg: string): string {
+/** The client's ID token algorithm (OIDC Dynamic Client Registration 1.0 §2: RS256 by default). */
+export function idTokenAlgorithm(client: ClientRegistration | undefined): SigningAlgorithm {
+  return client?.idTokenSignedResponseAlg ?? DEFAULT_ID_TOKEN_SIGNING_ALGORITHM
+}
+
+/**
+ * OIDC Core §3.1.3.6: at_hash is the left half of the hash of the access
+ * token, hashed with the hash function of the ID token's own `alg`: SHA-256
+ * for RS256 and ES256. EdDSA names none; for Ed25519 it is SHA-512, the hash
+ * inside Ed25519 (RFC 8032 §5.1), as the OpenID Connect working group settled
+ * (openid/connect issue 1125, "_hash algorithm for EdDSA id tokens") and as
+ * panva's oidc-token-hash, which openid-client and oidc-provider share, computes.
+ */
+export function accessTokenHash(accessToken: string, alg: SigningAlgorithm): string {
   const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256')
     .update(accessToken, 'ascii')
     .digest()
@@ -18,6 +35,7 @@ export async function signIdToken(
   ctx: AuthServerContext,
   grant: { sub: string; clientId: string; authTime: number; nonce?: string; accessToken: string },
 ): Promise<string> {
+  const alg = idTokenAlgorithm(ctx.clients.get(grant.clientId))
   const iat = Math.floor(ctx.now() / 1000)
   const payload = await ctx.extensions.claimsBeforeSigning(
     'id_token',
@@ -28,11 +46,12 @@ export async function signIdToken(
       iat,
       exp: iat + ctx.config.auth.accessTokenTtlSeconds,
       auth_time: grant.authTime,
-      at_hash: accessTokenHash(grant.accessToken, ctx.keys.alg),
+      at_hash: accessTokenHash(grant.accessToken, alg),
       ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
     },
     { grantType: 'authorization_code', clientId: grant.clientId },
   )
-  // Header and key read together, after the hook's await: a rotation meanwhile cannot mismatch them.
-  return signJwt(ctx.keys, 'JWT', payload)
+  // The key is read after the hook's await, as one snapshot of its alg, kid
+  // and private key: a rotation meanwhile cannot mismatch them.
+  return signJwt(await ctx.keys.currentKeys(alg), 'JWT', payload)
 }

@@ -10,8 +10,11 @@ import {
   createKeyRing,
   exportSigningKeys,
   generateSigningKeys,
+  ID_TOKEN_SIGNING_ALGORITHMS,
   importSigningKeys,
+  type AlgorithmKeys,
   type KeyRing,
+  type SigningAlgorithm,
   type SigningKeys,
 } from '../tokens/keys.js'
 import type { AuthStore } from './auth-store.js'
@@ -57,22 +60,49 @@ export async function openStore(
   }
 }
 
-/** The signing keys of a durable store: reloaded if stored (same kid after a restart), else made and saved. */
+/**
+ * The signing keys of a durable store: each algorithm's current and previous
+ * key reloaded if stored (the same kids after a restart, whatever SIGNING_ALG
+ * says now); any missing one made at once, not on first use, so that a file
+ * that cannot be written stops the start; all saved again after each rotation.
+ */
 async function durableKeyRing(
   store: SqliteAuthStore,
   config: LabConfig,
   given: SigningKeys | undefined,
 ): Promise<KeyRing> {
-  const save = async (current: SigningKeys, previous?: SigningKeys) =>
-    store.saveSigningKeys([await exportSigningKeys(current), ...(previous ? [await exportSigningKeys(previous)] : [])])
   if (given !== undefined) return createKeyRing(given)
-  const stored = store.loadSigningKeys()
-  if (stored[0] !== undefined && stored[0].alg === config.auth.signingAlg) {
-    const current = await importSigningKeys(stored[0])
-    const previous = stored[1] && (await importSigningKeys(stored[1]))
-    return createKeyRing(current, { ...(previous ? { previous } : {}), onRotate: save })
+  const save = async (published: readonly SigningKeys[]) =>
+    store.saveSigningKeys(await Promise.all(published.map(exportSigningKeys)))
+  const stored = byAlgorithm(await Promise.all(store.loadSigningKeys().map(importSigningKeys)))
+  let made = false
+  const keysOf = async (alg: SigningAlgorithm): Promise<AlgorithmKeys> => {
+    const found = stored.find((keys) => keys.current.alg === alg)
+    if (found) return found
+    made = true
+    return { current: await generateSigningKeys(alg) }
   }
-  const initial = await generateSigningKeys(config.auth.signingAlg)
-  await save(initial)
-  return createKeyRing(initial, { onRotate: save })
+  const accessAlg = config.auth.signingAlg
+  const [access, others] = await Promise.all([
+    keysOf(accessAlg),
+    Promise.all(ID_TOKEN_SIGNING_ALGORITHMS.filter((alg) => alg !== accessAlg).map(keysOf)),
+  ])
+  const all = [access, ...others]
+  if (made) await save([...all.map((keys) => keys.current), ...all.flatMap((keys) => keys.previous ?? [])])
+  return createKeyRing(access.current, {
+    ...(access.previous ? { previous: access.previous } : {}),
+    others,
+    onChange: save,
+  })
+}
+
+/** Stored keys, each algorithm's first one current and its second one previous (the order they were saved in). */
+function byAlgorithm(keys: readonly SigningKeys[]): AlgorithmKeys[] {
+  const rings = new Map<SigningAlgorithm, AlgorithmKeys>()
+  for (const key of keys) {
+    const ring = rings.get(key.alg)
+    if (ring === undefined) rings.set(key.alg, { current: key })
+    else if (ring.previous === undefined) rings.set(key.alg, { ...ring, previous: key })
+  }
+  return [...rings.values()]
 }

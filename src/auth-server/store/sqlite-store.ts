@@ -7,7 +7,7 @@
 // Codes live 60 s and stay in memory only. better-sqlite3 is loaded only when
 // chosen.
 //
-// The file holds the private signing key: it and its -wal/-shm files are
+// The file holds the private signing keys: it and its -wal/-shm files are
 // owner-only (0600), its directory too if the lab makes it (0700). At start a
 // write probe proves the file writable, and any failure to open, read or write
 // it stops the server with one line naming the path and the problem

@@ -1,7 +1,9 @@
 // The signing keys of access and ID tokens and the public JWKS that verifiers
 // fetch (RFC 9068 §2.1: asymmetric, never `none`; §4: advertised through jwks_uri).
-// A key ring: one current key signs; after a rotation the previous key stays
-// published, so tokens it signed keep verifying (RFC 7517 §5, OIDC Core §10.1.1).
+// A key ring: one key per algorithm the server signs with (the access tokens'
+// SIGNING_ALG; RS256, ES256 and EdDSA for ID tokens, OpenID Connect Discovery
+// 1.0 §3). After a rotation each previous key stays published, so tokens it
+// signed keep verifying (RFC 7517 §5, OIDC Core §10.1.1).
 
 import {
   calculateJwkThumbprint,
@@ -28,16 +30,25 @@ export interface SigningKeys {
 }
 
 /**
- * The authorization server's keys. Its `SigningKeys` fields always describe the
- * current key (read them at signing time, never cache them); `jwks` lists the
- * current key first, then the one it replaced.
+ * The authorization server's keys: one ring per algorithm it signs with (the
+ * access tokens' SIGNING_ALG, and RS256, ES256 and EdDSA for ID tokens, which
+ * each client picks). Its `SigningKeys` fields always describe the access
+ * tokens' current key (read them at signing time, never cache them); `jwks`
+ * lists every current key, the access tokens' first, then the ones they replaced.
  */
 export interface KeyRing extends SigningKeys {
-  /** Every published key, for verifying tokens this server signed (any kid). */
+  /** Every published key, of any algorithm, for verifying tokens this server signed (any kid). */
   readonly verificationKeys: JWTVerifyGetKey
-  /** A new key becomes current; the previous current one stays published until the next rotation. */
+  /**
+   * The current key of `alg`, made on first use: an RSA key takes 100-300 ms
+   * to make, which a server that never signs with it should not pay.
+   */
+  currentKeys(alg: SigningAlgorithm): Promise<SigningKeys>
+  /** Makes the key of every algorithm not made yet, so that `jwks` lists them all. */
+  prepare(): Promise<void>
+  /** A new key of every algorithm becomes current; each previous one stays published until the next rotation. */
   rotate(): Promise<{ readonly kid: string }>
-  /** The kids in /jwks, current first. */
+  /** The kids in /jwks, current first (the access tokens' key first of all). */
   publishedKids(): string[]
 }
 
@@ -80,44 +91,111 @@ export async function importSigningKeys(stored: StoredSigningKeys): Promise<Sign
   return { alg: stored.alg, kid: stored.kid, privateKey, publicKey, jwks: { keys: [{ ...stored.publicJwk }] } }
 }
 
-export interface KeyRingOptions {
-  /** A key still published from before (e.g. reloaded from a durable store). */
+/** The keys of one algorithm: the current one signs; the one it replaced stays published. */
+export interface AlgorithmKeys {
+  readonly current: SigningKeys
   readonly previous?: SigningKeys
-  /** Called after each rotation, e.g. to persist the new key. */
-  readonly onRotate?: (current: SigningKeys, previous: SigningKeys) => void | Promise<void>
 }
 
-/** A ring starting with `initial` as its current key; rotations keep its algorithm. */
+/**
+ * The algorithms of ID tokens (OpenID Connect Discovery 1.0 §3: RS256 must be
+ * among them), in the order discovery lists them; RS256 is the default (OIDC
+ * Dynamic Client Registration 1.0 §2, id_token_signed_response_alg).
+ */
+export const ID_TOKEN_SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const satisfies readonly SigningAlgorithm[]
+export const DEFAULT_ID_TOKEN_SIGNING_ALGORITHM: SigningAlgorithm = 'RS256'
+
+export interface KeyRingOptions {
+  /** A key of the initial key's algorithm still published from before (e.g. reloaded from a durable store). */
+  readonly previous?: SigningKeys
+  /** The keys of the other algorithms, e.g. reloaded from a durable store; one not given is made on first use. */
+  readonly others?: readonly AlgorithmKeys[]
+  /** Called after each rotation and each key made, with every published key in /jwks order, e.g. to persist them. */
+  readonly onChange?: (published: readonly SigningKeys[]) => void | Promise<void>
+}
+
+/** Every published key: each algorithm's current key in `order`, then each one's previous key. */
+function publishedKeys(
+  order: readonly SigningAlgorithm[],
+  made: ReadonlyMap<SigningAlgorithm, AlgorithmKeys>,
+): SigningKeys[] {
+  const rings = order.flatMap((alg) => made.get(alg) ?? [])
+  return [...rings.map((r) => r.current), ...rings.flatMap((r) => r.previous ?? [])]
+}
+
+/**
+ * A ring whose access tokens' key is `initial` (its algorithm is SIGNING_ALG
+ * for good); every other algorithm of ID tokens gets its own key, given or
+ * made on first use. Rotations rotate every key and keep each algorithm.
+ */
 export function createKeyRing(initial: SigningKeys, options: KeyRingOptions = {}): KeyRing {
-  let current = initial
-  let previous: SigningKeys | undefined = options.previous
-  let jwks = { keys: [...initial.jwks.keys, ...(previous?.jwks.keys ?? [])] }
+  const order = [initial.alg, ...ID_TOKEN_SIGNING_ALGORITHMS.filter((alg) => alg !== initial.alg)]
+  let access: AlgorithmKeys = { current: initial, ...(options.previous ? { previous: options.previous } : {}) }
+  const made = new Map<SigningAlgorithm, AlgorithmKeys>([[initial.alg, access]])
+  for (const keys of options.others ?? []) if (!made.has(keys.current.alg)) made.set(keys.current.alg, keys)
+  const making = new Map<SigningAlgorithm, Promise<SigningKeys>>()
+  let jwks: { keys: JWK[] } = { keys: [] }
   let local = createLocalJWKSet(jwks)
+  const publish = () => {
+    access = made.get(initial.alg) ?? access
+    jwks = { keys: publishedKeys(order, made).flatMap((k) => k.jwks.keys) }
+    local = createLocalJWKSet(jwks)
+  }
+  publish()
+  const changed = async () => options.onChange?.(publishedKeys(order, made))
+
+  function currentKeys(alg: SigningAlgorithm): Promise<SigningKeys> {
+    const ring = made.get(alg)
+    if (ring) return Promise.resolve(ring.current)
+    let pending = making.get(alg)
+    if (pending === undefined) {
+      // One key per algorithm, however many requests ask for it at once; a failure is retried by the next one.
+      pending = (async () => {
+        const keys = await generateSigningKeys(alg)
+        made.set(alg, { current: keys })
+        publish()
+        await changed()
+        return keys
+      })().finally(() => making.delete(alg))
+      making.set(alg, pending)
+    }
+    return pending
+  }
+
+  const prepare = async () => {
+    await Promise.all(order.map(currentKeys))
+  }
+
   return {
     get alg() {
-      return current.alg
+      return access.current.alg
     },
     get kid() {
-      return current.kid
+      return access.current.kid
     },
     get privateKey() {
-      return current.privateKey
+      return access.current.privateKey
     },
     get publicKey() {
-      return current.publicKey
+      return access.current.publicKey
     },
     get jwks() {
       return jwks
     },
     verificationKeys: (header, token) => local(header, token),
+    currentKeys,
+    prepare,
     async rotate() {
-      const next = await generateSigningKeys(current.alg)
-      previous = current
-      current = next
-      jwks = { keys: [...current.jwks.keys, ...previous.jwks.keys] }
-      local = createLocalJWKSet(jwks)
-      await options.onRotate?.(current, previous)
-      return { kid: current.kid }
+      // Every algorithm has a key first, so each new one has a previous one to keep published.
+      await prepare()
+      const next = await Promise.all(order.map((alg) => generateSigningKeys(alg)))
+      for (const keys of next) {
+        const previous = made.get(keys.alg)?.current
+        made.set(keys.alg, { current: keys, ...(previous ? { previous } : {}) })
+      }
+      publish()
+      await changed()
+      return { kid: access.current.kid }
     },
     publishedKids: () => jwks.keys.map((k) => k.kid as string),
   }

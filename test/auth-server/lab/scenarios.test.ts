@@ -126,12 +126,20 @@ describe('rotateKeys', () => {
   it('signs new tokens with a new kid and keeps the previous key published until the next rotation', async () => {
     const before = (await tokensFor(app, config)).access_token
     const oldKid = decodeProtectedHeader(before).kid
+    // One key per algorithm: the access tokens' ES256, then RS256 and EdDSA for ID tokens.
+    const oldKids = (await jwks()).keys.map((k) => k.kid).slice(0, 3)
+    expect(oldKids[0]).toBe(oldKid)
     const { kid } = await scenarios.rotateKeys()
     expect(kid).not.toBe(oldKid)
     const after = (await tokensFor(app, config, { scope: 'foo openid' })) as { access_token: string; id_token?: string }
     expect(decodeProtectedHeader(after.access_token).kid).toBe(kid)
-    expect(decodeProtectedHeader(after.id_token!).kid).toBe(kid)
-    expect((await jwks()).keys.map((k) => k.kid)).toEqual([kid, oldKid])
+    // Every key was rotated, and each previous one stays published after the new ones.
+    const newKids = (await jwks()).keys.map((k) => k.kid).slice(0, 3)
+    expect((await jwks()).keys.map((k) => k.kid)).toEqual([...newKids, ...oldKids])
+    expect(newKids[0]).toBe(kid)
+    for (const newKid of newKids) expect(oldKids).not.toContain(newKid)
+    // The ID token (RS256 by default) carries the new RS256 kid.
+    expect(decodeProtectedHeader(after.id_token!)).toMatchObject({ alg: 'RS256', kid: newKids[1] })
     // Both verify against /jwks, and the server itself still knows both.
     await verify(before)
     await verify(after.access_token)
@@ -139,7 +147,9 @@ describe('rotateKeys', () => {
     expect((await introspect(app, after.access_token)).json().active).toBe(true)
 
     const third = await scenarios.rotateKeys()
-    expect((await jwks()).keys.map((k) => k.kid)).toEqual([third.kid, kid])
+    const thirdKids = (await jwks()).keys.map((k) => k.kid).slice(0, 3)
+    expect(thirdKids[0]).toBe(third.kid)
+    expect((await jwks()).keys.map((k) => k.kid)).toEqual([...thirdKids, ...newKids])
     await expect(verify(before)).rejects.toThrow()
     expect((await introspect(app, before)).json().active).toBe(false)
     expect((await introspect(app, after.access_token)).json().active).toBe(true)
@@ -184,11 +194,14 @@ describe('POST /_lab/scenarios (LAB_ADMIN=on)', () => {
     })
   })
 
-  it('rotate-keys answers the new current kid first', async () => {
-    const before = app.oauthLab.keys.kid
+  it("rotate-keys answers the new current kids first (the access tokens' first), then the previous ones", async () => {
+    await app.inject({ method: 'GET', url: '/jwks' }) // every algorithm's key exists from here on
+    const before = app.oauthLab.keys.publishedKids().slice(0, 3)
     const { keys } = (await adminPost({ type: 'rotate-keys' })).json()
-    expect(keys).toEqual([app.oauthLab.keys.kid, before])
-    expect(keys[0]).not.toBe(before)
+    expect(keys).toHaveLength(6)
+    expect(keys[0]).toBe(app.oauthLab.keys.kid)
+    expect(keys.slice(3)).toEqual(before)
+    for (const kid of keys.slice(0, 3)) expect(before).not.toContain(kid)
   })
 
   it('fail-token-requests over HTTP takes effect on /token', async () => {

@@ -31,12 +31,14 @@ describe('ID token', () => {
       issuer: 'http://localhost:9001',
       audience: 'oauth-client-1',
       currentDate: new Date(clock.now()),
+      // RS256 by default (OpenID Connect Discovery 1.0 §3), whatever SIGNING_ALG says.
+      algorithms: ['RS256'],
     })
-    expect(protectedHeader.typ).toBe('JWT')
+    expect(protectedHeader).toMatchObject({ typ: 'JWT', alg: 'RS256' })
     expect(payload.sub).toBe('alice')
     expect(payload.nonce).toBe('n-0S6_WzA2Mj')
     expect(payload.auth_time).toBe(Math.floor(clock.now() / 1000))
-    expect(payload.at_hash).toBe(accessTokenHash(tokens.access_token, 'ES256'))
+    expect(payload.at_hash).toBe(accessTokenHash(tokens.access_token, 'RS256'))
     await app.close()
   })
 
@@ -187,7 +189,8 @@ describe('discovery', () => {
       userinfo_endpoint: 'http://localhost:9001/userinfo',
       end_session_endpoint: 'http://localhost:9001/end-session',
       subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['ES256'],
+      // OpenID Connect Discovery 1.0 §3: RS256 must be listed.
+      id_token_signing_alg_values_supported: ['RS256', 'ES256', 'EdDSA'],
     })
     expect(meta.scopes_supported).toContain('openid')
     await app.close()

@@ -50,6 +50,16 @@ async function tokensWithRemember(app: FastifyInstance, config: LabConfig) {
   return { tokens: res.json<TokenBody>(), browser }
 }
 
+async function tokensWithScope(app: FastifyInstance, config: LabConfig, scope: string) {
+  const { verifier, challenge } = pkcePair()
+  const { params } = await obtainCode(app, config, {
+    query: { scope, code_challenge: challenge, code_challenge_method: 'S256' },
+  })
+  const res = await redeemCode(app, config, params.get('code')!, verifier)
+  expect(res.statusCode).toBe(200)
+  return res.json<TokenBody & { id_token?: string }>()
+}
+
 describe('config STORE', () => {
   it('defaults to memory and parses sqlite:<path>', () => {
     expect(loadConfig({ LOG_LEVEL: 'silent' }).auth.store).toEqual({ kind: 'memory' })
@@ -115,6 +125,9 @@ describe('after a restart on the same file', () => {
       const kid = decodeProtectedHeader(tokens.access_token).kid
       expect(jwks2.keys.map((k) => k.kid)).toContain(kid)
       expect(jwks2.keys[0]?.kid).toBe(jwks1.keys[0]?.kid)
+      // Every algorithm's key, the ID tokens' too, is the same one.
+      expect(jwks1.keys.map((k) => k.alg)).toEqual(['ES256', 'RS256', 'EdDSA'])
+      expect(jwks2.keys.map((k) => k.kid)).toEqual(jwks1.keys.map((k) => k.kid))
       const { payload } = await jwtVerify(tokens.access_token, createLocalJWKSet(jwks2), {
         issuer: second.config.auth.publicUrl,
         currentDate: new Date(clock.now()),
@@ -122,6 +135,75 @@ describe('after a restart on the same file', () => {
       expect(payload.sub).toBe('alice')
     } finally {
       await second.app.close()
+    }
+  })
+})
+
+describe('signing keys after a restart', () => {
+  const kidsOf = async (app: FastifyInstance) =>
+    (await app.inject('/jwks')).json<{ keys: JWK[] }>().keys.map((k) => `${k.alg} ${k.kid}`)
+
+  it('keeps every current and previous key of a rotation, and an ID token signed before still verifies', async () => {
+    const file = join(dir, 'rotated-keys.db')
+    const first = await start(file)
+    await first.app.oauthLab.keys.rotate()
+    const { tokens } = await tokensWithRemember(first.app, first.config)
+    const openid = await tokensWithScope(first.app, first.config, 'openid foo')
+    const kids = await kidsOf(first.app)
+    expect(kids).toHaveLength(6)
+    await first.app.close()
+
+    const second = await start(file)
+    let rotated: string[]
+    try {
+      expect(await kidsOf(second.app)).toEqual(kids)
+      const jwks = createLocalJWKSet((await second.app.inject('/jwks')).json())
+      const idToken = await jwtVerify(openid.id_token!, jwks, {
+        algorithms: ['RS256'],
+        currentDate: new Date(clock.now()),
+      })
+      expect(idToken.payload.aud).toBe('oauth-client-1')
+      await jwtVerify(tokens.access_token, jwks, { algorithms: ['ES256'], currentDate: new Date(clock.now()) })
+      // The next rotation is saved too: the current keys become the previous ones.
+      await second.app.oauthLab.keys.rotate()
+      rotated = await kidsOf(second.app)
+      expect(rotated.slice(3)).toEqual(kids.slice(0, 3))
+    } finally {
+      await second.app.close()
+    }
+    const third = await start(file)
+    try {
+      expect(await kidsOf(third.app)).toEqual(rotated)
+    } finally {
+      await third.app.close()
+    }
+  })
+
+  it('a file from before (one algorithm only) keeps its keys and gains the others; SIGNING_ALG may change', async () => {
+    const file = join(dir, 'one-algorithm.db')
+    const first = await start(file)
+    await first.app.oauthLab.keys.rotate()
+    const kids = await kidsOf(first.app)
+    await first.app.close()
+    // Only the ES256 rows, current then previous, as the lab wrote them before ID tokens had keys of their own.
+    const db = new Database(file)
+    db.prepare("DELETE FROM signing_keys WHERE alg != 'ES256'").run()
+    db.close()
+
+    const second = await start(file)
+    const kept = await kidsOf(second.app)
+    await second.app.close()
+    expect(kept).toHaveLength(4)
+    expect([kept[0], kept[3]]).toEqual([kids[0], kids[3]])
+    expect(kept.slice(1, 3).map((k) => k.split(' ')[0])).toEqual(['RS256', 'EdDSA'])
+
+    // SIGNING_ALG=EdDSA now: the access tokens take the stored EdDSA key; no key is lost.
+    const config = loadConfig({ STORE: `sqlite:${file}`, LOG_LEVEL: 'silent', SIGNING_ALG: 'EdDSA' })
+    const third = await buildAuthServer(config, { now: clock.now, logger: false })
+    try {
+      expect(await kidsOf(third)).toEqual([kept[2], kept[1], kept[0], kept[3]])
+    } finally {
+      await third.close()
     }
   })
 })
