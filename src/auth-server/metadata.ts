@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { OIDC_SCOPES } from '../shared/config.js'
 import { SECRET_AUTH_METHODS, TOKEN_AUTH_METHODS } from '../shared/enumerations.js'
 import type { AuthServerContext } from './context.js'
+import { RESPONSE_MODES } from './oauth-error.js'
 import { SUPPORTED_GRANT_TYPES } from './token/grants/index.js'
 
 /** Every URL here is built from the configured public URL, never from Host or X-Forwarded-*. */
@@ -15,7 +16,8 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
     token_endpoint: `${issuer}/token`,
     jwks_uri: `${issuer}/jwks`,
     response_types_supported: ['code'],
-    response_modes_supported: ['query'],
+    // Multiple Response Type Encoding Practices §2.1 and Form Post Response Mode §2.
+    response_modes_supported: [...RESPONSE_MODES],
     // RFC 8414 §2: omitted would mean ["authorization_code", "implicit"]. Exactly the token endpoint's grants.
     grant_types_supported: [...SUPPORTED_GRANT_TYPES],
     // RFC 8414 §2 + RFC 9700 §2.1.1: omitted would mean "no PKCE".
