@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import { OIDC_SCOPES } from '../shared/config.js'
 import { SECRET_AUTH_METHODS, TOKEN_AUTH_METHODS } from '../shared/enumerations.js'
 import type { AuthServerContext } from './context.js'
+import { OFFLINE_ACCESS } from './authorize/validate-request.js'
+import { RESPONSE_MODES } from './oauth-error.js'
 import { ID_TOKEN_SIGNING_ALGORITHMS } from './tokens/keys.js'
 import { SUPPORTED_GRANT_TYPES } from './token/grants/index.js'
 
@@ -16,12 +18,14 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
     token_endpoint: `${issuer}/token`,
     jwks_uri: `${issuer}/jwks`,
     response_types_supported: ['code'],
-    response_modes_supported: ['query'],
+    // Multiple Response Type Encoding Practices §2.1 and Form Post Response Mode §2.
+    response_modes_supported: [...RESPONSE_MODES],
     // RFC 8414 §2: omitted would mean ["authorization_code", "implicit"]. Exactly the token endpoint's grants.
     grant_types_supported: [...SUPPORTED_GRANT_TYPES],
     // RFC 8414 §2 + RFC 9700 §2.1.1: omitted would mean "no PKCE".
     code_challenge_methods_supported: ['S256'],
-    scopes_supported: [...ctx.config.scopes, ...OIDC_SCOPES].map((s) => s.name),
+    // OIDC Discovery §3: the scopes it supports, offline_access (OIDC Core §11) included.
+    scopes_supported: [...ctx.config.scopes, ...OIDC_SCOPES, OFFLINE_ACCESS].map((s) => s.name),
     token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
     introspection_endpoint: `${issuer}/introspect`,
     introspection_endpoint_auth_methods_supported: SECRET_AUTH_METHODS,

@@ -67,22 +67,87 @@ export function redirectUrl(redirectUri: string, params: Record<string, string |
 }
 
 /**
+ * How the authorization response travels back (OAuth 2.0 Multiple Response
+ * Type Encoding Practices §2.1, OAuth 2.0 Form Post Response Mode §2):
+ * `query` (the default for `code`), `fragment`, or `form_post`.
+ */
+export type ResponseMode = 'query' | 'fragment' | 'form_post'
+export const RESPONSE_MODES: readonly ResponseMode[] = ['query', 'fragment', 'form_post']
+
+/** Where an authorization response goes: the verified redirect URI, in the request's response mode. */
+export interface ResponseTarget {
+  readonly redirectUri: string
+  /** Absent: `query`. */
+  readonly responseMode?: ResponseMode
+}
+
+/**
+ * Sends the authorization response parameters to the client in its response
+ * mode: a redirect with them in the query or after `#`, or (form_post) an
+ * HTML page whose form POSTs them to the redirect URI.
+ */
+export function sendAuthorizationResponse(
+  reply: FastifyReply,
+  target: ResponseTarget,
+  params: Record<string, string | undefined>,
+  status: number,
+): FastifyReply | Promise<string> {
+  reply.header('cache-control', 'no-store')
+  const mode = target.responseMode ?? 'query'
+  if (mode === 'form_post') return renderFormPost(reply, target.redirectUri, params)
+  const location =
+    mode === 'fragment' ? fragmentUrl(target.redirectUri, params) : redirectUrl(target.redirectUri, params)
+  return reply.redirect(location, status)
+}
+
+/** Multiple Response Type Encoding Practices §2.1: the parameters form-encoded after `#`. */
+function fragmentUrl(redirectUri: string, params: Record<string, string | undefined>): string {
+  const fragment = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined) fragment.append(key, value)
+  }
+  // Registered redirect URIs never have a fragment (RFC 6749 §3.1.2), so this one is the only one.
+  return `${new URL(redirectUri).href}#${fragment.toString()}`
+}
+
+/**
+ * OAuth 2.0 Form Post Response Mode §2: a page that POSTs the parameters to the
+ * redirect URI. Under the CSP (script-src 'self') a served script submits it,
+ * and its Continue button does without script. The parameters are secrets:
+ * never cached (§2) and never in a Referer.
+ */
+function renderFormPost(
+  reply: FastifyReply,
+  redirectUri: string,
+  params: Record<string, string | undefined>,
+): Promise<string> {
+  const fields = Object.entries(params).flatMap(([name, value]) => (value === undefined ? [] : [{ name, value }]))
+  reply.code(200).header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8')
+  return reply.viewAsync('auth-server/form-post', {
+    title: 'Returning to the application',
+    action: redirectUri,
+    fields,
+  })
+}
+
+/**
  * RFC 6749 §4.1.2.1 + RFC 9207 §2: the error goes back to the (already
- * verified) redirect URI with `error`, `error_description`, `state` and `iss`.
+ * verified) redirect URI with `error`, `error_description`, `state` and `iss`,
+ * in the request's response mode.
  */
 export function redirectError(
   reply: FastifyReply,
-  target: { redirectUri: string; state?: string; issuer: string },
+  target: ResponseTarget & { state?: string; issuer: string },
   err: OAuthError,
   status = 302,
-): FastifyReply {
-  const location = redirectUrl(target.redirectUri, {
+): FastifyReply | Promise<string> {
+  const params = {
     error: err.error,
     error_description: err.description,
     state: target.state,
     iss: target.issuer,
-  })
-  return reply.header('cache-control', 'no-store').redirect(location, status)
+  }
+  return sendAuthorizationResponse(reply, target, params, status)
 }
 
 /** An HTML error page: used where redirecting would make an open redirector (RFC 6749 §4.1.2.1). */

@@ -35,6 +35,26 @@ function redirectUriProblem(raw: string): string | undefined {
   return undefined
 }
 
+const WEB_SCHEMES = new Set(['http:', 'https:'])
+
+/**
+ * A redirect URI's scheme: http(s) for every client; a private-use scheme
+ * (RFC 8252 §7.1: a reverse domain name, so with a dot, e.g.
+ * com.example.app:/callback) only for a public client, since any app on the
+ * device may claim one and only a native app, a public client (RFC 8252
+ * §8.4), should use it. Anything else (javascript:, data:, a scheme without a
+ * dot) is refused.
+ */
+function redirectSchemeProblem(raw: string, publicClient: boolean): string | undefined {
+  const { protocol } = new URL(raw)
+  if (WEB_SCHEMES.has(protocol)) return undefined
+  if (!protocol.includes('.'))
+    return 'must be http, https or a private-use scheme named after a reverse domain name such as com.example.app (RFC 8252 section 7.1)'
+  if (!publicClient)
+    return 'a private-use scheme is for native apps, which are public clients: this client has a clientSecret (RFC 8252 sections 7.1 and 8.4)'
+  return undefined
+}
+
 function duplicates(
   id: SettingId,
   values: readonly string[],
@@ -92,7 +112,7 @@ function clientIssues(
   const issues: SettingIssue[] = []
   const add = (path: string, problem: string) => issues.push({ id, path: `${at}${path}`, problem })
   client.redirectUris?.forEach((uri, j) => {
-    const problem = redirectUriProblem(uri)
+    const problem = redirectUriProblem(uri) ?? redirectSchemeProblem(uri, client.clientSecret === undefined)
     if (problem) add(`/redirectUris/${j}`, problem)
   })
   client.postLogoutRedirectUris?.forEach((uri, j) => {

@@ -24,7 +24,7 @@ export const CLIENT_SCHEMA: JsonSchema = {
     redirectUris: {
       type: 'array',
       description:
-        'Absolute URLs without fragment (RFC 6749 section 3.1.2), matched exactly. Needed for `authorization_code`.',
+        'Absolute URLs without fragment (RFC 6749 section 3.1.2), matched exactly, except that `http://127.0.0.1/…` and `http://[::1]/…` registered without a port match any port (RFC 8252 section 7.3); http(s), or a private-use scheme such as `com.example.app:/cb` for a public client (section 7.1). Needed for `authorization_code`.',
       items: { type: 'string' },
     },
     postLogoutRedirectUris: {

@@ -31,7 +31,7 @@ describe('GET /.well-known/oauth-authorization-server', () => {
       jwks_uri: 'http://auth.lab.test:9001/jwks',
       response_types_supported: ['code'],
       code_challenge_methods_supported: ['S256'],
-      scopes_supported: ['foo', 'bar', 'openid', 'profile', 'email'],
+      scopes_supported: ['foo', 'bar', 'openid', 'profile', 'email', 'offline_access'],
       authorization_response_iss_parameter_supported: true,
     })
     expect(meta.grant_types_supported).toContain('authorization_code')

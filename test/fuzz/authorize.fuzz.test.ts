@@ -37,6 +37,8 @@ const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/
 const KNOWN_SCOPES = new Set(['foo', 'bar', 'openid', 'profile', 'email'])
 /** OpenID Connect Core §3.1.2.1. */
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
+/** Multiple Response Type Encoding Practices §2.1, Form Post Response Mode §2. */
+const RESPONSE_MODES = new Set(['query', 'fragment', 'form_post'])
 /** The remembered decision of alice for oauth-client-1. */
 const REMEMBERED = new Set(['foo', 'bar'])
 
@@ -72,6 +74,8 @@ interface Expected {
   readonly scopes: readonly string[]
   readonly prompt: readonly string[]
   readonly state: StateRule
+  /** How a response goes back: the one response_mode sent if known, else query (errors about it included). */
+  readonly responseMode: string
   /** A value over the schema's bound: the server may answer a 400 page before anything else. */
   readonly mayBeBadRequest: boolean
 }
@@ -105,7 +109,9 @@ function expectedFor(url: string): Expected {
         ? { kind: 'exact', value: only }
         : { kind: 'oneOf', values: states }
   const none = new Set<string>()
-  const page = { verdict: 'page', errors: none, scopes: [], prompt: [], state, mayBeBadRequest } as const
+  const modes = all('response_mode')
+  const responseMode = modes.length === 1 && RESPONSE_MODES.has(modes[0]!) ? modes[0]! : 'query'
+  const page = { verdict: 'page', errors: none, scopes: [], prompt: [], state, responseMode, mayBeBadRequest } as const
 
   // RFC 6749 §4.1.2.1: an unknown client or a redirect URI that is not exactly registered: never redirect.
   const ids = all('client_id')
@@ -120,6 +126,9 @@ function expectedFor(url: string): Expected {
   // RFC 6749 §3.1: request parameters MUST NOT be included more than once.
   if ([...counts.values()].some((n) => n > 1)) errors.add('invalid_request')
   // RFC 6749 §4.1.1, §3.1.1: response_type is required, and only `code` is supported.
+  // An unknown response_mode is invalid_request, sent back in query mode.
+  const mode = first('response_mode')
+  if (mode !== undefined && !RESPONSE_MODES.has(mode)) errors.add('invalid_request')
   const responseType = first('response_type')
   if (responseType === undefined) errors.add('invalid_request')
   else if (responseType !== 'code') errors.add('unsupported_response_type')
@@ -144,7 +153,8 @@ function expectedFor(url: string): Expected {
     if (method !== 'S256') errors.add('invalid_request')
     if (!S256_CHALLENGE.test(challenge)) errors.add('invalid_request')
   }
-  return { verdict: errors.size > 0 ? 'error' : 'ok', errors, clientId, scopes, prompt, state, mayBeBadRequest }
+  const verdict = errors.size > 0 ? 'error' : 'ok'
+  return { verdict, errors, clientId, scopes, prompt, state, responseMode, mayBeBadRequest }
 }
 
 // ---- Checking an answer --------------------------------------------------------------
@@ -159,6 +169,7 @@ function checkRedirect(
   outcome: 'code' | 'error',
   errors: ReadonlySet<string> = expected.errors,
 ): void {
+  if (expected.responseMode !== 'query') return checkOtherMode(req, res, expected.responseMode, outcome, errors)
   const location = res.headers.location
   check(res.statusCode === 302, `302 redirect (${outcome})`, req, res)
   check(
@@ -203,11 +214,41 @@ function checkRedirect(
   else check(states.length <= 1 && states.every((s) => rule.values.includes(s)), 'state among those sent', req, res)
 }
 
+/** A response in fragment or form_post mode: on the registered URI only, with a code or an allowed error. */
+function checkOtherMode(
+  req: Exchange,
+  res: LightMyRequestResponse,
+  mode: string,
+  outcome: 'code' | 'error',
+  errors: ReadonlySet<string>,
+): void {
+  let params: URLSearchParams
+  if (mode === 'fragment') {
+    const location = String(res.headers.location)
+    check(res.statusCode === 302 && location.startsWith(`${REDIRECT_URI}#`), `302 to ${REDIRECT_URI}#…`, req, res)
+    params = new URLSearchParams(location.slice(REDIRECT_URI.length + 1))
+  } else {
+    check(res.statusCode === 200 && isHtml(res) && res.headers.location === undefined, 'a form_post page', req, res)
+    check(res.body.includes(`action="${REDIRECT_URI}"`), `a form posting to ${REDIRECT_URI}`, req, res)
+    const fields = [...res.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)]
+    params = new URLSearchParams(fields.map((m) => [m[1]!, m[2]!]))
+  }
+  check(params.get('iss') === ISSUER, `iss=${ISSUER} (RFC 9207)`, req, res)
+  if (outcome === 'code') check(params.has('code') && !params.has('error'), 'a code and no error', req, res)
+  else
+    check(
+      errors.has(params.get('error') ?? '') && !params.has('code'),
+      `error among [${[...errors].join(', ')}]`,
+      req,
+      res,
+    )
+}
+
 function checkAnswer(req: Exchange, res: LightMyRequestResponse, expected: Expected, signedIn: boolean): void {
   check(res.statusCode < 500, 'no 5xx', req, res)
   if (res.headers.location !== undefined) {
     check(
-      String(res.headers.location).startsWith(`${REDIRECT_URI}?`),
+      [`${REDIRECT_URI}?`, `${REDIRECT_URI}#`].some((start) => String(res.headers.location).startsWith(start)),
       `no redirect anywhere but ${REDIRECT_URI}`,
       req,
       res,

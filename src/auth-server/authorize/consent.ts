@@ -5,7 +5,7 @@ import type { AuthServerContext } from '../context.js'
 import { OAuthError, redirectError, renderErrorPage } from '../oauth-error.js'
 import { endInteraction, findInteraction, parseQuery } from './interactions.js'
 import { redirectWithCode } from './issue-code.js'
-import { validateAuthorizationRequest, type AuthorizationRequest } from './validate-request.js'
+import { OFFLINE_ACCESS, validateAuthorizationRequest, type AuthorizationRequest } from './validate-request.js'
 import { csrfCheck } from '../../shared/session-csrf.js'
 
 interface ConsentBody {
@@ -33,9 +33,11 @@ export function renderConsent(
   reply: FastifyReply,
   data: { authz: AuthorizationRequest; user: { sub: string }; interaction: string },
 ): Promise<string> {
+  // OIDC Core §11: offline_access is named with what it means, as the explicit consent it needs.
+  const described = [...ctx.config.scopes, OFFLINE_ACCESS]
   const scopes = data.authz.scopes.map((name) => ({
     name,
-    description: ctx.config.scopes.find((s) => s.name === name)?.description ?? '',
+    description: described.find((s) => s.name === name)?.description ?? '',
   }))
   reply.code(200).header('cache-control', 'no-store').type('text/html; charset=utf-8')
   return reply.viewAsync('auth-server/consent', {
@@ -85,7 +87,7 @@ async function handleConsent(
   if (decision !== 'allow') {
     // RFC 6749 §4.1.2.1: the owner said no.
     const denied = new OAuthError('access_denied', 'The resource owner denied the request (RFC 6749 section 4.1.2.1).')
-    return redirectError(reply, { redirectUri: authz.redirectUri, state: authz.state, issuer }, denied, 303)
+    return redirectError(reply, { ...authz, issuer }, denied, 303)
   }
   if (remember !== undefined) {
     ctx.store.saveGrant({
@@ -95,6 +97,7 @@ async function handleConsent(
       createdAt: ctx.now(),
     })
   }
-  // RFC 9700 §4.11: 303 so the browser never re-posts the form to the client.
+  // RFC 9700 §4.11: 303 so the browser never re-posts the form to the client
+  // (form_post answers 200 with its own page instead).
   return redirectWithCode(ctx, reply, authz, user, 303)
 }

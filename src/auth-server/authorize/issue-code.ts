@@ -3,13 +3,14 @@
 import type { FastifyReply } from 'fastify'
 import { randomSecret } from '../../shared/random.js'
 import type { AuthServerContext } from '../context.js'
-import { OAuthError, redirectError, redirectUrl } from '../oauth-error.js'
+import { OAuthError, redirectError, sendAuthorizationResponse } from '../oauth-error.js'
 import type { AuthorizationRequest } from './validate-request.js'
 
 /**
  * A one-time code (258 random bits, RFC 6749 §10.10) bound to the client,
  * redirect URI, scopes, user and PKCE challenge (§4.1.2, RFC 7636 §4.4), then
- * the redirect with `code`, `state` exactly as sent, and `iss` (RFC 9207 §2).
+ * the response with `code`, `state` exactly as sent, and `iss` (RFC 9207 §2),
+ * in the request's response mode.
  */
 export function redirectWithCode(
   ctx: AuthServerContext,
@@ -17,16 +18,11 @@ export function redirectWithCode(
   request: AuthorizationRequest,
   user: { sub: string; authTime: number },
   status: 302 | 303,
-): FastifyReply {
+): FastifyReply | Promise<string> {
   if (ctx.extensions.denyAuthorization()) {
     // An extension point (the lab's deny-next-authorization): as if the owner had pressed Deny (RFC 6749 §4.1.2.1).
     const denied = new OAuthError('access_denied', 'The resource owner denied the request.')
-    return redirectError(
-      reply,
-      { redirectUri: request.redirectUri, state: request.state, issuer: ctx.config.auth.publicUrl },
-      denied,
-      status,
-    )
+    return redirectError(reply, { ...request, issuer: ctx.config.auth.publicUrl }, denied, status)
   }
   const now = ctx.now()
   const code = randomSecret()
@@ -42,6 +38,6 @@ export function redirectWithCode(
     nonce: request.nonce,
     expiresAt: now + ctx.config.auth.codeTtlSeconds * 1000,
   })
-  const location = redirectUrl(request.redirectUri, { code, state: request.state, iss: ctx.config.auth.publicUrl })
-  return reply.header('cache-control', 'no-store').redirect(location, status)
+  const params = { code, state: request.state, iss: ctx.config.auth.publicUrl }
+  return sendAuthorizationResponse(reply, request, params, status)
 }

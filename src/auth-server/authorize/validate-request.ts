@@ -6,7 +6,8 @@ import { OIDC_SCOPES, type ClientRegistration, type ScopeDefinition } from '../.
 import { parseScope } from '../../shared/scope.js'
 import type { ClientRegistry } from '../clients.js'
 import { isPublicClient } from '../clients.js'
-import { OAuthError } from '../oauth-error.js'
+import { OAuthError, RESPONSE_MODES, type ResponseMode } from '../oauth-error.js'
+import { redirectUriRegistered } from './redirect-uri.js'
 
 export type RawQuery = Record<string, string | string[] | undefined>
 
@@ -14,6 +15,8 @@ export interface AuthorizationRequest {
   readonly client: ClientRegistration
   readonly redirectUri: string
   readonly redirectUriSent: boolean
+  /** How the response goes back (Multiple Response Type Encoding Practices §2.1); `query` by default. */
+  readonly responseMode: ResponseMode
   readonly scopes: readonly string[]
   readonly state?: string
   readonly codeChallenge?: string
@@ -26,6 +29,12 @@ export interface AuthorizationRequest {
 }
 
 const OIDC_SCOPE_NAMES = OIDC_SCOPES.map((s) => s.name)
+
+/** OIDC Core §11: asks for a refresh token that works while the user is away. */
+export const OFFLINE_ACCESS: ScopeDefinition = {
+  name: 'offline_access',
+  description: 'Keep access while you are away: the client gets a refresh token.',
+}
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
 
 export type Validation =
@@ -37,6 +46,7 @@ export type Validation =
       readonly ok: false
       readonly redirect: true
       readonly redirectUri: string
+      readonly responseMode: ResponseMode
       readonly state?: string
       readonly error: OAuthError
     }
@@ -64,8 +74,9 @@ export function validateAuthorizationRequest(
 
   const redirectParam = single(query, 'redirect_uri')
   if (Array.isArray(redirectParam)) return page('The redirect_uri parameter is repeated (RFC 6749 §3.1).')
-  // RFC 6749 §3.1.2.3 + RFC 9700 §2.1: exact string comparison, no patterns.
-  if (redirectParam !== undefined && !client.redirectUris.includes(redirectParam)) {
+  // RFC 6749 §3.1.2.3 + RFC 9700 §2.1: exact string comparison, no patterns;
+  // only a loopback IP literal's port may differ (RFC 8252 §7.3).
+  if (redirectParam !== undefined && !redirectUriRegistered(client.redirectUris, redirectParam)) {
     return page(`The redirect_uri "${redirectParam}" is not registered for client "${client.clientId}".`)
   }
   // RFC 6749 §3.1.2.3: without redirect_uri, only a single registered one can be meant.
@@ -77,7 +88,19 @@ export function validateAuthorizationRequest(
   // From here on, errors go back to the verified redirect URI.
   const stateParam = single(query, 'state')
   const state = Array.isArray(stateParam) ? stateParam[0] : stateParam
-  const fail = (error: OAuthError): Validation => ({ ok: false, redirect: true, redirectUri, state, error })
+  const mode = readResponseMode(single(query, 'response_mode'))
+  // An unknown or repeated response_mode cannot be honoured: its error goes back in query mode.
+  const responseMode = mode ?? 'query'
+  const fail = (error: OAuthError): Validation => ({
+    ok: false,
+    redirect: true,
+    redirectUri,
+    responseMode,
+    state,
+    error,
+  })
+  if (mode === undefined)
+    return fail(new OAuthError('invalid_request', 'response_mode must be given once, as query, fragment or form_post.'))
 
   for (const [name, value] of Object.entries(query)) {
     if (Array.isArray(value))
@@ -96,9 +119,17 @@ export function validateAuthorizationRequest(
   }
 
   // RFC 6749 §3.3: no scope means the documented default, the client's registered scopes.
-  const requested = parseScope(single(params, 'scope') as string | undefined)
-  const known = new Set([...scopes.map((s) => s.name), ...OIDC_SCOPE_NAMES])
-  const allowed = new Set([...client.scopes, ...OIDC_SCOPE_NAMES])
+  const requested = withoutIgnoredOfflineAccess(parseScope(single(params, 'scope') as string | undefined))
+  if (requested.includes(OFFLINE_ACCESS.name) && !client.grantTypes.includes('refresh_token')) {
+    return fail(
+      new OAuthError(
+        'invalid_scope',
+        'offline_access asks for a refresh token, and this client is not registered for the refresh_token grant.',
+      ),
+    )
+  }
+  const known = new Set([...scopes.map((s) => s.name), ...OIDC_SCOPE_NAMES, OFFLINE_ACCESS.name])
+  const allowed = new Set([...client.scopes, ...OIDC_SCOPE_NAMES, OFFLINE_ACCESS.name])
   const unknown = requested.filter((s) => !known.has(s) || !allowed.has(s))
   if (unknown.length > 0) {
     return fail(new OAuthError('invalid_scope', `Scope not allowed for this client: ${unknown.join(' ')}.`))
@@ -138,12 +169,36 @@ export function validateAuthorizationRequest(
       client,
       redirectUri,
       redirectUriSent: redirectParam !== undefined,
+      responseMode,
       scopes: granted,
       state,
       codeChallenge,
       ...oidc,
     },
   }
+}
+
+/**
+ * undefined for an unknown or repeated value. OAuth 2.0 Multiple Response Type
+ * Encoding Practices §2.1 (query, fragment) and Form Post Response Mode §2.
+ */
+function readResponseMode(value: string | string[] | undefined): ResponseMode | undefined {
+  if (value === undefined) return 'query'
+  return RESPONSE_MODES.find((mode) => mode === value)
+}
+
+/**
+ * offline_access is OpenID Connect's (Core §11). Outside an OpenID request
+ * (no openid scope) OIDC Core §3.1.2.1 leaves the behaviour unspecified and
+ * §3.1.2.1's scope rule says values not understood SHOULD be ignored, which
+ * RFC 6749 §3.3 allows: it is dropped, never refused. Within one, it needs a
+ * client that may use refresh tokens (checked by the caller), and the consent
+ * page names it: the explicit consent that §11 requires (or a remembered one
+ * that covered it).
+ */
+function withoutIgnoredOfflineAccess(requested: readonly string[]): string[] {
+  if (requested.includes('openid')) return [...requested]
+  return requested.filter((s) => s !== OFFLINE_ACCESS.name)
 }
 
 /** OpenID Connect Core §3.1.2.1 parameters; prompt and max_age apply to plain OAuth requests too. */

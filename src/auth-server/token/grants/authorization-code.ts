@@ -41,7 +41,8 @@ export async function authorizationCodeGrant(
   if (!consumed.ok)
     throw new OAuthError('invalid_grant', 'The authorization code has expired (RFC 6749 section 4.1.2).')
   const record = consumed.code
-  // RFC 6749 §4.1.3: redirect_uri must be identical when it was sent at step 1.
+  // RFC 6749 §4.1.3: redirect_uri must be identical when it was sent at step 1:
+  // to the URI used there, so a loopback one with the port it had (RFC 8252 §7.3).
   if ((record.redirectUriSent || body.redirect_uri !== undefined) && body.redirect_uri !== record.redirectUri) {
     throw new OAuthError(
       'invalid_grant',
