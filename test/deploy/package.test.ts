@@ -8,7 +8,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -72,9 +72,9 @@ interface Lab {
 
 const labs: Lab[] = []
 
-function start(args: string[], vars: Record<string, string> = {}): Lab {
-  const child = spawn(BIN, args, {
-    cwd: PROJECT,
+function start(args: string[], vars: Record<string, string> = {}, command = BIN, cwd = PROJECT): Lab {
+  const child = spawn(command, args, {
+    cwd,
     env: cleanEnv({ HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...vars }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -208,4 +208,28 @@ describe('npm pack, npm install <tarball>, npx oauth-lab', () => {
     // Nothing was created for a store that cannot be used.
     expect(() => statSync(store)).toThrow()
   })
+})
+
+describe('the one-file bundles, with no node_modules at all', () => {
+  it('each role starts from its bundle alone and reads a YAML config file (undici, ajv and yaml are inside)', async () => {
+    // What a bundle resolves beside it: nothing but Node (no node_modules up the tree of a temp dir).
+    const lone = join(WORK, 'lone')
+    for (const dir of ['dist/bundle', 'views', 'public']) cpSync(join(ROOT, dir), join(lone, dir), { recursive: true })
+    cpSync(join(ROOT, 'package.json'), join(lone, 'package.json'))
+    const [auth, resource, client] = (await freePorts(3)) as [number, number, number]
+    // A schema-checked YAML file: yaml parses it, ajv validates it, both loaded on demand.
+    writeFileSync(join(lone, 'lab.yaml'), `ports:\n  auth: ${auth}\n  resource: ${resource}\n  client: ${client}\n`)
+    const roles = ['auth-server', 'resource-server', 'client'].map((role) =>
+      start([`dist/bundle/${role}.js`, '--config', 'lab.yaml'], { LAB_KEY: 'k'.repeat(43) }, process.execPath, lone),
+    )
+    for (const port of [auth, resource, client]) {
+      await until(
+        `port ${port} /healthz`,
+        async () => roles.some((r) => r.closed) || (await healthz(port)) !== undefined,
+      )
+      expect(roles.map((r) => r.stderr).join('')).toBe('')
+      expect(await healthz(port)).toEqual({ status: 200, body: { status: 'ok' } })
+    }
+    await Promise.all(roles.map(stop))
+  }, 60_000)
 })
