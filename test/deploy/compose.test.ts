@@ -9,7 +9,7 @@
 // remembered decision outlives a restart of its process.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -85,7 +85,23 @@ function containerPort(name: Service): number {
   return raw === undefined ? ROLE[name].defaultPort : Number(raw)
 }
 
+/** Debian's docker-compose (v1), when installed: it checks the file without an engine. */
+const hasDockerCompose = (() => {
+  try {
+    execFileSync('docker-compose', ['version'], { stdio: 'ignore', timeout: 20_000 })
+    return true
+  } catch {
+    return false
+  }
+})()
+
 describe('docker-compose.yml', () => {
+  it.skipIf(!hasDockerCompose)('passes `docker-compose config -q`', () => {
+    expect(() =>
+      execFileSync('docker-compose', ['config', '-q'], { cwd: ROOT, stdio: 'pipe', timeout: 20_000 }),
+    ).not.toThrow()
+  })
+
   it('has the three services, built once and sharing one image', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['auth', 'client', 'resource'])
     const images = new Set(SERVICES.map((name) => service(name).image))
