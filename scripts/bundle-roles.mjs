@@ -5,15 +5,40 @@
 // plugins) was most of a role's start-up; one file halves it (README,
 // Performance). The per-file build stays for tests and the package's API.
 //
-// Left outside the bundle: better-sqlite3 (a native addon, loaded only for
-// STORE=sqlite), and what config-file.ts loads on demand (ajv, yaml) through
-// its own require.
+// A bundle needs nothing but Node and its own file: every package is inside
+// it, so a missing or mismatched node_modules entry cannot fail a role at run
+// time. The one exception is better-sqlite3, a native addon that cannot be
+// bundled and is an optional dependency, loaded only for STORE=sqlite (its
+// absence is then said in one line by the store). What the sources load on
+// demand stays on demand: esbuild wraps a bundled module that is reached by
+// import() or require() in a function that runs at the first call.
 
-import { writeFileSync } from 'node:fs'
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import { build } from 'esbuild'
 // The roles table as tsc just compiled it (src/shared/roles.ts).
 import { ROLES } from '../dist/shared/roles.js'
+
+/**
+ * config-file.ts loads ajv and yaml on demand through a require of its own
+ * (createRequire), which esbuild cannot follow: it would leave both to be
+ * found in node_modules at run time. Dropping that line makes its `require`
+ * the free one, which esbuild resolves and bundles, still called on demand.
+ * A source that no longer has the line fails the build rather than quietly
+ * loading the packages from outside again.
+ */
+const CONFIG_FILE_REQUIRE = 'const require = createRequire(import.meta.url);'
+const bundleOnDemandRequires = {
+  name: 'bundle-on-demand-requires',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]dist[\\/]shared[\\/]config-file\.js$/ }, ({ path }) => {
+      const source = readFileSync(path, 'utf8')
+      if (!source.includes(CONFIG_FILE_REQUIRE))
+        throw new Error(`${path}: expected "${CONFIG_FILE_REQUIRE}" (scripts/bundle-roles.mjs bundles what it loads)`)
+      return { contents: source.replace(CONFIG_FILE_REQUIRE, ''), loader: 'js' }
+    })
+  },
+}
 
 const { metafile } = await build({
   // dist/bundle/<role>.js from dist/<role>/server.js, as the table says.
@@ -24,7 +49,8 @@ const { metafile } = await build({
   format: 'esm',
   target: 'node20',
   // Same depth as dist/shared, so `new URL('../../views/', import.meta.url)` still finds views/.
-  external: ['better-sqlite3', 'undici'],
+  external: ['better-sqlite3'],
+  plugins: [bundleOnDemandRequires],
   // Bundled CommonJS packages call require() for Node's built-ins; ESM has no require of its own.
   banner: {
     js: "import { createRequire as __labCreateRequire } from 'node:module'; const require = __labCreateRequire(import.meta.url);",
@@ -36,3 +62,6 @@ const { metafile } = await build({
 })
 // What each bundle still imports from outside (test/start.test.ts checks it is only the above and Node's own).
 writeFileSync('dist/bundle/meta.json', JSON.stringify(metafile))
+// The package's bin (package.json): tsc keeps its shebang but writes it 0644;
+// executable here so it also runs as ./dist/cli.js, not only through npm's link.
+chmodSync('dist/cli.js', 0o755)

@@ -5,9 +5,11 @@
 // published ports become free ports. The browser stand-in uses the public
 // localhost URLs, the servers the internal ones, so a flow that completes
 // proves the front-channel / back-channel split of docs/contract.md works.
+// auth runs on the compose durable store (STORE, in the volume), and a
+// remembered decision outlives a restart of its process.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -83,7 +85,23 @@ function containerPort(name: Service): number {
   return raw === undefined ? ROLE[name].defaultPort : Number(raw)
 }
 
+/** Debian's docker-compose (v1), when installed: it checks the file without an engine. */
+const hasDockerCompose = (() => {
+  try {
+    execFileSync('docker-compose', ['version'], { stdio: 'ignore', timeout: 20_000 })
+    return true
+  } catch {
+    return false
+  }
+})()
+
 describe('docker-compose.yml', () => {
+  it.skipIf(!hasDockerCompose)('passes `docker-compose config -q`', () => {
+    expect(() =>
+      execFileSync('docker-compose', ['config', '-q'], { cwd: ROOT, stdio: 'pipe', timeout: 20_000 }),
+    ).not.toThrow()
+  })
+
   it('has the three services, built once and sharing one image', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['auth', 'client', 'resource'])
     const images = new Set(SERVICES.map((name) => service(name).image))
@@ -106,7 +124,7 @@ describe('docker-compose.yml', () => {
     for (const name of SERVICES) expect(first(published(name)).container).toBe(containerPort(name))
   })
 
-  it('gives every service the same URLs (public ones on localhost, internal ones by service name) and lab key file', () => {
+  it('gives every service the same URLs (public ones on localhost, internal ones by service name) and lab key file, and auth the durable store', () => {
     for (const name of SERVICES) {
       expect(composeEnv(name)).toEqual({
         HOST: '0.0.0.0',
@@ -116,6 +134,8 @@ describe('docker-compose.yml', () => {
         RESOURCE_INTERNAL_URL: 'http://resource:9002',
         CLIENT_PUBLIC_URL: 'http://localhost:3000',
         LAB_KEY_FILE: '/app/data/lab-key',
+        // Only the authorization server keeps state worth keeping.
+        ...(name === 'auth' ? { STORE: 'sqlite:/app/data/oauth-lab.db' } : {}),
       })
     }
   })
@@ -146,6 +166,8 @@ describe('docker-compose.yml', () => {
     for (const name of SERVICES) expect(service(name).volumes).toEqual(['oauth-lab-data:/app/data'])
     for (const name of SERVICES) expect(composeEnv(name).LAB_KEY_FILE).toBe('/app/data/lab-key')
     expect(composeEnv('auth').LAB_KEY).toBeUndefined()
+    // The store's file is in the volume, or it would go with the container.
+    expect(composeEnv('auth').STORE).toMatch(/^sqlite:\/app\/data\/[^/]+\.db$/)
   })
 })
 
@@ -237,9 +259,12 @@ describe('the compose environment, with service names on loopback', () => {
     })
     for (const name of SERVICES) {
       const mapped: Record<string, string> = {}
-      // The volume's mount point, moved to the test's directory.
+      // The volume's mount point, moved to the test's directory (also in STORE=sqlite:<path>).
       for (const [key, value] of Object.entries(composeEnv(name)))
-        mapped[key] = mapUrl(value).replace(/^\/app\/data(?=\/|$)/, DATA_DIR)
+        mapped[key] = mapUrl(value).replace(
+          /^(sqlite:)?\/app\/data(?=\/|$)/,
+          (_, scheme?: string) => `${scheme ?? ''}${DATA_DIR}`,
+        )
       env[name] = {
         ...mapped,
         // The container port of each role, moved to its free port.
@@ -257,25 +282,29 @@ describe('the compose environment, with service names on loopback', () => {
     resourceInternal = env.auth.RESOURCE_INTERNAL_URL!
     clientPublic = env.auth.CLIENT_PUBLIC_URL!
     // In compose order, each once the ones it depends on are healthy.
-    for (const name of SERVICES) {
-      const [, ...args] = service(name).command as string[]
-      // The compose environment and PATH only: nothing of the test's leaks in.
-      const child = spawn(process.execPath, args, {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, ...env[name] },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      const r: Run = { name, child, stdout: '', stderr: '', closed: false }
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (r.stdout += chunk))
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (r.stderr += chunk))
-      child.on('close', () => (r.closed = true))
-      runs.push(r)
-      const port = servicePort.get(name)!
-      await until(`${name} /healthz`, async () => r.closed || (await healthy(port)))
-      if (r.closed) throw new Error(`${name} exited with ${r.child.exitCode}:\n${r.stderr}${r.stdout}`)
-    }
+    for (const name of SERVICES) await startService(name)
     LAB_KEY = readFileSync(join(DATA_DIR, 'lab-key'), 'utf8').trim()
   }, 180_000)
+
+  /** Runs a service's command with its environment, as its container would, and waits until it is healthy. */
+  async function startService(name: Service): Promise<Run> {
+    const [, ...args] = service(name).command as string[]
+    // The compose environment and PATH only: nothing of the test's leaks in.
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, ...env[name] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const r: Run = { name, child, stdout: '', stderr: '', closed: false }
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (r.stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (r.stderr += chunk))
+    child.on('close', () => (r.closed = true))
+    runs.push(r)
+    const port = servicePort.get(name)!
+    await until(`${name} /healthz`, async () => r.closed || (await healthy(port)))
+    if (r.closed) throw new Error(`${name} exited with ${r.child.exitCode}:\n${r.stderr}${r.stdout}`)
+    return r
+  }
 
   it('maps the URLs as docker would: public to localhost, internal to loopback, on the free ports', () => {
     const [auth, resource, client] = SERVICES.map((name) => servicePort.get(name)!)
@@ -419,6 +448,43 @@ describe('the compose environment, with service names on loopback', () => {
       'the client run',
     )
     expect(client.stdout).toContain(`oauth-lab client lab key: ${clientPublic}/flow?lab_key=${LAB_KEY}\n`)
+  })
+
+  it("keeps auth's state in the volume: a remembered decision survives a restart of auth", async () => {
+    // The store's file, owner-only: it holds the private signing key.
+    const file = join(DATA_DIR, 'oauth-lab.db')
+    expect(env.auth.STORE).toBe(`sqlite:${file}`)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+
+    const before = defined(
+      runs.find((r) => r.name === 'auth' && !r.closed),
+      'the running auth',
+    )
+    await stop(before)
+    expect(before.child.exitCode).toBe(0)
+    await startService('auth')
+
+    // A new browser (no sign-in session): sign in, and the consent remembered
+    // in the earlier flow skips step 3 (the decision was read back from the file).
+    const fresh = httpBrowser()
+    const authorize = fresh.location(await fresh.get(`${clientPublic}/connect`))
+    const login = await fresh.get(authorize)
+    expect(login.status).toBe(200)
+    const signedIn = await fresh.post(`${authPublic}/login`, {
+      _csrf: hiddenField(login.body, '_csrf'),
+      interaction: hiddenField(login.body, 'interaction'),
+      username: 'alice',
+      password: 'alice-password',
+    })
+    expect(signedIn.status).toBe(303)
+    const resumed = await fresh.get(fresh.location(signedIn))
+    expect(resumed.status, resumed.body).toBe(302)
+    const callback = new URL(fresh.location(resumed))
+    expect(`${callback.origin}${callback.pathname}`).toBe(`${clientPublic}/authenticated`)
+    expect(callback.searchParams.get('code')).toBeTruthy()
+    // The code redeems at the restarted server: steps 5 and 6 over the back channel.
+    const tokenPage = await fresh.get(callback.href)
+    expect(tokenPage.status, tokenPage.body).toBe(200)
   })
 
   it('no server wrote to stderr', () => {

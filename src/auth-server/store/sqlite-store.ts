@@ -196,15 +196,34 @@ function probeWrite(db: SqliteDatabase): void {
   db.transaction(() => write.run(Date.now()))()
 }
 
+/** What a role says, in one line, when STORE=sqlite cannot have its driver. */
+export const BETTER_SQLITE3_MISSING =
+  'STORE=sqlite needs the optional package better-sqlite3, which is not installed or not built for this machine: npm install better-sqlite3'
+
+/**
+ * better-sqlite3 is an optional dependency (a native addon: where no prebuilt
+ * binary exists and no compiler is at hand, npm skips it and the lab still
+ * installs). Its binding loads at the first `new Database`, so an in-memory
+ * one proves it usable before any file is touched.
+ */
+function loadBetterSqlite3(): typeof BetterSqlite3 {
+  try {
+    const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3
+    new Database(':memory:').close()
+    return Database
+  } catch {
+    throw new StartupError(BETTER_SQLITE3_MISSING)
+  }
+}
+
 /**
  * Opens (creating if needed) the database file, checked writable; better-sqlite3
  * is required here, never at import. Throws a plain error; createSqliteStore
  * says it in one line.
  */
 export function openDatabase(path: string, warn: (line: string) => void = warnOnStderr): SqliteDatabase {
+  const Database = loadBetterSqlite3()
   prepareFiles(path)
-  const require = createRequire(import.meta.url)
-  const Database = require('better-sqlite3') as typeof BetterSqlite3
   const db = new Database(path)
   try {
     // Reads the header: a file that is not a database fails here, untouched.
