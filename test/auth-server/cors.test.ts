@@ -5,9 +5,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { buildAuthServer } from '../../src/auth-server/app.js'
-import { loadConfig, type LabConfig } from '../../src/shared/config.js'
-import { authorizeQuery } from '../helpers/auth-server.js'
+import type { LabConfig } from '../../src/shared/config.js'
+import { authorizeQuery, authServerWithClients } from '../helpers/auth-server.js'
 import { confidential, postForm, type Caller } from '../helpers/back-channel.js'
 
 /** The built-in clients' redirect URI is http://localhost:3000/authenticated. */
@@ -18,17 +17,10 @@ let app: FastifyInstance
 let config: LabConfig
 
 beforeAll(async () => {
-  config = loadConfig(
-    { LOG_LEVEL: 'silent' },
-    {
-      labOptions: {
-        label: 'startLab options',
-        // A SPA on loopback, its redirect URI registered without a port (RFC 8252 §7.3).
-        options: { extraClients: [{ clientId: 'spa', redirectUris: ['http://127.0.0.1/cb'], scopes: ['foo'] }] },
-      },
-    },
-  )
-  app = await buildAuthServer(config, { logger: false })
+  // A SPA on loopback, its redirect URI registered without a port (RFC 8252 §7.3).
+  ;({ app, config } = await authServerWithClients('startLab options', [
+    { clientId: 'spa', redirectUris: ['http://127.0.0.1/cb'], scopes: ['foo'] },
+  ]))
 })
 afterAll(() => app.close())
 

@@ -2,6 +2,7 @@
 
 import type { FastifyInstance } from 'fastify'
 import { buildAuthServer } from '../../src/auth-server/app.js'
+import type { ClientInput } from '../../src/shared/builtin-data.js'
 import { loadConfig, type LabConfig } from '../../src/shared/config.js'
 import { hiddenField, injectBrowser, locationParams, type InjectBrowser } from './inject-browser.js'
 import { createHash, randomBytes } from 'node:crypto'
@@ -21,6 +22,17 @@ export async function testAuthServer(env: Record<string, string> = {}) {
   const clock = testClock(Date.now())
   const app = await buildAuthServer(config, { now: clock.now, logger: false })
   return { app, config, clock }
+}
+
+/**
+ * The authorization server with clients registered beside the built-in ones,
+ * read and checked exactly as `startLab({ extraClients })` reads them (the
+ * `label` names the source in a config error).
+ */
+export async function authServerWithClients(label: string, extraClients: readonly ClientInput[]) {
+  const config = loadConfig({ LOG_LEVEL: 'silent' }, { labOptions: { label, options: { extraClients } } })
+  const app = await buildAuthServer(config, { logger: false })
+  return { app, config }
 }
 
 export function pkcePair() {

@@ -7,10 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { buildAuthServer } from '../../../src/auth-server/app.js'
 import { ConfigError, loadConfig, type LabConfig } from '../../../src/shared/config.js'
 import { configErrorLines } from '../../../src/shared/config-error.js'
-import { authorizeQuery, obtainCode, pkcePair } from '../../helpers/auth-server.js'
+import { authorizeQuery, authServerWithClients, obtainCode, pkcePair } from '../../helpers/auth-server.js'
 import { postForm } from '../../helpers/back-channel.js'
 
 const NATIVE = 'native-cli'
@@ -22,26 +21,15 @@ let app: FastifyInstance
 let config: LabConfig
 
 beforeAll(async () => {
-  config = loadConfig(
-    { LOG_LEVEL: 'silent' },
+  ;({ app, config } = await authServerWithClients('native-apps test', [
     {
-      labOptions: {
-        label: 'native-apps test',
-        options: {
-          extraClients: [
-            {
-              clientId: NATIVE,
-              redirectUris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
-              scopes: ['foo'],
-            },
-            { clientId: APP_SCHEME_CLIENT, redirectUris: [`${APP_SCHEME}:/callback`], scopes: ['foo'] },
-            { clientId: LOCALHOST_CLIENT, redirectUris: ['http://localhost/callback'], scopes: ['foo'] },
-          ],
-        },
-      },
+      clientId: NATIVE,
+      redirectUris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
+      scopes: ['foo'],
     },
-  )
-  app = await buildAuthServer(config, { logger: false })
+    { clientId: APP_SCHEME_CLIENT, redirectUris: [`${APP_SCHEME}:/callback`], scopes: ['foo'] },
+    { clientId: LOCALHOST_CLIENT, redirectUris: ['http://localhost/callback'], scopes: ['foo'] },
+  ]))
 })
 afterAll(() => app.close())
 

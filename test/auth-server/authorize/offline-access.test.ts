@@ -5,10 +5,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
-import { buildAuthServer } from '../../../src/auth-server/app.js'
 import { OFFLINE_ACCESS } from '../../../src/auth-server/authorize/validate-request.js'
-import { loadConfig, type LabConfig } from '../../../src/shared/config.js'
-import { authorizeQuery, obtainCode, pkcePair } from '../../helpers/auth-server.js'
+import type { LabConfig } from '../../../src/shared/config.js'
+import { authorizeQuery, authServerWithClients, obtainCode, pkcePair } from '../../helpers/auth-server.js'
 import { CLIENT_BASIC, postForm } from '../../helpers/back-channel.js'
 import { hiddenField, injectBrowser, locationParams } from '../../helpers/inject-browser.js'
 
@@ -17,26 +16,15 @@ let app: FastifyInstance
 let config: LabConfig
 
 beforeAll(async () => {
-  config = loadConfig(
-    { LOG_LEVEL: 'silent' },
+  ;({ app, config } = await authServerWithClients('offline-access test', [
     {
-      labOptions: {
-        label: 'offline-access test',
-        options: {
-          extraClients: [
-            {
-              clientId: NO_REFRESH,
-              clientSecret: 'no-refresh-secret',
-              redirectUris: ['http://localhost:3000/authenticated'],
-              scopes: ['foo'],
-              grantTypes: ['authorization_code'],
-            },
-          ],
-        },
-      },
+      clientId: NO_REFRESH,
+      clientSecret: 'no-refresh-secret',
+      redirectUris: ['http://localhost:3000/authenticated'],
+      scopes: ['foo'],
+      grantTypes: ['authorization_code'],
     },
-  )
-  app = await buildAuthServer(config, { logger: false })
+  ]))
 })
 afterAll(() => app.close())
 
