@@ -5,11 +5,11 @@
 // secrets (passwords, codes, tokens) stay: showing them to the browser whose
 // flow it is, is what the lab is for.
 
-import { createHash } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyRequest } from 'fastify'
 import type { HeaderValue, RecordedExchange } from './flow-recorder.js'
 import { LAB_KEY_COOKIE, LAB_KEY_PARAM } from './lab-key.js'
+import { sha256Base64url } from './sha256.js'
 
 /** What a masked value reads as: the name stays, so a learner still sees which cookie went where. */
 export const MASKED = '(masked)'
@@ -36,7 +36,7 @@ const BROWSER_ID = /^[A-Za-z0-9_-]{43,128}$/
 
 /** The hash under which a browser's exchanges are recorded: it names the browser without letting anyone act as it. */
 export function browserHash(browserId: string): string {
-  return createHash('sha256').update(browserId, 'utf8').digest('base64url').slice(0, 22)
+  return sha256Base64url(browserId).slice(0, 22)
 }
 
 export function isBrowserId(value: string | undefined): value is string {

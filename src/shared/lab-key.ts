@@ -5,8 +5,8 @@
 // `?lab_key=<LAB_KEY>`, which sets an HttpOnly cookie and reloads the page
 // without the key in its address (so it stays out of history and Referer).
 
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { constantTimeEqual } from './constant-time.js'
 
 /** Same name on every port: browsers ignore ports for cookies, and the three servers share one key. */
 export const LAB_KEY_COOKIE = 'oauth_lab_key'
@@ -17,12 +17,6 @@ declare module 'fastify' {
     /** True when the request carries the lab key (header or cookie); computed on first read. */
     readonly labKeyHolder: boolean
   }
-}
-
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest()
-
-function sameKey(given: string, expected: Buffer): boolean {
-  return timingSafeEqual(digest(given), expected)
 }
 
 /** The raw Cookie header's value for one name, without needing @fastify/cookie on every role. */
@@ -47,14 +41,13 @@ function presentedKey(request: FastifyRequest): string | undefined {
  * requests that never ask) and turns `?lab_key=` on a GET into the cookie.
  */
 export function registerLabKey(app: FastifyInstance, key: string): void {
-  const expected = digest(key)
   const holders = new WeakMap<FastifyRequest, boolean>()
   app.decorateRequest('labKeyHolder', {
     getter(this: FastifyRequest): boolean {
       let holder = holders.get(this)
       if (holder === undefined) {
         const given = presentedKey(this)
-        holder = given !== undefined && sameKey(given, expected)
+        holder = given !== undefined && constantTimeEqual(given, key)
         holders.set(this, holder)
       }
       return holder
@@ -68,7 +61,7 @@ export function registerLabKey(app: FastifyInstance, key: string): void {
     if (given === null) return
     url.searchParams.delete(LAB_KEY_PARAM)
     const clean = `${url.pathname}${url.search}`
-    if (!sameKey(given, expected)) {
+    if (!constantTimeEqual(given, key)) {
       return reply.code(401).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(keyPage(clean))
     }
     // SameSite=Strict: never sent on a request another site starts.
