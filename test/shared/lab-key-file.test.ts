@@ -31,6 +31,18 @@ describe('LAB_KEY_FILE', () => {
     expect(loadConfig({}).labKeyOrigin).toBe('random')
   })
 
+  it('refuses a LAB_KEY under 128 bits or with spaces, and an ALLOWED_HOSTS entry that is not host:port', () => {
+    // A secret: the message names the variable, never its value.
+    expect(() => loadConfig({ LAB_KEY: 'short-key' })).toThrow(/^LAB_KEY must be at least 22 printable characters/)
+    expect(() => loadConfig({ LAB_KEY: 'short-key' })).not.toThrow(/short-key/)
+    expect(() => loadConfig({ LAB_KEY: 'a key with spaces in it, long enough' })).toThrow(/LAB_KEY/)
+    expect(loadConfig({ ALLOWED_HOSTS: 'Lab.Local:3000, 192.0.2.10:9001' }).allowedHosts).toEqual([
+      'lab.local:3000',
+      '192.0.2.10:9001',
+    ])
+    expect(() => loadConfig({ ALLOWED_HOSTS: 'lab.local' })).toThrow(/ALLOWED_HOSTS.*not host:port/)
+  })
+
   it('refuses a file that holds no key, and a path it cannot create, in one line', () => {
     const bad = join(dir, 'short')
     writeFileSync(bad, 'short\n')
