@@ -335,9 +335,7 @@ async function main(): Promise<void> {
       { passes: REQUEST_PASSES },
     ),
   )
-  await ceilings?.server.stop()
-
-  // ---- oauth-lab alone: redeeming codes, introspection
+  // ---- redeeming codes beside the sign ceiling (interleaved: the ratio's two sides see the same machine), then introspection
   if (withLab) {
     // Codes are single-use and live 60 s: made just before. Redeeming one costs
     // more than a client_credentials request, so 80% of that rate fills the
@@ -357,10 +355,31 @@ async function main(): Promise<void> {
       noWarmup: true,
     }
     await measureRequests({ id: 'warm-up', label: 'warm-up', ...redeem, maxRequests: AC_WARM_CODES }, window)
-    keep(
-      await measureRequests(
+    // Each window may redeem what is left; the codes were made for all of them together.
+    const redeemRun = (w: Window) =>
+      measureRequests(
         { id: 'lab.token.ac', label: 'oauth-lab POST /token authorization_code', ...redeem, maxRequests: codes.length },
+        w,
+      )
+    keepAll(
+      await interleaved(
+        [
+          ...(ceilings
+            ? [
+                (w: Window) =>
+                  tokenCc(
+                    'ceiling.sign.ac',
+                    'ceiling: + ES256 JWT sign (beside authorization_code)',
+                    `${ceilings.url}/sign`,
+                    CONNECTIONS,
+                    w,
+                  ),
+              ]
+            : []),
+          redeemRun,
+        ],
         window,
+        { passes: REQUEST_PASSES },
       ),
     )
     keep(
@@ -381,6 +400,8 @@ async function main(): Promise<void> {
       ),
     )
   }
+
+  await ceilings?.server.stop()
 
   // ---- whole flows, interleaved. lab.authflow takes the same steps as the
   // oidc-provider anchor's flow (a fresh browser signs in, remembered consent,
