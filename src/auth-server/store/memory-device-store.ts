@@ -104,8 +104,9 @@ export function createDeviceMemory(now: () => number, limits: StoreLimits) {
     methods: {
       saveDeviceAuthorization(authorization: NewDeviceAuthorization): boolean {
         if (pendingEntry(authorization.userCode) !== undefined) return false
-        const previous = byUserCode.get(authorization.userCode)
-        if (previous !== undefined) forgetDevice(previous)
+        // A user code of an expired or decided authorization may be issued again; that one keeps
+        // answering its device (expired_token, access_denied) but is no longer found by its user code.
+        byUserCode.delete(authorization.userCode)
         // At the cap the oldest goes: its device then hears invalid_grant (fails closed).
         while (devices.size >= deviceCap) {
           const oldest = devices.keys().next()

@@ -710,6 +710,17 @@ describe.each(implementations)('AuthStore contract, device authorizations and pu
       expect(store.pollDevice('d2', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
     })
 
+    it("issues an expired one's user code again, while its device still hears expired", () => {
+      store.saveDeviceAuthorization(device('d1', 'BCDFGHJK'))
+      clock.advance(10 * MINUTE)
+      expect(store.saveDeviceAuthorization(device('d2', 'BCDFGHJK'))).toBe(true)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'expired' })
+      expect(store.approveDevice('BCDFGHJK', alice)).toBe(true)
+      clock.advance(5_000)
+      expect(store.pollDevice('d2', 'client-a').ok).toBe(true)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'expired' })
+    })
+
     it('keeps at most its cap: at the cap the oldest goes', () => {
       const capped = open(clock.now, { ...LIMITS, deviceAuthorizations: 2 })
       try {
