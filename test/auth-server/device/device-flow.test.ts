@@ -304,6 +304,46 @@ describe('the verification page and the polling answers (RFC 8628 §3.3-3.5)', (
   })
 })
 
+describe('the settings and the remembered decision', () => {
+  it('reads the lifetime and the interval from DEVICE_CODE_TTL_SECONDS and DEVICE_POLL_INTERVAL_SECONDS', async () => {
+    const { app: tuned, clock: tunedClock } = await testAuthServer({
+      DEVICE_CODE_TTL_SECONDS: '120',
+      DEVICE_POLL_INTERVAL_SECONDS: '2',
+    })
+    try {
+      const device = await startDevice({}, tuned)
+      expect([device.expires_in, device.interval]).toEqual([120, 2])
+      expectOAuthError(await poll(device.device_code, PUBLIC_CLIENT, tuned), 400, 'authorization_pending')
+      tunedClock.advance(2_000)
+      expectOAuthError(await poll(device.device_code, PUBLIC_CLIENT, tuned), 400, 'authorization_pending')
+      tunedClock.advance(119_000)
+      expectOAuthError(await poll(device.device_code, PUBLIC_CLIENT, tuned), 400, 'expired_token')
+    } finally {
+      await tuned.close()
+    }
+  })
+
+  it("withdrawing the remembered decision stops the device's refresh token (RFC 9700 §4.14.2)", async () => {
+    const device = await startDevice({ scope: 'foo' })
+    const browser = injectBrowser(app)
+    const consent = await enterCode(browser, device.user_code, 'bob')
+    await decide(browser, consent.body, 'allow', true)
+    const { refresh_token: refreshToken } = (await poll(device.device_code)).json<{ refresh_token: string }>()
+    const grants = await browser.get('/account/grants')
+    const revoked = await browser.postForm('/account/grants/revoke', {
+      _csrf: hiddenField(grants.body, '_csrf'),
+      client_id: PUBLIC_CLIENT,
+    })
+    expect(revoked.statusCode).toBe(303)
+    const refreshed = await postForm(app, '/token', {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: PUBLIC_CLIENT,
+    })
+    expectOAuthError(refreshed, 400, 'invalid_grant')
+  })
+})
+
 describe('the global limit on wrong codes (RFC 8628 §5.1)', () => {
   it('stops every session after 50 wrong codes a minute, fresh cookies or not', async () => {
     const { app: fresh } = await testAuthServer()
