@@ -42,6 +42,9 @@ export interface LabOptions {
   readonly codeTtlSeconds?: number
   readonly accessTokenTtlSeconds?: number
   readonly refreshTokenTtlSeconds?: number
+  /** Device grant (RFC 8628): device code lifetime (default 600) and polling interval (default 5), in seconds. */
+  readonly deviceCodeTtlSeconds?: number
+  readonly devicePollIntervalSeconds?: number
   readonly signingAlg?: SigningAlg
   /** How the resource server checks tokens: locally (`jwt`, default) or with `introspect`. */
   readonly tokenCheck?: TokenCheck

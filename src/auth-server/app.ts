@@ -36,6 +36,9 @@ import { registerSession } from './account/sign-in-session.js'
 import { StoreFullError } from './store/auth-store.js'
 import { openStore } from './store/open-store.js'
 import { tokenRoutes } from './token/token-endpoint.js'
+import { deviceAuthorizationRoutes } from './device/device-authorization-endpoint.js'
+import { deviceVerificationRoutes } from './device/verification-page.js'
+import { parRoutes } from './par/par-endpoint.js'
 
 export interface AuthServerDeps {
   /** Milliseconds since the epoch; tests move it to expire codes and tokens. */
@@ -98,8 +101,11 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     await pages.register(consentRoutes, ctx) // steps 3-4 (POST /consent)
     await pages.register(accountRoutes, ctx) // GET /account/grants, POST /logout
     await pages.register(endSessionRoutes, ctx) // GET /end-session (OpenID Connect)
+    await pages.register(deviceVerificationRoutes, ctx) // GET|POST /device (RFC 8628 §3.3)
   })
   await app.register(tokenRoutes, ctx) // steps 5-6 (POST /token)
+  await app.register(deviceAuthorizationRoutes, ctx) // POST /device_authorization (RFC 8628 §3.1)
+  await app.register(parRoutes, ctx) // POST /par (RFC 9126 §2)
   // The token lifecycle around the flow.
   await app.register(introspectRoutes, ctx) // POST /introspect (RFC 7662)
   await app.register(revokeRoutes, ctx) // POST /revoke (RFC 7009)

@@ -36,6 +36,10 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
     // OpenID Connect Discovery 1.0 §3 (the same document serves both).
     userinfo_endpoint: `${issuer}/userinfo`,
     end_session_endpoint: `${issuer}/end-session`,
+    // RFC 8628 §4 and RFC 9126 §5 (PAR is required per client only, never server-wide).
+    device_authorization_endpoint: `${issuer}/device_authorization`,
+    pushed_authorization_request_endpoint: `${issuer}/par`,
+    require_pushed_authorization_requests: false,
     subject_types_supported: ['public'],
     // OpenID Connect Discovery 1.0 §3: RS256 must be listed; each client picks one (idTokenSignedResponseAlg).
     id_token_signing_alg_values_supported: [...ID_TOKEN_SIGNING_ALGORITHMS],

@@ -19,6 +19,10 @@ export type OAuthErrorCode =
   | 'consent_required'
   | 'server_error'
   | 'temporarily_unavailable'
+  // RFC 8628 §3.5: the device grant's polling answers.
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token'
 
 export class OAuthError extends Error {
   override name = 'OAuthError'

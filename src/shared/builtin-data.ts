@@ -5,6 +5,7 @@
 import type { ClientRegistration, ScopeDefinition, UserAccount } from './config-types.js'
 import { defaultWebOrigins } from './cors.js'
 import {
+  DEVICE_CODE_GRANT,
   GRANT_TYPES,
   SECRET_AUTH_METHODS,
   type AccessTokenFormat,
@@ -29,6 +30,7 @@ export interface ClientInput {
   readonly introspectionOnly?: boolean
   readonly accessTokenFormat?: AccessTokenFormat
   readonly idTokenSignedResponseAlg?: SigningAlg
+  readonly requirePushedAuthorizationRequests?: boolean
 }
 
 /** A user as written: `sub` defaults to the username. */
@@ -101,7 +103,13 @@ export function builtinClientInputs(clientPublicUrl: string): ClientInput[] {
   }
   return [
     { clientId: BUILTIN_CLIENT_ID, clientSecret: BUILTIN_CLIENT_SECRET, name: 'OAuth Client 1', ...app },
-    { clientId: BUILTIN_PUBLIC_CLIENT_ID, name: 'OAuth Public Client', ...app },
+    {
+      clientId: BUILTIN_PUBLIC_CLIENT_ID,
+      name: 'OAuth Public Client',
+      ...app,
+      // RFC 8628: the lab's device (a TV, a CLI) is this public client.
+      grantTypes: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT],
+    },
     {
       clientId: BUILTIN_RESOURCE_CLIENT_ID,
       clientSecret: BUILTIN_RESOURCE_CLIENT_SECRET,
@@ -131,13 +139,19 @@ export function normaliseClient(c: ClientInput): ClientRegistration {
     webOrigins: c.webOrigins ?? defaultWebOrigins(c.redirectUris ?? []),
     scopes: c.scopes ?? [],
     tokenEndpointAuthMethods: c.tokenEndpointAuthMethods ?? (confidential ? SECRET_AUTH_METHODS : ['none']),
-    // RFC 6749 §4.4: client_credentials is for confidential clients only.
-    grantTypes: c.grantTypes ?? GRANT_TYPES.filter((g) => confidential || g !== 'client_credentials'),
+    // RFC 6749 §4.4: client_credentials is for confidential clients only; the
+    // device grant (RFC 8628) only where a client is registered for it.
+    grantTypes:
+      c.grantTypes ??
+      GRANT_TYPES.filter((g) => (confidential || g !== 'client_credentials') && g !== DEVICE_CODE_GRANT),
     // RFC 9700 §2.1.1: public clients must use PKCE.
     requirePkce: c.requirePkce ?? !confidential,
     ...(c.introspectionOnly === undefined ? {} : { introspectionOnly: c.introspectionOnly }),
     ...(c.accessTokenFormat === undefined ? {} : { accessTokenFormat: c.accessTokenFormat }),
     ...(c.idTokenSignedResponseAlg === undefined ? {} : { idTokenSignedResponseAlg: c.idTokenSignedResponseAlg }),
+    ...(c.requirePushedAuthorizationRequests === undefined
+      ? {}
+      : { requirePushedAuthorizationRequests: c.requirePushedAuthorizationRequests }),
   }
 }
 

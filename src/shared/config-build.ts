@@ -67,6 +67,8 @@ export function buildConfig(v: SettingInput): LabConfig {
       honourLoginHint: valueOf(v, 'loginHint'),
       labAdmin: valueOf(v, 'labAdmin'),
       store: valueOf(v, 'store'),
+      deviceCodeTtlSeconds: valueOf(v, 'deviceCodeTtlSeconds'),
+      devicePollIntervalSeconds: valueOf(v, 'devicePollIntervalSeconds'),
     },
     resource: {
       port: valueOf(v, 'resourcePort'),

@@ -53,7 +53,7 @@ export const CLIENT_SCHEMA: JsonSchema = {
     grantTypes: {
       type: 'array',
       description:
-        'Grants it may use. Default: all three with a secret; `authorization_code` and `refresh_token` without.',
+        'Grants it may use. Default: `authorization_code`, `refresh_token` and `client_credentials` with a secret; `authorization_code` and `refresh_token` without (the built-in `oauth-client-public` also has `urn:ietf:params:oauth:grant-type:device_code`, RFC 8628).',
       items: { enum: GRANT_TYPES },
     },
     requirePkce: {
@@ -73,6 +73,11 @@ export const CLIENT_SCHEMA: JsonSchema = {
       enum: SIGNING_ALGS,
       description:
         'The `alg` of its OpenID Connect ID tokens (`id_token_signed_response_alg` in OpenID Connect Dynamic Client Registration). Default `RS256`; access tokens keep `signingAlg`.',
+    },
+    requirePushedAuthorizationRequests: {
+      type: 'boolean',
+      description:
+        'Accept its authorization requests only as pushed ones (RFC 9126 section 6): `POST /par`, then `/authorize` with the `request_uri`. Default false.',
     },
   },
 }

@@ -45,6 +45,8 @@ export interface ClientRegistration {
    * id_token_signed_response_alg); absent: RS256 (OpenID Connect Discovery 1.0 §3).
    */
   readonly idTokenSignedResponseAlg?: SigningAlg
+  /** RFC 9126 §6: authorization requests only through POST /par (a request_uri at /authorize). */
+  readonly requirePushedAuthorizationRequests?: boolean
 }
 
 export interface UserAccount {
@@ -83,6 +85,10 @@ export interface AuthServerConfig {
   readonly labAdmin?: boolean
   /** Where the server's state lives (STORE): in memory (default), or durable in a SQLite file. */
   readonly store?: AuthStoreConfig
+  /** RFC 8628 §3.2: how long a device code and its user code live (`expires_in`). */
+  readonly deviceCodeTtlSeconds: number
+  /** RFC 8628 §3.2: the least number of seconds a device waits between polls (`interval`). */
+  readonly devicePollIntervalSeconds: number
 }
 
 export type AuthStoreConfig =

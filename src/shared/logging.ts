@@ -19,6 +19,10 @@ const SECRET_PARAMS = new Set([
   'lab_key',
   'password',
   '_csrf',
+  // RFC 8628 §3.3.1 (the user code in verification_uri_complete) and RFC 9126 §4 (a one-time request_uri).
+  'user_code',
+  'device_code',
+  'request_uri',
 ])
 
 /**

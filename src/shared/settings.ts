@@ -40,6 +40,8 @@ export interface SettingValues {
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
   sessionTtlSeconds: number
+  deviceCodeTtlSeconds: number
+  devicePollIntervalSeconds: number
   signingAlg: SigningAlg
   tokenCheck: TokenCheck
   clientAppId: string
@@ -104,6 +106,11 @@ export const DEFAULTS = {
   accessTokenTtlSeconds: 3600,
   refreshTokenTtlSeconds: 24 * 3600,
   sessionTtlSeconds: 8 * 3600,
+  /** RFC 8628 §3.2: the device code's `expires_in` (10 minutes) and the polling `interval` (5 s, its default). */
+  deviceCodeTtlSeconds: 600,
+  maxDeviceCodeTtlSeconds: 3600,
+  devicePollIntervalSeconds: 5,
+  maxDevicePollIntervalSeconds: 60,
   resourceTokenCheck: 'jwt',
   requiredScope: REQUIRED_SCOPE,
   inspectorCapacity: 2000,
@@ -216,6 +223,22 @@ export const SETTINGS: Settings = {
     env: 'SESSION_TTL_SECONDS',
     file: '/lifetimes/sessionSeconds',
     default: DEFAULTS.sessionTtlSeconds,
+  },
+  deviceCodeTtlSeconds: {
+    kind: kind.count('seconds', DEFAULTS.maxDeviceCodeTtlSeconds),
+    doc: 'Device grant (RFC 8628): how long a device code and its user code live, 1 to 3600 seconds.',
+    env: 'DEVICE_CODE_TTL_SECONDS',
+    file: '/lifetimes/deviceCodeSeconds',
+    option: '/deviceCodeTtlSeconds',
+    default: DEFAULTS.deviceCodeTtlSeconds,
+  },
+  devicePollIntervalSeconds: {
+    kind: kind.count('seconds', DEFAULTS.maxDevicePollIntervalSeconds),
+    doc: 'Device grant (RFC 8628): the seconds a device waits between polls of the token endpoint, 1 to 60.',
+    env: 'DEVICE_POLL_INTERVAL_SECONDS',
+    file: '/lifetimes/devicePollIntervalSeconds',
+    option: '/devicePollIntervalSeconds',
+    default: DEFAULTS.devicePollIntervalSeconds,
   },
   signingAlg: {
     kind: kind.choice(SIGNING_ALGS),

@@ -94,4 +94,34 @@ describe('accessibility (axe-core in Chromium)', () => {
 
     expect(foreignRequests).toEqual([])
   })
+
+  it('the device grant: verification page, wrong code, consent and the end page (RFC 8628 §3.3)', async () => {
+    const auth = lab.config.auth.publicUrl
+    const started = await fetch(`${lab.config.auth.internalUrl}/device_authorization`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'oauth-client-public', scope: 'foo' }).toString(),
+    })
+    const { user_code: userCode } = (await started.json()) as { user_code: string }
+    await page.goto(`${auth}/device`)
+    await expectAccessible('device code page')
+    await page.getByLabel('Code').fill('BBBB-BBBB')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await page.getByRole('alert').waitFor()
+    await expectAccessible('device code page with error')
+    await page.getByLabel('Code').fill(userCode)
+    await page.getByRole('button', { name: 'Continue' }).click()
+    // Signed in by the walk above, or not if this test runs alone.
+    if ((await page.getByLabel('Password').count()) > 0) {
+      await page.getByLabel('Username').fill('alice')
+      await page.getByLabel('Password').fill('alice-password')
+      await page.getByRole('button', { name: 'Sign in' }).click()
+    }
+    await page.getByRole('button', { name: 'Allow' }).waitFor()
+    await expectAccessible('device consent')
+    await page.getByRole('button', { name: 'Allow' }).click()
+    await page.getByText('You can return to your device').waitFor()
+    await expectAccessible('device connected')
+    expect(foreignRequests).toEqual([])
+  })
 })

@@ -148,3 +148,13 @@ describe('request logs of the authorization server, at info level', () => {
     }
   })
 })
+
+describe('redactUrl: the device grant and pushed requests', () => {
+  it('hides user_code (verification_uri_complete) and request_uri (RFC 8628 §3.3.1, RFC 9126 §4)', () => {
+    const url = redactUrl('/device?user_code=BCDF-GHJK')
+    expect(url).not.toContain('BCDF')
+    const par = redactUrl('/authorize?client_id=c&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3ASECRET')
+    expect(par).toContain('client_id=c')
+    expect(par).not.toContain('SECRET')
+  })
+})

@@ -19,6 +19,8 @@ export interface PendingInteraction {
   readonly clientId?: string
   /** RP-initiated logout: where to send the browser after signing out (already verified). */
   readonly postLogout?: { readonly uri: string; readonly state?: string }
+  /** Device grant (RFC 8628): the normalised user code the user is deciding on at POST /consent. */
+  readonly device?: string
   readonly createdAt: number
 }
 

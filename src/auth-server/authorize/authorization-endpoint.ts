@@ -12,6 +12,7 @@ import { authorizationInteraction, parseQuery, rawQueryOf, startInteraction } fr
 import { redirectWithCode } from './issue-code.js'
 import { renderLogin } from './login.js'
 import { validateAuthorizationRequest, type AuthorizationRequest } from './validate-request.js'
+import { repushForResume, resolvePushedRequest } from '../par/request-uri.js'
 
 const MAX_PARAM_LENGTH = 2048
 
@@ -45,7 +46,11 @@ export async function handleAuthorizationRequest(
   rawQuery: string,
   status: 302 | 303,
 ): Promise<unknown> {
-  const result = validateAuthorizationRequest(parseQuery(rawQuery), ctx.clients, ctx.config.scopes)
+  // RFC 9126 §4: with a request_uri, the pushed parameters are the request (par/request-uri.ts).
+  const pushed = resolvePushedRequest(ctx, parseQuery(rawQuery))
+  if (pushed.kind === 'page') return renderErrorPage(reply, 400, 'Invalid authorization request', pushed.message)
+  const query = pushed.kind === 'pushed' ? pushed.query : rawQuery
+  const result = validateAuthorizationRequest(parseQuery(query), ctx.clients, ctx.config.scopes)
   if (!result.ok && !result.redirect) {
     // RFC 6749 §4.1.2.1: MUST NOT redirect to an unverified client or URI.
     return renderErrorPage(reply, 400, 'Invalid authorization request', result.message)
@@ -53,7 +58,12 @@ export async function handleAuthorizationRequest(
   if (!result.ok) {
     return redirectError(reply, { ...result, issuer: ctx.config.auth.publicUrl }, result.error, status)
   }
-  return continueAuthorization(ctx, request, reply, result.request, rawQuery, status)
+  // RFC 9126 §6: a client registered for pushed requests only may not send them through the browser.
+  if (pushed.kind === 'none' && result.request.client.requirePushedAuthorizationRequests === true) {
+    const error = new OAuthError('invalid_request', 'This client must push its authorization requests (RFC 9126).')
+    return redirectError(reply, { ...result.request, issuer: ctx.config.auth.publicUrl }, error, status)
+  }
+  return continueAuthorization(ctx, request, reply, result.request, query, status, pushed.kind === 'pushed')
 }
 
 async function continueAuthorization(
@@ -63,6 +73,7 @@ async function continueAuthorization(
   authz: AuthorizationRequest,
   rawQuery: string,
   status: 302 | 303,
+  pushed: boolean,
 ): Promise<unknown> {
   // An extension point (the lab's AUTO_LOGIN / LOGIN_HINT): signed in and consenting, no pages.
   const headless = ctx.extensions.headlessUser(request)
@@ -81,7 +92,9 @@ async function continueAuthorization(
       )
     // Step 2: the owner must authenticate first (RFC 6749 §3.1). After signing
     // in, the request resumes without prompt=login, or it would loop.
-    const resumeQuery = withoutPromptLogin(rawQuery)
+    const withoutLogin = withoutPromptLogin(rawQuery)
+    // A pushed request resumes under a fresh request_uri, never with its parameters in the URL (RFC 9126 §4).
+    const resumeQuery = pushed ? repushForResume(ctx, withoutLogin, authz.client.clientId) : withoutLogin
     const interaction = startInteraction(
       request,
       authorizationInteraction(resumeQuery, authz.client.clientId),

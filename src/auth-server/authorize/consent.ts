@@ -7,6 +7,7 @@ import { endInteraction, findInteraction, parseQuery } from './interactions.js'
 import { redirectWithCode } from './issue-code.js'
 import { OFFLINE_ACCESS, validateAuthorizationRequest, type AuthorizationRequest } from './validate-request.js'
 import { csrfCheck } from '../../shared/session-csrf.js'
+import { decideDevice } from '../device/device-decision.js'
 
 interface ConsentBody {
   interaction?: string
@@ -31,7 +32,13 @@ const consentSchema = {
 export function renderConsent(
   ctx: AuthServerContext,
   reply: FastifyReply,
-  data: { authz: AuthorizationRequest; user: { sub: string }; interaction: string },
+  data: {
+    /** A device authorization (RFC 8628) has no redirect URI; the page names its user code instead. */
+    authz: Pick<AuthorizationRequest, 'client' | 'scopes'> & { readonly redirectUri?: string }
+    user: { sub: string }
+    interaction: string
+    userCode?: string
+  },
 ): Promise<string> {
   // OIDC Core §11: offline_access is named with what it means, as the explicit consent it needs.
   const described = [...ctx.config.scopes, OFFLINE_ACCESS]
@@ -45,6 +52,7 @@ export function renderConsent(
     clientName: data.authz.client.name,
     clientId: data.authz.client.clientId,
     redirectUri: data.authz.redirectUri,
+    userCode: data.userCode,
     username: data.user.sub,
     scopes,
     interaction: data.interaction,
@@ -66,8 +74,12 @@ async function handleConsent(
   reply: FastifyReply,
 ) {
   const { interaction = '', decision, remember } = request.body
-  const query = findInteraction(request, interaction, ctx.now())?.query
+  const pending = findInteraction(request, interaction, ctx.now())
   const user = request.session.user
+  // The same consent page decides a device authorization (RFC 8628 §3.3): device/device-decision.ts.
+  if (pending?.device !== undefined && user)
+    return decideDevice(ctx, request, reply, { interaction, userCode: pending.device, decision, remember, user })
+  const query = pending?.query
   if (query === undefined || !user) {
     return renderErrorPage(
       reply,

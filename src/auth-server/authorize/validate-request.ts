@@ -118,23 +118,8 @@ export function validateAuthorizationRequest(
     return fail(new OAuthError('unauthorized_client', 'This client may not use the authorization code grant.'))
   }
 
-  // RFC 6749 §3.3: no scope means the documented default, the client's registered scopes.
-  const requested = withoutIgnoredOfflineAccess(parseScope(single(params, 'scope') as string | undefined))
-  if (requested.includes(OFFLINE_ACCESS.name) && !client.grantTypes.includes('refresh_token')) {
-    return fail(
-      new OAuthError(
-        'invalid_scope',
-        'offline_access asks for a refresh token, and this client is not registered for the refresh_token grant.',
-      ),
-    )
-  }
-  const known = new Set([...scopes.map((s) => s.name), ...OIDC_SCOPE_NAMES, OFFLINE_ACCESS.name])
-  const allowed = new Set([...client.scopes, ...OIDC_SCOPE_NAMES, OFFLINE_ACCESS.name])
-  const unknown = requested.filter((s) => !known.has(s) || !allowed.has(s))
-  if (unknown.length > 0) {
-    return fail(new OAuthError('invalid_scope', `Scope not allowed for this client: ${unknown.join(' ')}.`))
-  }
-  const granted = requested.length > 0 ? requested : [...client.scopes]
+  const granted = checkRequestedScopes(client, scopes, single(params, 'scope') as string | undefined)
+  if (granted instanceof OAuthError) return fail(granted)
   const oidc = readOidcParameters(params, granted, redirectParam !== undefined)
   if (oidc instanceof OAuthError) return fail(oidc)
 
@@ -176,6 +161,32 @@ export function validateAuthorizationRequest(
       ...oidc,
     },
   }
+}
+
+/**
+ * The scopes of a request as /authorize checks them (also the device
+ * authorization request's, RFC 8628 §3.1), or its invalid_scope error.
+ */
+export function checkRequestedScopes(
+  client: ClientRegistration,
+  scopes: readonly ScopeDefinition[],
+  scopeParam: string | undefined,
+): string[] | OAuthError {
+  // RFC 6749 §3.3: no scope means the documented default, the client's registered scopes.
+  const requested = withoutIgnoredOfflineAccess(parseScope(scopeParam))
+  if (requested.includes(OFFLINE_ACCESS.name) && !client.grantTypes.includes('refresh_token')) {
+    return new OAuthError(
+      'invalid_scope',
+      'offline_access asks for a refresh token, and this client is not registered for the refresh_token grant.',
+    )
+  }
+  const known = new Set([...scopes.map((s) => s.name), ...OIDC_SCOPE_NAMES, OFFLINE_ACCESS.name])
+  const allowed = new Set([...client.scopes, ...OIDC_SCOPE_NAMES, OFFLINE_ACCESS.name])
+  const unknown = requested.filter((s) => !known.has(s) || !allowed.has(s))
+  if (unknown.length > 0) {
+    return new OAuthError('invalid_scope', `Scope not allowed for this client: ${unknown.join(' ')}.`)
+  }
+  return requested.length > 0 ? requested : [...client.scopes]
 }
 
 /**

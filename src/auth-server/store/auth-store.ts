@@ -31,6 +31,18 @@
 //   the token is still valid); revoking a family or a replayed code's tokens
 //   is never refused, and is bounded by the families' access tokens above.
 
+import type {
+  DeviceApproval,
+  DeviceAuthorization,
+  DevicePollResult,
+  DeviceStoreSize,
+  NewDeviceAuthorization,
+  PushedRequest,
+  UsePushedResult,
+} from './device-store.js'
+
+export type * from './device-store.js'
+
 /** An access token the store must be able to revoke: its `jti`, kept until it expires. */
 export interface IssuedToken {
   readonly jti: string
@@ -156,6 +168,10 @@ export interface StoreLimits {
   readonly refreshTokens: number
   readonly opaqueTokens: number
   readonly revoked: number
+  /** Device authorizations (RFC 8628); default DEVICE_STORE_LIMITS. */
+  readonly deviceAuthorizations?: number
+  /** Pushed authorization requests (RFC 9126); default DEVICE_STORE_LIMITS. */
+  readonly pushedRequests?: number
 }
 
 /** A kind of entry at its cap with nothing that may go: the store refuses the new one, nothing changed. */
@@ -238,6 +254,27 @@ export interface AuthStore {
   listGrants(sub: string): RememberedGrant[]
   /** Forgets a decision; false if there was none. Does not revoke tokens: see `revokeFamiliesOf`. */
   forgetGrant(sub: string, clientId: string): boolean
+
+  // Device authorizations (RFC 8628) and pushed authorization requests (RFC
+  // 9126): short-lived, one use, capped and swept like codes (memory only in
+  // both stores, as codes are). Types and semantics: device-store.ts.
+
+  /** Keeps a new device authorization; false (nothing kept) if its user code is taken by a live one. */
+  saveDeviceAuthorization(authorization: NewDeviceAuthorization): boolean
+  /** The live, still pending device authorization with this (normalised) user code. */
+  findPendingDevice(userCode: string): DeviceAuthorization | undefined
+  /** The user allowed it (RFC 8628 §3.3): only a live, pending one; false otherwise, nothing changed. */
+  approveDevice(userCode: string, user: DeviceApproval): boolean
+  /** The user denied it: only a live, pending one; false otherwise, nothing changed. */
+  denyDevice(userCode: string): boolean
+  /** One poll of the token endpoint (RFC 8628 §3.4, §3.5), checked and recorded in one step. */
+  pollDevice(deviceCode: string, clientId: string): DevicePollResult
+  /** Keeps a pushed authorization request until it is used or expires (RFC 9126 §2.2). */
+  savePushedRequest(request: PushedRequest): void
+  /** Uses a pushed request, once, for the client that pushed it (RFC 9126 §4). */
+  usePushedRequest(requestUri: string, clientId: string): UsePushedResult
+  /** How many device authorizations and pushed requests are kept, for tests that check purging. */
+  deviceSize(): DeviceStoreSize
 
   /** Forgets everything above (the test API's `lab.reset()`). Signing keys and sessions stay. */
   clear(): void

@@ -21,6 +21,7 @@ import type {
   TokenFamily,
 } from './auth-store.js'
 import { StoreFullError } from './auth-store.js'
+import { createDeviceMemory } from './memory-device-store.js'
 
 // Every second at most, on use: what is kept then stays within a second of
 // its lifetime, so memory under a steady load is flat rather than a sawtooth
@@ -129,6 +130,8 @@ export function createMemoryStore(
   /** Access tokens recorded in all families together (capped as familyAccessTokens). */
   let familyAccessTokens = 0
   let lastSweep = now()
+  // Device authorizations (RFC 8628) and pushed requests (RFC 9126): memory-device-store.ts.
+  const device = createDeviceMemory(now, limits)
 
   const grantKey = (sub: string, clientId: string) => `${sub}\u0000${clientId}`
 
@@ -154,6 +157,7 @@ export function createMemoryStore(
     for (const [jti, expiresAt] of revoked) if (expiresAt <= t) revoked.delete(jti)
     for (const [hash, token] of refreshTokens) if (token.expiresAt <= t) refreshTokens.delete(hash)
     for (const [hash, token] of opaqueTokens) if (token.expiresAt <= t) opaqueTokens.delete(hash)
+    device.sweep(t)
     // A family goes once it has no refresh token left and no live access token.
     const live = new Set<string>()
     for (const token of refreshTokens.values()) live.add(token.familyId)
@@ -332,9 +336,20 @@ export function createMemoryStore(
       return grants.delete(grantKey(sub, clientId))
     },
 
+    ...device.methods,
+    saveDeviceAuthorization(authorization) {
+      sweep()
+      return device.methods.saveDeviceAuthorization(authorization)
+    },
+    savePushedRequest(request) {
+      sweep()
+      device.methods.savePushedRequest(request)
+    },
+
     clear() {
       for (const map of [codes, grants, revoked, families, refreshTokens, opaqueTokens]) map.clear()
       familyAccessTokens = 0
+      device.clear()
     },
     size() {
       return {

@@ -554,6 +554,34 @@ export function createSqliteStore(path: string, now: () => number, options: Sqli
       return mem.forgetGrant(sub, clientId)
     },
 
+    // Device authorizations and pushed requests: memory only, like codes (device-store.ts says why).
+    saveDeviceAuthorization(authorization) {
+      sweep()
+      return mem.saveDeviceAuthorization(authorization)
+    },
+    findPendingDevice(userCode) {
+      return mem.findPendingDevice(userCode)
+    },
+    approveDevice(userCode, user) {
+      return mem.approveDevice(userCode, user)
+    },
+    denyDevice(userCode) {
+      return mem.denyDevice(userCode)
+    },
+    pollDevice(deviceCode, clientId) {
+      return mem.pollDevice(deviceCode, clientId)
+    },
+    savePushedRequest(request) {
+      sweep()
+      mem.savePushedRequest(request)
+    },
+    usePushedRequest(requestUri, clientId) {
+      return mem.usePushedRequest(requestUri, clientId)
+    },
+    deviceSize() {
+      return mem.deviceSize()
+    },
+
     clear() {
       clearTables()
       mem.clear()

@@ -11,6 +11,8 @@ import {
   type AuthorizationCode,
   type AuthStore,
   type IssuedToken,
+  type NewDeviceAuthorization,
+  type PushedRequest,
   type StoreLimits,
 } from '../../../src/auth-server/store/auth-store.js'
 import { createMemoryStore, STORE_LIMITS } from '../../../src/auth-server/store/memory-store.js'
@@ -624,5 +626,150 @@ describe('SQLite: every write survives a restart on the same file', () => {
       0, 0, 0, 0,
     ])
     expect(count('family_access_tokens')).toBe(0)
+  })
+})
+
+describe.each(implementations)('AuthStore contract, device authorizations and pushed requests: %s', (_name, open) => {
+  let clock: TestClock
+  let subject: Subject
+  let store: AuthStore
+  beforeEach(() => {
+    clock = testClock(1_000_000_000)
+    subject = open(clock.now)
+    store = subject.store
+  })
+  afterEach(() => subject.close())
+
+  const device = (deviceCode: string, userCode: string, fields: Partial<NewDeviceAuthorization> = {}) => ({
+    deviceCode,
+    userCode,
+    clientId: 'client-a',
+    scopes: ['foo'],
+    expiresAt: clock.now() + 10 * MINUTE,
+    intervalSeconds: 5,
+    ...fields,
+  })
+  const alice = { sub: 'alice', authTime: 7 }
+  const pushed = (requestUri: string, fields: Partial<PushedRequest> = {}): PushedRequest => ({
+    requestUri,
+    clientId: 'client-a',
+    query: 'client_id=client-a&response_type=code',
+    expiresAt: clock.now() + MINUTE,
+    ...fields,
+  })
+
+  describe('device authorizations (RFC 8628)', () => {
+    it('is pending until approved, then gives the approval once; a second poll is unknown', () => {
+      expect(store.saveDeviceAuthorization(device('d1', 'BCDFGHJK'))).toBe(true)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'pending' })
+      expect(store.findPendingDevice('BCDFGHJK')).toMatchObject({ clientId: 'client-a', status: 'pending' })
+      expect(store.approveDevice('BCDFGHJK', alice)).toBe(true)
+      // Decided: no longer pending, cannot be decided again.
+      expect(store.findPendingDevice('BCDFGHJK')).toBeUndefined()
+      expect(store.denyDevice('BCDFGHJK')).toBe(false)
+      clock.advance(5_000)
+      const poll = store.pollDevice('d1', 'client-a')
+      expect(poll).toMatchObject({ ok: true, user: alice, authorization: { scopes: ['foo'], status: 'approved' } })
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
+    })
+
+    it('answers denied after a denial, and unknown to another client, changing nothing for it', () => {
+      store.saveDeviceAuthorization(device('d1', 'BCDFGHJK'))
+      expect(store.pollDevice('d1', 'client-b')).toEqual({ ok: false, reason: 'unknown' })
+      expect(store.denyDevice('BCDFGHJK')).toBe(true)
+      expect(store.approveDevice('BCDFGHJK', alice)).toBe(false)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'denied' })
+    })
+
+    it('slows a device polling sooner than the interval down, 5 s more each time (RFC 8628 §3.5)', () => {
+      store.saveDeviceAuthorization(device('d1', 'BCDFGHJK'))
+      expect(store.pollDevice('d1', 'client-a').ok).toBe(false)
+      clock.advance(4_000)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'slow_down', intervalSeconds: 10 })
+      clock.advance(9_000)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'slow_down', intervalSeconds: 15 })
+      clock.advance(15_000)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'pending' })
+    })
+
+    it('answers expired after its lifetime, can no longer be approved, and is swept later', () => {
+      store.saveDeviceAuthorization(device('d1', 'BCDFGHJK'))
+      clock.advance(10 * MINUTE)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'expired' })
+      expect(store.approveDevice('BCDFGHJK', alice)).toBe(false)
+      expect(store.findPendingDevice('BCDFGHJK')).toBeUndefined()
+      clock.advance(10 * MINUTE + SWEEP)
+      store.saveDeviceAuthorization(device('d2', 'CDFGHJKL'))
+      expect(store.deviceSize().deviceAuthorizations).toBe(1)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
+    })
+
+    it('refuses a user code already taken by a live pending authorization', () => {
+      expect(store.saveDeviceAuthorization(device('d1', 'BCDFGHJK'))).toBe(true)
+      expect(store.saveDeviceAuthorization(device('d2', 'BCDFGHJK'))).toBe(false)
+      expect(store.pollDevice('d2', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
+    })
+
+    it("issues an expired one's user code again, while its device still hears expired", () => {
+      store.saveDeviceAuthorization(device('d1', 'BCDFGHJK'))
+      clock.advance(10 * MINUTE)
+      expect(store.saveDeviceAuthorization(device('d2', 'BCDFGHJK'))).toBe(true)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'expired' })
+      expect(store.approveDevice('BCDFGHJK', alice)).toBe(true)
+      clock.advance(5_000)
+      expect(store.pollDevice('d2', 'client-a').ok).toBe(true)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'expired' })
+    })
+
+    it('keeps at most its cap: at the cap the oldest goes', () => {
+      const capped = open(clock.now, { ...LIMITS, deviceAuthorizations: 2 })
+      try {
+        for (const [d, u] of [
+          ['d1', 'BBBBBBBB'],
+          ['d2', 'CCCCCCCC'],
+          ['d3', 'DDDDDDDD'],
+        ] as const)
+          capped.store.saveDeviceAuthorization(device(d, u))
+        expect(capped.store.deviceSize().deviceAuthorizations).toBe(2)
+        expect(capped.store.findPendingDevice('BBBBBBBB')).toBeUndefined()
+        expect(capped.store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
+        expect(capped.store.findPendingDevice('DDDDDDDD')).toBeDefined()
+      } finally {
+        capped.close()
+      }
+    })
+  })
+
+  describe('pushed authorization requests (RFC 9126)', () => {
+    it('is used once, by the client that pushed it; another client changes nothing', () => {
+      store.savePushedRequest(pushed('urn:1'))
+      expect(store.usePushedRequest('urn:1', 'client-b')).toEqual({ ok: false, reason: 'other_client' })
+      expect(store.usePushedRequest('urn:1', 'client-a')).toEqual({ ok: true, request: pushed('urn:1') })
+      expect(store.usePushedRequest('urn:1', 'client-a')).toEqual({ ok: false, reason: 'used' })
+      expect(store.usePushedRequest('urn:nope', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
+    })
+
+    it('is expired after its lifetime, and swept', () => {
+      store.savePushedRequest(pushed('urn:1'))
+      clock.advance(MINUTE)
+      expect(store.usePushedRequest('urn:1', 'client-a')).toEqual({ ok: false, reason: 'expired' })
+      clock.advance(SWEEP)
+      store.savePushedRequest(pushed('urn:2'))
+      expect(store.deviceSize().pushedRequests).toBe(1)
+    })
+
+    it('keeps at most its cap, and clear() forgets both kinds', () => {
+      const capped = open(clock.now, { ...LIMITS, pushedRequests: 2 })
+      try {
+        for (const uri of ['urn:1', 'urn:2', 'urn:3']) capped.store.savePushedRequest(pushed(uri))
+        expect(capped.store.deviceSize().pushedRequests).toBe(2)
+        expect(capped.store.usePushedRequest('urn:1', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
+        capped.store.saveDeviceAuthorization(device('d1', 'BBBBBBBB'))
+        capped.store.clear()
+        expect(capped.store.deviceSize()).toEqual({ deviceAuthorizations: 0, pushedRequests: 0 })
+      } finally {
+        capped.close()
+      }
+    })
   })
 })

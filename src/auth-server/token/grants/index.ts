@@ -5,6 +5,7 @@ import type { GrantType } from '../../../shared/config.js'
 import type { GrantModule, TokenRequestBody } from '../grant-types.js'
 import { authorizationCode } from './authorization-code.js'
 import { clientCredentials } from './client-credentials.js'
+import { deviceCode } from './device-code.js'
 import { refreshToken } from './refresh-token.js'
 
 // Every GrantType has its module, under its own grant_type: checked at compile time.
@@ -12,6 +13,8 @@ const REGISTRY: { readonly [G in GrantType]: GrantModule<G> } = {
   authorization_code: authorizationCode,
   refresh_token: refreshToken,
   client_credentials: clientCredentials,
+  // RFC 8628 §3.4: the device authorization grant.
+  'urn:ietf:params:oauth:grant-type:device_code': deviceCode,
 }
 
 /** In registration order: the metadata's grant_types_supported. */

@@ -26,7 +26,12 @@ describe('the grant registry', () => {
       grant_types_supported: string[]
     }>()
     expect(meta.grant_types_supported).toEqual([...SUPPORTED_GRANT_TYPES])
-    expect(SUPPORTED_GRANT_TYPES).toEqual(['authorization_code', 'refresh_token', 'client_credentials'])
+    expect(SUPPORTED_GRANT_TYPES).toEqual([
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'urn:ietf:params:oauth:grant-type:device_code',
+    ])
   })
 
   it('holds each module under its own grant type, with its parameters as a set', () => {
@@ -39,6 +44,7 @@ describe('the grant registry', () => {
     expect([...grantModule('authorization_code').parameters]).toEqual(['code', 'redirect_uri', 'code_verifier'])
     expect([...grantModule('refresh_token').parameters]).toEqual(['refresh_token', 'scope'])
     expect([...grantModule('client_credentials').parameters]).toEqual(['scope'])
+    expect([...grantModule('urn:ietf:params:oauth:grant-type:device_code').parameters]).toEqual(['device_code'])
   })
 
   it('narrows only the registered grant types, never a name inherited from Object', () => {
