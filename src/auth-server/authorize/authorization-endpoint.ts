@@ -45,7 +45,13 @@ export async function handleAuthorizationRequest(
   rawQuery: string,
   status: 302 | 303,
 ): Promise<unknown> {
-  const result = validateAuthorizationRequest(parseQuery(rawQuery), ctx.clients, ctx.config.scopes)
+  const query = parseQuery(rawQuery)
+  // A URL client_id names a Client ID Metadata Document: fetched (or taken
+  // from the cache) first; if it cannot be used, a page, never a redirect.
+  const resolved =
+    typeof query.client_id === 'string' ? await ctx.clients.resolve(query.client_id) : ({ ok: true } as const)
+  if (!resolved.ok) return renderErrorPage(reply, resolved.status, 'Client metadata document refused', resolved.message)
+  const result = validateAuthorizationRequest(query, ctx.clients, ctx.config.scopes)
   if (!result.ok && !result.redirect) {
     // RFC 6749 §4.1.2.1: MUST NOT redirect to an unverified client or URI.
     return renderErrorPage(reply, 400, 'Invalid authorization request', result.message)

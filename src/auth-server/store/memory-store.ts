@@ -16,6 +16,7 @@ import type {
   RefreshToken,
   RememberedGrant,
   RotateResult,
+  StoredClient,
   StoreLimits,
   StoreSnapshot,
   TokenFamily,
@@ -126,6 +127,8 @@ export function createMemoryStore(
   const grants = new Map<string, RememberedGrant>()
   const revoked = new Map<string, number>()
   const opaqueTokens = new Map<string, OpaqueAccessToken>()
+  /** Registered clients (RFC 7591), oldest first; the registry caps them. */
+  const clients = new Map<string, StoredClient>()
   /** Access tokens recorded in all families together (capped as familyAccessTokens). */
   let familyAccessTokens = 0
   let lastSweep = now()
@@ -139,6 +142,7 @@ export function createMemoryStore(
   for (const r of initial.refreshTokens) refreshTokens.set(r.hash, { ...r })
   for (const r of initial.revoked) revoked.set(r.jti, r.expiresAt)
   for (const o of initial.opaqueTokens) opaqueTokens.set(o.hash, o)
+  for (const c of initial.clients ?? []) clients.set(c.clientId, c)
 
   // A consumed code is kept until the tokens issued from it expire, so that a
   // replay can still be detected and answered by revoking them.
@@ -330,6 +334,21 @@ export function createMemoryStore(
     },
     forgetGrant(sub, clientId) {
       return grants.delete(grantKey(sub, clientId))
+    },
+
+    saveClient(client) {
+      // Saved again, it becomes the newest.
+      clients.delete(client.clientId)
+      clients.set(client.clientId, { ...client })
+    },
+    findClient(clientId) {
+      return clients.get(clientId)
+    },
+    listClients() {
+      return [...clients.values()]
+    },
+    deleteClient(clientId) {
+      return clients.delete(clientId)
     },
 
     clear() {
