@@ -412,3 +412,49 @@ describe('STORE=sqlite: registrations survive a restart', () => {
     }
   })
 })
+
+describe('the lab admin page /_lab/clients', () => {
+  const key = () => ({ authorization: `Bearer ${config.labKey}` })
+
+  it('lists registered clients (JSON or HTML) behind the lab key', async () => {
+    const client = await registered({
+      redirect_uris: ['https://app.example.test/cb'],
+      client_name: 'Listed <b>app</b>',
+    })
+    expect((await app.inject({ url: '/_lab/clients' })).statusCode).toBe(401)
+    const list = await app.inject({ url: '/_lab/clients', headers: { ...key(), accept: 'application/json' } })
+    const clients = list.json<{ clients: Array<Record<string, unknown>> }>().clients
+    expect(clients).toContainEqual(
+      expect.objectContaining({ clientId: client.client_id, source: 'dynamic', name: 'Listed <b>app</b>' }),
+    )
+    // Configured clients are not listed as removable.
+    expect(clients.some((c) => c.clientId === 'oauth-client-1')).toBe(false)
+    const page = await app.inject({ url: '/_lab/clients', headers: { ...key(), accept: 'text/html' } })
+    expect(page.headers['content-type']).toMatch(/^text\/html/)
+    expect(page.body).toContain(client.client_id)
+    expect(page.body).toContain('Listed &lt;b&gt;app&lt;/b&gt;')
+    expect(page.body).toContain('<form method="post" action="/_lab/clients">')
+  })
+
+  it('removes a registered client with the form; refuses without its CSRF token, and for a configured client', async () => {
+    const client = await registered({ redirect_uris: ['https://app.example.test/cb'] })
+    const page = await app.inject({ url: '/_lab/clients', headers: { ...key(), accept: 'text/html' } })
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? ''
+    const remove = (form: Record<string, string>) =>
+      app.inject({
+        method: 'POST',
+        url: '/_lab/clients',
+        headers: { ...key(), 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams(form).toString(),
+      })
+    expect((await remove({ client_id: client.client_id })).statusCode).toBe(403)
+    expect((await remove({ client_id: client.client_id, _csrf: `${csrf}x` })).statusCode).toBe(403)
+    expect((await remove({ client_id: 'oauth-client-1', _csrf: csrf })).statusCode).toBe(400)
+    expect(app.oauthLab.clients.get('oauth-client-1')).toBeDefined()
+    const done = await remove({ client_id: client.client_id, _csrf: csrf })
+    expect(done.statusCode).toBe(303)
+    expect(done.headers.location).toBe('/_lab/clients')
+    expect(app.oauthLab.clients.get(client.client_id)).toBeUndefined()
+    expect(app.oauthLab.store.findClient(client.client_id)).toBeUndefined()
+  })
+})
