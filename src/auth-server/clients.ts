@@ -8,6 +8,7 @@
 
 import { normaliseClient, type ClientInput } from '../shared/builtin-data.js'
 import type { ClientRegistration, LabConfig } from '../shared/config.js'
+import { labOriginCheck, type OriginCheck } from '../shared/cors.js'
 import { clientInputOf, readClientMetadata } from './registration/client-metadata.js'
 import {
   createDocumentResolver,
@@ -46,6 +47,11 @@ export interface ClientRegistry {
    * (`get` then says whether it is known).
    */
   resolve(clientId: string): Promise<DocumentResolution>
+  /**
+   * CORS: whether any client's web origin is this one (registered and
+   * metadata-document clients included, as they come and go).
+   */
+  readonly allowsOrigin: OriginCheck
 }
 
 /**
@@ -60,13 +66,20 @@ export function createClientRegistry(
 ): ClientRegistry {
   const now = options.now ?? Date.now
   const entries = new Map<string, ClientEntry>()
+  // Rebuilt on first use after a change: most requests carry no Origin and never ask.
+  let originCheck: OriginCheck | undefined
+  const changed = () => void (originCheck = undefined)
   const documents = createDocumentResolver(
     {
       put: (client) => {
         entries.delete(client.clientId)
         entries.set(client.clientId, { client, source: 'metadata-document', addedAt: now() })
+        changed()
       },
-      remove: (clientId) => void entries.delete(clientId),
+      remove: (clientId) => {
+        entries.delete(clientId)
+        changed()
+      },
     },
     config.scopes,
     now,
@@ -91,11 +104,13 @@ export function createClientRegistry(
       const client = normaliseClient(input)
       entries.delete(client.clientId)
       entries.set(client.clientId, { client, source, addedAt: now() })
+      changed()
       return client
     },
     remove(clientId) {
       const known = entries.delete(clientId)
       documents.forget(clientId)
+      changed()
       return known
     },
     resolve(clientId) {
@@ -103,6 +118,10 @@ export function createClientRegistry(
       const source = entries.get(clientId)?.source
       if (source !== undefined && source !== 'metadata-document') return Promise.resolve({ ok: true })
       return documents.resolve(clientId)
+    },
+    allowsOrigin(origin) {
+      originCheck ??= labOriginCheck([...entries.values()].map((e) => e.client))
+      return originCheck(origin)
     },
   }
 }

@@ -3,6 +3,7 @@
 // register themselves. Errors are RFC 7591 §3.2.2 JSON, never an HTML page.
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { corsScope } from '../../shared/cors.js'
 import { bearerChallenge, invalidToken, noCredentials, type BearerError } from '../../shared/bearer-errors.js'
 import type { AuthServerContext } from '../context.js'
 import { noStore } from '../oauth-error.js'
@@ -36,6 +37,11 @@ function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 export async function registrationRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
+  // Browser-based clients (the MCP Inspector) register from their own page:
+  // any origin may, as anyone may register at all (open registration). No
+  // cookie is involved (no Access-Control-Allow-Credentials), and reading or
+  // deleting a registration needs its token.
+  corsScope(app, (origin) => origin !== undefined && origin !== 'null')
   // JSON errors here (an API), never the HTML error page.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof RegistrationError) return sendRegistrationError(reply, 400, error.error, error.description)

@@ -458,3 +458,37 @@ describe('the lab admin page /_lab/clients', () => {
     expect(app.oauthLab.store.findClient(client.client_id)).toBeUndefined()
   })
 })
+
+describe('CORS for browser-based clients (the MCP Inspector registers and redeems from its page)', () => {
+  const INSPECTOR = 'http://localhost:6274'
+  const preflight = (url: string, origin: string, method = 'POST') =>
+    app.inject({
+      method: 'OPTIONS',
+      url,
+      headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'content-type' },
+    })
+
+  it('any origin may register (open registration, no cookies)', async () => {
+    const res = await preflight('/register', INSPECTOR)
+    expect(res.statusCode).toBe(204)
+    expect(res.headers['access-control-allow-origin']).toBe(INSPECTOR)
+    expect(res.headers['access-control-allow-credentials']).toBeUndefined()
+    const created = await app.inject({
+      method: 'POST',
+      url: '/register',
+      headers: { origin: INSPECTOR },
+      payload: { redirect_uris: [`${INSPECTOR}/oauth/callback`], token_endpoint_auth_method: 'none' },
+    })
+    expect(created.statusCode).toBe(201)
+    expect(created.headers['access-control-allow-origin']).toBe(INSPECTOR)
+  })
+
+  it("a registered client's origin may call /token from the browser once it is registered, and not before", async () => {
+    const origin = 'http://localhost:6399'
+    expect((await preflight('/token', origin)).statusCode).toBe(404)
+    await registered({ redirect_uris: [`${origin}/oauth/callback`], token_endpoint_auth_method: 'none' })
+    const res = await preflight('/token', origin)
+    expect(res.statusCode).toBe(204)
+    expect(res.headers['access-control-allow-origin']).toBe(origin)
+  })
+})
