@@ -75,8 +75,14 @@ export function redirectUriProblem(raw: string, publicClient: boolean): string |
   return undefined
 }
 
-function stringList(body: Record<string, unknown>, name: string): string[] | undefined {
+/** A field left out, or sent as null (as some client libraries do for optional fields): absent. */
+function field(body: Record<string, unknown>, name: string): unknown {
   const value = body[name]
+  return value === null ? undefined : value
+}
+
+function stringList(body: Record<string, unknown>, name: string): string[] | undefined {
+  const value = field(body, name)
   if (value === undefined) return undefined
   if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string'))
     throw bad(`${name} must be an array of strings.`)
@@ -84,7 +90,7 @@ function stringList(body: Record<string, unknown>, name: string): string[] | und
 }
 
 function optionalText(body: Record<string, unknown>, name: string, max: number): string | undefined {
-  const value = body[name]
+  const value = field(body, name)
   if (value === undefined) return undefined
   if (typeof value !== 'string' || value.length > max)
     throw bad(`${name} must be a string of at most ${max} characters.`)
@@ -92,7 +98,7 @@ function optionalText(body: Record<string, unknown>, name: string, max: number):
 }
 
 function readAuthMethod(body: Record<string, unknown>, fallback: TokenAuthMethod): TokenAuthMethod {
-  const value = body.token_endpoint_auth_method ?? fallback
+  const value = field(body, 'token_endpoint_auth_method') ?? fallback
   if (typeof value !== 'string') throw bad('token_endpoint_auth_method must be a string.')
   if (value === 'private_key_jwt' || value === 'client_secret_jwt')
     throw bad(
@@ -131,10 +137,10 @@ function readResponseTypes(body: Record<string, unknown>, grants: readonly Grant
 }
 
 function readScope(body: Record<string, unknown>, scopes: readonly ScopeDefinition[]): string {
-  const value = body.scope
+  const value = field(body, 'scope')
   const defined = scopes.map((s) => s.name)
-  // RFC 7591 §2: omitted, the server registers a default: every scope the lab defines.
-  if (value === undefined) return defined.join(' ')
+  // RFC 7591 §2: omitted (or empty, RFC 6749 §3.1), the server registers a default: every scope the lab defines.
+  if (value === undefined || value === '') return defined.join(' ')
   if (typeof value !== 'string') throw bad('scope must be a space-separated string.')
   const asked = value.split(' ').filter(Boolean)
   const unknown = asked.filter((s) => !defined.includes(s))

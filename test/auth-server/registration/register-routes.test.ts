@@ -118,6 +118,19 @@ describe('POST /register (RFC 7591 §3)', () => {
     expect(body.client_secret_expires_at).toBe(0)
   })
 
+  it('takes optional fields sent as null as absent, and an empty scope as the default', async () => {
+    const body = await registered({
+      redirect_uris: ['https://app.example.test/cb'],
+      client_name: null,
+      logo_uri: null,
+      token_endpoint_auth_method: null,
+      scope: '',
+    })
+    expect(body.token_endpoint_auth_method).toBe('client_secret_basic')
+    expect(body.scope).toBe('foo bar')
+    expect(body.client_name).toBeUndefined()
+  })
+
   it('takes loopback redirect URIs on any port (127.0.0.1, [::1], localhost), https, and a private-use scheme for a public client', async () => {
     const body = await registered({
       token_endpoint_auth_method: 'none',
