@@ -39,6 +39,7 @@ import { tokenRoutes } from './token/token-endpoint.js'
 import { deviceAuthorizationRoutes } from './device/device-authorization-endpoint.js'
 import { deviceVerificationRoutes } from './device/verification-page.js'
 import { parRoutes } from './par/par-endpoint.js'
+import { registrationRoutes } from './registration/register-routes.js'
 
 export interface AuthServerDeps {
   /** Milliseconds since the epoch; tests move it to expire codes and tokens. */
@@ -76,7 +77,7 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   const lab = createLab(config, { keys, now, hooks: deps.hooks })
   const ctx: AuthServerContext = {
     config,
-    clients: createClientRegistry(config),
+    clients: createClientRegistry(config, { store, now }),
     keys,
     store,
     sessions,
@@ -109,6 +110,8 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   // The token lifecycle around the flow.
   await app.register(introspectRoutes, ctx) // POST /introspect (RFC 7662)
   await app.register(revokeRoutes, ctx) // POST /revoke (RFC 7009)
+  // Clients registering themselves: POST /register (RFC 7591), GET|DELETE /register/:id (RFC 7592).
+  await app.register(registrationRoutes, ctx)
   // OpenID Connect on top of the same flow.
   await app.register(userinfoRoutes, ctx) // GET|POST /userinfo
   // Lab only, each when its feature is on: POST /_lab/tokens (INSPECTOR), /_lab/scenarios (LAB_ADMIN).

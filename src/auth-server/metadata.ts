@@ -59,6 +59,10 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
       'email_verified',
     ],
     prompt_values_supported: ['none', 'login', 'consent'],
+    // RFC 7591 §3: clients register themselves here (open registration: no initial access token).
+    registration_endpoint: `${issuer}/register`,
+    // OAuth Client ID Metadata Document §5: a client_id may be the URL of its metadata document.
+    client_id_metadata_document_supported: true,
   }
 }
 

@@ -46,11 +46,21 @@ export async function handleAuthorizationRequest(
   rawQuery: string,
   status: 302 | 303,
 ): Promise<unknown> {
+  // A URL client_id names a Client ID Metadata Document: fetched (or taken
+  // from the cache) first; if it cannot be used, a page, never a redirect.
+  const front = parseQuery(rawQuery)
+  const resolved =
+    typeof front.client_id === 'string' ? await ctx.clients.resolve(front.client_id) : ({ ok: true } as const)
+  if (!resolved.ok) return renderErrorPage(reply, resolved.status, 'Client metadata document refused', resolved.message)
   // RFC 9126 §4: with a request_uri, the pushed parameters are the request (par/request-uri.ts).
-  const pushed = resolvePushedRequest(ctx, parseQuery(rawQuery))
+  const pushed = resolvePushedRequest(ctx, front)
   if (pushed.kind === 'page') return renderErrorPage(reply, 400, 'Invalid authorization request', pushed.message)
   const query = pushed.kind === 'pushed' ? pushed.query : rawQuery
-  const result = validateAuthorizationRequest(parseQuery(query), ctx.clients, ctx.config.scopes)
+  const result = validateAuthorizationRequest(
+    pushed.kind === 'pushed' ? parseQuery(query) : front,
+    ctx.clients,
+    ctx.config.scopes,
+  )
   if (!result.ok && !result.redirect) {
     // RFC 6749 §4.1.2.1: MUST NOT redirect to an unverified client or URI.
     return renderErrorPage(reply, 400, 'Invalid authorization request', result.message)

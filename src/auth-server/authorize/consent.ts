@@ -8,6 +8,7 @@ import { redirectWithCode } from './issue-code.js'
 import { OFFLINE_ACCESS, validateAuthorizationRequest, type AuthorizationRequest } from './validate-request.js'
 import { csrfCheck } from '../../shared/session-csrf.js'
 import { decideDevice } from '../device/device-decision.js'
+import { isDocumentClientId } from '../registration/metadata-document.js'
 
 interface ConsentBody {
   interaction?: string
@@ -51,6 +52,8 @@ export function renderConsent(
     title: 'Authorize access',
     clientName: data.authz.client.name,
     clientId: data.authz.client.clientId,
+    // A Client ID Metadata Document client: the name is what that site says, so the site is shown too.
+    documentOrigin: isDocumentClientId(data.authz.client.clientId) ? new URL(data.authz.client.clientId).origin : '',
     redirectUri: data.authz.redirectUri,
     userCode: data.userCode,
     username: data.user.sub,

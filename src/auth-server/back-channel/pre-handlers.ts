@@ -41,7 +41,13 @@ export async function rejectQueryCredentials(request: FastifyRequest): Promise<v
 export async function authenticateClient(request: FastifyRequest): Promise<void> {
   // The body schema (back-channel-route.ts) lets only string values through.
   const body = (request.body ?? {}) as Record<string, string | undefined>
-  request.oauthClient = authenticate(request.server.oauthLab.clients, request.headers.authorization, body)
+  const { clients } = request.server.oauthLab
+  // A public client known by its metadata document: fetched again if the cached one is stale.
+  if (body.client_id !== undefined && request.headers.authorization === undefined) {
+    const resolved = await clients.resolve(body.client_id)
+    if (!resolved.ok) throw new OAuthError('invalid_client', resolved.message)
+  }
+  request.oauthClient = authenticate(clients, request.headers.authorization, body)
 }
 
 /** The client authenticateClient put on the request. */

@@ -10,6 +10,7 @@ import type { LabConfig } from '../../shared/config.js'
 import type { AuthServerContext } from '../context.js'
 import { NO_EXTENSIONS, type AuthServerExtensions } from '../extensions.js'
 import type { KeyRing } from '../tokens/keys.js'
+import { labClientsRoutes } from './clients-admin.js'
 import { headlessSignIn } from './headless-sign-in.js'
 import { claimsHooks, responseInterceptor, type AuthServerHooks } from './hooks.js'
 import { labTokenRoutes } from './mint-token-route.js'
@@ -72,6 +73,8 @@ export async function registerLab(app: FastifyInstance, ctx: AuthServerContext, 
   if (lab.powers) app.decorate('labPowers', lab.powers)
   // POST /_lab/tokens: with the flow inspector (INSPECTOR=on, the default).
   if (ctx.config.inspector.enabled) await app.register(labTokenRoutes, ctx)
+  // GET|POST /_lab/clients: with the inspector too, like the token minting.
+  if (ctx.config.inspector.enabled) await app.register(labClientsRoutes, ctx)
   // GET|POST /_lab/scenarios: off by default (LAB_ADMIN=on).
   if (ctx.config.auth.labAdmin === true && lab.powers)
     await app.register(labScenarioRoutes, { scenarios: lab.powers.scenarios })

@@ -9,7 +9,7 @@ import {
   noCredentials,
   sendBearerError,
 } from '../../shared/bearer-errors.js'
-import { corsScope, labOriginCheck } from '../../shared/cors.js'
+import { corsScope } from '../../shared/cors.js'
 import { parseScope } from '../../shared/scope.js'
 import type { AuthServerContext } from '../context.js'
 import { interceptResponses } from '../extensions.js'
@@ -78,7 +78,7 @@ async function userinfo(ctx: AuthServerContext, request: FastifyRequest, reply: 
 }
 
 export async function userinfoRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
-  corsScope(app, labOriginCheck(ctx.config.clients)) // a SPA reads its user's claims
+  corsScope(app, ctx.clients.allowsOrigin) // a SPA reads its user's claims
   interceptResponses(app, ctx.extensions, 'userinfo')
   // OIDC Core §5.3.1: GET and POST both.
   app.get('/userinfo', (request, reply) => userinfo(ctx, request, reply))

@@ -36,7 +36,7 @@ export function resolvePushedRequest(ctx: AuthServerContext, query: RawQuery): P
   // RFC 9126 §4: client_id is still required, and must be the pushing client.
   if (clientId === undefined || clientId === '')
     return page('A request with request_uri needs client_id too (RFC 9126 section 4).')
-  if (!ctx.clients.has(clientId)) return page(`Unknown client "${clientId}".`)
+  if (ctx.clients.get(clientId) === undefined) return page(`Unknown client "${clientId}".`)
   const used = ctx.store.usePushedRequest(requestUri, clientId)
   if (!used.ok) return page(REFUSED[used.reason])
   return { kind: 'pushed', query: used.request.query }

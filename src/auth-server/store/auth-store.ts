@@ -276,14 +276,42 @@ export interface AuthStore {
   /** How many device authorizations and pushed requests are kept, for tests that check purging. */
   deviceSize(): DeviceStoreSize
 
-  /** Forgets everything above (the test API's `lab.reset()`). Signing keys and sessions stay. */
+  // Dynamically registered clients (RFC 7591), kept until deleted (RFC 7592 §2.3)
+  // or pushed out by the registry's cap (registration/dynamic-clients.ts).
+  // Registrations, like the configured clients, survive `clear()`.
+
+  /** Keeps a registered client; one of the same client_id is replaced. */
+  saveClient(client: StoredClient): void
+  findClient(clientId: string): StoredClient | undefined
+  /** Every registered client, oldest first. */
+  listClients(): StoredClient[]
+  /** Forgets a registered client; false if there was none. */
+  deleteClient(clientId: string): boolean
+
+  /** Forgets everything above (the test API's `lab.reset()`). Signing keys, sessions and registered clients stay. */
   clear(): void
   /** How many entries are kept, for tests that check purging. */
   size(): StoreSize
 }
 
+/**
+ * A client registered at POST /register (RFC 7591): its metadata as
+ * registered, enough to rebuild it after a restart.
+ */
+export interface StoredClient {
+  readonly clientId: string
+  /** Seconds since the epoch (RFC 7591 §3.2.1 client_id_issued_at). */
+  readonly issuedAt: number
+  /** SHA-256 (base64url) of its registration access token (RFC 7592 §3): never the token itself. */
+  readonly registrationTokenHash: string
+  /** The client metadata as registered (RFC 7591 §2), client_secret included for a confidential client. */
+  readonly metadata: Readonly<Record<string, unknown>>
+}
+
 /** Everything the store keeps apart from codes, as plain data: what a durable store loads back at start. */
 export interface StoreSnapshot {
+  /** Registered clients, oldest first (absent: none). */
+  readonly clients?: readonly StoredClient[]
   readonly grants: readonly RememberedGrant[]
   readonly families: ReadonlyArray<TokenFamily & { readonly accessTokens: readonly IssuedToken[] }>
   readonly refreshTokens: readonly RefreshToken[]

@@ -16,6 +16,7 @@ import type {
   RefreshToken,
   RememberedGrant,
   RotateResult,
+  StoredClient,
   StoreLimits,
   StoreSnapshot,
   TokenFamily,
@@ -127,6 +128,8 @@ export function createMemoryStore(
   const grants = new Map<string, RememberedGrant>()
   const revoked = new Map<string, number>()
   const opaqueTokens = new Map<string, OpaqueAccessToken>()
+  /** Registered clients (RFC 7591), oldest first; the registry caps them. */
+  const clients = new Map<string, StoredClient>()
   /** Access tokens recorded in all families together (capped as familyAccessTokens). */
   let familyAccessTokens = 0
   let lastSweep = now()
@@ -142,6 +145,7 @@ export function createMemoryStore(
   for (const r of initial.refreshTokens) refreshTokens.set(r.hash, { ...r })
   for (const r of initial.revoked) revoked.set(r.jti, r.expiresAt)
   for (const o of initial.opaqueTokens) opaqueTokens.set(o.hash, o)
+  for (const c of initial.clients ?? []) clients.set(c.clientId, c)
 
   // A consumed code is kept until the tokens issued from it expire, so that a
   // replay can still be detected and answered by revoking them.
@@ -336,7 +340,6 @@ export function createMemoryStore(
       return grants.delete(grantKey(sub, clientId))
     },
 
-    ...device.methods,
     saveDeviceAuthorization(authorization) {
       sweep()
       return device.methods.saveDeviceAuthorization(authorization)
@@ -344,6 +347,38 @@ export function createMemoryStore(
     savePushedRequest(request) {
       sweep()
       device.methods.savePushedRequest(request)
+    },
+    findPendingDevice(userCode) {
+      return device.methods.findPendingDevice(userCode)
+    },
+    approveDevice(userCode, user) {
+      return device.methods.approveDevice(userCode, user)
+    },
+    denyDevice(userCode) {
+      return device.methods.denyDevice(userCode)
+    },
+    pollDevice(deviceCode, clientId) {
+      return device.methods.pollDevice(deviceCode, clientId)
+    },
+    usePushedRequest(requestUri, clientId) {
+      return device.methods.usePushedRequest(requestUri, clientId)
+    },
+    deviceSize() {
+      return device.methods.deviceSize()
+    },
+    saveClient(client) {
+      // Saved again, it becomes the newest.
+      clients.delete(client.clientId)
+      clients.set(client.clientId, { ...client })
+    },
+    findClient(clientId) {
+      return clients.get(clientId)
+    },
+    listClients() {
+      return [...clients.values()]
+    },
+    deleteClient(clientId) {
+      return clients.delete(clientId)
     },
 
     clear() {

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS revoked_jtis (jti TEXT PRIMARY KEY, expires_at INTEGE
 CREATE TABLE IF NOT EXISTS opaque_tokens (hash TEXT PRIMARY KEY, claims TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS signing_keys (position INTEGER PRIMARY KEY, kid TEXT NOT NULL, alg TEXT NOT NULL, private_jwk TEXT NOT NULL, public_jwk TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, session TEXT NOT NULL, expires_at INTEGER NOT NULL, anonymous INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS registered_clients (client_id TEXT PRIMARY KEY, issued_at INTEGER NOT NULL, registration_token_hash TEXT NOT NULL, metadata TEXT NOT NULL, position INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), written_at INTEGER NOT NULL);
 `
 
@@ -103,6 +104,13 @@ interface OpaqueTokenRow {
   readonly hash: string
   readonly claims: string
   readonly expires_at: number
+}
+
+interface RegisteredClientRow {
+  readonly client_id: string
+  readonly issued_at: number
+  readonly registration_token_hash: string
+  readonly metadata: string
 }
 
 interface SigningKeyRow {
@@ -286,6 +294,15 @@ function prepareStatements(db: SqliteDatabase) {
     liveOpaqueTokens: db.prepare<[number], OpaqueTokenRow>(
       'SELECT hash, claims, expires_at FROM opaque_tokens WHERE expires_at > ?',
     ),
+    registeredClients: db.prepare<[], RegisteredClientRow>(
+      'SELECT client_id, issued_at, registration_token_hash, metadata FROM registered_clients ORDER BY position',
+    ),
+    // Saved again, a client becomes the newest: its position is past every other's.
+    upsertClient: db.prepare<[string, number, string, string]>(
+      `INSERT OR REPLACE INTO registered_clients (client_id, issued_at, registration_token_hash, metadata, position)
+         VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM registered_clients))`,
+    ),
+    deleteClient: db.prepare<[string]>('DELETE FROM registered_clients WHERE client_id = ?'),
     signingKeys: db.prepare<[], SigningKeyRow>(
       'SELECT position, kid, alg, private_jwk, public_jwk FROM signing_keys ORDER BY position',
     ),
@@ -354,6 +371,12 @@ function loadSnapshot(st: Statements, t: number): StoreSnapshot {
     access.set(a.family_id, list)
   }
   return {
+    clients: st.registeredClients.all().map((c) => ({
+      clientId: c.client_id,
+      issuedAt: c.issued_at,
+      registrationTokenHash: c.registration_token_hash,
+      metadata: parseClaims(c.metadata),
+    })),
     grants: st.grants.all().map((g): RememberedGrant => ({
       sub: g.sub,
       clientId: g.client_id,
@@ -580,6 +603,25 @@ export function createSqliteStore(path: string, now: () => number, options: Sqli
     },
     deviceSize() {
       return mem.deviceSize()
+    },
+    saveClient(client) {
+      mem.saveClient(client)
+      st.upsertClient.run(
+        client.clientId,
+        client.issuedAt,
+        client.registrationTokenHash,
+        JSON.stringify(client.metadata),
+      )
+    },
+    findClient(clientId) {
+      return mem.findClient(clientId)
+    },
+    listClients() {
+      return mem.listClients()
+    },
+    deleteClient(clientId) {
+      st.deleteClient.run(clientId)
+      return mem.deleteClient(clientId)
     },
 
     clear() {

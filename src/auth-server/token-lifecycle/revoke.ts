@@ -2,7 +2,7 @@
 // access tokens included; revoking an access token ends that token.
 
 import type { FastifyInstance } from 'fastify'
-import { corsScope, labOriginCheck } from '../../shared/cors.js'
+import { corsScope } from '../../shared/cors.js'
 import { BACK_CHANNEL_ROUTE, backChannelScope } from '../back-channel/back-channel-route.js'
 import {
   authenticateClient,
@@ -22,7 +22,7 @@ interface RevokeBody {
 }
 
 export async function revokeRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
-  corsScope(app, labOriginCheck(ctx.config.clients)) // a SPA revokes its own tokens at sign-out
+  corsScope(app, ctx.clients.allowsOrigin) // a SPA revokes its own tokens at sign-out
   backChannelScope(app)
   interceptResponses(app, ctx.extensions, 'revoke')
   const route = { ...BACK_CHANNEL_ROUTE, preHandler: [noStore, rejectQueryCredentials, authenticateClient] }

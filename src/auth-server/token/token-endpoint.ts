@@ -3,7 +3,7 @@
 // client authentication, then the grant's own handler (grants/index.ts).
 
 import type { FastifyInstance } from 'fastify'
-import { corsScope, labOriginCheck } from '../../shared/cors.js'
+import { corsScope } from '../../shared/cors.js'
 import { BACK_CHANNEL_ROUTE, backChannelScope } from '../back-channel/back-channel-route.js'
 import {
   authenticateClient,
@@ -20,7 +20,7 @@ import { grantModule, grantParameters, isSupportedGrantType } from './grants/ind
 export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
   // A SPA redeems its code from the browser. Every client's web origin is
   // allowed: the preflight comes before the body that names the client.
-  corsScope(app, labOriginCheck(ctx.config.clients))
+  corsScope(app, ctx.clients.allowsOrigin)
   backChannelScope(app)
   interceptResponses(app, ctx.extensions, 'token')
   // The gate (a slow or failing server, in the lab) answers before client

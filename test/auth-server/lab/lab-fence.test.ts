@@ -42,10 +42,11 @@ describe('/_lab/* routes', () => {
     )
   })
 
-  it('INSPECTOR=on (the default) brings /_lab/exchanges and /_lab/tokens, nothing else', async () => {
+  it('INSPECTOR=on (the default) brings /_lab/exchanges, /_lab/tokens and /_lab/clients, nothing else', async () => {
     expect(await labRoutes(await authServer({}))).toEqual({
       '/_lab/exchanges': 'GET, HEAD',
       '/_lab/tokens': 'POST',
+      '/_lab/clients': 'GET, HEAD, POST',
     })
   })
 
@@ -97,8 +98,9 @@ describe('/_lab/* routes need the lab key', () => {
       }
       await app.close()
     }
-    // auth: exchanges (GET, HEAD), tokens (POST), scenarios (GET, HEAD, POST); resource and client: exchanges (GET, HEAD).
-    expect(checked).toBe(10)
+    // auth: exchanges (GET, HEAD), tokens (POST), clients (GET, HEAD, POST),
+    // scenarios (GET, HEAD, POST); resource and client: exchanges (GET, HEAD).
+    expect(checked).toBe(13)
   })
 })
 

@@ -315,6 +315,40 @@ describe.each(implementations)('AuthStore contract: %s', (_name, open) => {
     })
   })
 
+  describe('registered clients (RFC 7591)', () => {
+    const registered = (clientId: string, name = clientId) => ({
+      clientId,
+      issuedAt: 1_000_000,
+      registrationTokenHash: `hash-of-${clientId}`,
+      metadata: { client_name: name, redirect_uris: ['http://127.0.0.1:7000/cb'], token_endpoint_auth_method: 'none' },
+    })
+
+    it('keeps, finds, lists oldest first and deletes a registered client', () => {
+      store.saveClient(registered('dyn-a'))
+      store.saveClient(registered('dyn-b'))
+      expect(store.findClient('dyn-a')).toEqual(registered('dyn-a'))
+      expect(store.findClient('dyn-c')).toBeUndefined()
+      expect(store.listClients().map((c) => c.clientId)).toEqual(['dyn-a', 'dyn-b'])
+      expect(store.deleteClient('dyn-a')).toBe(true)
+      expect(store.deleteClient('dyn-a')).toBe(false)
+      expect(store.listClients().map((c) => c.clientId)).toEqual(['dyn-b'])
+    })
+
+    it('saved again, a client is replaced and becomes the newest', () => {
+      store.saveClient(registered('dyn-a'))
+      store.saveClient(registered('dyn-b'))
+      store.saveClient(registered('dyn-a', 'renamed'))
+      expect(store.listClients().map((c) => c.clientId)).toEqual(['dyn-b', 'dyn-a'])
+      expect(store.findClient('dyn-a')?.metadata.client_name).toBe('renamed')
+    })
+
+    it('clear() (lab.reset) leaves registrations in place, like the configured clients', () => {
+      store.saveClient(registered('dyn-a'))
+      store.clear()
+      expect(store.findClient('dyn-a')).toEqual(registered('dyn-a'))
+    })
+  })
+
   describe('expiry and purging, with a moved clock', () => {
     it('forgets each kind of entry once it has expired, as the store is used', () => {
       store.saveCode(code(clock, 'unused'))
@@ -544,6 +578,21 @@ describe('SQLite: every write survives a restart on the same file', () => {
     const row = store.db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).get()
     return row?.n
   }
+
+  it('registered clients, in their order, a deleted one gone', () => {
+    const registered = (clientId: string) => ({
+      clientId,
+      issuedAt: 1_000_000,
+      registrationTokenHash: `hash-of-${clientId}`,
+      metadata: { client_name: clientId, client_secret: `secret-${clientId}`, scope: 'foo' },
+    })
+    for (const id of ['dyn-a', 'dyn-b', 'dyn-c']) store.saveClient(registered(id))
+    store.deleteClient('dyn-b')
+    store.saveClient(registered('dyn-a'))
+    restart()
+    expect(store.listClients()).toEqual([registered('dyn-c'), registered('dyn-a')])
+    expect(count('registered_clients')).toBe(2)
+  })
 
   it('remembered decisions, merged and forgotten', () => {
     store.saveGrant({ sub: 'alice', clientId: 'client-a', scopes: ['foo'], createdAt: 1 })
