@@ -252,16 +252,16 @@ describe('passport-oauth2 in an Express app', () => {
   })
 
   it("refresh through the strategy's OAuth2 client: a new access token, the refresh token rotated", async () => {
-    const [accessToken, rotated] = await new Promise<[string, string]>((resolve, reject) =>
+    const [accessToken, rotated] = await new Promise<[string | undefined, string | undefined]>((resolve, reject) =>
       oauth2Of(strategy).getOAuthAccessToken(refreshToken, { grant_type: 'refresh_token' }, (err, access, refresh) =>
         err ? reject(new Error(JSON.stringify(err))) : resolve([access, refresh]),
       ),
     )
     expect(rotated).toEqual(expect.any(String))
     expect(rotated).not.toBe(refreshToken)
-    const res = await fetch(`${lab.urls.resource}/resource`, { headers: { authorization: `Bearer ${accessToken}` } })
+    const res = await fetch(`${lab.urls.resource}/resource`, { headers: { authorization: `Bearer ${accessToken!}` } })
     expect(res.status).toBe(200)
     expect(await introspect(refreshToken)).toEqual({ active: false })
-    expect(await introspect(rotated)).toMatchObject({ active: true, client_id: CLIENT_ID })
+    expect(await introspect(rotated!)).toMatchObject({ active: true, client_id: CLIENT_ID })
   })
 })
