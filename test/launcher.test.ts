@@ -182,6 +182,22 @@ describe('no role process outlives the launcher', () => {
     for (const port of Object.values(ports)) expect(await canConnect(port)).toBe(false)
   }, 60_000)
 
+  it('a role whose launcher is gone while it is still starting exits rather than serve on', async () => {
+    const child = spawn(process.execPath, ['dist/bundle/auth-server.js', '--port-auth', '0'], {
+      cwd: ROOT,
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    })
+    if (child.pid !== undefined) seenPids.add(child.pid)
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    // At once: the role has not yet loaded its code, let alone listened.
+    child.disconnect()
+    let code: number | null | undefined
+    void exited.then((c) => (code = c))
+    await until('the role to exit', () => code !== undefined, 300)
+    expect(code).toBe(0)
+  }, 60_000)
+
   it('SIGTERM to npm/npx, whose shell dies without passing it on: the launcher and its roles stop', async () => {
     // What `npx oauth-lab` runs: npm, then `sh -c oauth-lab`, then the launcher.
     // `; true` keeps the shell from replacing itself with node, as npm's does.

@@ -65,13 +65,18 @@ export async function runServer(
  * a write that fails (EPIPE) is ignored rather than thrown.
  */
 function watchParent(stop: () => void): void {
-  if (process.channel === undefined) return
+  // process.send exists only in a process started with a channel; the
+  // channel itself is null once disconnected.
+  if (process.send === undefined) return
   // The channel must not keep the process alive by itself: the server does.
-  process.channel.unref()
-  process.once('disconnect', () => {
+  process.channel?.unref()
+  const gone = () => {
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined)
     stop()
-  })
+  }
+  // Gone already (while this process was loading): the event has been missed.
+  if (!process.connected) return gone()
+  process.once('disconnect', gone)
 }
 
 /** The client app's line is a link that unlocks the inspector's view of every flow. */

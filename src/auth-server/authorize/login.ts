@@ -36,15 +36,11 @@ const USERS_SHOWN = 5
  * the configuration replaced them.
  */
 export function usersHint(users: readonly UserAccount[]): string | undefined {
-  const named = users.slice(0, USERS_SHOWN).map((u) => `${u.username} / ${u.password}`)
-  const more = users.length - named.length
-  if (named.length === 0) return undefined
-  const list =
-    more > 0
-      ? `${named.join(', ')} and ${more} more`
-      : named.length === 1
-        ? (named[0] ?? '')
-        : `${named.slice(0, -1).join(', ')} and ${named.at(-1) ?? ''}`
+  const names = users.slice(0, USERS_SHOWN).map((u) => `${u.username} / ${u.password}`)
+  const more = users.length - names.length
+  const last = more > 0 ? `${more} more` : names.pop()
+  if (last === undefined) return undefined
+  const list = names.length === 0 ? last : `${names.join(', ')} and ${last}`
   return `${users.length === 1 ? 'User' : 'Users'} of this lab: ${list}.`
 }
 
