@@ -13,6 +13,7 @@ export default defineConfig({
       'test/deploy/**',
       // These start the compiled bundles in child processes.
       'test/cli.test.ts',
+      'test/launcher.test.ts',
       'test/start.test.ts',
       'test/graceful-shutdown.test.ts',
       'test/auth-server/store/sqlite-store.test.ts',

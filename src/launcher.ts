@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import type { LabConfig } from './shared/config.js'
 import { ROLES } from './shared/roles.js'
 import { exposureWarning } from './shared/exposure.js'
+import { pinFreePorts } from './shared/free-ports.js'
 
 interface Role {
   readonly name: string
@@ -31,6 +32,7 @@ interface Child {
 const HEALTH_INTERVAL_MS = 20
 const HEALTH_ATTEMPTS = 500
 const KILL_AFTER_MS = 5000
+const PARENT_POLL_MS = 500
 const PINO_LEVELS: Readonly<Record<string, string>> = {
   10: 'trace',
   20: 'debug',
@@ -108,6 +110,14 @@ function isRunning(child: ChildProcess): boolean {
 // Children inherit the environment (only config.ts reads it) plus the one lab
 // key, so that all three share it. They get the launcher's flags (`--config`,
 // `--port-*`) so they load the same config.
+//
+// Each child also gets an IPC channel, only so that it notices when the
+// launcher is gone, however it went (kill -9, a parent that dies without
+// passing a signal on, a crash): the kernel closes the launcher's end of the
+// socket pair and the child's `process` emits 'disconnect' (see run.ts). A
+// pipe on stdin would tell the same, but a role started alone with stdin at
+// /dev/null (docker, nohup) would read its end at once and stop; the channel
+// exists only when a parent made it, so a role started alone is unaffected.
 function startChild(
   role: Role,
   argv: readonly string[],
@@ -115,11 +125,12 @@ function startChild(
   onUnexpectedExit: (message: string) => void,
 ): Child {
   const child = spawn(process.execPath, [fileURLToPath(role.entry), ...argv], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, LAB_KEY: labKey },
   })
-  pipeLines(child.stdout, process.stdout, role.tag)
-  pipeLines(child.stderr, process.stderr, role.tag)
+  // Both are pipes (stdio above); the types cannot tell once 'ipc' is in the list.
+  if (child.stdout !== null) pipeLines(child.stdout, process.stdout, role.tag)
+  if (child.stderr !== null) pipeLines(child.stderr, process.stderr, role.tag)
   child.on('error', (error) => onUnexpectedExit(`oauth-lab: ${role.name} could not start: ${error.message}`))
   const closed = new Promise<void>((resolve) => {
     child.on('close', (code, signal) => {
@@ -130,6 +141,21 @@ function startChild(
     })
   })
   return { role, process: child, closed }
+}
+
+/**
+ * `npm start` and `npx oauth-lab` run the launcher through `sh -c`; a SIGTERM
+ * to npm reaches that shell, which dies without passing it on, and the
+ * launcher would live on, reparented, with its three roles. Under npm (which
+ * sets npm_lifecycle_event) the launcher therefore stops once its parent has
+ * changed. Not otherwise: `nohup oauth-lab &` is meant to outlive its shell.
+ */
+function stopWhenOrphaned(stop: () => void): void {
+  if (process.env.npm_lifecycle_event === undefined) return
+  const parent = process.ppid
+  setInterval(() => {
+    if (process.ppid !== parent) stop()
+  }, PARENT_POLL_MS).unref()
 }
 
 async function healthy(url: string): Promise<boolean> {
@@ -147,7 +173,10 @@ async function healthy(url: string): Promise<boolean> {
  * answer /healthz. It owns the process from then on: a signal or a failed
  * child stops every child and exits.
  */
-export async function launch(config: LabConfig, childArgv: readonly string[]): Promise<void> {
+export async function launch(given: LabConfig, givenArgv: readonly string[]): Promise<void> {
+  // Port 0: a free port for the role, chosen here so that every role and the
+  // banner know the real URLs.
+  const { config, argv: childArgv } = await pinFreePorts(given, givenArgv, ROLES)
   const children: Child[] = []
   let stopping = false
 
@@ -193,6 +222,7 @@ export async function launch(config: LabConfig, childArgv: readonly string[]): P
 
   process.on('SIGINT', () => void stopAll(0))
   process.on('SIGTERM', () => void stopAll(0))
+  stopWhenOrphaned(() => void stopAll(0))
   // Last resort (an uncaught error, a stray process.exit): no child outlives the launcher.
   process.on('exit', () => {
     for (const child of children) if (isRunning(child.process)) child.process.kill('SIGKILL')

@@ -95,7 +95,7 @@ export const USER_SCHEMA: JsonSchema = {
     claims: {
       type: 'object',
       description:
-        'OpenID Connect claims (`name`, `email`, `email_verified`, ...) released by the `profile` and `email` scopes.',
+        'OpenID Connect claims (`name`, `email`, `email_verified`, ...) and claims of your own (`department`, ...), released only by the scopes granted: `profile` and `email` their standard ones, a scope with `claims` those it names.',
     },
   },
 }
@@ -114,5 +114,11 @@ export const SCOPE_SCHEMA: JsonSchema = {
       description: 'The scope token (RFC 6749 section 3.3: no spaces or quotes).',
     },
     description: { type: 'string', description: 'One line shown on the consent page.' },
+    claims: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        "The users' claims it releases in the ID token and at `/userinfo` (OpenID Connect Core section 5.4), custom ones included. Default: none, except that `profile`, `email`, `address` and `phone` release their standard claims.",
+    },
   },
 }

@@ -54,13 +54,15 @@ export interface UserAccount {
   readonly password: string
   /** The user's subject identifier; by default the username. */
   readonly sub: string
-  /** OpenID Connect claims (name, email, …) released by the profile and email scopes. */
+  /** OpenID Connect claims (name, email, …) and custom ones, released only by the scopes granted (OIDC Core §5.4). */
   readonly claims?: Readonly<Record<string, unknown>>
 }
 
 export interface ScopeDefinition {
   readonly name: string
   readonly description: string
+  /** The user claims it releases in the ID token and at /userinfo (OIDC Core §5.4); standard scopes: their standard ones. */
+  readonly claims?: readonly string[]
 }
 
 export interface AuthServerConfig {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { closeGracefully } from './close.js'
 import { loadConfigOrExit, type LabConfig } from './config.js'
+import { pinFreePorts } from './free-ports.js'
 import type { Role } from './roles.js'
 
 /**
@@ -19,11 +20,13 @@ export class StartupError extends Error {
  * the CLI passes its own without the role name.
  */
 export async function runServer(
-  { name: role, section }: Role,
+  info: Role,
   build: (config: LabConfig) => Promise<FastifyInstance>,
   argv: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
-  const config = loadConfigOrExit(undefined, argv)
+  const { name: role, section } = info
+  // Port 0: pick the port first, so that the URLs derived from it are real.
+  const { config } = await pinFreePorts(loadConfigOrExit(undefined, argv), argv, [info])
   const port = (c: LabConfig) => c[section].port
   const publicUrl = (c: LabConfig) => c[section].publicUrl
   const app = await buildOrExit(role, () => build(config))
@@ -39,6 +42,7 @@ export async function runServer(
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+  watchParent(() => stop('parent gone'))
   try {
     await app.listen({ host: config.host, port: port(config) })
   } catch (error) {
@@ -51,6 +55,28 @@ export async function runServer(
   // Started on its own (not by the launcher, which prints the key once for all
   // three): the person who started it needs the key to use the lab's powers.
   if (config.labKeyOrigin !== 'given') process.stdout.write(`${labKeyLine(role, config)}\n`)
+}
+
+/**
+ * Started by the launcher, a role has an IPC channel to it (launcher.ts says
+ * why a channel rather than stdin): its end closes when the launcher goes,
+ * however it went, and then the role closes too rather than live on as an
+ * orphan holding its port. Its output went to the launcher, so from then on
+ * a write that fails (EPIPE) is ignored rather than thrown.
+ */
+function watchParent(stop: () => void): void {
+  // process.send exists only in a process started with a channel; the
+  // channel itself is null once disconnected.
+  if (process.send === undefined) return
+  // The channel must not keep the process alive by itself: the server does.
+  process.channel?.unref()
+  const gone = () => {
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined)
+    stop()
+  }
+  // Gone already (while this process was loading): the event has been missed.
+  if (!process.connected) return gone()
+  process.once('disconnect', gone)
 }
 
 /** The client app's line is a link that unlocks the inspector's view of every flow. */

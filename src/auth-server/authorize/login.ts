@@ -27,6 +27,23 @@ const loginSchema = {
   },
 } as const
 
+/** At most this many users are named on the sign-in page; a long list only says how many more. */
+const USERS_SHOWN = 5
+
+/**
+ * The sign-in page's hint: the lab's users as configured (a lab's passwords
+ * are public, see the README's "Security model"), not the built-in ones when
+ * the configuration replaced them.
+ */
+export function usersHint(users: readonly UserAccount[]): string | undefined {
+  const names = users.slice(0, USERS_SHOWN).map((u) => `${u.username} / ${u.password}`)
+  const more = users.length - names.length
+  const last = more > 0 ? `${more} more` : names.pop()
+  if (last === undefined) return undefined
+  const list = names.length === 0 ? last : `${names.join(', ')} and ${last}`
+  return `${users.length === 1 ? 'User' : 'Users'} of this lab: ${list}.`
+}
+
 export function renderLogin(
   reply: FastifyReply,
   data: { client?: ClientRegistration; interaction: string; error?: string; username?: string },
@@ -40,6 +57,7 @@ export function renderLogin(
     csrfToken: reply.generateCsrf(),
     error: data.error,
     username: data.username ?? '',
+    usersHint: usersHint(reply.server.oauthLab.config.users),
   })
 }
 

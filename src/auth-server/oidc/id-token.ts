@@ -10,6 +10,7 @@ import type { ClientRegistration } from '../../shared/config.js'
 import type { AuthServerContext } from '../context.js'
 import { signJwt } from '../tokens/jws.js'
 import { DEFAULT_ID_TOKEN_SIGNING_ALGORITHM, type SigningAlgorithm } from '../tokens/keys.js'
+import { releasedClaims } from './scope-claims.js'
 
 /** The client's ID token algorithm (OIDC Dynamic Client Registration 1.0 §2: RS256 by default). */
 export function idTokenAlgorithm(client: ClientRegistration | undefined): SigningAlgorithm {
@@ -33,13 +34,25 @@ export function accessTokenHash(accessToken: string, alg: SigningAlgorithm): str
 
 export async function signIdToken(
   ctx: AuthServerContext,
-  grant: { sub: string; clientId: string; authTime: number; nonce?: string; accessToken: string },
+  grant: {
+    sub: string
+    clientId: string
+    /** The granted scopes: which of the user's claims the ID token carries. */
+    scopes?: readonly string[]
+    authTime: number
+    nonce?: string
+    accessToken: string
+  },
 ): Promise<string> {
   const alg = idTokenAlgorithm(ctx.clients.get(grant.clientId))
   const iat = Math.floor(ctx.now() / 1000)
+  const user = ctx.config.users.find((u) => u.sub === grant.sub)
   const payload = await ctx.extensions.claimsBeforeSigning(
     'id_token',
     {
+      // OIDC Core §5.4: the user's claims that the granted scopes release
+      // (the same as at /userinfo); the protocol's own claims come after.
+      ...releasedClaims(grant.scopes ?? [], ctx.config.scopes, user?.claims ?? {}),
       iss: ctx.config.auth.publicUrl,
       sub: grant.sub,
       aud: grant.clientId,

@@ -3,53 +3,32 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
+  bearerChallenge,
   invalidRequest,
   invalidToken,
   insufficientScope,
   noCredentials,
-  sendBearerError,
+  type BearerError,
 } from '../../shared/bearer-errors.js'
 import { corsScope } from '../../shared/cors.js'
 import { parseScope } from '../../shared/scope.js'
 import type { AuthServerContext } from '../context.js'
 import { interceptResponses } from '../extensions.js'
 import { lookupToken } from '../token-lifecycle/token-lookup.js'
+import { releasedClaims } from './scope-claims.js'
 
-// OIDC Core §5.4: the claims each scope releases.
-const SCOPE_CLAIMS: Record<string, readonly string[]> = {
-  profile: [
-    'name',
-    'family_name',
-    'given_name',
-    'middle_name',
-    'nickname',
-    'preferred_username',
-    'profile',
-    'picture',
-    'website',
-    'gender',
-    'birthdate',
-    'zoneinfo',
-    'locale',
-    'updated_at',
-  ],
-  email: ['email', 'email_verified'],
-  address: ['address'],
-  phone: ['phone_number', 'phone_number_verified'],
-}
-
-export function releasedClaims(
-  scopes: readonly string[],
-  claims: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  const released: Record<string, unknown> = {}
-  for (const scope of scopes) {
-    for (const name of (Object.hasOwn(SCOPE_CLAIMS, scope) && SCOPE_CLAIMS[scope]) || []) {
-      // OIDC Core §5.3.2: omit absent claims rather than sending null.
-      if (claims[name] !== undefined && claims[name] !== null) released[name] = claims[name]
-    }
-  }
-  return released
+/**
+ * RFC 6750 §3.1: the challenge of a request without credentials carries no
+ * error code, but the JSON body always names one, as the token endpoint's
+ * errors do (OIDC Core §5.3.3: UserInfo errors are RFC 6750 §3's), so that a
+ * client reading only the body still learns why: `invalid_request` then.
+ */
+function sendUserinfoError(reply: FastifyReply, failure: BearerError): FastifyReply {
+  return reply
+    .code(failure.status)
+    .header('www-authenticate', bearerChallenge(failure))
+    .header('cache-control', 'no-store')
+    .send({ error: failure.error ?? 'invalid_request', error_description: failure.description })
 }
 
 function bearerToken(request: FastifyRequest): string | undefined {
@@ -60,21 +39,22 @@ function bearerToken(request: FastifyRequest): string | undefined {
 async function userinfo(ctx: AuthServerContext, request: FastifyRequest, reply: FastifyReply) {
   reply.header('cache-control', 'no-store')
   if (!request.headers.authorization)
-    return sendBearerError(reply, noCredentials('userinfo needs an access token: send Authorization: Bearer <token>'))
+    return sendUserinfoError(reply, noCredentials('userinfo needs an access token: send Authorization: Bearer <token>'))
   const token = bearerToken(request)
-  if (!token) return sendBearerError(reply, invalidRequest('malformed Authorization header: expected Bearer <token>'))
+  if (!token) return sendUserinfoError(reply, invalidRequest('malformed Authorization header: expected Bearer <token>'))
   // The AS's own resource: the token is checked by signature, expiry and
   // revocation; its audience is the resource server, which userinfo accepts.
   const found = await lookupToken(ctx, token, 'access_token')
   if (!found || found.kind !== 'access_token' || !found.active) {
-    return sendBearerError(reply, invalidToken('the access token is invalid, expired or revoked'))
+    return sendUserinfoError(reply, invalidToken('the access token is invalid, expired or revoked'))
   }
   const scopes = parseScope(found.claims.scope)
   if (!scopes.includes('openid'))
-    return sendBearerError(reply, insufficientScope('openid', 'userinfo needs a token with scope openid'))
+    return sendUserinfoError(reply, insufficientScope('openid', 'userinfo needs a token with scope openid'))
   const user = ctx.config.users.find((u) => u.sub === found.claims.sub)
-  // OIDC Core §5.3.2: sub is always returned.
-  return reply.type('application/json').send({ sub: found.claims.sub, ...releasedClaims(scopes, user?.claims ?? {}) })
+  // OIDC Core §5.4: only what the granted scopes release; §5.3.2: sub is always returned.
+  const released = releasedClaims(scopes, ctx.config.scopes, user?.claims ?? {})
+  return reply.type('application/json').send({ ...released, sub: found.claims.sub })
 }
 
 export async function userinfoRoutes(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
