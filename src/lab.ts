@@ -12,7 +12,7 @@ import { buildClientApp } from './client/app.js'
 import { buildResourceServer } from './resource-server/app.js'
 import { closeGracefully } from './shared/close.js'
 import { createClock, type LabClock } from './shared/clock.js'
-import type { ClientInput, UserInput } from './shared/builtin-data.js'
+import type { ClientInput, ResourceInput, UserInput } from './shared/builtin-data.js'
 import { loadConfig, type LabConfig, type ScopeDefinition } from './shared/config.js'
 import type { SigningAlg, TokenCheck } from './shared/enumerations.js'
 import type { RecordedExchange } from './shared/flow-recorder.js'
@@ -39,6 +39,11 @@ export interface LabOptions {
   /** Replace the built-in users; `sub` defaults to the username. */
   readonly users?: readonly UserInput[]
   readonly scopes?: readonly ScopeDefinition[]
+  /**
+   * Replace the built-in resource servers (RFC 8707: what `resource` may name,
+   * and a token's `aud`); the built-in one at the resource server's URL stays unless listed.
+   */
+  readonly resources?: readonly ResourceInput[]
   readonly codeTtlSeconds?: number
   readonly accessTokenTtlSeconds?: number
   readonly refreshTokenTtlSeconds?: number

@@ -1,4 +1,4 @@
-// The JSON Schemas of one client, one user and one scope, as a config file
+// The JSON Schemas of one client, one user, one scope and one resource server, as a config file
 // or startLab options write them (src/shared/builtin-data.ts fills in the
 // defaults these descriptions promise).
 
@@ -109,5 +109,26 @@ export const SCOPE_SCHEMA: JsonSchema = {
       description: 'The scope token (RFC 6749 section 3.3: no spaces or quotes).',
     },
     description: { type: 'string', description: 'One line shown on the consent page.' },
+  },
+}
+
+export const RESOURCE_SCHEMA: JsonSchema = {
+  type: 'object',
+  description: 'A resource server tokens may be issued for (RFC 8707).',
+  additionalProperties: false,
+  required: ['identifier', 'scopes'],
+  properties: {
+    $comment: COMMENT,
+    identifier: {
+      ...NAME,
+      description:
+        'An absolute URI without fragment (RFC 8707 section 2): the value of the `resource` parameter that asks for it, and the `aud` of its tokens; unique.',
+    },
+    scopes: {
+      type: 'array',
+      description: 'The scopes it serves; each one defined in `scopes`.',
+      items: NAME,
+    },
+    name: { ...NAME, description: 'What people call it. Default: the `identifier`.' },
   },
 }
