@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildAuthServer } from './auth-server/app.js'
 import { mintAccessToken, planAccessToken } from './auth-server/tokens/access-token.js'
 import type { AuthServerHooks } from './auth-server/lab/hooks.js'
+import { audienceOf } from './auth-server/resources.js'
 import { labPowersOf } from './auth-server/lab/register-lab.js'
 import type { Scenarios } from './auth-server/lab/scenarios.js'
 import { buildClientApp } from './client/app.js'
@@ -76,6 +77,8 @@ export interface IssueTokenOptions {
   readonly claims?: Readonly<Record<string, unknown>>
   /** Seconds; zero or negative for an already expired token. Default: the configured lifetime. */
   readonly expiresIn?: number
+  /** RFC 8707: a registered resource server, the token's `aud`; default the built-in one. An unknown one throws. */
+  readonly resource?: string
 }
 
 export interface LabRequest {
@@ -193,11 +196,12 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     servers,
     hooks,
     scenarios,
-    async issueToken({ sub, clientId = config.client.clientId, scope = 'foo bar', claims, expiresIn }) {
+    async issueToken({ sub, clientId = config.client.clientId, scope = 'foo bar', claims, expiresIn, resource }) {
+      const audience = audienceOf(config, resource)
       const plan = planAccessToken(clock.now(), expiresIn ?? config.auth.accessTokenTtlSeconds)
       const token = {
         issuer: config.auth.publicUrl,
-        audience: config.resource.publicUrl,
+        audience,
         sub,
         clientId,
         scopes: parseScope(scope),

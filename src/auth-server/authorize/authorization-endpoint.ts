@@ -45,7 +45,7 @@ export async function handleAuthorizationRequest(
   rawQuery: string,
   status: 302 | 303,
 ): Promise<unknown> {
-  const result = validateAuthorizationRequest(parseQuery(rawQuery), ctx.clients, ctx.config.scopes)
+  const result = validateAuthorizationRequest(parseQuery(rawQuery), ctx.clients, ctx.config.scopes, ctx.config)
   if (!result.ok && !result.redirect) {
     // RFC 6749 §4.1.2.1: MUST NOT redirect to an unverified client or URI.
     return renderErrorPage(reply, 400, 'Invalid authorization request', result.message)
