@@ -17,7 +17,7 @@ export function registeredResource(
   // RFC 8707 §2: a malformed or unknown resource is invalid_target.
   if (problem !== undefined) return new OAuthError('invalid_target', `resource ${problem}.`)
   const found = config.resources.find((r) => r.identifier === identifier)
-  return found ?? new OAuthError('invalid_target', `resource "${identifier}" is not a registered resource server.`)
+  return found ?? new OAuthError('invalid_target', `resource ${identifier} is not a registered resource server.`)
 }
 
 /**
@@ -73,7 +73,7 @@ export function tokenAudience(
   if (!granted.includes(found.identifier))
     throw new OAuthError(
       'invalid_target',
-      `resource "${resource}" was not asked for in the authorization request (${granted.join(' ')}).`,
+      `resource ${resource} was not asked for in the authorization request (${granted.join(' ')}).`,
     )
   return found.identifier
 }

@@ -147,7 +147,11 @@ describe('/token, authorization_code (RFC 8707 §2.2)', () => {
   })
 
   it('a resource not asked for at /authorize is invalid_target', async () => {
-    expectOAuthError(await redeem([BUILTIN], { resource: MCP }), 400, 'invalid_target')
+    const other = await redeem([BUILTIN], { resource: MCP })
+    expectOAuthError(other, 400, 'invalid_target')
+    expect(other.json()).toMatchObject({
+      error_description: `resource ${MCP} was not asked for in the authorization request (${BUILTIN}).`,
+    })
     // With none asked for, the authorization covers the built-in resource server only.
     expectOAuthError(await redeem([], { resource: MCP }), 400, 'invalid_target')
     const same = await redeem([], { resource: BUILTIN })
@@ -158,6 +162,9 @@ describe('/token, authorization_code (RFC 8707 §2.2)', () => {
     const { code, verifier } = await codeFor([MCP])
     const unknown = await redeemCode(app, config, code, verifier, confidential, { resource: 'http://elsewhere.test/' })
     expectOAuthError(unknown, 400, 'invalid_target')
+    expect(unknown.json()).toMatchObject({
+      error_description: 'resource http://elsewhere.test/ is not a registered resource server.',
+    })
     const res = await redeemCode(app, config, code, verifier)
     expect(res.statusCode).toBe(200)
     expect(audienceOf(res.json<{ access_token: string }>().access_token)).toBe(MCP)
