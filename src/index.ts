@@ -29,6 +29,8 @@ export type {
   GrantType,
 } from './shared/config.js'
 export type { ClientInput, UserInput } from './shared/builtin-data.js'
+export type { ResourceInput } from './shared/builtin-data.js'
+export type { ResourceRegistration } from './shared/config.js'
 export type { RecordedExchange } from './shared/flow-recorder.js'
 export { buildAuthServer } from './auth-server/app.js'
 export { buildResourceServer } from './resource-server/app.js'

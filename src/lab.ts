@@ -6,13 +6,14 @@ import type { FastifyInstance } from 'fastify'
 import { buildAuthServer } from './auth-server/app.js'
 import { mintAccessToken, planAccessToken } from './auth-server/tokens/access-token.js'
 import type { AuthServerHooks } from './auth-server/lab/hooks.js'
+import { audienceOf } from './auth-server/resources.js'
 import { labPowersOf } from './auth-server/lab/register-lab.js'
 import type { Scenarios } from './auth-server/lab/scenarios.js'
 import { buildClientApp } from './client/app.js'
 import { buildResourceServer } from './resource-server/app.js'
 import { closeGracefully } from './shared/close.js'
 import { createClock, type LabClock } from './shared/clock.js'
-import type { ClientInput, UserInput } from './shared/builtin-data.js'
+import type { ClientInput, ResourceInput, UserInput } from './shared/builtin-data.js'
 import { loadConfig, type LabConfig, type ScopeDefinition } from './shared/config.js'
 import type { SigningAlg, TokenCheck } from './shared/enumerations.js'
 import type { RecordedExchange } from './shared/flow-recorder.js'
@@ -39,6 +40,11 @@ export interface LabOptions {
   /** Replace the built-in users; `sub` defaults to the username. */
   readonly users?: readonly UserInput[]
   readonly scopes?: readonly ScopeDefinition[]
+  /**
+   * Replace the built-in resource servers (RFC 8707: what `resource` may name,
+   * and a token's `aud`); the built-in one at the resource server's URL stays unless listed.
+   */
+  readonly resources?: readonly ResourceInput[]
   readonly codeTtlSeconds?: number
   readonly accessTokenTtlSeconds?: number
   readonly refreshTokenTtlSeconds?: number
@@ -74,6 +80,8 @@ export interface IssueTokenOptions {
   readonly claims?: Readonly<Record<string, unknown>>
   /** Seconds; zero or negative for an already expired token. Default: the configured lifetime. */
   readonly expiresIn?: number
+  /** RFC 8707: a registered resource server, the token's `aud`; default the built-in one. An unknown one throws. */
+  readonly resource?: string
 }
 
 export interface LabRequest {
@@ -191,11 +199,12 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     servers,
     hooks,
     scenarios,
-    async issueToken({ sub, clientId = config.client.clientId, scope = 'foo bar', claims, expiresIn }) {
+    async issueToken({ sub, clientId = config.client.clientId, scope = 'foo bar', claims, expiresIn, resource }) {
+      const audience = audienceOf(config, resource)
       const plan = planAccessToken(clock.now(), expiresIn ?? config.auth.accessTokenTtlSeconds)
       const token = {
         issuer: config.auth.publicUrl,
-        audience: config.resource.publicUrl,
+        audience,
         sub,
         clientId,
         scopes: parseScope(scope),

@@ -14,6 +14,8 @@ export type OAuthErrorCode =
   | 'unsupported_response_type'
   | 'unsupported_token_type'
   | 'invalid_scope'
+  /** RFC 8707 §2: the requested resource is invalid, missing, unknown, or malformed. */
+  | 'invalid_target'
   | 'access_denied'
   | 'login_required'
   | 'consent_required'

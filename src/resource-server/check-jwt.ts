@@ -14,7 +14,6 @@ const JWKS_COOLDOWN_MS = 1000
 /** RFC 9068 §4 validation against the JWKS at `{auth.internalUrl}/jwks`. */
 export function jwtChecker(config: LabConfig, deps: TokenCheckDeps = {}): CheckToken {
   const issuer = config.auth.publicUrl
-  const audience = config.resource.publicUrl
   // One key set per app: jose caches the keys and refetches only on an unknown
   // kid (after a cooldown) or when the cache is older than its max age. The
   // cooldown is 1 s, not jose's 30 s: after a key rotation the next token with
@@ -30,18 +29,18 @@ export function jwtChecker(config: LabConfig, deps: TokenCheckDeps = {}): CheckT
     try {
       const { payload } = await jwtVerify(token, getKey, {
         issuer, // RFC 9068 §4: exactly the issuer
-        audience, // RFC 9068 §4, RFC 9700 §2.3: this resource server's identifier
+        // aud: required here, compared with the route's identifier by verifyToken (checkAudience).
         typ: 'at+jwt', // jose compares media types, so `application/at+jwt` passes too
         algorithms: ALGORITHMS,
-        // RFC 9068 §2.2: required claims (iss and aud are required by the options above)
-        requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti'],
+        // RFC 9068 §2.2: required claims (iss is required by the option above)
+        requiredClaims: ['aud', 'exp', 'iat', 'sub', 'client_id', 'jti'],
         currentDate: deps.now?.(),
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
       })
       return claimsFromJwt(payload)
     } catch (error) {
       if (!(error instanceof errors.JOSEError)) throw error
-      throw new TokenRejected(describeJoseFailure(error, issuer, audience), { cause: error })
+      throw new TokenRejected(describeJoseFailure(error, issuer), { cause: error })
     }
   }
 }
@@ -61,7 +60,7 @@ function keysOrUnavailable(jwks: JWTVerifyGetKey): JWTVerifyGetKey {
   }
 }
 
-function describeJoseFailure(error: errors.JOSEError, issuer: string, audience: string): string {
+function describeJoseFailure(error: errors.JOSEError, issuer: string): string {
   if (error instanceof errors.JWTExpired) return 'the access token has expired (exp)'
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.reason === 'missing') return `the access token lacks the required ${error.claim} claim`
@@ -69,7 +68,6 @@ function describeJoseFailure(error: errors.JOSEError, issuer: string, audience: 
       return 'the token is not a JWT access token: its typ header must be at+jwt (RFC 9068 section 4)'
     }
     if (error.claim === 'iss') return `the access token was not issued by ${issuer} (iss)`
-    if (error.claim === 'aud') return `the access token is not meant for ${audience} (aud)`
     if (error.claim === 'nbf') return 'the access token is not valid yet (nbf)'
     return `the access token has an invalid ${error.claim} claim`
   }

@@ -14,8 +14,25 @@ export interface AccessTokenClaims {
   readonly aud?: string | readonly string[]
 }
 
-/** Resolves to the token's claims, or throws `TokenRejected` / `TokenCheckUnavailable`. */
+/**
+ * Resolves to the token's claims, or throws `TokenRejected` /
+ * `TokenCheckUnavailable`. The audience is not checked here but by the route
+ * that serves the resource (`verifyToken`), since each route is its own
+ * resource server (RFC 8707): `/resource` the built-in one, `/mcp` its own.
+ */
 export type CheckToken = (token: string) => Promise<AccessTokenClaims>
+
+/**
+ * RFC 9068 §4, RFC 9700 §2.3, RFC 8707: the token must be meant for this
+ * resource server: `aud` is its identifier or a list holding it. An
+ * introspection answer may leave `aud` out (RFC 7662 §2.2); a JWT always has
+ * one (the JWT check requires it).
+ */
+export function checkAudience(claims: AccessTokenClaims, audience: string): void {
+  const { aud } = claims
+  if (aud === undefined || aud === audience || (Array.isArray(aud) && aud.includes(audience))) return
+  throw new TokenRejected(`the access token is not meant for ${audience} (aud)`)
+}
 
 export interface TokenCheckDeps {
   /** Back-channel fetch for the JWKS and introspection; tests substitute their own. */

@@ -24,7 +24,8 @@ export async function resourceRoute(app: FastifyInstance, opts: ResourceRouteOpt
   const resource = opts.config.resource.requiredScope
   app.get(
     '/resource',
-    { preHandler: [verifyToken(opts.checkToken), requireScope(resource)] },
+    // RFC 8707: this route is the built-in resource server, whose identifier is its public URL.
+    { preHandler: [verifyToken(opts.checkToken, opts.config.resource.publicUrl), requireScope(resource)] },
     async (request, reply): Promise<ResourceResponse> => {
       const { sub, client_id: clientId, scope } = request.accessToken!
       // The answer depends on who asked, so no shared cache may keep it.

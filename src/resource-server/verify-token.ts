@@ -12,7 +12,7 @@ import {
 } from '../shared/bearer-errors.js'
 import { IntrospectionNotOffered, introspectionChecker } from './check-introspection.js'
 import { jwtChecker } from './check-jwt.js'
-import { TokenCheckUnavailable, TokenRejected } from './check-token.js'
+import { checkAudience, TokenCheckUnavailable, TokenRejected } from './check-token.js'
 import type { AccessTokenClaims, CheckToken, TokenCheckDeps } from './check-token.js'
 
 declare module 'fastify' {
@@ -49,13 +49,19 @@ export function createTokenChecker(config: LabConfig, deps: TokenCheckDeps = {})
   }
 }
 
-/** preHandler: accept the request's bearer token or answer per RFC 6750 §3. */
-export function verifyToken(checkToken: CheckToken): preHandlerAsyncHookHandler {
+/**
+ * preHandler: accept the request's bearer token or answer per RFC 6750 §3.
+ * `audience` is the identifier of the resource server this route is (RFC
+ * 8707): a token meant for another is `invalid_token` (RFC 9068 §4, RFC 9700 §2.3).
+ */
+export function verifyToken(checkToken: CheckToken, audience: string): preHandlerAsyncHookHandler {
   return async function verifyBearerToken(request, reply) {
     const token = readBearerToken(request)
     if (typeof token !== 'string') return sendBearerError(reply, token)
     try {
-      request.accessToken = await checkToken(token)
+      const claims = await checkToken(token)
+      checkAudience(claims, audience)
+      request.accessToken = claims
     } catch (error) {
       return refuse(request, reply, error)
     }

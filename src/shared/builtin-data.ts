@@ -2,7 +2,7 @@
 // turns a client or user as written (in a config file, in startLab options,
 // or here) into its registration with every default filled in.
 
-import type { ClientRegistration, ScopeDefinition, UserAccount } from './config-types.js'
+import type { ClientRegistration, ResourceRegistration, ScopeDefinition, UserAccount } from './config-types.js'
 import { defaultWebOrigins } from './cors.js'
 import {
   DEVICE_CODE_GRANT,
@@ -180,4 +180,51 @@ export function registeredClients(
     (c) => c.clientId === BUILTIN_RESOURCE_CLIENT_ID && !own.some((o) => o.clientId === c.clientId),
   )
   return [...own, ...keep, ...extra]
+}
+
+/** A resource server as written (RFC 8707): only `identifier` and `scopes` are needed. */
+export interface ResourceInput {
+  readonly $comment?: string
+  readonly identifier: string
+  readonly scopes: readonly string[]
+  readonly name?: string
+}
+
+/** Where the resource server serves its MCP endpoint: its identifier is the public URL plus this path. */
+export const MCP_PATH = '/mcp'
+
+/**
+ * The built-in resource servers: the one at RESOURCE_PUBLIC_URL (the default
+ * audience, the `aud` of every token that names no resource) and its MCP
+ * endpoint. Their scopes are the built-in ones that `scopes` still defines.
+ */
+export function builtinResourceInputs(resourcePublicUrl: string, scopes: readonly ScopeDefinition[]): ResourceInput[] {
+  const defined = new Set(scopes.map((s) => s.name))
+  const served = BUILTIN_SCOPES.map((s) => s.name).filter((s) => defined.has(s))
+  return [
+    { identifier: resourcePublicUrl, scopes: served, name: 'Built-in resource server' },
+    { identifier: `${resourcePublicUrl}${MCP_PATH}`, scopes: served, name: 'MCP server' },
+  ]
+}
+
+export function normaliseResource(r: ResourceInput): ResourceRegistration {
+  return { identifier: r.identifier, scopes: r.scopes, name: r.name ?? r.identifier }
+}
+
+/**
+ * The registered resource servers: `resources` (if given) replace the
+ * built-in ones, but the built-in resource server stays unless `resources`
+ * lists its identifier: it is the audience of every token that names none.
+ */
+export function registeredResources(
+  resources: readonly ResourceInput[] | undefined,
+  resourcePublicUrl: string,
+  scopes: readonly ScopeDefinition[],
+): ResourceInput[] {
+  const builtin = builtinResourceInputs(resourcePublicUrl, scopes)
+  if (resources === undefined) return builtin
+  const keep = builtin.filter(
+    (r) => r.identifier === resourcePublicUrl && !resources.some((o) => o.identifier === r.identifier),
+  )
+  return [...resources, ...keep]
 }

@@ -9,8 +9,10 @@ import {
   BUILTIN_USERS,
   REQUIRED_SCOPE,
   normaliseClient,
+  normaliseResource,
   normaliseUser,
   registeredClients,
+  registeredResources,
 } from './builtin-data.js'
 import type { LabConfig } from './config-types.js'
 import { readOrCreateLabKey } from './lab-key-file.js'
@@ -91,6 +93,9 @@ export function buildConfig(v: SettingInput): LabConfig {
     clients,
     users: (v.users ?? BUILTIN_USERS).map(normaliseUser),
     scopes: v.scopes ?? BUILTIN_SCOPES,
+    resources: registeredResources(v.resources, urlOf(v, 'resourcePublicUrl'), v.scopes ?? BUILTIN_SCOPES).map(
+      normaliseResource,
+    ),
     ...labKeyOf(v),
     allowedHosts: valueOf(v, 'allowedHosts'),
   }

@@ -14,6 +14,7 @@ import {
   type ClientInput,
 } from './builtin-data.js'
 import { webOriginProblem } from './cors.js'
+import { resourceIdentifierProblem } from './resource-identifier.js'
 import { SETTINGS, type SettingId, type SettingInput } from './settings.js'
 
 export interface SettingIssue {
@@ -173,6 +174,31 @@ function loginIssues(v: SettingInput): SettingIssue[] {
   return [{ id: 'autoLogin', path: '', problem: `must name a user (${usernames.join(', ')})` }]
 }
 
+/** RFC 8707 §2: each identifier an absolute URI without fragment, unique; each scope a defined one. */
+function resourceIssues(v: SettingInput): SettingIssue[] {
+  if (!v.resources) return []
+  const defined = new Set((v.scopes ?? BUILTIN_SCOPES).map((s) => s.name))
+  const issues = duplicates(
+    'resources',
+    v.resources.map((r) => r.identifier),
+    (i) => `/${i}/identifier`,
+    'resource identifier',
+  )
+  v.resources.forEach((resource, i) => {
+    const problem = resourceIdentifierProblem(resource.identifier)
+    if (problem) issues.push({ id: 'resources', path: `/${i}/identifier`, problem })
+    resource.scopes.forEach((scope, j) => {
+      if (!defined.has(scope))
+        issues.push({
+          id: 'resources',
+          path: `/${i}/scopes/${j}`,
+          problem: `scope "${scope}" is not defined in scopes`,
+        })
+    })
+  })
+  return issues
+}
+
 export function settingIssues(v: SettingInput): SettingIssue[] {
   const known = new Set([...(v.scopes ?? BUILTIN_SCOPES), ...OIDC_SCOPES].map((s) => s.name))
   const subs = new Set((v.users ?? BUILTIN_USERS).map((u) => u.sub ?? u.username))
@@ -197,5 +223,5 @@ export function settingIssues(v: SettingInput): SettingIssue[] {
       })
     issues.push(...clientIssues('extraClients', c, `/${i}`, known, subs))
   })
-  return [...issues, ...clientAppIssues(v), ...loginIssues(v)]
+  return [...issues, ...resourceIssues(v), ...clientAppIssues(v), ...loginIssues(v)]
 }

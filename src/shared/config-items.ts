@@ -1,4 +1,4 @@
-// The JSON Schemas of one client, one user and one scope, as a config file
+// The JSON Schemas of one client, one user, one scope and one resource server, as a config file
 // or startLab options write them (src/shared/builtin-data.ts fills in the
 // defaults these descriptions promise).
 
@@ -120,5 +120,26 @@ export const SCOPE_SCHEMA: JsonSchema = {
       description:
         "The users' claims it releases in the ID token and at `/userinfo` (OpenID Connect Core section 5.4), custom ones included. Default: none, except that `profile`, `email`, `address` and `phone` release their standard claims.",
     },
+  },
+}
+
+export const RESOURCE_SCHEMA: JsonSchema = {
+  type: 'object',
+  description: 'A resource server tokens may be issued for (RFC 8707).',
+  additionalProperties: false,
+  required: ['identifier', 'scopes'],
+  properties: {
+    $comment: COMMENT,
+    identifier: {
+      ...NAME,
+      description:
+        'An absolute URI without fragment (RFC 8707 section 2): the value of the `resource` parameter that asks for it, and the `aud` of its tokens; unique.',
+    },
+    scopes: {
+      type: 'array',
+      description: 'The scopes it serves; each one defined in `scopes`.',
+      items: NAME,
+    },
+    name: { ...NAME, description: 'What people call it. Default: the `identifier`.' },
   },
 }

@@ -65,6 +65,19 @@ export interface ScopeDefinition {
   readonly claims?: readonly string[]
 }
 
+/**
+ * A resource server the authorization server issues tokens for (RFC 8707):
+ * a token's `aud` is one such identifier.
+ */
+export interface ResourceRegistration {
+  /** An absolute URI without fragment (RFC 8707 §2): the `resource` parameter's value and the token's `aud`. */
+  readonly identifier: string
+  /** The scopes it serves; each one defined in `scopes`. */
+  readonly scopes: readonly string[]
+  /** Shown to people; default: the identifier. */
+  readonly name: string
+}
+
 export interface AuthServerConfig {
   readonly port: number
   /** The issuer: what browsers use and what every token and response names. */
@@ -138,6 +151,11 @@ export interface LabConfig {
   readonly clients: readonly ClientRegistration[]
   readonly users: readonly UserAccount[]
   readonly scopes: readonly ScopeDefinition[]
+  /**
+   * The resource servers tokens may be issued for (RFC 8707): the built-in
+   * one (`resource.publicUrl`, the default audience) always among them.
+   */
+  readonly resources: readonly ResourceRegistration[]
   /**
    * The lab's secret (LAB_KEY): minting tokens, scenarios, every server's
    * recorded traffic and every browser's flows in the inspector need it.

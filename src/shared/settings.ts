@@ -10,9 +10,10 @@ import {
   BUILTIN_CLIENT_ID,
   REQUIRED_SCOPE,
   type ClientInput,
+  type ResourceInput,
   type UserInput,
 } from './builtin-data.js'
-import { CLIENT_SCHEMA, SCOPE_SCHEMA, USER_SCHEMA } from './config-items.js'
+import { CLIENT_SCHEMA, RESOURCE_SCHEMA, SCOPE_SCHEMA, USER_SCHEMA } from './config-items.js'
 import {
   LOG_LEVELS,
   SIGNING_ALGS,
@@ -50,6 +51,7 @@ export interface SettingValues {
   users: readonly UserInput[]
   scopes: readonly ScopeDefinition[]
   extraClients: readonly ClientInput[]
+  resources: readonly ResourceInput[]
   store: AuthStoreConfig
   inspector: boolean
   inspectorCapacity: number
@@ -292,6 +294,12 @@ export const SETTINGS: Settings = {
     kind: kind.list(CLIENT_SCHEMA, 'A registered OAuth client.'),
     doc: 'Clients added beside the registered ones (the built-in ones or `clients`).',
     option: '/extraClients',
+  },
+  resources: {
+    kind: kind.list(RESOURCE_SCHEMA, 'A resource server tokens may be issued for (RFC 8707).'),
+    doc: 'Replace the built-in resource servers: `RESOURCE_PUBLIC_URL` ("Built-in resource server", the audience of tokens that name no `resource`) and `RESOURCE_PUBLIC_URL/mcp` ("MCP server"), both serving `foo bar`. The built-in one is kept unless listed here too.',
+    file: '/resources',
+    option: '/resources',
   },
   store: {
     kind: kind.store,

@@ -22,6 +22,8 @@ export function runs(numRuns: number): { readonly seed: number; readonly numRuns
 
 export const ISSUER = 'http://localhost:9001'
 export const RESOURCE = 'http://localhost:9002'
+/** RFC 8707: the registered resource servers, by default the built-in one and its MCP endpoint. */
+export const REGISTERED_RESOURCES: ReadonlySet<string> = new Set([RESOURCE, `${RESOURCE}/mcp`])
 export const REDIRECT_URI = 'http://localhost:3000/authenticated'
 export const CONFIDENTIAL_ID = 'oauth-client-1'
 export const CONFIDENTIAL_SECRET = 'oauth-client-secret-1'
@@ -40,6 +42,8 @@ export const AUTHORIZE_ERRORS = [
   'access_denied',
   'unsupported_response_type',
   'invalid_scope',
+  // RFC 8707 §2: a resource that is not a registered resource server.
+  'invalid_target',
   'server_error',
   'temporarily_unavailable',
   'interaction_required',
@@ -56,6 +60,8 @@ export const TOKEN_ERRORS = [
   'unauthorized_client',
   'unsupported_grant_type',
   'invalid_scope',
+  // RFC 8707 §2: a resource that is not a registered resource server.
+  'invalid_target',
 ] as const
 
 /** RFC 6749 §4.1.2.1 / §5.2: error and error_description use %x20-21 / %x23-5B / %x5D-7E only. */

@@ -11,6 +11,7 @@ import { redeemCode } from '../helpers/back-channel.js'
 import { injectBrowser, type InjectBrowser } from '../helpers/inject-browser.js'
 import {
   AUTHORIZE_ERRORS,
+  REGISTERED_RESOURCES,
   CONFIDENTIAL_ID,
   ERROR_TEXT,
   ISSUER,
@@ -123,8 +124,10 @@ function expectedFor(url: string): Expected {
   }
 
   const errors = new Set<string>()
-  // RFC 6749 §3.1: request parameters MUST NOT be included more than once.
-  if ([...counts.values()].some((n) => n > 1)) errors.add('invalid_request')
+  // RFC 6749 §3.1: request parameters MUST NOT be included more than once; but resource may (RFC 8707 §2.1).
+  if ([...counts.entries()].some(([name, n]) => n > 1 && name !== 'resource')) errors.add('invalid_request')
+  // RFC 8707 §2: each resource (an empty one is absent) must be a registered resource server.
+  if (all('resource').some((r) => r !== '' && !REGISTERED_RESOURCES.has(r))) errors.add('invalid_target')
   // RFC 6749 §4.1.1, §3.1.1: response_type is required, and only `code` is supported.
   // An unknown response_mode is invalid_request, sent back in query mode.
   const mode = first('response_mode')

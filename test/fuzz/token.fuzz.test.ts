@@ -11,6 +11,7 @@ import { tokensFor } from '../helpers/back-channel.js'
 import { injectBrowser, type InjectBrowser } from '../helpers/inject-browser.js'
 import {
   BACK_CHANNEL_NAMES,
+  REGISTERED_RESOURCES,
   CONFIDENTIAL_ID,
   CONFIDENTIAL_SECRET,
   FORM_CONTENT_TYPE,
@@ -234,6 +235,9 @@ function expectedToken(r: ModelledRequest, req: Exchange, fields: Record<string,
   else if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grantType))
     structural.add('unsupported_grant_type')
   const requestedScopes = (present('scope') ?? '').split(' ').filter(Boolean)
+  // RFC 8707 §2: a resource that is not a registered resource server, refused before the code or token is looked at.
+  const resource = present('resource')
+  const badTarget = resource !== undefined && !REGISTERED_RESOURCES.has(resource)
   if (client === undefined) {
     for (const e of [...auth, ...structural]) errors.add(e)
   } else if (structural.size > 0) {
@@ -241,11 +245,15 @@ function expectedToken(r: ModelledRequest, req: Exchange, fields: Record<string,
   } else if (!(GRANTS[client] ?? []).includes(grantType!)) {
     errors.add('unauthorized_client')
   } else if (grantType === 'authorization_code') {
-    errors.add(present('code') === undefined ? 'invalid_request' : 'invalid_grant')
+    errors.add(present('code') === undefined ? 'invalid_request' : badTarget ? 'invalid_target' : 'invalid_grant')
   } else if (grantType === 'refresh_token') {
-    errors.add(present('refresh_token') === undefined ? 'invalid_request' : 'invalid_grant')
+    errors.add(
+      present('refresh_token') === undefined ? 'invalid_request' : badTarget ? 'invalid_target' : 'invalid_grant',
+    )
   } else if (requestedScopes.some((s) => !CLIENT_SCOPES.has(s))) {
     errors.add('invalid_scope')
+  } else if (badTarget) {
+    errors.add('invalid_target')
   }
   return { errors, oversized, requestedScopes }
 }

@@ -60,6 +60,7 @@ export async function handleAuthorizationRequest(
     pushed.kind === 'pushed' ? parseQuery(query) : front,
     ctx.clients,
     ctx.config.scopes,
+    ctx.config,
   )
   if (!result.ok && !result.redirect) {
     // RFC 6749 §4.1.2.1: MUST NOT redirect to an unverified client or URI.

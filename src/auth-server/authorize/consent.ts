@@ -93,7 +93,7 @@ async function handleConsent(
   }
   endInteraction(request, interaction)
   // Re-checked: the client's registration may have changed while the user decided.
-  const result = validateAuthorizationRequest(parseQuery(query), ctx.clients, ctx.config.scopes)
+  const result = validateAuthorizationRequest(parseQuery(query), ctx.clients, ctx.config.scopes, ctx.config)
   if (!result.ok && !result.redirect)
     return renderErrorPage(reply, 400, 'Invalid authorization request', result.message)
   const issuer = ctx.config.auth.publicUrl

@@ -8,7 +8,8 @@ import type { AuthorizationRequest } from './validate-request.js'
 
 /**
  * A one-time code (258 random bits, RFC 6749 §10.10) bound to the client,
- * redirect URI, scopes, user and PKCE challenge (§4.1.2, RFC 7636 §4.4), then
+ * redirect URI, scopes, user, PKCE challenge (§4.1.2, RFC 7636 §4.4) and the
+ * resources asked for (RFC 8707 §2.1, for the token request to pick from), then
  * the response with `code`, `state` exactly as sent, and `iss` (RFC 9207 §2),
  * in the request's response mode.
  */
@@ -36,6 +37,7 @@ export function redirectWithCode(
     authTime: user.authTime,
     codeChallenge: request.codeChallenge,
     nonce: request.nonce,
+    resources: request.resources,
     expiresAt: now + ctx.config.auth.codeTtlSeconds * 1000,
   })
   const params = { code, state: request.state, iss: ctx.config.auth.publicUrl }

@@ -2,11 +2,12 @@
 // first the client and its redirect URI, which decide whether an error may be
 // redirected at all (RFC 6749 §4.1.2.1, §3.1.2.4), then everything else.
 
-import { OIDC_SCOPES, type ClientRegistration, type ScopeDefinition } from '../../shared/config.js'
+import { OIDC_SCOPES, type ClientRegistration, type LabConfig, type ScopeDefinition } from '../../shared/config.js'
 import { parseScope } from '../../shared/scope.js'
 import type { ClientRegistry } from '../clients.js'
 import { isPublicClient } from '../clients.js'
 import { OAuthError, RESPONSE_MODES, type ResponseMode } from '../oauth-error.js'
+import { requestedResources } from '../resources.js'
 import { redirectUriRegistered } from './redirect-uri.js'
 
 export type RawQuery = Record<string, string | string[] | undefined>
@@ -26,6 +27,8 @@ export interface AuthorizationRequest {
   readonly prompt: readonly string[]
   /** OpenID Connect max_age, in seconds: re-authenticate if the sign-in is older. */
   readonly maxAge?: number
+  /** RFC 8707 §2.1: the registered resource servers asked for (none: the built-in one). */
+  readonly resources: readonly string[]
 }
 
 const OIDC_SCOPE_NAMES = OIDC_SCOPES.map((s) => s.name)
@@ -65,6 +68,7 @@ export function validateAuthorizationRequest(
   query: RawQuery,
   clients: ClientRegistry,
   scopes: readonly ScopeDefinition[],
+  config: Pick<LabConfig, 'resources'>,
 ): Validation {
   const clientId = single(query, 'client_id')
   if (Array.isArray(clientId)) return page('The client_id parameter is repeated (RFC 6749 §3.1).')
@@ -103,10 +107,12 @@ export function validateAuthorizationRequest(
     return fail(new OAuthError('invalid_request', 'response_mode must be given once, as query, fragment or form_post.'))
 
   for (const [name, value] of Object.entries(query)) {
-    if (Array.isArray(value))
+    // RFC 8707 §2.1: resource may be repeated, one per resource server.
+    if (Array.isArray(value) && name !== 'resource')
       return fail(new OAuthError('invalid_request', `The ${name} parameter is repeated (RFC 6749 §3.1).`))
   }
-  const params = query as Record<string, string | undefined>
+  const { resource, ...rest } = query
+  const params = rest as Record<string, string | undefined>
 
   const responseType = single(params, 'response_type')
   if (responseType === undefined)
@@ -122,6 +128,9 @@ export function validateAuthorizationRequest(
   if (granted instanceof OAuthError) return fail(granted)
   const oidc = readOidcParameters(params, granted, redirectParam !== undefined)
   if (oidc instanceof OAuthError) return fail(oidc)
+  // RFC 8707 §2: every resource must be a registered one, else invalid_target (redirected, §2.1).
+  const resources = requestedResources(config, resource)
+  if (resources instanceof OAuthError) return fail(resources)
 
   const codeChallenge = single(params, 'code_challenge') as string | undefined
   const method = single(params, 'code_challenge_method') as string | undefined
@@ -159,6 +168,7 @@ export function validateAuthorizationRequest(
       state,
       codeChallenge,
       ...oidc,
+      resources,
     },
   }
 }

@@ -13,6 +13,7 @@ import { parseScope } from '../../shared/scope.js'
 import { mintAccessToken } from '../tokens/access-token.js'
 import type { AuthServerContext } from '../context.js'
 import { OAuthError, sendJsonError } from '../oauth-error.js'
+import { audienceOf } from '../resources.js'
 
 interface LabTokenBody {
   readonly sub: string
@@ -22,6 +23,8 @@ interface LabTokenBody {
   readonly expires_in?: number
   /** A subject no user has (a test of a client that must refuse an unknown user). */
   readonly allow_unknown_sub?: boolean
+  /** RFC 8707: a registered resource server, the token's `aud`; default the built-in one. */
+  readonly resource?: string
 }
 
 const labTokenSchema = {
@@ -35,6 +38,7 @@ const labTokenSchema = {
       scope: { type: 'string', maxLength: 1000 },
       expires_in: { type: 'integer', minimum: -86_400, maximum: 86_400 },
       allow_unknown_sub: { type: 'boolean' },
+      resource: { type: 'string', minLength: 1, maxLength: 2000 },
     },
   },
 } as const
@@ -85,12 +89,14 @@ export async function labTokenRoutes(app: FastifyInstance, ctx: AuthServerContex
     const { sub, client_id: clientId, scope = 'foo', expires_in: expiresIn = 3600 } = request.body
     const scopes = parseScope(scope)
     checkMintRequest(ctx, request.body, scopes)
+    // RFC 8707 §2: an unregistered resource is invalid_target, as the token endpoint answers.
+    const audience = audienceOf(ctx.config, request.body.resource)
     const iat = Math.floor(ctx.now() / 1000)
     const plan = { jti: randomId(), iat, expiresIn, expiresAt: (iat + expiresIn) * 1000 }
     const token = await mintAccessToken(
       ctx,
       plan,
-      { issuer: ctx.config.auth.publicUrl, audience: ctx.config.resource.publicUrl, sub, clientId, scopes },
+      { issuer: ctx.config.auth.publicUrl, audience, sub, clientId, scopes },
       'lab',
     )
     return reply

@@ -42,7 +42,7 @@ export async function parRoutes(app: FastifyInstance, ctx: AuthServerContext): P
       for (const [name, value] of Object.entries(body))
         if (value !== undefined && !AUTHENTICATION_PARAMETERS.has(name)) params[name] = value
       // RFC 9126 §2.1: validated as /authorize validates it, but every error is this JSON answer.
-      const result = validateAuthorizationRequest(params, ctx.clients, ctx.config.scopes)
+      const result = validateAuthorizationRequest(params, ctx.clients, ctx.config.scopes, ctx.config)
       if (!result.ok) throw result.redirect ? result.error : new OAuthError('invalid_request', result.message)
       const requestUri = `${REQUEST_URI_PREFIX}${randomSecret()}`
       ctx.store.savePushedRequest({

@@ -63,6 +63,8 @@ export interface AuthorizationCode {
   readonly codeChallenge?: string
   /** OpenID Connect nonce, copied into the ID token (OIDC Core §3.1.3.6). */
   readonly nonce?: string
+  /** RFC 8707 §2.1: the resource servers asked for at step 1; absent or empty: none named. */
+  readonly resources?: readonly string[]
   readonly expiresAt: number
 }
 
@@ -89,6 +91,11 @@ export interface NewTokenFamily {
   /** The scopes consented to; a refresh may narrow but never widen them (RFC 6749 §6). */
   readonly scopes: readonly string[]
   readonly authTime: number
+  /**
+   * RFC 8707 §2.2: the resource servers the authorization covers; each refresh
+   * may pick one. Absent (a family stored before resources were kept): the built-in one.
+   */
+  readonly resources?: readonly string[]
 }
 
 /**

@@ -80,6 +80,8 @@ interface FamilyRow {
   readonly scopes: string
   readonly auth_time: number
   readonly revoked: 0 | 1
+  /** RFC 8707: a JSON list; NULL in a row written before resources were kept. */
+  readonly resources: string | null
 }
 
 interface FamilyAccessTokenRow {
@@ -192,6 +194,13 @@ function migrate(db: SqliteDatabase): void {
   const columns = db.pragma('table_info(sessions)') as Array<{ readonly name: string }>
   if (!columns.some((c) => c.name === 'anonymous'))
     db.exec('ALTER TABLE sessions ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0')
+  migrateFamilyResources(db)
+}
+
+/** The resources a family covers (RFC 8707), added as a column: NULL in a file written before. */
+function migrateFamilyResources(db: SqliteDatabase): void {
+  const columns = db.pragma('table_info(families)') as Array<{ readonly name: string }>
+  if (!columns.some((c) => c.name === 'resources')) db.exec('ALTER TABLE families ADD COLUMN resources TEXT')
 }
 
 /**
@@ -281,7 +290,9 @@ const parseJwk = (text: string) => JSON.parse(text) as JWK
 function prepareStatements(db: SqliteDatabase) {
   return {
     grants: db.prepare<[], GrantRow>('SELECT sub, client_id, scopes, created_at FROM grants'),
-    families: db.prepare<[], FamilyRow>('SELECT id, client_id, sub, scopes, auth_time, revoked FROM families'),
+    families: db.prepare<[], FamilyRow>(
+      'SELECT id, client_id, sub, scopes, auth_time, revoked, resources FROM families',
+    ),
     familyAccessTokens: db.prepare<[], FamilyAccessTokenRow>(
       'SELECT family_id, jti, expires_at FROM family_access_tokens',
     ),
@@ -311,8 +322,8 @@ function prepareStatements(db: SqliteDatabase) {
       'INSERT OR REPLACE INTO grants (sub, client_id, scopes, created_at) VALUES (?, ?, ?, ?)',
     ),
     deleteGrant: db.prepare<[string, string]>('DELETE FROM grants WHERE sub = ? AND client_id = ?'),
-    insertFamily: db.prepare<[string, string, string, string, number]>(
-      'INSERT OR REPLACE INTO families (id, client_id, sub, scopes, auth_time, revoked) VALUES (?, ?, ?, ?, ?, 0)',
+    insertFamily: db.prepare<[string, string, string, string, number, string | null]>(
+      'INSERT OR REPLACE INTO families (id, client_id, sub, scopes, auth_time, revoked, resources) VALUES (?, ?, ?, ?, ?, 0, ?)',
     ),
     addAccess: db.prepare<[string, string, number]>(
       'INSERT OR REPLACE INTO family_access_tokens (family_id, jti, expires_at) VALUES (?, ?, ?)',
@@ -389,6 +400,7 @@ function loadSnapshot(st: Statements, t: number): StoreSnapshot {
       sub: f.sub,
       scopes: parseScopes(f.scopes),
       authTime: f.auth_time,
+      ...(f.resources === null ? {} : { resources: parseScopes(f.resources) }),
       revoked: f.revoked === 1,
       accessTokens: access.get(f.id) ?? [],
     })),
@@ -507,7 +519,15 @@ export function createSqliteStore(path: string, now: () => number, options: Sqli
     startFamily(family) {
       sweep()
       const started = mem.startFamily(family)
-      st.insertFamily.run(family.id, family.clientId, family.sub, JSON.stringify(family.scopes), family.authTime)
+      const resources = family.resources === undefined ? null : JSON.stringify(family.resources)
+      st.insertFamily.run(
+        family.id,
+        family.clientId,
+        family.sub,
+        JSON.stringify(family.scopes),
+        family.authTime,
+        resources,
+      )
       return started
     },
     findFamily(id) {

@@ -14,7 +14,7 @@ export { hashToken }
 /** Starts the family of refresh tokens of one authorization. */
 export function newFamily(
   ctx: AuthServerContext,
-  grant: { clientId: string; sub: string; scopes: readonly string[]; authTime: number },
+  grant: { clientId: string; sub: string; scopes: readonly string[]; authTime: number; resources: readonly string[] },
 ): TokenFamily {
   return ctx.store.startFamily({ id: randomId(), ...grant })
 }
@@ -26,6 +26,8 @@ export async function issueTokens(
     clientId: string
     sub: string
     scopes: readonly string[]
+    /** RFC 8707: the one resource server the access token is for, its `aud`. */
+    audience: string
     family?: TokenFamily
     /** The authorization code the tokens come from: a replay of it revokes them (RFC 6749 §4.1.2). */
     fromCode?: string
@@ -52,7 +54,7 @@ export async function issueTokens(
     plan,
     {
       issuer: ctx.config.auth.publicUrl,
-      audience: ctx.config.resource.publicUrl,
+      audience: grant.audience,
       sub: grant.sub,
       clientId: grant.clientId,
       scopes: grant.scopes,

@@ -2,7 +2,7 @@
 // POST /token (and the seed's alias /site/oauth2/access_token): form body only,
 // client authentication, then the grant's own handler (grants/index.ts).
 
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { corsScope } from '../../shared/cors.js'
 import { BACK_CHANNEL_ROUTE, backChannelScope } from '../back-channel/back-channel-route.js'
 import {
@@ -28,6 +28,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext):
   const { tokenEndpointGate } = ctx.extensions
   const route = {
     ...BACK_CHANNEL_ROUTE,
+    preValidation: [oneResource, ...BACK_CHANNEL_ROUTE.preValidation],
     preHandler: [noStore, tokenEndpointGate, rejectQueryCredentials, authenticateClient],
   }
   for (const url of ['/token', '/site/oauth2/access_token']) {
@@ -47,4 +48,17 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext):
       return reply.code(200).send(await grant.handler(ctx, client, grantParameters(grant, body)))
     })
   }
+}
+
+/**
+ * RFC 8707 §2.2 lets a token request name several resources; a token here has
+ * one audience, so that is invalid_target rather than a repeated parameter.
+ */
+async function oneResource(request: FastifyRequest): Promise<void> {
+  const body = request.body as Record<string, unknown> | undefined
+  if (Array.isArray(body?.resource))
+    throw new OAuthError(
+      'invalid_target',
+      'Send one resource: a token has one audience here (RFC 8707 section 2.2); ask again for another.',
+    )
 }

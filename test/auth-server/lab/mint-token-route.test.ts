@@ -206,3 +206,23 @@ describe('a client_credentials-only client', () => {
       expect((await post(scope)).json().error, scope).toBe('invalid_scope')
   })
 })
+
+describe('POST /_lab/tokens with resource (RFC 8707)', () => {
+  it('mints for a registered resource server; by default the built-in one', async () => {
+    const mcp = `${config.resource.publicUrl}/mcp`
+    const chosen = await mint({ sub: 'alice', client_id: 'oauth-client-1', resource: mcp })
+    expect(chosen.statusCode).toBe(200)
+    expect(decodeJwt(chosen.json().access_token).aud).toBe(mcp)
+    const plain = await mint({ sub: 'alice', client_id: 'oauth-client-1' })
+    expect(decodeJwt(plain.json().access_token).aud).toBe(config.resource.publicUrl)
+  })
+
+  it('refuses an unregistered resource with invalid_target', async () => {
+    for (const resource of ['http://localhost:9999/api', 'not-a-uri', 'http://localhost:9002/mcp#frag']) {
+      const res = await mint({ sub: 'alice', client_id: 'oauth-client-1', resource })
+      expect(res.statusCode).toBe(400)
+      expect(res.json().error).toBe('invalid_target')
+      expect(res.json().access_token).toBeUndefined()
+    }
+  })
+})

@@ -401,6 +401,28 @@ describe.each(implementations)('AuthStore contract: %s', (_name, open) => {
     })
   })
 
+  describe('resources (RFC 8707)', () => {
+    const resources = ['http://localhost:9002', 'http://localhost:9002/mcp']
+
+    it('a code gives back the resources asked for with it', () => {
+      const saved = code(clock, 'c-res', { resources })
+      store.saveCode(saved)
+      const consumed = store.consumeCode('c-res', 'client-a')
+      expect(consumed).toEqual({ ok: true, code: saved })
+      expect(consumed.ok && consumed.code.resources).toEqual(resources)
+    })
+
+    it('a family keeps the resources it covers, in every view of it; one started without has none', () => {
+      const started = store.startFamily({ ...family('f-res'), resources })
+      expect(started).toEqual({ ...family('f-res'), resources, revoked: false })
+      store.saveRefreshToken({ hash: 'rt-res', familyId: 'f-res', expiresAt: clock.now() + MINUTE })
+      expect(store.findFamily('f-res')?.resources).toEqual(resources)
+      expect(store.findRefreshToken('rt-res')?.family.resources).toEqual(resources)
+      expect(rotate('rt-res')).toEqual({ ok: true, family: { ...family('f-res'), resources, revoked: false } })
+      expect(store.startFamily(family('f-none')).resources).toBeUndefined()
+    })
+  })
+
   it('clear forgets everything', () => {
     store.saveCode(code(clock, 'c1'))
     issued('f1')
@@ -652,6 +674,22 @@ describe('SQLite: every write survives a restart on the same file', () => {
     restart()
     expect(store.findOpaqueToken('h1')).toEqual(token)
     expect(store.consumeCode('c1', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
+  })
+
+  it('the resources a family covers (RFC 8707); a family of a file from before them has none', () => {
+    const resources = ['http://localhost:9002/mcp']
+    store.startFamily({ ...family('f1'), resources })
+    store.startFamily(family('f2'))
+    restart()
+    expect(store.findFamily('f1')?.resources).toEqual(resources)
+    expect(store.findFamily('f2')).toEqual({ ...family('f2'), revoked: false })
+    // A file written before the column: it is added, and its families have no resources.
+    store.db.exec('ALTER TABLE families DROP COLUMN resources')
+    restart()
+    expect(store.findFamily('f1')).toEqual({ ...family('f1'), revoked: false })
+    store.startFamily({ ...family('f3'), resources })
+    restart()
+    expect(store.findFamily('f3')?.resources).toEqual(resources)
   })
 
   it('clear empties the file, and purging deletes expired rows', () => {

@@ -6,13 +6,14 @@ import type { AuthenticatedClient } from '../../back-channel/client-auth.js'
 import { OAuthError } from '../../oauth-error.js'
 import { isValidVerifier, verifierMatches } from '../../pkce.js'
 import { signIdToken } from '../../oidc/id-token.js'
+import { grantedResources, registeredResource, tokenAudience } from '../../resources.js'
 import { issueTokens, newFamily } from '../issue-tokens.js'
 import type { GrantModule, TokenRequestBody, TokenResponse } from '../grant-types.js'
 
 export const authorizationCode: GrantModule<'authorization_code'> = {
   grantType: 'authorization_code',
-  // RFC 6749 §4.1.3 and RFC 7636 §4.5.
-  parameters: new Set(['code', 'redirect_uri', 'code_verifier']),
+  // RFC 6749 §4.1.3, RFC 7636 §4.5 and RFC 8707 §2.2.
+  parameters: new Set(['code', 'redirect_uri', 'code_verifier', 'resource']),
   handler: authorizationCodeGrant,
 }
 
@@ -22,6 +23,9 @@ export async function authorizationCodeGrant(
   body: TokenRequestBody,
 ): Promise<TokenResponse> {
   if (body.code === undefined) throw new OAuthError('invalid_request', 'code is required (RFC 6749 §4.1.3).')
+  // RFC 8707 §2: an unknown resource is refused before the code is spent.
+  const named = body.resource === undefined ? undefined : registeredResource(ctx.config, body.resource)
+  if (named instanceof OAuthError) throw named
   // Consumed now, before any await: two racing redemptions cannot both pass.
   const consumed = ctx.store.consumeCode(body.code, client.clientId)
   // RFC 6749 §4.1.3: the code must have been issued to this client.
@@ -50,12 +54,16 @@ export async function authorizationCodeGrant(
     )
   }
   checkPkce(record.codeChallenge, body.code_verifier)
+  // RFC 8707 §2.2: one of the resources asked for at step 1 (the only one, unless the client picks).
+  const resources = grantedResources(ctx.config, record.resources)
+  const audience = tokenAudience(ctx.config, resources, body.resource)
 
   // RFC 9700 §4.14.2: refresh tokens only for clients registered for them.
   const grant = { clientId: client.clientId, sub: record.sub, scopes: record.scopes, authTime: record.authTime }
-  const family = client.grantTypes.includes('refresh_token') ? newFamily(ctx, grant) : undefined
+  const family = client.grantTypes.includes('refresh_token') ? newFamily(ctx, { ...grant, resources }) : undefined
   const tokens = await issueTokens(ctx, {
     ...grant,
+    audience,
     grantType: 'authorization_code',
     family,
     fromCode: record.code,

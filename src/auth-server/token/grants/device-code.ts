@@ -7,6 +7,7 @@ import { DEVICE_CODE_GRANT } from '../../../shared/enumerations.js'
 import type { AuthenticatedClient } from '../../back-channel/client-auth.js'
 import type { AuthServerContext } from '../../context.js'
 import { OAuthError } from '../../oauth-error.js'
+import { grantedResources, tokenAudience } from '../../resources.js'
 import { signIdToken } from '../../oidc/id-token.js'
 import type { DevicePollResult } from '../../store/auth-store.js'
 import { issueTokens, newFamily } from '../issue-tokens.js'
@@ -31,9 +32,16 @@ export async function deviceCodeGrant(
   if (!poll.ok) throw pollError(poll)
   const { authorization, user } = poll
   // As for authorization_code: a refresh token for clients registered for it (RFC 9700 §4.14.2).
+  // RFC 8707 is not part of the device request here: the token is for the built-in resource server.
+  const resources = grantedResources(ctx.config, undefined)
   const grant = { clientId: client.clientId, sub: user.sub, scopes: authorization.scopes, authTime: user.authTime }
-  const family = client.grantTypes.includes('refresh_token') ? newFamily(ctx, grant) : undefined
-  const tokens = await issueTokens(ctx, { ...grant, grantType: DEVICE_CODE_GRANT, family })
+  const family = client.grantTypes.includes('refresh_token') ? newFamily(ctx, { ...grant, resources }) : undefined
+  const tokens = await issueTokens(ctx, {
+    ...grant,
+    grantType: DEVICE_CODE_GRANT,
+    family,
+    audience: tokenAudience(ctx.config, resources, undefined),
+  })
   if (!authorization.scopes.includes('openid')) return tokens
   // OIDC Core §3.1.3.3 as for the code flow: the device gets an ID token too (no nonce: none was sent).
   const idToken = await signIdToken(ctx, { ...grant, accessToken: tokens.access_token })

@@ -41,9 +41,14 @@ describe('the grant registry', () => {
       expect(grant.parameters).toBeInstanceOf(Set)
       expect(typeof grant.handler).toBe('function')
     }
-    expect([...grantModule('authorization_code').parameters]).toEqual(['code', 'redirect_uri', 'code_verifier'])
-    expect([...grantModule('refresh_token').parameters]).toEqual(['refresh_token', 'scope'])
-    expect([...grantModule('client_credentials').parameters]).toEqual(['scope'])
+    expect([...grantModule('authorization_code').parameters]).toEqual([
+      'code',
+      'redirect_uri',
+      'code_verifier',
+      'resource',
+    ])
+    expect([...grantModule('refresh_token').parameters]).toEqual(['refresh_token', 'scope', 'resource'])
+    expect([...grantModule('client_credentials').parameters]).toEqual(['scope', 'resource'])
     expect([...grantModule('urn:ietf:params:oauth:grant-type:device_code').parameters]).toEqual(['device_code'])
   })
 
