@@ -95,7 +95,7 @@ describe('the MCP server at /mcp (MCP authorization 2025-11-25)', () => {
     expect(init.json()).toMatchObject({ jsonrpc: '2.0', id: 1, result: { serverInfo: { name: 'oauth-lab' } } })
     const list = await rpc(token, { jsonrpc: '2.0', id: 2, method: 'tools/list' })
     expect(list.statusCode).toBe(200)
-    const tools = (list.json() as { result: { tools: Array<{ name: string }> } }).result.tools.map((t) => t.name)
+    const tools = list.json<{ result: { tools: Array<{ name: string }> } }>().result.tools.map((t) => t.name)
     expect(tools).toEqual(['whoami', 'read_bar'])
     const call = await rpc(token, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'whoami' } })
     expect(call.statusCode).toBe(200)
