@@ -12,6 +12,7 @@ import { registerLabExchangesRoute } from '../shared/lab-exchanges-route.js'
 import { healthzRoute } from '../shared/healthz.js'
 import { loggerOptions } from '../shared/logging.js'
 import type { TokenCheckDeps } from './check-token.js'
+import { mcpRoute } from './mcp/mcp-route.js'
 import { metadataRoute } from './metadata.js'
 import { resourceRoute } from './resource.js'
 import { createTokenChecker } from './verify-token.js'
@@ -41,6 +42,7 @@ export async function buildResourceServer(config: LabConfig, deps: ResourceServe
     await api.register(healthzRoute)
     await api.register(metadataRoute, { config })
     await api.register(resourceRoute, { config, checkToken })
+    await api.register(mcpRoute, { config, checkToken })
   })
   return app
 }

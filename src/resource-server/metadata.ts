@@ -13,14 +13,37 @@ export interface ProtectedResourceMetadata {
 
 /** RFC 9728 §2: `resource` is the public URL, the same value as every token's `aud`. */
 export function protectedResourceMetadata(config: LabConfig): ProtectedResourceMetadata {
-  return {
+  return resourceMetadataFor(config, {
     resource: config.resource.publicUrl,
+    scopes: [config.resource.requiredScope],
+    name: 'oauth-lab resource server',
+  })
+}
+
+/** One protected resource's RFC 9728 §2 document: the root one and the MCP server's share the shape. */
+export function resourceMetadataFor(
+  config: LabConfig,
+  resource: { readonly resource: string; readonly scopes: readonly string[]; readonly name: string },
+): ProtectedResourceMetadata {
+  return {
+    resource: resource.resource,
     authorization_servers: [config.auth.publicUrl],
-    scopes_supported: [config.resource.requiredScope],
+    scopes_supported: resource.scopes,
     // Only the Authorization header (RFC 6750 §2.1); query and body are refused.
     bearer_methods_supported: ['header'],
-    resource_name: 'oauth-lab resource server',
+    resource_name: resource.name,
   }
+}
+
+/**
+ * RFC 9728 §3.1: the well-known suffix goes between the host and the
+ * resource's path, so `http://host/mcp` has its document at
+ * `http://host/.well-known/oauth-protected-resource/mcp`.
+ */
+export function resourceMetadataUrl(resource: string): string {
+  const url = new URL(resource)
+  const path = url.pathname === '/' ? '' : url.pathname
+  return `${url.origin}/.well-known/oauth-protected-resource${path}`
 }
 
 /** RFC 9728 §3: the resource is at the host root, so the suffix goes right after the host. */

@@ -50,30 +50,43 @@ export function createTokenChecker(config: LabConfig, deps: TokenCheckDeps = {})
 }
 
 /**
+ * What a route adds to every challenge it sends: where its protected resource
+ * metadata is (RFC 9728 §5.1) and the scope a client should ask for (RFC 6750 §3).
+ */
+export interface ChallengeHints {
+  readonly resourceMetadata?: string
+  readonly scope?: string
+}
+
+/**
  * preHandler: accept the request's bearer token or answer per RFC 6750 §3.
  * `audience` is the identifier of the resource server this route is (RFC
  * 8707): a token meant for another is `invalid_token` (RFC 9068 §4, RFC 9700 §2.3).
  */
-export function verifyToken(checkToken: CheckToken, audience: string): preHandlerAsyncHookHandler {
+export function verifyToken(
+  checkToken: CheckToken,
+  audience: string,
+  hints: ChallengeHints = {},
+): preHandlerAsyncHookHandler {
   return async function verifyBearerToken(request, reply) {
     const token = readBearerToken(request)
-    if (typeof token !== 'string') return sendBearerError(reply, token)
+    if (typeof token !== 'string') return sendBearerError(reply, { ...token, ...hints })
     try {
       const claims = await checkToken(token)
       checkAudience(claims, audience)
       request.accessToken = claims
     } catch (error) {
-      return refuse(request, reply, error)
+      return refuse(request, reply, error, hints)
     }
     return undefined
   }
 }
 
-function refuse(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+function refuse(request: FastifyRequest, reply: FastifyReply, error: unknown, hints: ChallengeHints): FastifyReply {
   if (error instanceof TokenRejected) {
     request.log.info({ reason: error.message }, 'access token refused')
     // RFC 9068 §4 / RFC 6750 §3.1: any failed check is `invalid_token`.
-    return sendBearerError(reply, invalidToken(error.message))
+    return sendBearerError(reply, { ...invalidToken(error.message), ...hints })
   }
   if (error instanceof TokenCheckUnavailable) {
     request.log.error({ err: error.cause ?? error }, error.message)

@@ -16,6 +16,8 @@ export interface BearerError {
   readonly description: string
   /** The scope the resource needs, for `insufficient_scope`. */
   readonly scope?: string
+  /** RFC 9728 §5.1: where the resource's protected resource metadata is, so a client can discover its authorization server. */
+  readonly resourceMetadata?: string
 }
 
 /** No Authorization header, or another scheme: the client has not tried Bearer yet. */
@@ -54,6 +56,7 @@ export function bearerChallenge(failure: BearerError): string {
     params.push(['error', failure.error], ['error_description', failure.description])
   }
   if (failure.scope !== undefined) params.push(['scope', failure.scope])
+  if (failure.resourceMetadata !== undefined) params.push(['resource_metadata', failure.resourceMetadata])
   return `Bearer ${params.map(([name, value]) => `${name}="${sanitizeParam(value)}"`).join(', ')}`
 }
 

@@ -146,7 +146,12 @@ function readScope(body: Record<string, unknown>, scopes: readonly ScopeDefiniti
   const unknown = asked.filter((s) => !defined.includes(s))
   if (unknown.length > 0)
     throw bad(`scope may only hold scopes this server defines (${defined.join(', ')}), not: ${unknown.join(', ')}.`)
-  return [...new Set(asked)].join(' ')
+  // RFC 7591 §3.2.1 lets a server replace a requested value: the client is
+  // registered for every scope the lab defines, because MCP clients register
+  // with the scope of their first 401 challenge and later step up (MCP
+  // authorization, "Scope Challenge Handling") without registering again.
+  // The answer's `scope` says so; what a token gets is still what is asked and consented.
+  return defined.join(' ')
 }
 
 /**

@@ -95,7 +95,8 @@ describe('POST /register (RFC 7591 §3)', () => {
       token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      scope: 'foo',
+      // Asked for foo; registered for every scope the lab defines, so the client can step up later (RFC 7591 §3.2.1).
+      scope: 'foo bar',
       logo_uri: 'https://example.test/logo.png',
     })
     expect(body.client_secret).toBeUndefined()
