@@ -109,3 +109,17 @@ export function prettyJson(body: string, contentType: string | undefined): strin
 export function isHtml(headers: HeaderList): boolean {
   return /text\/html/i.test(header(headers, 'content-type') ?? '')
 }
+
+/** Tokens longer than this are shortened in the default view ("show everything" has them whole). */
+const LONG_TOKEN = 64
+
+/**
+ * A JWT or other long token written out shortened: its start, an ellipsis and
+ * its length. The default view shows where a token goes; its decoded form sits
+ * beside it, and "show everything" has every character.
+ */
+export function shortenTokens(text: string): string {
+  return text.replace(/[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, (token) =>
+    token.length > LONG_TOKEN ? `${token.slice(0, 24)}\u2026 (${token.length} characters)` : token,
+  )
+}

@@ -6,7 +6,7 @@ import { SERVER_TITLES } from '../../shared/server-banner.js'
 import { checkSignature, decodeJwtParts, type SignatureCheck } from './decode.js'
 import { checksView, type CheckLine } from './checks-view.js'
 import { layoutDiagram, type Diagram } from './diagram.js'
-import { byteSize, essentials, htmlSummary, jsonSummary, prettyJson, type Side } from './essentials.js'
+import { byteSize, essentials, htmlSummary, jsonSummary, prettyJson, shortenTokens, type Side } from './essentials.js'
 import { highlight, requestMessage, responseMessage, type HttpMessage, type Segment } from './format.js'
 import { header, isForm } from './http.js'
 import type { JwksSource } from './jwks.js'
@@ -187,7 +187,7 @@ function messageView(m: HttpMessage, headers: RecordedExchange['request']['heade
   const { text, hidden } = essentials(startLine, headers, side)
   const size = m.body === undefined ? 0 : Buffer.byteLength(m.body)
   return {
-    essential: highlight(text),
+    essential: highlight(shortenTokens(text)),
     hidden,
     // A form body is shown decoded, as a table (panels.ts), rather than as sent.
     ...(isForm(headers) ? {} : defaultBody(m, header(headers, 'content-type'))),
@@ -202,7 +202,9 @@ function defaultBody(m: HttpMessage, contentType: string | undefined): Pick<Mess
   if (/text\/html/i.test(contentType ?? '')) return { bodySummary: htmlSummary(m.body, m.truncated) }
   const json = prettyJson(m.body, contentType)
   if (json !== undefined)
-    return json.split('\n').length > LONG_JSON_LINES ? { bodySummary: jsonSummary(m.body) } : { body: highlight(json) }
+    return json.split('\n').length > LONG_JSON_LINES
+      ? { bodySummary: jsonSummary(m.body) }
+      : { body: highlight(shortenTokens(json)) }
   if (m.body.length > LONG_BODY)
     return { bodySummary: `Body: ${contentType ?? 'no content type'}, ${byteSize(Buffer.byteLength(m.body))}` }
   return { body: highlight(m.body) }
