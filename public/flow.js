@@ -68,8 +68,11 @@
         show.type = 'button'
         show.className = 'link-button'
         show.addEventListener('click', function () {
-          swap(pending)
+          var html = pending
           pending = null
+          unseen = 0
+          swap(html, false)
+          say('Showing the latest exchanges.')
         })
       } else {
         show.href = '#' + (newest || 'flow-live')
@@ -78,16 +81,17 @@
     }, 1500)
   }
 
-  function swap(html) {
+  function swap(html, tell) {
     var before = exchangesOf(live)
     var keys = openKeys()
     live.innerHTML = html
     reopen(keys)
     if (everything) applyDetail()
+    live.setAttribute('data-updated', String(Date.now()))
+    if (!tell) return
     var after = exchangesOf(live)
     unseen += after.id === before.id ? Math.max(0, after.count - before.count) : after.count
     var all = live.querySelectorAll('article.exchange')
-    live.setAttribute('data-updated', String(Date.now()))
     announce(all.length > 0 ? all[all.length - 1].id : '')
   }
 
@@ -118,7 +122,7 @@
           announce('')
         } else {
           pending = null
-          swap(html)
+          swap(html, true)
         }
       } while (again)
     } catch (error) {

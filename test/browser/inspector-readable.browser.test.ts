@@ -305,3 +305,32 @@ async function cookieHeader(): Promise<string> {
   const cookies = await browser.context.cookies(client)
   return cookies.map((c) => `${c.name}=${c.value}`).join('; ')
 }
+
+describe('the inspector, live', () => {
+  it('never moves focus: while the reader is inside the flow, new exchanges wait behind a polite "show"', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await page.goto(`${client}/flow`)
+    await page.locator('#flow-live[data-live="open"]').waitFor({ state: 'attached' })
+    const before = await page.locator('[data-flow-id]').getAttribute('data-flow-id')
+    const reading = page.locator('#step-1 details.everything > summary').first()
+    await reading.focus()
+    await expect(page.locator('#flow-live-status').getAttribute('role')).resolves.toBe('status')
+
+    // Another tab runs a flow (signed in, decision remembered: straight back with a code).
+    const other = await browser.context.newPage()
+    await other.goto(`${client}/`)
+    await other.getByRole('button', { name: 'Connect' }).click()
+    await other.getByRole('button', { name: 'Fetch resource' }).click({ timeout: 20_000 })
+    await other.locator('#resource-status').waitFor({ timeout: 20_000 })
+    await other.close()
+
+    const status = page.locator('#flow-live-status')
+    await expect.poll(() => status.innerText(), { timeout: 20_000 }).toMatch(/^\d+ new exchanges? · show$/)
+    // Focus stayed where the reader put it, on the same element, and the page did not change under it.
+    await expect(reading.evaluate((e) => e === document.activeElement)).resolves.toBe(true)
+    await expect(page.locator('[data-flow-id]').getAttribute('data-flow-id')).resolves.toBe(before)
+
+    await status.getByRole('button', { name: 'show' }).click()
+    await expect(page.locator('[data-flow-id]').getAttribute('data-flow-id')).resolves.not.toBe(before)
+  }, 60_000)
+})
