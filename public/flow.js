@@ -1,16 +1,34 @@
 // The flow inspector, live: listens to /flow/events (server-sent events) and,
 // on each `update`, fetches the flow section again and swaps it in.
+// It never moves focus and does not chatter: while focus is inside the flow,
+// the new exchanges wait behind a "show" button; otherwise they are swapped in
+// and one polite status line says how many are new ("3 new exchanges · show").
+// The "Show everything" link works without script (?detail=all); with script
+// it unfolds every exchange in place.
 // No framework, no inline script (the CSP allows scripts from 'self' only).
 'use strict'
 ;(function () {
   var live = document.getElementById('flow-live')
   var status = document.getElementById('flow-live-status')
-  if (!live || !('EventSource' in window)) return
+  var toggle = document.getElementById('flow-detail-toggle')
+  if (!live) return
+  var everything = toggle ? toggle.getAttribute('data-everything') === 'on' : false
   var busy = false
   var again = false
+  var pending = null
+  var unseen = 0
+  var announceTimer = 0
 
   function say(text) {
     if (status) status.textContent = text
+  }
+
+  function exchangesOf(root) {
+    var steps = root.querySelector('[data-exchanges]')
+    return {
+      id: steps ? steps.getAttribute('data-flow-id') : '',
+      count: steps ? Number(steps.getAttribute('data-exchanges')) : 0,
+    }
   }
 
   // Folded bodies the reader opened stay open after the swap.
@@ -25,6 +43,56 @@
       var d = live.querySelector('details[data-key="' + CSS.escape(key) + '"]')
       if (d) d.open = true
     })
+  }
+
+  function applyDetail() {
+    var steps = live.querySelector('.flow-steps')
+    if (steps) steps.classList.toggle('everything-on', everything)
+    Array.prototype.forEach.call(live.querySelectorAll('details.everything'), function (d) {
+      d.open = everything
+    })
+  }
+
+  // One polite line, a moment after the last change: "3 new exchanges · show".
+  function announce(newest) {
+    clearTimeout(announceTimer)
+    announceTimer = setTimeout(function () {
+      if (!status || unseen === 0) return
+      status.textContent = ''
+      status.appendChild(
+        document.createTextNode(unseen + (unseen === 1 ? ' new exchange' : ' new exchanges') + ' \u00b7 '),
+      )
+      var show = document.createElement(pending ? 'button' : 'a')
+      show.textContent = 'show'
+      if (pending) {
+        show.type = 'button'
+        show.className = 'link-button'
+        show.addEventListener('click', function () {
+          var html = pending
+          pending = null
+          unseen = 0
+          swap(html, false)
+          say('Showing the latest exchanges.')
+        })
+      } else {
+        show.href = '#' + (newest || 'flow-live')
+      }
+      status.appendChild(show)
+    }, 1500)
+  }
+
+  function swap(html, tell) {
+    var before = exchangesOf(live)
+    var keys = openKeys()
+    live.innerHTML = html
+    reopen(keys)
+    if (everything) applyDetail()
+    live.setAttribute('data-updated', String(Date.now()))
+    if (!tell) return
+    var after = exchangesOf(live)
+    unseen += after.id === before.id ? Math.max(0, after.count - before.count) : after.count
+    var all = live.querySelectorAll('article.exchange')
+    announce(all.length > 0 ? all[all.length - 1].id : '')
   }
 
   async function reload() {
@@ -43,11 +111,19 @@
           credentials: 'same-origin',
         })
         var html = await res.text()
-        var keys = openKeys()
-        live.innerHTML = html
-        reopen(keys)
-        live.setAttribute('data-updated', String(Date.now()))
-        say('Updated live at ' + new Date().toLocaleTimeString() + '.')
+        // Swapping the section under the reader's focus would lose it: wait for "show".
+        if (live.contains(document.activeElement)) {
+          var probe = document.createElement('div')
+          probe.innerHTML = html
+          var now = exchangesOf(live)
+          var next = exchangesOf(probe)
+          unseen = next.id === now.id ? Math.max(0, next.count - now.count) : next.count
+          pending = html
+          announce('')
+        } else {
+          pending = null
+          swap(html, true)
+        }
       } while (again)
     } catch (error) {
       say('Could not update (' + error.message + '); will try again on the next change.')
@@ -56,6 +132,25 @@
     }
   }
 
+  if (toggle) {
+    toggle.addEventListener('click', function (event) {
+      event.preventDefault()
+      everything = !everything
+      toggle.setAttribute('data-everything', everything ? 'on' : 'off')
+      toggle.textContent = everything ? 'Show only what matters to OAuth' : 'Show everything in every exchange'
+      var fragment = live.getAttribute('data-fragment').replace(/&detail=all$/, '')
+      live.setAttribute('data-fragment', everything ? fragment + '&detail=all' : fragment)
+      toggle.setAttribute('href', location.pathname + (everything ? '' : '?detail=all'))
+      applyDetail()
+    })
+  }
+
+  // Reading what is new resets the count.
+  live.addEventListener('focusin', function () {
+    if (!pending) unseen = 0
+  })
+
+  if (!('EventSource' in window)) return
   var opens = 0
   var stopped = false
   var waited = false

@@ -85,7 +85,10 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
     extensions: lab.extensions,
   }
   app.decorate('oauthLab', ctx)
-  await registerHtml(app, { labName: 'oauth-lab · authorization server' })
+  await registerHtml(app, {
+    labName: 'oauth-lab · authorization server',
+    server: { role: 'auth-server', publicUrl: config.auth.publicUrl },
+  })
   app.setErrorHandler(htmlErrorHandler)
   app.setNotFoundHandler((_request, reply) =>
     renderErrorPage(reply, 404, 'Not found', 'There is no page at this address.'),

@@ -77,7 +77,10 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
     ttlSeconds: config.client.sessionTtlSeconds,
     store: sessions,
   })
-  await registerHtml(app, { labName: 'oauth-lab · client app' })
+  await registerHtml(app, {
+    labName: 'oauth-lab · client app',
+    server: { role: 'client', publicUrl: config.client.publicUrl },
+  })
   installErrorHandlers(app)
 
   await app.register(healthzRoute)

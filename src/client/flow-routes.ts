@@ -22,6 +22,13 @@ interface IdParams {
   readonly id: string
 }
 
+interface PageQuery {
+  /** 1: only the flow section, for flow.js's live updates. */
+  readonly fragment?: string
+  /** all: "show everything" (every header and body), without script. */
+  readonly detail?: string
+}
+
 const ID = { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } } as const
 
 export async function flowRoutes(app: FastifyInstance, opts: { config: LabConfig; fetch: Fetch }): Promise<void> {
@@ -43,20 +50,21 @@ export async function flowRoutes(app: FastifyInstance, opts: { config: LabConfig
   app.addHook('preClose', async () => hub.close())
   app.addHook('onClose', async () => inspector.collector.close())
 
-  app.get<{ Querystring: { fragment?: string } }>('/flow', async (request, reply) =>
-    page(reply, inspector, undefined, viewerOf(request), request.query.fragment === '1'),
+  app.get<{ Querystring: PageQuery }>('/flow', async (request, reply) =>
+    page(reply, inspector, undefined, viewerOf(request), request.query),
   )
   app.get('/flow/events', (request, reply) => events(request, reply, hub))
-  app.get<{ Params: IdParams; Querystring: { fragment?: string } }>(
+  app.get<{ Params: IdParams; Querystring: PageQuery }>(
     '/flow/:id',
     { schema: { params: ID } },
-    async (request, reply) =>
-      page(reply, inspector, request.params.id, viewerOf(request), request.query.fragment === '1'),
+    async (request, reply) => page(reply, inspector, request.params.id, viewerOf(request), request.query),
   )
   app.get<{ Params: IdParams }>('/flow/:id.json', { schema: { params: ID } }, async (request, reply) => {
     const flow = await findFlow(inspector, request.params.id, viewerOf(request))
     if (!flow) return reply.callNotFound()
-    return reply.header('cache-control', 'no-store').send(flowJson(flow, await flowView(flow, inspector.jwks)))
+    return reply
+      .header('cache-control', 'no-store')
+      .send(flowJson(flow, await flowView(flow, inspector.jwks, inspector.labels)))
   })
   registerExports(app, inspector)
 }
@@ -131,9 +139,10 @@ async function page(
   inspector: Inspector,
   id: string | undefined,
   viewer: Viewer,
-  fragment: boolean,
+  query: PageQuery,
 ): Promise<string> {
-  const model = await inspector.page(id, viewer)
+  const fragment = query.fragment === '1'
+  const model = await inspector.page(id, viewer, query.detail === 'all')
   // The page shows secrets (that is the lesson): never cache it.
   reply.header('cache-control', 'no-store').code(model.missingId === undefined ? 200 : 404)
   return reply.viewAsync(fragment ? 'client/flow-section' : 'client/flow', model)

@@ -6,7 +6,7 @@
 // see is masked before anything is kept (flow-masking.ts). INSPECTOR=off turns
 // it all off.
 
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { maskedRequest, maskedResponseHeaders, maskExchange, maskKeyParam } from './flow-masking.js'
 import { rawFormBody } from './form-body.js'
 import type { RoleName } from './roles.js'
@@ -255,8 +255,7 @@ function payloadText(payload: unknown): { body?: string; truncated?: boolean } {
  * a hook on every request was measured at a few % of the token endpoint.
  */
 export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorder, timedByFastify = false): void {
-  // Callback-style hooks, and the work in the last one before the response
-  // leaves: the cheapest place to see both sides. Form bodies keep their raw text (form-body.ts);
+  // Callback-style hooks. Form bodies keep their raw text (form-body.ts);
   // other bodies (JSON) are shown as parsed.
   if (!timedByFastify) {
     app.decorateRequest('flowStart', 0)
@@ -265,8 +264,18 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
       done()
     })
   }
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (NOT_RECORDED.test(request.url)) return done(null, payload)
+  // The payload is seen in onSend, the headers as sent in onResponse: the
+  // session plugins write their Set-Cookie in onSend hooks of their own, which
+  // run after this one, and where the session holding the flow's state and PKCE
+  // verifier comes from is part of the lesson.
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    if (!NOT_RECORDED.test(request.url)) sentPayloads.set(request, payload)
+    done(null, payload)
+  })
+  app.addHook('onResponse', (request, reply, done) => {
+    if (!sentPayloads.has(request)) return done()
+    const payload = sentPayloads.get(request)
+    sentPayloads.delete(request)
     // flowStart stays 0 when an earlier onRequest hook answered (e.g. the lab key's redirect).
     const elapsed = timedByFastify
       ? reply.elapsedTime
@@ -291,9 +300,12 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
       // Streams (static files) are not kept: only text and buffers are shown.
       payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : undefined,
     })
-    done(null, payload)
+    done()
   })
 }
+
+/** What onSend saw of each recorded request's answer, until onResponse records it. */
+const sentPayloads = new WeakMap<FastifyRequest, unknown>()
 
 declare module 'fastify' {
   interface FastifyRequest {

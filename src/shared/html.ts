@@ -3,7 +3,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import fastifyView from '@fastify/view'
 import fastifyStatic from '@fastify/static'
 import { Eta } from 'eta'
+import type { RoleName } from './roles.js'
 import { securityHeaders } from './security-headers.js'
+import { serverBanner, STEP_COUNT } from './server-banner.js'
 
 // Same depth from src/shared and dist/shared, so both find the repo's folders.
 export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url))
@@ -11,9 +13,14 @@ export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url
 
 /**
  * HTML pages for a role: Eta templates (auto-escaped), the lab's stylesheet
- * served locally (no CDN: the lab is offline), and security headers.
+ * served locally (no CDN: the lab is offline), and security headers. With
+ * `server`, every page's banner names the server (views/banner.eta); a page
+ * names its step with `layout('/layout', { step: n })`.
  */
-export async function registerHtml(app: FastifyInstance, opts: { labName: string }): Promise<void> {
+export async function registerHtml(
+  app: FastifyInstance,
+  opts: { labName: string; server?: { role: RoleName; publicUrl: string } },
+): Promise<void> {
   // RFC 9700 §4.16: login, consent and grants pages MUST NOT be framed;
   // §4.2.4: no third-party resources and no Referer leaking codes or state.
   await app.register(securityHeaders, {
@@ -46,7 +53,12 @@ export async function registerHtml(app: FastifyInstance, opts: { labName: string
     engine: { eta: new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true }) },
     root: VIEWS_DIR,
     production: true,
-    defaultContext: { labName: opts.labName },
+    defaultContext: {
+      labName: opts.labName,
+      ...(opts.server
+        ? { labServer: { ...serverBanner(opts.server.role, opts.server.publicUrl), steps: STEP_COUNT } }
+        : {}),
+    },
   })
 }
 

@@ -231,6 +231,25 @@ describe('the flow recorder', () => {
       await app.inject({ method: 'POST', url: '/token', headers: { authorization: `Basic ${KEY}` } })
       expect(app.flowRecorder.since(0).at(-1)!.request.headers).toContainEqual(['authorization', `Basic ${KEY}`])
     })
+
+    it('records the Set-Cookie a later onSend hook writes (a session plugin), its value masked', async () => {
+      const app = await recordedApp()
+      // As the session plugins do: their onSend hook runs after the recorder's.
+      await app.register(async (scoped) => {
+        scoped.addHook('onSend', async (_request, reply, payload) => {
+          reply.header('set-cookie', `${CLIENT_SESSION_COOKIE}=${AS_SID}; Path=/; HttpOnly; SameSite=Lax`)
+          return payload
+        })
+        scoped.get('/connect', async (_request, reply) => reply.redirect('http://localhost:9001/authorize', 302))
+      })
+      await app.inject({ method: 'GET', url: '/connect' })
+      const connect = first(app.flowRecorder.since(0))
+      expect(connect.response.headers).toContainEqual([
+        'set-cookie',
+        `${CLIENT_SESSION_COOKIE}=${MASKED}; Path=/; HttpOnly; SameSite=Lax`,
+      ])
+      expect(JSON.stringify(connect)).not.toContain(AS_SID)
+    })
   })
 })
 

@@ -1,4 +1,4 @@
-// Places each exchange of a flow under the seed's steps. A request and its
+// Places each exchange of a flow under the seven steps. A request and its
 // answer can belong to different steps: POST /token is asked in step 5 and
 // answered in step 6; the answer of POST /consent is the redirect of step 4.
 

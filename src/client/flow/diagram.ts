@@ -42,8 +42,8 @@ const ACTORS: ReadonlyArray<[Actor, string]> = [
 ]
 const LANE_GAP = 220
 const MARGIN = 110
-const HEADER = 56
-const ROW = 34
+const HEADER = 48
+const ROW = 26
 
 export function layoutDiagram(entries: readonly FlowEntry[]): Diagram {
   const lanes = ACTORS.map(([actor, label], i) => ({ actor, label, x: MARGIN + i * LANE_GAP }))

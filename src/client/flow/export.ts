@@ -1,4 +1,4 @@
-// A flow, exported: a Markdown transcript in the seed's form, curl commands,
+// A flow, exported: a Markdown transcript in the form of "OAuth 2 in Action", curl commands,
 // and a HAR 1.2 file (http://www.softwareishard.com/blog/har-12-spec/).
 
 import { checksView } from './checks-view.js'
@@ -37,7 +37,7 @@ export function absoluteUrl(e: RecordedExchange, from: Actor, urls: ExportUrls):
 export const LIVE_CREDENTIALS =
   'This export holds live credentials (passwords, codes, tokens) of one flow: it is for the person whose flow it is. Do not share it.'
 
-// ---- Markdown, in the seed's form: "## Step N: title", then ```bash blocks
+// ---- Markdown, in the form of "OAuth 2 in Action": "## Step N: title", then ```bash blocks
 
 export function toMarkdown(flow: Flow): string {
   const out = [

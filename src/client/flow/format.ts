@@ -1,4 +1,4 @@
-// A recorded exchange as raw HTTP, laid out like the seed (request line,
+// A recorded exchange as raw HTTP, laid out as in "OAuth 2 in Action" (request line,
 // headers in wire order, blank line, body), and split into segments so the
 // template can wrap the security parameters in <mark> (Eta escapes each one).
 
@@ -59,7 +59,7 @@ function message(head: string, body: string | undefined, contentType: string | u
   }
 }
 
-/** The message as one text: head, blank line, body (the seed's form). */
+/** The message as one text: head, blank line, body (the book's form). */
 export function messageText(m: HttpMessage): string {
   return m.body === undefined ? m.head : `${m.head}\n\n${m.body}`
 }

@@ -9,7 +9,8 @@ import type { ExportUrls } from './export.js'
 import { createJwksSource, type Fetch, type JwksSource } from './jwks.js'
 import { summarize, type FlowSummary } from './summary.js'
 import type { Flow } from './types.js'
-import { flowView, SERVER_NAMES, type FlowView } from './view-model.js'
+import { serverLabel } from '../../shared/server-banner.js'
+import { flowView, SERVER_NAMES, type FlowView, type ServerLabels } from './view-model.js'
 import { flowsFingerprint, flowsFor, type Viewer } from './visibility.js'
 
 export interface PageModel {
@@ -21,6 +22,10 @@ export interface PageModel {
   /** The flow shown is the latest one (the page follows new flows live). */
   readonly following: boolean
   readonly fragmentUrl: string
+  /** "Show everything": every header and body of every exchange, unfolded (works without script). */
+  readonly everything: boolean
+  /** This page with the other level of detail. */
+  readonly toggleUrl: string
   readonly unavailable: ReadonlyArray<Unavailable & { readonly name: string }>
   readonly missingId?: string
 }
@@ -30,11 +35,12 @@ export interface Inspector {
   readonly jwks: JwksSource
   readonly urls: ExportUrls
   readonly version: string
+  readonly labels: ServerLabels
   /** Fresh flows that `viewer` may see, oldest first. */
   flows(viewer: Viewer): Promise<Flow[]>
   /** `latest` names the newest flow. */
   find(flows: readonly Flow[], id: string): Flow | undefined
-  page(id: string | undefined, viewer: Viewer): Promise<PageModel>
+  page(id: string | undefined, viewer: Viewer, everything?: boolean): Promise<PageModel>
   /** Changes when `viewer`'s flows change; from what was already collected (no refresh). */
   fingerprint(viewer: Viewer): string
 }
@@ -54,6 +60,11 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
     labKey: config.labKey,
   })
   const jwks = createJwksSource(fetchFn, `${config.auth.internalUrl}/jwks`)
+  const labels: ServerLabels = {
+    client: serverLabel('client', config.client.publicUrl),
+    'auth-server': serverLabel('auth-server', config.auth.publicUrl),
+    'resource-server': serverLabel('resource-server', config.resource.publicUrl),
+  }
   const inspector: Inspector = {
     collector,
     jwks,
@@ -65,6 +76,7 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
       resourceInternal: config.resource.internalUrl,
     },
     version: labVersion(),
+    labels,
     async flows(viewer) {
       await collector.refresh()
       return flowsFor(collector.exchanges(), viewer)
@@ -75,16 +87,19 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
     find(flows, id) {
       return id === 'latest' ? flows[flows.length - 1] : flows.find((f) => f.id === id)
     },
-    async page(id, viewer) {
+    async page(id, viewer, everything = false) {
       const flows = await inspector.flows(viewer)
       const flow = inspector.find(flows, id ?? 'latest')
+      const path = id === undefined ? '/flow' : `/flow/${encodeURIComponent(id)}`
       return {
         title: 'Flow inspector',
         view: viewer.kind,
         flows: flows.slice(-RECENT).reverse().map(summarize),
-        ...(flow ? { flow: await flowView(flow, jwks) } : {}),
+        ...(flow ? { flow: await flowView(flow, jwks, labels) } : {}),
         following: id === undefined,
-        fragmentUrl: id === undefined ? '/flow?fragment=1' : `/flow/${encodeURIComponent(id)}?fragment=1`,
+        fragmentUrl: `${path}?fragment=1${everything ? '&detail=all' : ''}`,
+        everything,
+        toggleUrl: everything ? path : `${path}?detail=all`,
         unavailable: collector.unavailable().map((u) => ({ ...u, name: SERVER_NAMES[u.role] })),
         ...(id !== undefined && !flow ? { missingId: id } : {}),
       }

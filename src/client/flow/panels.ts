@@ -7,7 +7,13 @@ import type { FlowEntry } from './types.js'
 
 export type Panel =
   | { readonly kind: 'basic'; readonly title: string; readonly credentials: BasicCredentials }
-  | { readonly kind: 'table'; readonly title: string; readonly fields: readonly FormField[] }
+  | {
+      readonly kind: 'table'
+      readonly title: string
+      /** Where the fields come from: a form body is shown by default, a query or a Location under "show everything". */
+      readonly of: 'query' | 'form' | 'location'
+      readonly fields: readonly FormField[]
+    }
   | { readonly kind: 'jwt'; readonly title: string; readonly token: string }
 
 export function panelsOf(entry: FlowEntry): Panel[] {
@@ -17,12 +23,17 @@ export function panelsOf(entry: FlowEntry): Panel[] {
   ]
 }
 
-function requestPanels(entry: FlowEntry): Panel[] {
+export function requestPanels(entry: FlowEntry): Panel[] {
   const e = entry.exchange
   const panels: Panel[] = []
   const query = queryOf(e).toString()
   if (query !== '')
-    panels.push({ kind: 'table', title: `Query of ${e.request.method} ${pathOf(e)}`, fields: formTable(query) })
+    panels.push({
+      kind: 'table',
+      title: `Query of ${e.request.method} ${pathOf(e)}`,
+      of: 'query',
+      fields: formTable(query),
+    })
   const credentials = decodeBasic(requestHeader(e, 'authorization'))
   if (credentials) {
     panels.push({
@@ -35,6 +46,7 @@ function requestPanels(entry: FlowEntry): Panel[] {
     panels.push({
       kind: 'table',
       title: `Form body of ${e.request.method} ${pathOf(e)}`,
+      of: 'form',
       fields: formTable(e.request.body),
     })
   }
@@ -45,12 +57,17 @@ function requestPanels(entry: FlowEntry): Panel[] {
   return panels
 }
 
-function responsePanels(entry: FlowEntry): Panel[] {
+export function responsePanels(entry: FlowEntry): Panel[] {
   const e = entry.exchange
   const panels: Panel[] = []
   const location = locationParams(e).toString()
   if (location !== '')
-    panels.push({ kind: 'table', title: 'Parameters of the Location header', fields: formTable(location) })
+    panels.push({
+      kind: 'table',
+      title: 'Parameters of the Location header',
+      of: 'location',
+      fields: formTable(location),
+    })
   const json = responseJson(e)
   const token = json?.access_token
   if (typeof token === 'string' && decodeJwtParts(token)) {

@@ -1,4 +1,4 @@
-// The seed's seven steps: their exact titles, and one short paragraph each
+// The seven steps of "OAuth 2 in Action": their exact titles, and one short paragraph each
 // saying what happens and why, with the RFC sections a teacher can point to.
 
 import type { StepNumber } from './types.js'
@@ -8,6 +8,8 @@ export interface StepText {
   readonly title: string
   readonly what: string
   readonly rfc: string
+  /** One line: what to look at in this step's exchanges. */
+  readonly look: string
 }
 
 export const STEPS: readonly StepText[] = [
@@ -19,6 +21,7 @@ export const STEPS: readonly StepText[] = [
       'The query names the client (client_id), what it asks for (scope), where to come back (redirect_uri), ' +
       'a fresh unguessable state that ties the answer to this browser (CSRF defence), and a PKCE code_challenge.',
     rfc: 'RFC 6749 §4.1.1 (authorization request), §10.12 (state); RFC 7636 §4.3 (code_challenge)',
+    look: 'The client app\u2019s 302 Location: client_id, redirect_uri, a fresh state and the code_challenge; its Set-Cookie is the session that keeps state and verifier.',
   },
   {
     n: 2,
@@ -28,6 +31,7 @@ export const STEPS: readonly StepText[] = [
       'goes to the authorization server only, never to the client app. After signing in, the browser is sent back to ' +
       'the same authorization request. A signed-in owner skips this step.',
     rfc: 'RFC 6749 §3.1 (the authorization server authenticates the owner), §10.3',
+    look: 'The login form goes to the authorization server (POST /login): the password never reaches the client app.',
   },
   {
     n: 3,
@@ -37,6 +41,7 @@ export const STEPS: readonly StepText[] = [
       'store the decision, so a later request for the same access by the same client does not ask again ' +
       '(a remembered decision skips this step).',
     rfc: 'RFC 6749 §4.1.1, §10.2; RFC 9700 §4.16 (consent pages must not be framed)',
+    look: 'The consent page names the client and each scope; Allow is a POST /consent.',
   },
   {
     n: 4,
@@ -46,6 +51,7 @@ export const STEPS: readonly StepText[] = [
       'state exactly as sent, and iss naming itself. The browser delivers them to the client app, which checks that ' +
       'state is the one it sent in step 1 and that iss is the expected issuer before using the code.',
     rfc: 'RFC 6749 §4.1.2 (authorization response), §10.5 (codes); RFC 9207 §2 (iss)',
+    look: 'The Location back to the redirect_uri: a one-time code, the same state as step 1, and iss.',
   },
   {
     n: 5,
@@ -56,6 +62,7 @@ export const STEPS: readonly StepText[] = [
       'server checks that the code was issued to this client for this redirect_uri and that SHA-256 of the verifier ' +
       'is the step 1 challenge.',
     rfc: 'RFC 6749 §4.1.3 (token request), §2.3.1 (HTTP Basic); RFC 7636 §4.5, §4.6 (code_verifier)',
+    look: 'Back channel: Authorization: Basic (client_id and client_secret) and the form with code, redirect_uri and code_verifier.',
   },
   {
     n: 6,
@@ -65,6 +72,7 @@ export const STEPS: readonly StepText[] = [
       'Cache-Control: no-store. Here the access token is a signed JWT whose header and claims anyone can decode; ' +
       'the client app must not rely on its contents, only the resource server checks them. The code is now used up.',
     rfc: 'RFC 6749 §5.1 (token response); RFC 9068 (JWT access tokens); RFC 6749 §10.5 (one-time codes)',
+    look: 'The JSON answer: access_token, token_type Bearer, expires_in, and Cache-Control: no-store; the token\u2019s claims decoded below.',
   },
   {
     n: 7,
@@ -74,6 +82,7 @@ export const STEPS: readonly StepText[] = [
       'the token: its signature against the authorization server\u2019s published keys (GET /jwks, then cached), its ' +
       'issuer, audience, expiry and scope, or it asks the authorization server (POST /introspect).',
     rfc: 'RFC 6750 §2.1 (Bearer header); RFC 9068 §4 (validating JWT access tokens); RFC 7662 (introspection)',
+    look: 'Authorization: Bearer with the access token, and the resource server\u2019s answer (a WWW-Authenticate challenge when it refuses).',
   },
 ]
 

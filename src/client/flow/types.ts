@@ -1,5 +1,5 @@
 // Plain data of the flow inspector: exchanges grouped into flows, each part of
-// an exchange placed under one of the seed's seven steps.
+// an exchange placed under one of the seven steps.
 
 import type { RecordedExchange, Role } from '../../shared/flow-recorder.js'
 
@@ -51,7 +51,7 @@ export interface Flow {
   readonly kind: 'tagged' | 'browser'
   readonly startedAt: number
   readonly entries: readonly FlowEntry[]
-  /** Steps that did not happen, with why (seed step 2: a remembered decision). */
+  /** Steps that did not happen, with why (step 2 of the seven steps: a remembered decision). */
   readonly skipped: Partial<Record<StepNumber, string>>
   readonly checks: FlowChecks
 }

@@ -2,20 +2,32 @@
 // with its paragraph, its exchanges as highlighted raw HTTP, decoded panels,
 // the cross-step checks and the diagram.
 
+import { SERVER_TITLES } from '../../shared/server-banner.js'
 import { checkSignature, decodeJwtParts, type SignatureCheck } from './decode.js'
 import { checksView, type CheckLine } from './checks-view.js'
 import { layoutDiagram, type Diagram } from './diagram.js'
-import { highlight, isFoldedBody, requestMessage, responseMessage, type HttpMessage, type Segment } from './format.js'
+import { byteSize, essentials, htmlSummary, jsonSummary, prettyJson, shortenTokens, type Side } from './essentials.js'
+import { highlight, requestMessage, responseMessage, type HttpMessage, type Segment } from './format.js'
+import { header, isForm } from './http.js'
 import type { JwksSource } from './jwks.js'
 import { maskedNotes, type MaskedNote } from './masked.js'
-import { panelsOf, type Panel } from './panels.js'
+import { panelsOf, requestPanels, type Panel } from './panels.js'
 import { STEPS } from './steps.js'
-import type { Flow, FlowEntry, Role, StepNumber } from './types.js'
+import { claimTimes, type TimeNote } from './times.js'
+import type { Flow, FlowEntry, RecordedExchange, Role, StepNumber } from './types.js'
 
 export interface MessageView {
-  readonly head: readonly Segment[]
+  /** The default view: the start line and the headers that matter to OAuth (essentials.ts). */
+  readonly essential: readonly Segment[]
+  /** The headers left for "show everything", by name. */
+  readonly hidden: readonly string[]
+  /** The body shown by default: JSON pretty-printed, a form or short text as sent. */
   readonly body?: readonly Segment[]
-  readonly folded: boolean
+  /** One line in place of the body: HTML pages ("HTML page: Sign in (2.1 KB)") and long bodies. */
+  readonly bodySummary?: string
+  /** "Show everything": the message exactly as recorded, head and body. */
+  readonly head: readonly Segment[]
+  readonly rawBody?: readonly Segment[]
   readonly bodyNote: string
 }
 
@@ -27,6 +39,10 @@ export type PanelView =
       readonly header: string
       readonly claims: string
       readonly signature: SignatureCheck
+      /** iat, exp… in words beside their raw value. */
+      readonly times: readonly TimeNote[]
+      /** The same token was decoded in an earlier exchange of the flow: shown there, pointed to here. */
+      readonly repeatOf?: { readonly step: StepNumber; readonly anchor: string }
     }
 
 export interface EntryView {
@@ -34,9 +50,18 @@ export interface EntryView {
   readonly label: string
   readonly part: FlowEntry['part']
   readonly server: string
+  /** Which server recorded it: its colour on the page, with its name in words. */
+  readonly role: Role
+  /** e.g. "Authorization server (localhost:9001)". */
+  readonly serverLabel: string
+  /** How many headers, of request and answer, only "show everything" shows. */
+  readonly hiddenCount: number
   readonly request?: MessageView
   readonly response?: MessageView
+  /** Every decoded panel, request's then answer's (the JSON form lists them all). */
   readonly panels: readonly PanelView[]
+  /** How many of `panels` are the request's: the page shows them under the request. */
+  readonly requestPanelCount: number
 }
 
 export interface StepView {
@@ -44,6 +69,7 @@ export interface StepView {
   readonly title: string
   readonly what: string
   readonly rfc: string
+  readonly look: string
   readonly skipped?: string
   /** How the resource server checked the token (step 7). */
   readonly note?: string
@@ -60,6 +86,8 @@ export interface FlowView {
   readonly diagram: Diagram
   /** The cookies and keys the recorders masked in this flow, with why. */
   readonly masked: readonly MaskedNote[]
+  /** How many exchanges the flow has: the live page says how many are new. */
+  readonly exchangeCount: number
 }
 
 export const SERVER_NAMES: Record<Role, string> = {
@@ -79,9 +107,13 @@ const TOKEN_CHECK_NOTES: Record<NonNullable<Flow['checks']['tokenCheck']>, strin
 // Which step shows which check: state arrives in step 4, code and verifier in step 5.
 const CHECK_STEP: Record<CheckLine['id'], StepNumber> = { state: 4, code: 5, pkce: 5 }
 
-export async function flowView(flow: Flow, jwks: JwksSource): Promise<FlowView> {
+/** Each server's name and public host, e.g. "Authorization server (localhost:9001)". */
+export type ServerLabels = Readonly<Record<Role, string>>
+
+export async function flowView(flow: Flow, jwks: JwksSource, labels?: ServerLabels): Promise<FlowView> {
   const checks = checksView(flow.checks)
-  const entries = await Promise.all(flow.entries.map((entry, i) => entryView(entry, i, jwks)))
+  const firstJwt = firstDecoded(flow.entries)
+  const entries = await Promise.all(flow.entries.map((entry, i) => entryView(entry, i, jwks, labels, firstJwt)))
   const steps = STEPS.map((step) => ({
     ...step,
     ...(flow.skipped[step.n] === undefined ? {} : { skipped: flow.skipped[step.n] }),
@@ -97,33 +129,90 @@ export async function flowView(flow: Flow, jwks: JwksSource): Promise<FlowView> 
     checks,
     diagram: layoutDiagram(flow.entries),
     masked: maskedNotes(flow),
+    exchangeCount: new Set(flow.entries.map((e) => e.exchange)).size,
   }
 }
 
-async function entryView(entry: FlowEntry, i: number, jwks: JwksSource): Promise<EntryView> {
+type Where = { readonly step: StepNumber; readonly anchor: string }
+
+const anchorOf = (i: number) => `x${i + 1}`
+
+/** Where each JWT of the flow is first decoded: later exchanges carrying it point there. */
+function firstDecoded(entries: readonly FlowEntry[]): Map<string, Where> {
+  const first = new Map<string, Where>()
+  entries.forEach((entry, i) => {
+    for (const panel of panelsOf(entry))
+      if (panel.kind === 'jwt' && !first.has(panel.token))
+        first.set(panel.token, { step: entry.step, anchor: anchorOf(i) })
+  })
+  return first
+}
+
+async function entryView(
+  entry: FlowEntry,
+  i: number,
+  jwks: JwksSource,
+  labels: ServerLabels | undefined,
+  firstJwt: ReadonlyMap<string, Where>,
+): Promise<EntryView> {
   const e = entry.exchange
+  const anchor = anchorOf(i)
+  const request = entry.part === 'response' ? undefined : messageView(requestMessage(e), e.request.headers, 'request')
+  const response =
+    entry.part === 'request' ? undefined : messageView(responseMessage(e), e.response.headers, 'response')
   return {
-    anchor: `x${i + 1}`,
+    anchor,
     label: entry.label,
     part: entry.part,
     server: SERVER_NAMES[e.role],
-    ...(entry.part === 'response' ? {} : { request: messageView(requestMessage(e)) }),
-    ...(entry.part === 'request' ? {} : { response: messageView(responseMessage(e)) }),
-    panels: await Promise.all(panelsOf(entry).map((panel) => panelView(panel, jwks))),
+    role: e.role,
+    serverLabel: labels?.[e.role] ?? SERVER_TITLES[e.role],
+    hiddenCount: (request?.hidden.length ?? 0) + (response?.hidden.length ?? 0),
+    ...(request ? { request } : {}),
+    ...(response ? { response } : {}),
+    requestPanelCount: entry.part === 'response' ? 0 : requestPanels(entry).length,
+    panels: await Promise.all(
+      panelsOf(entry).map((panel) => panelView(panel, jwks, firstJwt.get(jwtOf(panel)), anchor)),
+    ),
   }
 }
 
-function messageView(m: HttpMessage): MessageView {
+/** Bodies longer than this are summed up in one line by default (the whole stays under "show everything"). */
+const LONG_BODY = 2000
+/** JSON pretty-printed to more lines than this (a key set) is summed up too. */
+const LONG_JSON_LINES = 16
+
+function messageView(m: HttpMessage, headers: RecordedExchange['request']['headers'], side: Side): MessageView {
+  const [startLine = ''] = m.head.split('\n', 1)
+  const { text, hidden } = essentials(startLine, headers, side)
   const size = m.body === undefined ? 0 : Buffer.byteLength(m.body)
   return {
+    essential: highlight(shortenTokens(text)),
+    hidden,
+    // A form body is shown decoded, as a table (panels.ts), rather than as sent.
+    ...(isForm(headers) ? {} : defaultBody(m, header(headers, 'content-type'))),
     head: highlight(m.head),
-    ...(m.body === undefined ? {} : { body: highlight(m.body) }),
-    folded: isFoldedBody(m),
-    bodyNote: `Body: ${m.contentType ?? 'no content type'}, ${size} bytes${m.truncated ? ' (recording truncated)' : ''}`,
+    ...(m.body === undefined ? {} : { rawBody: highlight(m.body) }),
+    bodyNote: `Body: ${m.contentType ?? 'no content type'}, ${byteSize(size)}${m.truncated ? ' (recording truncated)' : ''}`,
   }
 }
 
-async function panelView(panel: Panel, jwks: JwksSource): Promise<PanelView> {
+function defaultBody(m: HttpMessage, contentType: string | undefined): Pick<MessageView, 'body' | 'bodySummary'> {
+  if (m.body === undefined) return {}
+  if (/text\/html/i.test(contentType ?? '')) return { bodySummary: htmlSummary(m.body, m.truncated) }
+  const json = prettyJson(m.body, contentType)
+  if (json !== undefined)
+    return json.split('\n').length > LONG_JSON_LINES
+      ? { bodySummary: jsonSummary(m.body) }
+      : { body: highlight(shortenTokens(json)) }
+  if (m.body.length > LONG_BODY)
+    return { bodySummary: `Body: ${contentType ?? 'no content type'}, ${byteSize(Buffer.byteLength(m.body))}` }
+  return { body: highlight(m.body) }
+}
+
+const jwtOf = (panel: Panel) => (panel.kind === 'jwt' ? panel.token : '')
+
+async function panelView(panel: Panel, jwks: JwksSource, first: Where | undefined, anchor: string): Promise<PanelView> {
   if (panel.kind !== 'jwt') return panel
   const decoded = decodeJwtParts(panel.token)!
   const kid = typeof decoded.header.kid === 'string' ? decoded.header.kid : undefined
@@ -133,5 +222,7 @@ async function panelView(panel: Panel, jwks: JwksSource): Promise<PanelView> {
     header: JSON.stringify(decoded.header, null, 2),
     claims: JSON.stringify(decoded.claims, null, 2),
     signature: await checkSignature(panel.token, await jwks.get(kid)),
+    times: claimTimes(decoded.claims),
+    ...(first !== undefined && first.anchor !== anchor ? { repeatOf: first } : {}),
   }
 }
