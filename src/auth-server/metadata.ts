@@ -8,6 +8,7 @@ import { OFFLINE_ACCESS } from './authorize/validate-request.js'
 import { RESPONSE_MODES } from './oauth-error.js'
 import { ID_TOKEN_SIGNING_ALGORITHMS } from './tokens/keys.js'
 import { SUPPORTED_GRANT_TYPES } from './token/grants/index.js'
+import { DPOP_ALGS } from '../shared/dpop/proof.js'
 
 /** Every URL here is built from the configured public URL, never from Host or X-Forwarded-*. */
 export function authorizationServerMetadata(ctx: AuthServerContext): Record<string, unknown> {
@@ -55,6 +56,8 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
       'email_verified',
     ],
     prompt_values_supported: ['none', 'login', 'consent'],
+    // RFC 9449 §5.1: the algorithms a DPoP proof may use at the token endpoint.
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
   }
 }
 

@@ -19,6 +19,9 @@ export type OAuthErrorCode =
   | 'consent_required'
   | 'server_error'
   | 'temporarily_unavailable'
+  // RFC 9449 §5, §8.
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
 
 export class OAuthError extends Error {
   override name = 'OAuthError'

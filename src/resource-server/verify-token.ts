@@ -13,6 +13,7 @@ import {
 import { IntrospectionNotOffered, introspectionChecker } from './check-introspection.js'
 import { jwtChecker } from './check-jwt.js'
 import { TokenCheckUnavailable, TokenRejected } from './check-token.js'
+import { refuseBoundBearer, usesDpopScheme, verifyDpopRequest, type ResourceDpop } from './dpop.js'
 import type { AccessTokenClaims, CheckToken, TokenCheckDeps } from './check-token.js'
 
 declare module 'fastify' {
@@ -49,9 +50,13 @@ export function createTokenChecker(config: LabConfig, deps: TokenCheckDeps = {})
   }
 }
 
-/** preHandler: accept the request's bearer token or answer per RFC 6750 §3. */
-export function verifyToken(checkToken: CheckToken): preHandlerAsyncHookHandler {
+/**
+ * preHandler: accept the request's bearer token or answer per RFC 6750 §3;
+ * with `dpop`, also DPoP-bound tokens with their proofs (RFC 9449 §7, dpop.ts).
+ */
+export function verifyToken(checkToken: CheckToken, dpop?: ResourceDpop): preHandlerAsyncHookHandler {
   return async function verifyBearerToken(request, reply) {
+    if (dpop && usesDpopScheme(request)) return verifyDpopRequest(dpop, checkToken, request, reply)
     const token = readBearerToken(request)
     if (typeof token !== 'string') return sendBearerError(reply, token)
     try {
@@ -59,6 +64,8 @@ export function verifyToken(checkToken: CheckToken): preHandlerAsyncHookHandler 
     } catch (error) {
       return refuse(request, reply, error)
     }
+    // RFC 9449 §7.2: a DPoP-bound token is not a bearer token.
+    if (request.accessToken.cnf !== undefined) return refuseBoundBearer(reply)
     return undefined
   }
 }

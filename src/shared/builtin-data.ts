@@ -29,6 +29,7 @@ export interface ClientInput {
   readonly introspectionOnly?: boolean
   readonly accessTokenFormat?: AccessTokenFormat
   readonly idTokenSignedResponseAlg?: SigningAlg
+  readonly requireDpop?: boolean
 }
 
 /** A user as written: `sub` defaults to the username. */
@@ -138,6 +139,7 @@ export function normaliseClient(c: ClientInput): ClientRegistration {
     ...(c.introspectionOnly === undefined ? {} : { introspectionOnly: c.introspectionOnly }),
     ...(c.accessTokenFormat === undefined ? {} : { accessTokenFormat: c.accessTokenFormat }),
     ...(c.idTokenSignedResponseAlg === undefined ? {} : { idTokenSignedResponseAlg: c.idTokenSignedResponseAlg }),
+    ...(c.requireDpop === undefined ? {} : { requireDpop: c.requireDpop }),
   }
 }
 

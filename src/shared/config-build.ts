@@ -67,6 +67,7 @@ export function buildConfig(v: SettingInput): LabConfig {
       honourLoginHint: valueOf(v, 'loginHint'),
       labAdmin: valueOf(v, 'labAdmin'),
       store: valueOf(v, 'store'),
+      dpopNonce: valueOf(v, 'dpopNonce'),
     },
     resource: {
       port: valueOf(v, 'resourcePort'),
@@ -76,6 +77,7 @@ export function buildConfig(v: SettingInput): LabConfig {
       requiredScope: REQUIRED_SCOPE,
       introspectionClientId: BUILTIN_RESOURCE_CLIENT_ID,
       introspectionClientSecret: clientSecretOf(BUILTIN_RESOURCE_CLIENT_ID),
+      dpopNonce: valueOf(v, 'dpopNonce'),
     },
     client: {
       port: valueOf(v, 'clientPort'),

@@ -74,6 +74,11 @@ export const CLIENT_SCHEMA: JsonSchema = {
       description:
         'The `alg` of its OpenID Connect ID tokens (`id_token_signed_response_alg` in OpenID Connect Dynamic Client Registration). Default `RS256`; access tokens keep `signingAlg`.',
     },
+    requireDpop: {
+      type: 'boolean',
+      description:
+        'Its token requests must carry a DPoP proof (RFC 9449 section 5.2, `dpop_bound_access_tokens`); without one: 400 `invalid_dpop_proof`. Default false.',
+    },
   },
 }
 

@@ -45,6 +45,8 @@ export interface ClientRegistration {
    * id_token_signed_response_alg); absent: RS256 (OpenID Connect Discovery 1.0 §3).
    */
   readonly idTokenSignedResponseAlg?: SigningAlg
+  /** RFC 9449 §5.2 (dpop_bound_access_tokens): its token requests must carry a DPoP proof. */
+  readonly requireDpop?: boolean
 }
 
 export interface UserAccount {
@@ -83,6 +85,8 @@ export interface AuthServerConfig {
   readonly labAdmin?: boolean
   /** Where the server's state lives (STORE): in memory (default), or durable in a SQLite file. */
   readonly store?: AuthStoreConfig
+  /** RFC 9449 §8: DPoP proofs at the token endpoint must carry a current server nonce (DPOP_NONCE). */
+  readonly dpopNonce?: boolean
 }
 
 export type AuthStoreConfig =
@@ -98,6 +102,8 @@ export interface ResourceServerConfig {
   readonly requiredScope: string
   readonly introspectionClientId: string
   readonly introspectionClientSecret: string
+  /** RFC 9449 §9: DPoP proofs at the resource server must carry a current server nonce (DPOP_NONCE). */
+  readonly dpopNonce?: boolean
 }
 
 export interface ClientAppConfig {

@@ -77,6 +77,8 @@ export interface NewTokenFamily {
   /** The scopes consented to; a refresh may narrow but never widen them (RFC 6749 §6). */
   readonly scopes: readonly string[]
   readonly authTime: number
+  /** RFC 9449 §5: the thumbprint of the DPoP key its refresh tokens are bound to (public clients); absent: unbound. */
+  readonly dpopJkt?: string
 }
 
 /**

@@ -79,6 +79,7 @@ interface FamilyRow {
   readonly scopes: string
   readonly auth_time: number
   readonly revoked: 0 | 1
+  readonly dpop_jkt: string | null
 }
 
 interface FamilyAccessTokenRow {
@@ -184,6 +185,9 @@ function migrate(db: SqliteDatabase): void {
   const columns = db.pragma('table_info(sessions)') as Array<{ readonly name: string }>
   if (!columns.some((c) => c.name === 'anonymous'))
     db.exec('ALTER TABLE sessions ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0')
+  // RFC 9449 §5: a family's DPoP binding; a file from before DPoP gets the column, its families unbound.
+  const familyColumns = db.pragma('table_info(families)') as Array<{ readonly name: string }>
+  if (!familyColumns.some((c) => c.name === 'dpop_jkt')) db.exec('ALTER TABLE families ADD COLUMN dpop_jkt TEXT')
 }
 
 /**
@@ -273,7 +277,9 @@ const parseJwk = (text: string) => JSON.parse(text) as JWK
 function prepareStatements(db: SqliteDatabase) {
   return {
     grants: db.prepare<[], GrantRow>('SELECT sub, client_id, scopes, created_at FROM grants'),
-    families: db.prepare<[], FamilyRow>('SELECT id, client_id, sub, scopes, auth_time, revoked FROM families'),
+    families: db.prepare<[], FamilyRow>(
+      'SELECT id, client_id, sub, scopes, auth_time, revoked, dpop_jkt FROM families',
+    ),
     familyAccessTokens: db.prepare<[], FamilyAccessTokenRow>(
       'SELECT family_id, jti, expires_at FROM family_access_tokens',
     ),
@@ -294,8 +300,8 @@ function prepareStatements(db: SqliteDatabase) {
       'INSERT OR REPLACE INTO grants (sub, client_id, scopes, created_at) VALUES (?, ?, ?, ?)',
     ),
     deleteGrant: db.prepare<[string, string]>('DELETE FROM grants WHERE sub = ? AND client_id = ?'),
-    insertFamily: db.prepare<[string, string, string, string, number]>(
-      'INSERT OR REPLACE INTO families (id, client_id, sub, scopes, auth_time, revoked) VALUES (?, ?, ?, ?, ?, 0)',
+    insertFamily: db.prepare<[string, string, string, string, number, string | null]>(
+      'INSERT OR REPLACE INTO families (id, client_id, sub, scopes, auth_time, revoked, dpop_jkt) VALUES (?, ?, ?, ?, ?, 0, ?)',
     ),
     addAccess: db.prepare<[string, string, number]>(
       'INSERT OR REPLACE INTO family_access_tokens (family_id, jti, expires_at) VALUES (?, ?, ?)',
@@ -366,6 +372,7 @@ function loadSnapshot(st: Statements, t: number): StoreSnapshot {
       sub: f.sub,
       scopes: parseScopes(f.scopes),
       authTime: f.auth_time,
+      ...(f.dpop_jkt === null ? {} : { dpopJkt: f.dpop_jkt }),
       revoked: f.revoked === 1,
       accessTokens: access.get(f.id) ?? [],
     })),
@@ -484,7 +491,14 @@ export function createSqliteStore(path: string, now: () => number, options: Sqli
     startFamily(family) {
       sweep()
       const started = mem.startFamily(family)
-      st.insertFamily.run(family.id, family.clientId, family.sub, JSON.stringify(family.scopes), family.authTime)
+      st.insertFamily.run(
+        family.id,
+        family.clientId,
+        family.sub,
+        JSON.stringify(family.scopes),
+        family.authTime,
+        family.dpopJkt ?? null,
+      )
       return started
     },
     findFamily(id) {

@@ -7,6 +7,7 @@ import type { AuthenticatedClient } from '../../back-channel/client-auth.js'
 import type { AuthServerContext } from '../../context.js'
 import { OAuthError } from '../../oauth-error.js'
 import type { RotateResult } from '../../store/auth-store.js'
+import { checkRefreshTokenBinding } from '../dpop.js'
 import { hashToken, issueTokens } from '../issue-tokens.js'
 import type { GrantModule, TokenRequestBody, TokenResponse } from '../grant-types.js'
 
@@ -28,6 +29,8 @@ export async function refreshTokenGrant(
     throw new OAuthError('invalid_request', 'refresh_token is required (RFC 6749 section 6).')
   // RFC 6749 §6: a narrower scope may be asked for, never a wider one; none means the original.
   const requested = parseScope(body.scope)
+  // RFC 9449 §5.8: a bound refresh token needs a proof of its key (checked with no await before the rotation).
+  checkRefreshTokenBinding(ctx, hashToken(body.refresh_token), client.clientId)
   // Checked and rotated in one step, before any await, so two racing uses cannot both pass.
   const rotation = ctx.store.rotateRefreshToken({
     hash: hashToken(body.refresh_token),
