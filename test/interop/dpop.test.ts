@@ -9,6 +9,7 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose'
 import * as oauth from 'oauth4webapi'
 import * as client from 'openid-client'
 import { startLab, type Lab } from '../../src/index.js'
+import { dpopKey, type DpopKey } from '../helpers/dpop.js'
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const
 
@@ -178,5 +179,77 @@ describe('openid-client 6 DPoP against startLab() with nonces', () => {
       { DPoP },
     )
     expect(second.status).toBe(200)
+  })
+})
+
+describe('attacks on DPoP-bound tokens, over HTTP, with introspection at the resource server', () => {
+  let plain: Lab
+  beforeAll(async () => {
+    plain = await startLab({ tokenCheck: 'introspect' })
+  })
+  afterAll(() => plain.close())
+
+  const ALGS = 'algs="ES256 RS256 PS256 EdDSA"'
+  const resourceUrl = () => `${plain.urls.resource}/resource`
+
+  async function boundToken(key: DpopKey): Promise<string> {
+    const answer = await fetch(`${plain.urls.auth}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('oauth-client-1:oauth-client-secret-1').toString('base64')}`,
+        dpop: await key.proof({ htm: 'POST', htu: `${plain.urls.auth}/token` }),
+      },
+      body: 'grant_type=client_credentials&scope=foo',
+    })
+    expect(answer.status).toBe(200)
+    const body = (await answer.json()) as { access_token: string; token_type: string }
+    expect(body.token_type).toBe('DPoP')
+    return body.access_token
+  }
+
+  function call(authorization: string, proof?: string) {
+    return fetch(resourceUrl(), { headers: { authorization, ...(proof === undefined ? {} : { dpop: proof }) } })
+  }
+
+  async function expectRefusal(answer: Response, error: string) {
+    expect(answer.status).toBe(401)
+    expect(answer.headers.get('www-authenticate')).toMatch(
+      new RegExp(`^DPoP error="${error}", error_description="[^"]+", ${ALGS}$`),
+    )
+    expect(((await answer.json()) as { error: string }).error).toBe(error)
+  }
+
+  it('accepts the bound token with its proof, its binding read from introspection (RFC 9449 §6.2)', async () => {
+    const key = await dpopKey()
+    const accessToken = await boundToken(key)
+    const answer = await call(`DPoP ${accessToken}`, await key.proof({ htm: 'GET', htu: resourceUrl(), accessToken }))
+    expect(answer.status).toBe(200)
+  })
+
+  it('refuses the bound token replayed as Bearer: 401 invalid_token', async () => {
+    await expectRefusal(await call(`Bearer ${await boundToken(await dpopKey())}`), 'invalid_token')
+  })
+
+  it('refuses a replayed proof: 401 invalid_dpop_proof', async () => {
+    const key = await dpopKey()
+    const accessToken = await boundToken(key)
+    const proof = await key.proof({ htm: 'GET', htu: resourceUrl(), accessToken })
+    expect((await call(`DPoP ${accessToken}`, proof)).status).toBe(200)
+    await expectRefusal(await call(`DPoP ${accessToken}`, proof), 'invalid_dpop_proof')
+  })
+
+  it('refuses a proof made for another URL: 401 invalid_dpop_proof', async () => {
+    const key = await dpopKey()
+    const accessToken = await boundToken(key)
+    const proof = await key.proof({ htm: 'GET', htu: `${plain.urls.resource}/other`, accessToken })
+    await expectRefusal(await call(`DPoP ${accessToken}`, proof), 'invalid_dpop_proof')
+  })
+
+  it('refuses the token used with another key: 401 invalid_dpop_proof', async () => {
+    const accessToken = await boundToken(await dpopKey())
+    const thief = await dpopKey()
+    const proof = await thief.proof({ htm: 'GET', htu: resourceUrl(), accessToken })
+    await expectRefusal(await call(`DPoP ${accessToken}`, proof), 'invalid_dpop_proof')
   })
 })

@@ -88,6 +88,9 @@ export async function verifyDpopProof(
     return refuse('the DPoP proof jwk must be a public key: it contains private key material')
   if (typeof jwk.kty !== 'string' || !PUBLIC_KEY_TYPES.has(jwk.kty))
     return refuse('the DPoP proof jwk must be an EC, RSA or OKP public key')
+  // RFC 9449 §11: verifying costs the server; an RSA key past 4096 bits or with a long exponent is refused unread.
+  if (jwk.kty === 'RSA' && !isModestRsaKey(jwk))
+    return refuse('the DPoP proof jwk is an RSA key over 4096 bits or with an exponent over 32 bits')
   // §4.3 point 6: the signature verifies with that key.
   const payload = await verifiedPayload(jwt, jwk, header.alg)
   if (typeof payload === 'string') return refuse(payload)
@@ -132,6 +135,11 @@ export async function verifyDpopProof(
   if (!expect.replay.firstUse(`${jkt}:${jti}`, Math.max(expiresAt, expect.now + 1), expect.now))
     return refuse('the DPoP proof was used before (jti): make a new proof for each request')
   return { ok: true, proof: { jkt, jti } }
+}
+
+/** n of at most 4096 bits (683 base64url characters) and e of at most 4 bytes. */
+function isModestRsaKey(jwk: JWK): boolean {
+  return typeof jwk.n === 'string' && jwk.n.length <= 683 && typeof jwk.e === 'string' && jwk.e.length <= 6
 }
 
 function isDpopAlg(alg: unknown): alg is DpopAlg {

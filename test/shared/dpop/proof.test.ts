@@ -88,6 +88,15 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     expect((await refusal([await proof({ header: { jwk: 'key' } })])).description).toMatch(/public key as jwk/)
   })
 
+  it('accepts an RS256 key of 2048 bits and refuses one over 4096 bits unread', async () => {
+    const rsa = await generateKeyPair('RS256', { extractable: true })
+    const rsaJwk = await exportJWK(rsa.publicKey)
+    const signed = await proof({ header: { alg: 'RS256' }, jwk: rsaJwk, key: rsa.privateKey })
+    expect((await verifyDpopProof([signed], expectations())).ok).toBe(true)
+    const huge = await proof({ header: { alg: 'RS256' }, jwk: { ...rsaJwk, n: 'A'.repeat(700) }, key: rsa.privateKey })
+    expect((await refusal([huge])).description).toMatch(/over 4096 bits/)
+  })
+
   it('refuses a bad signature: signed with another key than the one in jwk', async () => {
     expect((await refusal([await proof({ key: other.privateKey })])).description).toMatch(/signature is invalid/)
   })
