@@ -36,6 +36,10 @@ export function createResourceDpop(config: LabConfig, deps: TokenCheckDeps = {})
 // RFC 9449 §7.1: token68, as RFC 6750 §2.1's b64token.
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/
 
+function hasAccessTokenParam(params: unknown): boolean {
+  return typeof params === 'object' && params !== null && 'access_token' in params
+}
+
 /** True when the request's Authorization header uses the DPoP scheme (case-insensitive, RFC 9110 §11.1). */
 export function usesDpopScheme(request: FastifyRequest): boolean {
   const header = request.headers.authorization ?? ''
@@ -82,6 +86,13 @@ export async function verifyDpopRequest(
   const { nonces } = dpop
   const header = request.headers.authorization ?? ''
   const token = header.slice('DPoP'.length).replace(/^ +/, '')
+  // RFC 6750 §2, as for Bearer: the token travels in the Authorization header only, and one way only.
+  if (hasAccessTokenParam(request.query) || hasAccessTokenParam(request.body))
+    return sendDpopError(
+      reply,
+      { status: 400, error: 'invalid_request', description: 'the access token was sent by more than one method' },
+      nonces,
+    )
   if (!TOKEN68.test(token))
     return sendDpopError(
       reply,
