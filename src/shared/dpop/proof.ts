@@ -3,7 +3,8 @@
 // the resource server (§7) both make. Each failed check has its own message;
 // the caller turns the outcome into its wire format.
 
-import { decodeProtectedHeader, errors, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose'
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTPayload } from 'jose'
 import type { NonceSource } from './nonces.js'
 import type { ReplayCache } from './replay-cache.js'
 import { accessTokenHash, jwkThumbprint } from './thumbprint.js'
@@ -91,8 +92,15 @@ export async function verifyDpopProof(
   // RFC 9449 §11: verifying costs the server; an RSA key past 4096 bits or with a long exponent is refused unread.
   if (jwk.kty === 'RSA' && !isModestRsaKey(jwk))
     return refuse('the DPoP proof jwk is an RSA key over 4096 bits or with an exponent over 32 bits')
+  // RFC 7638 §3: the thumbprint covers every member that makes the public key, so it names the key.
+  let jkt: string
+  try {
+    jkt = await jwkThumbprint(jwk)
+  } catch {
+    return refuse('the DPoP proof jwk lacks the members of its key type (RFC 7638 section 3.2)')
+  }
   // §4.3 point 6: the signature verifies with that key.
-  const payload = await verifiedPayload(jwt, jwk, header.alg)
+  const payload = await verifiedPayload(jwt, jwk, jkt, header.alg)
   if (typeof payload === 'string') return refuse(payload)
   // §4.3 point 3: the required claims, with their types.
   const { jti, htm, htu, iat } = payload
@@ -126,7 +134,6 @@ export async function verifyDpopProof(
     if (payload.ath !== accessTokenHash(expect.accessToken))
       return refuse('the DPoP proof ath does not match the access token (RFC 9449 section 4.3)')
   }
-  const jkt = await jwkThumbprint(jwk)
   // §4.3 point 12: the access token is bound to this very key.
   if (expect.boundJkt !== undefined && expect.boundJkt !== jkt)
     return refuse('the DPoP proof is signed with another key than the one the access token is bound to (cnf.jkt)')
@@ -155,11 +162,25 @@ function protectedHeader(jwt: string): ReturnType<typeof decodeProtectedHeader> 
   }
 }
 
+/** Keys read from proofs, by thumbprint: a client signs many proofs with one key. Bounded; the oldest goes first. */
+const KEY_CACHE_CAP = 10_000
+const keyCache = new Map<string, KeyObject>()
+
+function publicKeyOf(jwk: JWK, jkt: string): KeyObject {
+  const known = keyCache.get(jkt)
+  if (known) return known
+  // node:crypto reads a JWK many times faster than WebCrypto's importKey; jose checks it fits alg.
+  const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+  if (keyCache.size >= KEY_CACHE_CAP) keyCache.delete(keyCache.keys().next().value!)
+  keyCache.set(jkt, key)
+  return key
+}
+
 /** The payload once the signature is verified with the proof's own key, or why not. */
-async function verifiedPayload(jwt: string, jwk: JWK, alg: DpopAlg): Promise<JWTPayload | string> {
-  let key: Awaited<ReturnType<typeof importJWK>>
+async function verifiedPayload(jwt: string, jwk: JWK, jkt: string, alg: DpopAlg): Promise<JWTPayload | string> {
+  let key: KeyObject
   try {
-    key = await importJWK(jwk, alg)
+    key = publicKeyOf(jwk, jkt)
   } catch {
     return `the DPoP proof jwk is not a valid ${alg} public key`
   }
