@@ -59,6 +59,8 @@ export interface RequestSpec {
   readonly connections: number
   /** A new body per request (authorization codes are single-use). */
   readonly nextBody?: () => string
+  /** Headers added per request (a fresh DPoP proof each time). */
+  readonly nextHeaders?: () => Record<string, string>
   /** Stop after this many requests (the number of codes prepared). */
   readonly maxRequests?: number
   /** Skip the warm-up (when each request consumes something prepared). */
@@ -89,8 +91,14 @@ export async function measureRequests(spec: RequestSpec, window: Window): Promis
         path: url.pathname + url.search,
         headers: spec.headers,
         body: spec.body,
-        ...(spec.nextBody
-          ? { setupRequest: (request: autocannon.Request) => ({ ...request, body: spec.nextBody!() }) }
+        ...(spec.nextBody || spec.nextHeaders
+          ? {
+              setupRequest: (request: autocannon.Request) => ({
+                ...request,
+                ...(spec.nextBody ? { body: spec.nextBody() } : {}),
+                ...(spec.nextHeaders ? { headers: { ...request.headers, ...spec.nextHeaders() } } : {}),
+              }),
+            }
           : {}),
       },
     ],

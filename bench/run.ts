@@ -29,6 +29,7 @@ import {
   userAccessToken,
   type LabUrls,
 } from './flows.js'
+import { benchDpopKey } from './dpop.js'
 import { flood, floodTable, type FloodResult } from './flood.js'
 import { basic, createAgent, form } from './http.js'
 import { interleaved, mergeHalves } from './interleave.js'
@@ -183,6 +184,56 @@ function resourceRun(lab: Lab, token: string, connections = CONNECTIONS, within 
   )
 }
 
+// DPoP (RFC 9449): the same requests with a fresh proof each, beside the Bearer ones in the same groups.
+const dpopKey = benchDpopKey()
+/** Proofs signed ahead of a window: more than the fastest endpoint answers in the window and its warm-up. */
+const proofCount = (w: Window) => Math.ceil(12_000 * (w.seconds + w.warmupSeconds))
+
+function tokenCcDpop(lab: Lab, within: Window) {
+  const url = `${lab.urls.auth}/token`
+  const next = dpopKey.pool('POST', url, proofCount(within))
+  return measureRequests(
+    {
+      id: 'lab.token.cc.dpop',
+      label: 'oauth-lab POST /token client_credentials + DPoP proof',
+      url: local(url),
+      method: 'POST',
+      headers: tokenHeaders,
+      body: ccBody,
+      connections: CONNECTIONS,
+      nextHeaders: () => ({ dpop: next() }),
+    },
+    within,
+  )
+}
+
+/** A client_credentials token bound to the bench's DPoP key. */
+async function dpopBoundToken(lab: Lab): Promise<string> {
+  const url = `${lab.urls.auth}/token`
+  const answer = await fetch(local(url), {
+    method: 'POST',
+    headers: { ...tokenHeaders, dpop: dpopKey.proof('POST', url) },
+    body: ccBody,
+  })
+  return ((await answer.json()) as { access_token: string }).access_token
+}
+
+function resourceDpopRun(lab: Lab, token: string, within: Window) {
+  const url = `${lab.urls.resource}/resource`
+  const next = dpopKey.pool('GET', url, proofCount(within), token)
+  return measureRequests(
+    {
+      id: 'lab.resource.dpop',
+      label: 'oauth-lab GET /resource (ES256 JWT + DPoP proof)',
+      url: local(url),
+      headers: { authorization: `DPoP ${token}` },
+      connections: CONNECTIONS,
+      nextHeaders: () => ({ dpop: next() }),
+    },
+    within,
+  )
+}
+
 function flowRun(lab: Lab, workers = CONNECTIONS, within = window) {
   return measureFlows(
     {
@@ -277,6 +328,7 @@ async function main(): Promise<void> {
                   CONNECTIONS,
                   w,
                 ),
+              (w: Window) => tokenCcDpop(lab, w),
             ]
           : []),
         ...(anchors
@@ -306,6 +358,7 @@ async function main(): Promise<void> {
   )
 
   // ---- verifying a token: the ceiling and the resource server, interleaved
+  const dpopToken = withLab ? await dpopBoundToken(lab) : ''
   let ceilingToken = ''
   if (ceilings) {
     const signed = await fetch(local(`${ceilings.url}/sign`), { method: 'POST', headers: tokenHeaders, body: ccBody })
@@ -329,7 +382,12 @@ async function main(): Promise<void> {
                 ),
             ]
           : []),
-        ...(withLab ? [(w: Window) => resourceRun(lab, userToken, CONNECTIONS, w)] : []),
+        ...(withLab
+          ? [
+              (w: Window) => resourceRun(lab, userToken, CONNECTIONS, w),
+              (w: Window) => resourceDpopRun(lab, dpopToken, w),
+            ]
+          : []),
       ],
       window,
       { passes: REQUEST_PASSES },
@@ -643,6 +701,8 @@ async function main(): Promise<void> {
     out.push(floodTable(flooded))
   }
   out.push('')
+  out.push(dpopLine(measurements))
+  out.push('')
   out.push(targetTable(targets))
   out.push('')
   out.push(
@@ -668,6 +728,7 @@ async function main(): Promise<void> {
     memory,
     flood: flooded,
     targets,
+    dpopOverBearer: dpopRatios(measurements),
   }
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`)
   log(`wrote bench-results/latest.json`)
@@ -678,4 +739,20 @@ try {
 } finally {
   await stopAll()
   await agent.close()
+}
+
+/** DPoP over Bearer, each pair measured interleaved in one group: what a proof costs each server. */
+function dpopRatios(all: readonly Measurement[]): { token?: number; resource?: number } {
+  const rate = (id: string) => all.find((m) => m.id === id)?.rate
+  const over = (a: string, b: string) => {
+    const [x, y] = [rate(a), rate(b)]
+    return x === undefined || y === undefined || y === 0 ? undefined : x / y
+  }
+  return { token: over('lab.token.cc.dpop', 'lab.token.cc'), resource: over('lab.resource.dpop', 'lab.resource') }
+}
+
+function dpopLine(all: readonly Measurement[]): string {
+  const { token, resource } = dpopRatios(all)
+  const show = (r: number | undefined) => (r === undefined ? '—' : `${r.toFixed(2)}×`)
+  return `DPoP ÷ Bearer (same groups, interleaved): POST /token client_credentials ${show(token)}, GET /resource ${show(resource)}`
 }

@@ -70,6 +70,8 @@ export interface LabOptions {
   readonly labKey?: string
   /** More `host:port` values the servers answer to, besides their own URLs and loopback names. */
   readonly allowedHosts?: readonly string[]
+  /** Require server nonces in DPoP proofs at the token endpoint and the resource server (RFC 9449 §8, §9); default false. */
+  readonly dpopNonce?: boolean
 }
 
 export interface IssueTokenOptions {

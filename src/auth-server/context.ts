@@ -17,6 +17,8 @@ export interface AuthServerContext {
   readonly now: () => number
   /** The named extension points (extensions.ts): all no-ops unless a lab feature is on. */
   readonly extensions: AuthServerExtensions
+  /** Set for one token request that carried a valid DPoP proof: its tokens are bound to this key (RFC 9449 §5, §6). */
+  readonly tokenBinding?: { readonly jkt: string }
 }
 
 declare module 'fastify' {

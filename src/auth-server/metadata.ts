@@ -8,6 +8,7 @@ import { OFFLINE_ACCESS } from './authorize/validate-request.js'
 import { RESPONSE_MODES } from './oauth-error.js'
 import { ID_TOKEN_SIGNING_ALGORITHMS } from './tokens/keys.js'
 import { SUPPORTED_GRANT_TYPES } from './token/grants/index.js'
+import { DPOP_ALGS } from '../shared/dpop/proof.js'
 
 /** Every URL here is built from the configured public URL, never from Host or X-Forwarded-*. */
 export function authorizationServerMetadata(ctx: AuthServerContext): Record<string, unknown> {
@@ -63,6 +64,8 @@ export function authorizationServerMetadata(ctx: AuthServerContext): Record<stri
     registration_endpoint: `${issuer}/register`,
     // OAuth Client ID Metadata Document §5: a client_id may be the URL of its metadata document.
     client_id_metadata_document_supported: true,
+    // RFC 9449 §5.1: the algorithms a DPoP proof may use at the token endpoint.
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
   }
 }
 

@@ -25,6 +25,9 @@ export type OAuthErrorCode =
   | 'authorization_pending'
   | 'slow_down'
   | 'expired_token'
+  // RFC 9449 §5, §8.
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
 
 export class OAuthError extends Error {
   override name = 'OAuthError'

@@ -15,6 +15,7 @@ import type { TokenCheckDeps } from './check-token.js'
 import { mcpRoute } from './mcp/mcp-route.js'
 import { metadataRoute } from './metadata.js'
 import { resourceRoute } from './resource.js'
+import { createResourceDpop } from './dpop.js'
 import { createTokenChecker } from './verify-token.js'
 
 export interface ResourceServerDeps extends TokenCheckDeps {
@@ -35,14 +36,15 @@ export async function buildResourceServer(config: LabConfig, deps: ResourceServe
   app.setNotFoundHandler(handleNotFound)
   // Built once per app, so the JWKS is fetched once and then cached.
   const checkToken = createTokenChecker(config, deps)
+  const dpop = createResourceDpop(config, deps) // RFC 9449 §7: one replay cache and nonce source per server
   // Every route but /_lab/* answers CORS for the clients' web origins: a SPA
   // calls the resource itself and must read its WWW-Authenticate challenge.
   await app.register(async (api) => {
     corsScope(api, labOriginCheck(config.clients))
     await api.register(healthzRoute)
     await api.register(metadataRoute, { config })
-    await api.register(resourceRoute, { config, checkToken })
-    await api.register(mcpRoute, { config, checkToken })
+    await api.register(resourceRoute, { config, checkToken, dpop })
+    await api.register(mcpRoute, { config, checkToken, dpop })
   })
   return app
 }

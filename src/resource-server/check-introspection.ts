@@ -2,6 +2,7 @@
 
 import { basicAuthorization } from '../shared/basic-auth.js'
 import type { LabConfig } from '../shared/config.js'
+import { dpopConfirmation, type DpopConfirmation } from '../shared/dpop/cnf.js'
 import { CLOCK_TOLERANCE_SECONDS, TIMEOUT_MS, TokenCheckUnavailable, TokenRejected } from './check-token.js'
 import type { AccessTokenClaims, CheckToken, TokenCheckDeps } from './check-token.js'
 
@@ -10,7 +11,8 @@ export class IntrospectionNotOffered extends TokenCheckUnavailable {
   override name = 'IntrospectionNotOffered'
 }
 
-const ACCESS_TOKEN_TYPES = new Set(['bearer', 'access_token', 'urn:ietf:params:oauth:token-type:access_token'])
+// RFC 9449 §6.2: a DPoP-bound access token is introspected as token_type DPoP.
+const ACCESS_TOKEN_TYPES = new Set(['bearer', 'dpop', 'access_token', 'urn:ietf:params:oauth:token-type:access_token'])
 
 /** Checks each token with `POST {auth.internalUrl}/introspect`, so revocation is immediate. */
 export function introspectionChecker(config: LabConfig, deps: TokenCheckDeps = {}): CheckToken {
@@ -83,5 +85,12 @@ function claimsFromIntrospection(answer: Record<string, unknown>, config: LabCon
     jti: typeof jti === 'string' ? jti : undefined,
     iss: typeof iss === 'string' ? iss : undefined,
     aud: typeof aud === 'string' || Array.isArray(aud) ? (aud as string | string[]) : undefined,
+    ...dpopBindingOf(answer.cnf),
   }
+}
+
+/** RFC 9449 §6.2: the key a DPoP-bound token is bound to, as introspection reports it. */
+function dpopBindingOf(value: unknown): { readonly cnf?: DpopConfirmation } {
+  const cnf = dpopConfirmation(value)
+  return cnf ? { cnf } : {}
 }

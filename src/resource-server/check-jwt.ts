@@ -4,6 +4,7 @@ import { createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose'
 import type { JWTPayload, JWTVerifyGetKey } from 'jose'
 import type { LabConfig } from '../shared/config.js'
 import { VERIFY_ALGS } from '../shared/enumerations.js'
+import { dpopConfirmation } from '../shared/dpop/cnf.js'
 import { CLOCK_TOLERANCE_SECONDS, TIMEOUT_MS, TokenCheckUnavailable, TokenRejected } from './check-token.js'
 import type { AccessTokenClaims, CheckToken, TokenCheckDeps } from './check-token.js'
 
@@ -92,5 +93,6 @@ function claimsFromJwt(payload: JWTPayload): AccessTokenClaims {
   if (typeof sub !== 'string' || typeof clientId !== 'string' || typeof jti !== 'string' || typeof scope !== 'string') {
     throw new TokenRejected('the access token claims sub, client_id, jti and scope must be strings')
   }
-  return { sub, client_id: clientId, scope, jti, iss, aud, exp, iat }
+  const cnf = dpopConfirmation(payload.cnf) // RFC 9449 §6.1
+  return { sub, client_id: clientId, scope, jti, iss, aud, exp, iat, ...(cnf ? { cnf } : {}) }
 }

@@ -1,5 +1,7 @@
 // Step 7: What checking a bearer token yields (the caller's claims) and how it fails (RFC 6750 §3.1)
 
+import type { DpopConfirmation } from '../shared/dpop/cnf.js'
+
 /** What the rest of the resource server may know about the caller. */
 export interface AccessTokenClaims {
   readonly sub: string
@@ -12,6 +14,8 @@ export interface AccessTokenClaims {
   readonly jti?: string
   readonly iss?: string
   readonly aud?: string | readonly string[]
+  /** RFC 9449 §6: set when the token is bound to a DPoP key. */
+  readonly cnf?: DpopConfirmation
 }
 
 /**

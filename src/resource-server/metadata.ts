@@ -2,6 +2,7 @@
 
 import type { FastifyInstance } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
+import { DPOP_ALGS } from '../shared/dpop/proof.js'
 
 export interface ProtectedResourceMetadata {
   readonly resource: string
@@ -9,6 +10,8 @@ export interface ProtectedResourceMetadata {
   readonly scopes_supported: readonly string[]
   readonly bearer_methods_supported: readonly string[]
   readonly resource_name: string
+  readonly dpop_signing_alg_values_supported: readonly string[]
+  readonly dpop_bound_access_tokens_required: boolean
 }
 
 /** RFC 9728 §2: `resource` is the public URL, the same value as every token's `aud`. */
@@ -32,6 +35,9 @@ export function resourceMetadataFor(
     // Only the Authorization header (RFC 6750 §2.1); query and body are refused.
     bearer_methods_supported: ['header'],
     resource_name: resource.name,
+    // RFC 9728 §2 (RFC 9449 §7): DPoP proofs accepted with these algorithms; bearer tokens too.
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
+    dpop_bound_access_tokens_required: false,
   }
 }
 

@@ -3,12 +3,15 @@
 import type { FastifyInstance } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import type { CheckToken } from './check-token.js'
+import type { ResourceDpop } from './dpop.js'
 import { requireScope } from './require-scope.js'
 import { verifyToken } from './verify-token.js'
 
 export interface ResourceRouteOptions {
   readonly config: LabConfig
   readonly checkToken: CheckToken
+  /** DPoP-bound tokens (RFC 9449 §7); without it, only bearer tokens are accepted. */
+  readonly dpop?: ResourceDpop
 }
 
 export interface ResourceResponse {
@@ -25,7 +28,12 @@ export async function resourceRoute(app: FastifyInstance, opts: ResourceRouteOpt
   app.get(
     '/resource',
     // RFC 8707: this route is the built-in resource server, whose identifier is its public URL.
-    { preHandler: [verifyToken(opts.checkToken, opts.config.resource.publicUrl), requireScope(resource)] },
+    {
+      preHandler: [
+        verifyToken(opts.checkToken, opts.config.resource.publicUrl, { dpop: opts.dpop }),
+        requireScope(resource),
+      ],
+    },
     async (request, reply): Promise<ResourceResponse> => {
       const { sub, client_id: clientId, scope } = request.accessToken!
       // The answer depends on who asked, so no shared cache may keep it.

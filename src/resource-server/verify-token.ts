@@ -13,6 +13,7 @@ import {
 import { IntrospectionNotOffered, introspectionChecker } from './check-introspection.js'
 import { jwtChecker } from './check-jwt.js'
 import { checkAudience, TokenCheckUnavailable, TokenRejected } from './check-token.js'
+import { refuseBoundBearer, usesDpopScheme, verifyDpopRequest, type ResourceDpop } from './dpop.js'
 import type { AccessTokenClaims, CheckToken, TokenCheckDeps } from './check-token.js'
 
 declare module 'fastify' {
@@ -58,26 +59,39 @@ export interface ChallengeHints {
   readonly scope?: string
 }
 
+export interface VerifyOptions {
+  readonly hints?: ChallengeHints
+  /** DPoP-bound tokens with their proofs too (RFC 9449 §7, dpop.ts). */
+  readonly dpop?: ResourceDpop
+}
+
 /**
- * preHandler: accept the request's bearer token or answer per RFC 6750 §3.
+ * preHandler: accept the request's bearer token or answer per RFC 6750 §3;
+ * with `dpop`, also DPoP-bound tokens with their proofs (RFC 9449 §7).
  * `audience` is the identifier of the resource server this route is (RFC
  * 8707): a token meant for another is `invalid_token` (RFC 9068 §4, RFC 9700 §2.3).
  */
 export function verifyToken(
   checkToken: CheckToken,
   audience: string,
-  hints: ChallengeHints = {},
+  { hints = {}, dpop }: VerifyOptions = {},
 ): preHandlerAsyncHookHandler {
+  const checkForAudience: CheckToken = async (token) => {
+    const claims = await checkToken(token)
+    checkAudience(claims, audience)
+    return claims
+  }
   return async function verifyBearerToken(request, reply) {
+    if (dpop && usesDpopScheme(request)) return verifyDpopRequest(dpop, checkForAudience, request, reply)
     const token = readBearerToken(request)
     if (typeof token !== 'string') return sendBearerError(reply, { ...token, ...hints })
     try {
-      const claims = await checkToken(token)
-      checkAudience(claims, audience)
-      request.accessToken = claims
+      request.accessToken = await checkForAudience(token)
     } catch (error) {
       return refuse(request, reply, error, hints)
     }
+    // RFC 9449 §7.2: a DPoP-bound token is not a bearer token.
+    if (request.accessToken.cnf !== undefined) return refuseBoundBearer(reply)
     return undefined
   }
 }

@@ -31,6 +31,7 @@ export interface ClientInput {
   readonly accessTokenFormat?: AccessTokenFormat
   readonly idTokenSignedResponseAlg?: SigningAlg
   readonly requirePushedAuthorizationRequests?: boolean
+  readonly requireDpop?: boolean
 }
 
 /** A user as written: `sub` defaults to the username. */
@@ -152,6 +153,7 @@ export function normaliseClient(c: ClientInput): ClientRegistration {
     ...(c.requirePushedAuthorizationRequests === undefined
       ? {}
       : { requirePushedAuthorizationRequests: c.requirePushedAuthorizationRequests }),
+    ...(c.requireDpop === undefined ? {} : { requireDpop: c.requireDpop }),
   }
 }
 

@@ -71,6 +71,7 @@ export function buildConfig(v: SettingInput): LabConfig {
       store: valueOf(v, 'store'),
       deviceCodeTtlSeconds: valueOf(v, 'deviceCodeTtlSeconds'),
       devicePollIntervalSeconds: valueOf(v, 'devicePollIntervalSeconds'),
+      dpopNonce: valueOf(v, 'dpopNonce'),
     },
     resource: {
       port: valueOf(v, 'resourcePort'),
@@ -80,6 +81,7 @@ export function buildConfig(v: SettingInput): LabConfig {
       requiredScope: REQUIRED_SCOPE,
       introspectionClientId: BUILTIN_RESOURCE_CLIENT_ID,
       introspectionClientSecret: clientSecretOf(BUILTIN_RESOURCE_CLIENT_ID),
+      dpopNonce: valueOf(v, 'dpopNonce'),
     },
     client: {
       port: valueOf(v, 'clientPort'),

@@ -79,6 +79,11 @@ export const CLIENT_SCHEMA: JsonSchema = {
       description:
         'Accept its authorization requests only as pushed ones (RFC 9126 section 6): `POST /par`, then `/authorize` with the `request_uri`. Default false.',
     },
+    requireDpop: {
+      type: 'boolean',
+      description:
+        'Its token requests must carry a DPoP proof (RFC 9449 section 5.2, `dpop_bound_access_tokens`); without one: 400 `invalid_dpop_proof`. Default false.',
+    },
   },
 }
 

@@ -47,6 +47,8 @@ export interface ClientRegistration {
   readonly idTokenSignedResponseAlg?: SigningAlg
   /** RFC 9126 §6: authorization requests only through POST /par (a request_uri at /authorize). */
   readonly requirePushedAuthorizationRequests?: boolean
+  /** RFC 9449 §5.2 (dpop_bound_access_tokens): its token requests must carry a DPoP proof. */
+  readonly requireDpop?: boolean
 }
 
 export interface UserAccount {
@@ -104,6 +106,8 @@ export interface AuthServerConfig {
   readonly deviceCodeTtlSeconds: number
   /** RFC 8628 §3.2: the least number of seconds a device waits between polls (`interval`). */
   readonly devicePollIntervalSeconds: number
+  /** RFC 9449 §8: DPoP proofs at the token endpoint must carry a current server nonce (DPOP_NONCE). */
+  readonly dpopNonce?: boolean
 }
 
 export type AuthStoreConfig =
@@ -119,6 +123,8 @@ export interface ResourceServerConfig {
   readonly requiredScope: string
   readonly introspectionClientId: string
   readonly introspectionClientSecret: string
+  /** RFC 9449 §9: DPoP proofs at the resource server must carry a current server nonce (DPOP_NONCE). */
+  readonly dpopNonce?: boolean
 }
 
 export interface ClientAppConfig {

@@ -64,6 +64,7 @@ export interface SettingValues {
   labKeyFile: string
   allowedHosts: readonly string[]
   configFile: string
+  dpopNonce: boolean
 }
 
 export type SettingId = keyof SettingValues
@@ -372,6 +373,14 @@ export const SETTINGS: Settings = {
     file: '/allowedHosts',
     option: '/allowedHosts',
     default: [],
+  },
+  dpopNonce: {
+    kind: kind.onOff,
+    doc: 'Require server-chosen nonces in DPoP proofs (RFC 9449 sections 8 and 9): the token endpoint and the resource server answer `use_dpop_nonce` with a `DPoP-Nonce` header to a proof without a current one.',
+    env: 'DPOP_NONCE',
+    file: '/dpopNonce',
+    option: '/dpopNonce',
+    default: false,
   },
 }
 

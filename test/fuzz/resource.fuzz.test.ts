@@ -25,7 +25,9 @@ import {
 const REALM_ONLY = 'Bearer realm="oauth-lab"'
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 /** RFC 6750 §3: auth-params, each value within %x20-21 / %x23-5B / %x5D-7E. */
-const CHALLENGE = /^Bearer [a-z_]+="[\x20\x21\x23-\x5b\x5d-\x7e]*"(, [a-z_]+="[\x20\x21\x23-\x5b\x5d-\x7e]*")*$/
+const DPOP_ALGS = 'algs="ES256 RS256 PS256 EdDSA"'
+const CHALLENGE =
+  /^(?:Bearer|DPoP) [a-z_]+="[\x20\x21\x23-\x5b\x5d-\x7e]*"(, [a-z_]+="[\x20\x21\x23-\x5b\x5d-\x7e]*")*$/
 /** Seconds of leeway the resource server may allow on exp and nbf; values this close to now are not judged. */
 const LEEWAY = 30
 
@@ -51,7 +53,15 @@ async function get(req: Exchange): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'GET', url: req.url, headers: req.headers })
 }
 
-type Verdict = 'no-credentials' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'ok'
+type Verdict =
+  | 'no-credentials'
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'ok'
+  // RFC 9449 §7.1: the DPoP scheme's answers, with its own challenge.
+  | 'dpop-invalid_request'
+  | 'dpop-invalid_token'
 
 /** The answer RFC 6750 §3.1 gives each verdict: status, challenge and JSON error. */
 function checkVerdict(req: Exchange, res: LightMyRequestResponse, allowed: readonly Verdict[]): Verdict {
@@ -86,7 +96,15 @@ function checkVerdict(req: Exchange, res: LightMyRequestResponse, allowed: reado
     error === 'insufficient_scope'
   ) {
     verdict = 'insufficient_scope'
-  }
+  } else if (
+    res.statusCode === 401 &&
+    challenge.startsWith('DPoP error="invalid_token"') &&
+    challenge.endsWith(DPOP_ALGS) &&
+    error === 'invalid_token'
+  )
+    verdict = 'dpop-invalid_token'
+  else if (res.statusCode === 400 && challenge === `DPoP ${DPOP_ALGS}` && error === 'invalid_request')
+    verdict = 'dpop-invalid_request'
   check(
     verdict !== undefined,
     'an RFC 6750 §3.1 answer (401 realm only, 401 invalid_token, 400 invalid_request, 403 insufficient_scope) or 200',
@@ -146,6 +164,11 @@ function expectedForHeader(header: string | undefined, url: string): Verdict[] {
   const elsewhere = new URL(url, RESOURCE).searchParams.has('access_token')
   const space = h.indexOf(' ')
   const schemeName = space === -1 ? h : h.slice(0, space)
+  // RFC 9449 §7: the DPoP scheme (its token never bound here, so never accepted).
+  if (/^dpop(?: |$)/i.test(h)) {
+    if (elsewhere) return ['dpop-invalid_request']
+    return B64TOKEN.test(h.slice(4).replace(/^ +/, '')) ? ['dpop-invalid_token'] : ['dpop-invalid_request']
+  }
   if (schemeName.toLowerCase() !== 'bearer') {
     if (elsewhere) return ['invalid_request']
     // "Bearer<TAB>token" is no Bearer credential, or a malformed one.

@@ -27,6 +27,9 @@ describe('GET /.well-known/oauth-protected-resource (RFC 9728)', () => {
       scopes_supported: ['foo'],
       bearer_methods_supported: ['header'],
       resource_name: 'oauth-lab resource server',
+      // RFC 9449 §7, RFC 9728 §2: DPoP proofs with these algorithms; bearer tokens still accepted.
+      dpop_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      dpop_bound_access_tokens_required: false,
     })
   })
 

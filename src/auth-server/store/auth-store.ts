@@ -96,6 +96,8 @@ export interface NewTokenFamily {
    * may pick one. Absent (a family stored before resources were kept): the built-in one.
    */
   readonly resources?: readonly string[]
+  /** RFC 9449 §5: the thumbprint of the DPoP key its refresh tokens are bound to (public clients); absent: unbound. */
+  readonly dpopJkt?: string
 }
 
 /**

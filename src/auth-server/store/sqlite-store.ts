@@ -82,6 +82,7 @@ interface FamilyRow {
   readonly revoked: 0 | 1
   /** RFC 8707: a JSON list; NULL in a row written before resources were kept. */
   readonly resources: string | null
+  readonly dpop_jkt: string | null
 }
 
 interface FamilyAccessTokenRow {
@@ -201,6 +202,8 @@ function migrate(db: SqliteDatabase): void {
 function migrateFamilyResources(db: SqliteDatabase): void {
   const columns = db.pragma('table_info(families)') as Array<{ readonly name: string }>
   if (!columns.some((c) => c.name === 'resources')) db.exec('ALTER TABLE families ADD COLUMN resources TEXT')
+  // RFC 9449 §5: a family's DPoP binding; a file from before DPoP gets the column, its families unbound.
+  if (!columns.some((c) => c.name === 'dpop_jkt')) db.exec('ALTER TABLE families ADD COLUMN dpop_jkt TEXT')
 }
 
 /**
@@ -291,7 +294,7 @@ function prepareStatements(db: SqliteDatabase) {
   return {
     grants: db.prepare<[], GrantRow>('SELECT sub, client_id, scopes, created_at FROM grants'),
     families: db.prepare<[], FamilyRow>(
-      'SELECT id, client_id, sub, scopes, auth_time, revoked, resources FROM families',
+      'SELECT id, client_id, sub, scopes, auth_time, revoked, resources, dpop_jkt FROM families',
     ),
     familyAccessTokens: db.prepare<[], FamilyAccessTokenRow>(
       'SELECT family_id, jti, expires_at FROM family_access_tokens',
@@ -322,8 +325,8 @@ function prepareStatements(db: SqliteDatabase) {
       'INSERT OR REPLACE INTO grants (sub, client_id, scopes, created_at) VALUES (?, ?, ?, ?)',
     ),
     deleteGrant: db.prepare<[string, string]>('DELETE FROM grants WHERE sub = ? AND client_id = ?'),
-    insertFamily: db.prepare<[string, string, string, string, number, string | null]>(
-      'INSERT OR REPLACE INTO families (id, client_id, sub, scopes, auth_time, revoked, resources) VALUES (?, ?, ?, ?, ?, 0, ?)',
+    insertFamily: db.prepare<[string, string, string, string, number, string | null, string | null]>(
+      'INSERT OR REPLACE INTO families (id, client_id, sub, scopes, auth_time, revoked, resources, dpop_jkt) VALUES (?, ?, ?, ?, ?, 0, ?, ?)',
     ),
     addAccess: db.prepare<[string, string, number]>(
       'INSERT OR REPLACE INTO family_access_tokens (family_id, jti, expires_at) VALUES (?, ?, ?)',
@@ -401,6 +404,7 @@ function loadSnapshot(st: Statements, t: number): StoreSnapshot {
       scopes: parseScopes(f.scopes),
       authTime: f.auth_time,
       ...(f.resources === null ? {} : { resources: parseScopes(f.resources) }),
+      ...(f.dpop_jkt === null ? {} : { dpopJkt: f.dpop_jkt }),
       revoked: f.revoked === 1,
       accessTokens: access.get(f.id) ?? [],
     })),
@@ -527,6 +531,7 @@ export function createSqliteStore(path: string, now: () => number, options: Sqli
         JSON.stringify(family.scopes),
         family.authTime,
         resources,
+        family.dpopJkt ?? null,
       )
       return started
     },

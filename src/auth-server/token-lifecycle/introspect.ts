@@ -14,6 +14,7 @@ import type { AuthServerContext } from '../context.js'
 import { interceptResponses } from '../extensions.js'
 import { OAuthError } from '../oauth-error.js'
 import { lookupToken, type PresentedToken } from './token-lookup.js'
+import { dpopConfirmation } from '../../shared/dpop/cnf.js'
 
 interface IntrospectBody {
   readonly token?: string
@@ -31,9 +32,12 @@ function describe(ctx: AuthServerContext, found: PresentedToken): Record<string,
   if (found.kind === 'access_token') {
     const { claims } = found
     const isUser = claims.sub !== claims.client_id
+    const binding = dpopConfirmation(claims.cnf)
     return {
       active: true,
-      token_type: 'Bearer',
+      // RFC 9449 §6.2: a bound token is a DPoP token, and says which key (cnf.jkt).
+      token_type: binding ? 'DPoP' : 'Bearer',
+      ...(binding ? { cnf: binding } : {}),
       scope: claims.scope,
       client_id: claims.client_id,
       sub: claims.sub,

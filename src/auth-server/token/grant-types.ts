@@ -20,7 +20,8 @@ export interface TokenRequestBody {
 
 export interface TokenResponse {
   readonly access_token: string
-  readonly token_type: 'Bearer'
+  /** RFC 9449 §5: DPoP when the request carried a valid proof. */
+  readonly token_type: 'Bearer' | 'DPoP'
   readonly expires_in: number
   readonly scope: string
   readonly refresh_token?: string

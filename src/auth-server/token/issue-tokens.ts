@@ -7,6 +7,7 @@ import { mintAccessToken, planAccessToken } from '../tokens/access-token.js'
 import type { AuthServerContext } from '../context.js'
 import type { TokenFamily } from '../store/auth-store.js'
 import { hashToken } from '../tokens/token-hash.js'
+import { familyBinding } from './dpop.js'
 import type { TokenResponse } from './grant-types.js'
 
 export { hashToken }
@@ -16,7 +17,7 @@ export function newFamily(
   ctx: AuthServerContext,
   grant: { clientId: string; sub: string; scopes: readonly string[]; authTime: number; resources: readonly string[] },
 ): TokenFamily {
-  return ctx.store.startFamily({ id: randomId(), ...grant })
+  return ctx.store.startFamily({ id: randomId(), ...grant, ...familyBinding(ctx, grant.clientId) })
 }
 
 export async function issueTokens(
@@ -58,12 +59,13 @@ export async function issueTokens(
       sub: grant.sub,
       clientId: grant.clientId,
       scopes: grant.scopes,
+      ...(ctx.tokenBinding ? { jkt: ctx.tokenBinding.jkt } : {}),
     },
     grant.grantType,
   )
   return {
     access_token: accessToken,
-    token_type: 'Bearer',
+    token_type: ctx.tokenBinding ? 'DPoP' : 'Bearer',
     expires_in: plan.expiresIn,
     scope: grant.scopes.join(' '),
     ...(refreshToken ? { refresh_token: refreshToken } : {}),

@@ -14,6 +14,7 @@ import {
 import type { AuthServerContext } from '../context.js'
 import { interceptResponses } from '../extensions.js'
 import { OAuthError } from '../oauth-error.js'
+import { tokenEndpointDpop } from './dpop.js'
 import type { TokenRequestBody } from './grant-types.js'
 import { grantModule, grantParameters, isSupportedGrantType } from './grants/index.js'
 
@@ -26,6 +27,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext):
   // The gate (a slow or failing server, in the lab) answers before client
   // authentication, as such a server would whatever the request carries.
   const { tokenEndpointGate } = ctx.extensions
+  const dpop = tokenEndpointDpop(ctx)
   const route = {
     ...BACK_CHANNEL_ROUTE,
     preValidation: [oneResource, ...BACK_CHANNEL_ROUTE.preValidation],
@@ -45,7 +47,9 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext):
         throw new OAuthError('unauthorized_client', `This client may not use the ${grantType} grant.`)
       }
       const grant = grantModule(grantType)
-      return reply.code(200).send(await grant.handler(ctx, client, grantParameters(grant, body)))
+      // RFC 9449 §5: with a valid DPoP proof, the grant works in a context whose tokens are bound to its key.
+      const grantCtx = await dpop(request, reply, client)
+      return reply.code(200).send(await grant.handler(grantCtx, client, grantParameters(grant, body)))
     })
   }
 }

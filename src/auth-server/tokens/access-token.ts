@@ -26,6 +26,8 @@ export interface AccessTokenClaims {
   readonly scopes: readonly string[]
   /** Extra claims (the test API's issueToken and beforeTokenSigning hook); the registered ones win. */
   readonly extra?: Readonly<Record<string, unknown>>
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to (`cnf.jkt`). */
+  readonly jkt?: string
 }
 
 /**
@@ -53,6 +55,7 @@ export function accessTokenPayload(plan: AccessTokenPlan, claims: AccessTokenCla
     iat: plan.iat,
     exp: plan.iat + plan.expiresIn,
     jti: plan.jti,
+    ...(claims.jkt === undefined ? {} : { cnf: { jkt: claims.jkt } }),
   }
 }
 

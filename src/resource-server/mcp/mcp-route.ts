@@ -15,6 +15,7 @@ import { insufficientScope, sendBearerError } from '../../shared/bearer-errors.j
 import type { CheckToken } from '../check-token.js'
 import { resourceMetadataFor, resourceMetadataUrl } from '../metadata.js'
 import { scopeIncludes } from '../require-scope.js'
+import type { ResourceDpop } from '../dpop.js'
 import { verifyToken } from '../verify-token.js'
 import { buildMcpServer } from './mcp-server.js'
 import { mcpTools, toolsCalled, type McpTool } from './tools.js'
@@ -23,6 +24,8 @@ export interface McpRouteOptions {
   readonly config: LabConfig
   /** The resource server's token checker; the route adds its own audience check (RFC 8707). */
   readonly checkToken: CheckToken
+  /** DPoP-bound tokens too (RFC 9449 §7), as at /resource. */
+  readonly dpop?: ResourceDpop
 }
 
 /** The MCP server's resource identifier: the URL of its endpoint (RFC 8707 §2, RFC 9728 §1.2). */
@@ -44,7 +47,10 @@ export async function mcpRoute(app: FastifyInstance, opts: McpRouteOptions): Pro
     return document
   })
 
-  const preHandler = [verifyToken(opts.checkToken, identifier, hints), requireToolScopes(tools, metadataUrl)]
+  const preHandler = [
+    verifyToken(opts.checkToken, identifier, { hints, dpop: opts.dpop }),
+    requireToolScopes(tools, metadataUrl),
+  ]
   app.post(MCP_PATH, { preHandler }, (request, reply) => answerMcp(request, reply, tools, identifier))
   // Stateless server: no stream to open with GET and no session to end with DELETE (Streamable HTTP transport).
   const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>

@@ -191,6 +191,18 @@ describe.each(implementations)('AuthStore contract: %s', (_name, open) => {
       expect(store.findRefreshToken('nope')).toBeUndefined()
     })
 
+    it("keeps a family's DPoP binding (RFC 9449 §5) and hands it out with the family and its refresh tokens", () => {
+      const bound = { ...family('f1'), dpopJkt: 'thumbprint-1' }
+      expect(store.startFamily(bound)).toEqual({ ...bound, revoked: false })
+      expect(store.findFamily('f1')).toEqual({ ...bound, revoked: false })
+      store.saveRefreshToken({ hash: 'rt', familyId: 'f1', expiresAt: clock.now() + MINUTE })
+      expect(store.findRefreshToken('rt')?.family.dpopJkt).toBe('thumbprint-1')
+      expect(rotate('rt')).toEqual({ ok: true, family: { ...bound, revoked: false } })
+      // An unbound family has no dpopJkt at all.
+      store.startFamily(family('f2'))
+      expect(store.findFamily('f2')).not.toHaveProperty('dpopJkt')
+    })
+
     it('rotates a refresh token once; reusing it revokes the family, access tokens included', () => {
       issued('f1')
       expect(rotate('f1-rt')).toEqual({ ok: true, family: { ...family('f1'), revoked: false } })
@@ -625,6 +637,20 @@ describe('SQLite: every write survives a restart on the same file', () => {
     expect(store.listGrants('alice')).toEqual([
       { sub: 'alice', clientId: 'client-a', scopes: ['foo', 'bar'], createdAt: 2 },
     ])
+  })
+
+  it("a family's DPoP binding (RFC 9449 §5), and a file from before it gets the column", () => {
+    store.startFamily({ ...family('f1'), dpopJkt: 'thumbprint-1' })
+    store.saveRefreshToken({ hash: 'rt-1', familyId: 'f1', expiresAt: clock.now() + MINUTE })
+    restart()
+    expect(store.findFamily('f1')?.dpopJkt).toBe('thumbprint-1')
+    store.db.exec('ALTER TABLE families DROP COLUMN dpop_jkt')
+    restart()
+    expect(store.findFamily('f1')).toEqual({ ...family('f1'), revoked: false })
+    store.startFamily({ ...family('f2'), dpopJkt: 'thumbprint-2' })
+    store.saveRefreshToken({ hash: 'rt-2', familyId: 'f2', expiresAt: clock.now() + MINUTE })
+    restart()
+    expect(store.findFamily('f2')?.dpopJkt).toBe('thumbprint-2')
   })
 
   it('a rotation, and the revocation that a reuse causes', () => {

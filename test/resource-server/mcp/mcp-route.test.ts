@@ -67,6 +67,8 @@ describe('the MCP server at /mcp (MCP authorization 2025-11-25)', () => {
       scopes_supported: ['foo', 'bar'],
       bearer_methods_supported: ['header'],
       resource_name: 'oauth-lab MCP server',
+      dpop_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      dpop_bound_access_tokens_required: false,
     })
   })
 

@@ -8,6 +8,7 @@ import type { AuthServerContext } from '../../context.js'
 import { OAuthError } from '../../oauth-error.js'
 import { grantedResources, registeredResource, tokenAudience } from '../../resources.js'
 import type { RotateResult, TokenFamily } from '../../store/auth-store.js'
+import { checkRefreshTokenBinding } from '../dpop.js'
 import { hashToken, issueTokens } from '../issue-tokens.js'
 import type { GrantModule, TokenRequestBody, TokenResponse } from '../grant-types.js'
 
@@ -33,6 +34,8 @@ export async function refreshTokenGrant(
   // RFC 6749 §6: a narrower scope may be asked for, never a wider one; none means the original.
   const requested = parseScope(body.scope)
   const hash = hashToken(body.refresh_token)
+  // RFC 9449 §5.8: a bound refresh token needs a proof of its key (checked with no await before the rotation).
+  checkRefreshTokenBinding(ctx, hash, client.clientId)
   // RFC 8707 §2.2: the resource is picked among the family's before the token is rotated, so
   // a refused one leaves it usable. No await from here to the rotation.
   const early = audienceBeforeRotation(ctx, hash, client.clientId, body.resource)
