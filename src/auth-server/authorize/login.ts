@@ -74,7 +74,7 @@ async function handleLogin(ctx: AuthServerContext, request: FastifyRequest<{ Bod
     )
   }
   const client = pending.clientId === undefined ? undefined : ctx.clients.get(pending.clientId)
-  const user = checkCredentials(ctx.config.users, username, password)
+  const user = checkCredentials(ctx.users.all(), username, password)
   if (!user) {
     return renderLogin(reply, { client, interaction, error: 'Wrong username or password.', username }, 401)
   }

@@ -16,7 +16,7 @@ import { interceptResponses } from '../extensions.js'
 import { lookupToken } from '../token-lifecycle/token-lookup.js'
 
 // OIDC Core §5.4: the claims each scope releases.
-const SCOPE_CLAIMS: Record<string, readonly string[]> = {
+export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
   profile: [
     'name',
     'family_name',
@@ -72,7 +72,7 @@ async function userinfo(ctx: AuthServerContext, request: FastifyRequest, reply: 
   const scopes = parseScope(found.claims.scope)
   if (!scopes.includes('openid'))
     return sendBearerError(reply, insufficientScope('openid', 'userinfo needs a token with scope openid'))
-  const user = ctx.config.users.find((u) => u.sub === found.claims.sub)
+  const user = ctx.users.bySub(found.claims.sub)
   // OIDC Core §5.3.2: sub is always returned.
   return reply.type('application/json').send({ sub: found.claims.sub, ...releasedClaims(scopes, user?.claims ?? {}) })
 }
