@@ -73,14 +73,18 @@ export interface NextLoginState {
   clear(): void
 }
 
-/** Would /authorize show the login page (OIDC Core §3.1.2.1: no session, prompt=login, or max_age passed)? */
+/**
+ * Would /authorize show the login page for want of a sign-in (no session, or
+ * one older than max_age, OIDC Core §3.1.2.1)? prompt=none never shows a page
+ * (it answers login_required), and prompt=login shows it whoever is signed in,
+ * headless sign-in included, so neither uses the next login.
+ */
 function wouldShowLogin(request: FastifyRequest, nowMs: number): boolean {
   const query = request.query as Record<string, unknown>
   const prompt = typeof query.prompt === 'string' ? query.prompt.split(' ') : []
-  // prompt=none never shows a page: it answers login_required instead.
-  if (prompt.includes('none')) return false
+  if (prompt.includes('none') || prompt.includes('login')) return false
   const user = request.session.user
-  if (!user || prompt.includes('login')) return true
+  if (!user) return true
   const maxAge = typeof query.max_age === 'string' && /^\d+$/.test(query.max_age) ? Number(query.max_age) : undefined
   return maxAge !== undefined && Math.floor(nowMs / 1000) - user.authTime > maxAge
 }
