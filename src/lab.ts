@@ -15,6 +15,7 @@ import { buildResourceServer } from './resource-server/app.js'
 import { closeGracefully } from './shared/close.js'
 import { createClock, type LabClock } from './shared/clock.js'
 import type { ClientInput, UserInput } from './shared/builtin-data.js'
+import type { ScenarioInput } from './shared/scenario-items.js'
 import { loadConfig, type LabConfig, type ScopeDefinition, type UserAccount } from './shared/config.js'
 import type { SigningAlg, TokenCheck } from './shared/enumerations.js'
 import type { RecordedExchange } from './shared/flow-recorder.js'
@@ -59,6 +60,8 @@ export interface LabOptions {
   readonly admin?: boolean
   /** Hooks to start with; `lab.hooks` changes them later. */
   readonly hooks?: AuthServerHooks
+  /** One-shot scenarios armed at start, as `POST /_lab/scenarios` takes them (`lab.reset()` disarms them). */
+  readonly scenarios?: readonly ScenarioInput[]
   /** The lab key the `/_lab/*` routes need over HTTP (22 or more printable characters); default: random. */
   readonly labKey?: string
   /** More `host:port` values the servers answer to, besides their own URLs and loopback names. */

@@ -67,6 +67,7 @@ export function buildConfig(v: SettingInput): LabConfig {
       honourLoginHint: valueOf(v, 'loginHint'),
       labAdmin: valueOf(v, 'labAdmin'),
       store: valueOf(v, 'store'),
+      ...(v.scenarios === undefined || v.scenarios.length === 0 ? {} : { scenarios: v.scenarios }),
     },
     resource: {
       port: valueOf(v, 'resourcePort'),

@@ -14,6 +14,7 @@ import {
   type ClientInput,
 } from './builtin-data.js'
 import { webOriginProblem } from './cors.js'
+import { scenarioProblems } from './scenario-items.js'
 import { SETTINGS, type SettingId, type SettingInput } from './settings.js'
 
 export interface SettingIssue {
@@ -173,6 +174,17 @@ function loginIssues(v: SettingInput): SettingIssue[] {
   return [{ id: 'autoLogin', path: '', problem: `must name a user (${usernames.join(', ')})` }]
 }
 
+/** Each armed scenario takes only its own type's fields. */
+function scenarioIssues(v: SettingInput): SettingIssue[] {
+  return (v.scenarios ?? []).flatMap((scenario, i) =>
+    scenarioProblems(scenario).map(({ path, problem }) => ({
+      id: 'scenarios' as const,
+      path: `/${i}${path}`,
+      problem,
+    })),
+  )
+}
+
 export function settingIssues(v: SettingInput): SettingIssue[] {
   const known = new Set([...(v.scopes ?? BUILTIN_SCOPES), ...OIDC_SCOPES].map((s) => s.name))
   const subs = new Set((v.users ?? BUILTIN_USERS).map((u) => u.sub ?? u.username))
@@ -197,5 +209,5 @@ export function settingIssues(v: SettingInput): SettingIssue[] {
       })
     issues.push(...clientIssues('extraClients', c, `/${i}`, known, subs))
   })
-  return [...issues, ...clientAppIssues(v), ...loginIssues(v)]
+  return [...issues, ...clientAppIssues(v), ...loginIssues(v), ...scenarioIssues(v)]
 }

@@ -1,6 +1,7 @@
 // The shape of the loaded configuration that every server reads. Public
 // through config.ts (and the package's index): add fields, never rename.
 
+import type { ScenarioInput } from './scenario-items.js'
 import type {
   AccessTokenFormat,
   GrantType,
@@ -83,6 +84,8 @@ export interface AuthServerConfig {
   readonly labAdmin?: boolean
   /** Where the server's state lives (STORE): in memory (default), or durable in a SQLite file. */
   readonly store?: AuthStoreConfig
+  /** Tests only: one-shot scenarios armed at start (a config file's or startLab's `scenarios`). */
+  readonly scenarios?: readonly ScenarioInput[]
 }
 
 export type AuthStoreConfig =

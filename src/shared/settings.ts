@@ -13,6 +13,7 @@ import {
   type UserInput,
 } from './builtin-data.js'
 import { CLIENT_SCHEMA, SCOPE_SCHEMA, USER_SCHEMA } from './config-items.js'
+import { SCENARIO_SCHEMA, type ScenarioInput } from './scenario-items.js'
 import {
   LOG_LEVELS,
   SIGNING_ALGS,
@@ -60,6 +61,7 @@ export interface SettingValues {
   labKeyFile: string
   allowedHosts: readonly string[]
   configFile: string
+  scenarios: readonly ScenarioInput[]
 }
 
 export type SettingId = keyof SettingValues
@@ -293,6 +295,7 @@ export const SETTINGS: Settings = {
     kind: kind.name,
     doc: 'Tests only: sign every browser in as this user (one of the users) and consent for them.',
     env: 'AUTO_LOGIN',
+    file: '/loginAs',
     option: '/loginAs',
   },
   labAdmin: {
@@ -306,6 +309,7 @@ export const SETTINGS: Settings = {
     kind: kind.onOff,
     doc: 'Tests only: sign the browser in as the user named by `login_hint`.',
     env: 'LOGIN_HINT',
+    file: '/loginHint',
     option: '/loginHint',
     default: false,
   },
@@ -341,6 +345,12 @@ export const SETTINGS: Settings = {
     file: '/allowedHosts',
     option: '/allowedHosts',
     default: [],
+  },
+  scenarios: {
+    kind: kind.list(SCENARIO_SCHEMA, 'A one-shot scenario, as `POST /_lab/scenarios` takes it.'),
+    doc: 'Tests only: one-shot scenarios armed at start, in order, each as `POST /_lab/scenarios` takes it (e.g. `{ type: fail-token-requests, count: 2 }`). The HTTP routes still need `LAB_ADMIN`.',
+    file: '/scenarios',
+    option: '/scenarios',
   },
 }
 

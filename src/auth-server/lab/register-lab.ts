@@ -20,7 +20,7 @@ import { labNextLoginRoute } from './next-login-route.js'
 import { labNextTokenClaimsRoute } from './next-token-claims-route.js'
 import { labRotateKeysRoute } from './rotate-keys-route.js'
 import { labScenarioRoutes } from './scenario-routes.js'
-import { createScenarios, type ScenarioState } from './scenarios.js'
+import { armScenario, createScenarios, type ScenarioState } from './scenarios.js'
 import { scenarioGate } from './token-endpoint-gate.js'
 import { labUsersRoute } from './users-route.js'
 
@@ -82,14 +82,16 @@ function poweredExtensions(
 
 /**
  * The extension points for this configuration. Hooks, scenarios and the next
- * login exist only in process (hooks given) or with LAB_ADMIN; headless
+ * login exist only in process (hooks given), with LAB_ADMIN, or with
+ * scenarios armed at start by the configuration; headless
  * sign-in only with AUTO_LOGIN or LOGIN_HINT=on; otherwise each point keeps
  * its no-op default.
  */
 export function createLab(config: LabConfig, deps: LabDeps): LabSetUp {
   const headlessUser = headlessSignIn(config, deps.users, deps.now)
+  const armedAtStart = (config.auth.scenarios ?? []).length > 0
   const powers: LabPowers | undefined =
-    deps.hooks !== undefined || config.auth.labAdmin === true
+    deps.hooks !== undefined || config.auth.labAdmin === true || armedAtStart
       ? {
           hooks: deps.hooks ?? {},
           once: createOnceHooks(),
@@ -105,6 +107,9 @@ export function createLab(config: LabConfig, deps: LabDeps): LabSetUp {
 /** The lab-only routes, each only when its feature is on, and `app.labPowers` for in-process tests. */
 export async function registerLab(app: FastifyInstance, ctx: AuthServerContext, lab: LabSetUp): Promise<void> {
   if (lab.powers) app.decorate('labPowers', lab.powers)
+  // A config file's (or startLab's) `scenarios`, armed in order before the first request.
+  for (const scenario of ctx.config.auth.scenarios ?? [])
+    if (lab.powers) await armScenario(lab.powers.scenarios, scenario)
   // POST /_lab/tokens: with the flow inspector (INSPECTOR=on, the default).
   if (ctx.config.inspector.enabled) await app.register(labTokenRoutes, ctx)
   // The control routes: off by default (LAB_ADMIN=on).
