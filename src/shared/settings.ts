@@ -300,7 +300,7 @@ export const SETTINGS: Settings = {
   },
   labAdmin: {
     kind: kind.onOff,
-    doc: 'Serve the one-shot scenarios at `GET|POST /_lab/scenarios` (see "Use it in your tests").',
+    doc: 'Serve the lab\'s control routes: the one-shot scenarios at `GET|POST /_lab/scenarios`, and `POST /_lab/next-login`, `/_lab/users`, `/_lab/next-token-claims`, `/_lab/keys/rotate` (see "Control the lab from any language").',
     env: 'LAB_ADMIN',
     option: '/admin',
     default: false,
