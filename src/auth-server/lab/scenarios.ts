@@ -54,8 +54,9 @@ export interface Scenarios {
   delayTokenEndpoint(options: DelayTokenEndpoint): void
   /**
    * A new key of every algorithm becomes current (the access tokens' and each
-   * ID token algorithm's); each previous one stays in /jwks until the next
-   * rotation. Answers the access tokens' new kid.
+   * ID token algorithm's); each previous one stays in /jwks, and after the
+   * next rotation as long as tokens it signed can be live. Answers the access
+   * tokens' new kid.
    */
   rotateKeys(): Promise<{ readonly kid: string }>
   /** Disarms every one-shot scenario (keys are not rotated back). */

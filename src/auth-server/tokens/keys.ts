@@ -54,7 +54,7 @@ export interface KeyRing extends SigningKeys {
   /**
    * Without options: a new key of every algorithm becomes current (a next key
    * already published becomes current rather than a fresh one); each previous
-   * one stays published until the next rotation. `publishFirst`: the next key
+   * one stays published (and after the next rotation, for `retainMs`). `publishFirst`: the next key
    * of every algorithm is published at once but signing goes on with the
    * current one, until a second such call or `promote`. `promote` with no
    * next key waiting throws a NoKeyWaitingError.
@@ -131,7 +131,12 @@ export interface AlgorithmKeys {
   readonly previous?: SigningKeys
   /** Published already, signing nothing yet (a rotation with publishFirst). */
   readonly next?: SigningKeys
+  /** Keys replaced before `previous`, still published until `until` (ms): tokens they signed may be live. */
+  readonly retired?: ReadonlyArray<{ readonly keys: SigningKeys; readonly until: number }>
 }
+
+/** Retired keys kept per algorithm at most, however fast the rotations: /jwks stays bounded. */
+export const MAX_RETIRED_KEYS = 4
 
 /**
  * The algorithms of ID tokens (OpenID Connect Discovery 1.0 §3: RS256 must be
@@ -153,19 +158,34 @@ export interface KeyRingOptions {
    * is simply gone, having signed nothing.
    */
   readonly onChange?: (published: readonly SigningKeys[]) => void | Promise<void>
+  /**
+   * How long a key pushed out of `previous` by a rotation stays published: the
+   * longest lifetime of a token it signed (RFC 7517 §5, OIDC Core §10.1.1:
+   * verifiers must still find it). Default 0: gone at the rotation, as a
+   * previous key always was. Retired keys are not persisted.
+   */
+  readonly retainMs?: number
+  /** Milliseconds since the epoch (the server's clock), for `retainMs`. */
+  readonly now?: () => number
 }
 
-/** Every published key: each algorithm's current key in `order`, then each one's next key, then its previous key. */
+/**
+ * Every published key: each algorithm's current key in `order`, then each
+ * one's next key, its previous key, and its retired keys still live at `now`.
+ * `all` false: only the keys a durable store keeps (current and previous).
+ */
 function publishedKeys(
   order: readonly SigningAlgorithm[],
   made: ReadonlyMap<SigningAlgorithm, AlgorithmKeys>,
-  withNext = true,
+  now: number,
+  all = true,
 ): SigningKeys[] {
   const rings = order.flatMap((alg) => made.get(alg) ?? [])
   return [
     ...rings.map((r) => r.current),
-    ...(withNext ? rings.flatMap((r) => r.next ?? []) : []),
+    ...(all ? rings.flatMap((r) => r.next ?? []) : []),
     ...rings.flatMap((r) => r.previous ?? []),
+    ...(all ? rings.flatMap((r) => (r.retired ?? []).filter((k) => k.until > now).map((k) => k.keys)) : []),
   ]
 }
 
@@ -180,15 +200,31 @@ export function createKeyRing(initial: SigningKeys, options: KeyRingOptions = {}
   const made = new Map<SigningAlgorithm, AlgorithmKeys>([[initial.alg, access]])
   for (const keys of options.others ?? []) if (!made.has(keys.current.alg)) made.set(keys.current.alg, keys)
   const making = new Map<SigningAlgorithm, Promise<SigningKeys>>()
+  const now = options.now ?? Date.now
+  const retainMs = options.retainMs ?? 0
   let jwks: { keys: JWK[] } = { keys: [] }
   let local = createLocalJWKSet(jwks)
+  /** When the first retired key goes: /jwks is made again then. */
+  let nextExpiry = Infinity
   const publish = () => {
     access = made.get(initial.alg) ?? access
-    jwks = { keys: publishedKeys(order, made).flatMap((k) => k.jwks.keys) }
+    const at = now()
+    jwks = { keys: publishedKeys(order, made, at).flatMap((k) => k.jwks.keys) }
     local = createLocalJWKSet(jwks)
+    const untils = [...made.values()].flatMap((r) => (r.retired ?? []).map((k) => k.until).filter((u) => u > at))
+    nextExpiry = Math.min(Infinity, ...untils)
+  }
+  const upToDate = () => {
+    if (now() >= nextExpiry) publish()
   }
   publish()
-  const changed = async () => options.onChange?.(publishedKeys(order, made, false))
+  const changed = async () => options.onChange?.(publishedKeys(order, made, now(), false))
+  /** What a switch leaves of `ring`'s older keys: its previous one retired, and those still live. */
+  const retiredAfterSwitch = (ring: AlgorithmKeys | undefined) => {
+    const at = now()
+    const pushedOut = ring?.previous ? [{ keys: ring.previous, until: at + retainMs }] : []
+    return [...pushedOut, ...(ring?.retired ?? [])].filter((k) => k.until > at).slice(0, MAX_RETIRED_KEYS)
+  }
 
   function currentKeys(alg: SigningAlgorithm): Promise<SigningKeys> {
     const ring = made.get(alg)
@@ -226,9 +262,13 @@ export function createKeyRing(initial: SigningKeys, options: KeyRingOptions = {}
       return access.current.publicKey
     },
     get jwks() {
+      upToDate()
       return jwks
     },
-    verificationKeys: (header, token) => local(header, token),
+    verificationKeys: (header, token) => {
+      upToDate()
+      return local(header, token)
+    },
     currentKeys,
     prepare,
     async rotate({ publishFirst = false, promote = false }: RotateOptions = {}) {
@@ -251,12 +291,20 @@ export function createKeyRing(initial: SigningKeys, options: KeyRingOptions = {}
       for (const alg of order) {
         const ring = made.get(alg)
         const current = ring?.next ?? fresh.find((k) => k.alg === alg) ?? (await generateSigningKeys(alg))
-        made.set(alg, { current, ...(ring ? { previous: ring.current } : {}) })
+        const retired = retiredAfterSwitch(ring)
+        made.set(alg, {
+          current,
+          ...(ring ? { previous: ring.current } : {}),
+          ...(retired.length > 0 ? { retired } : {}),
+        })
       }
       publish()
       await changed()
       return { kid: access.current.kid }
     },
-    publishedKids: () => jwks.keys.map((k) => k.kid as string),
+    publishedKids: () => {
+      upToDate()
+      return jwks.keys.map((k) => k.kid as string)
+    },
   }
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import {
   createKeyRing,
   generateSigningKeys,
+  MAX_RETIRED_KEYS,
   NoKeyWaitingError,
   type SigningKeys,
 } from '../../../src/auth-server/tokens/keys.js'
@@ -70,5 +71,34 @@ describe('rotate({ publishFirst: true })', () => {
     expect(old).not.toContain(kid)
     expect(keys.publishedKids().slice(3)).toEqual(old)
     expect(persisted).toHaveLength(1)
+  })
+})
+
+describe('retention of replaced keys', () => {
+  it('a key pushed out of previous stays published for retainMs, then goes; at most MAX_RETIRED_KEYS per algorithm', async () => {
+    let t = 1_000_000
+    const keys = createKeyRing(await generateSigningKeys('ES256'), { retainMs: 60_000, now: () => t })
+    await keys.prepare()
+    const first = keys.publishedKids()
+    await keys.rotate()
+    const second = keys.publishedKids().slice(0, 3)
+    await keys.rotate()
+    // Current, previous, then the first keys, retired while their tokens can be live.
+    expect(keys.publishedKids().slice(3)).toEqual([...second, ...first])
+    t += 60_000
+    expect(keys.publishedKids()).toHaveLength(6)
+    expect(keys.publishedKids().slice(3)).toEqual(second)
+    for (let i = 0; i < MAX_RETIRED_KEYS + 3; i++) await keys.rotate()
+    expect(keys.publishedKids()).toHaveLength(3 * (2 + MAX_RETIRED_KEYS))
+  })
+
+  it('without retainMs a replaced key goes at the next rotation, as before', async () => {
+    const keys = createKeyRing(await generateSigningKeys('ES256'))
+    await keys.prepare()
+    const first = keys.publishedKids()
+    await keys.rotate()
+    await keys.rotate()
+    expect(keys.publishedKids()).toHaveLength(6)
+    for (const kid of first) expect(keys.publishedKids()).not.toContain(kid)
   })
 })
