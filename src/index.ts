@@ -1,6 +1,8 @@
 // The package's programmatic API: the lab as a test dependency.
 export { startLab } from './lab.js'
-export type { Lab, LabOptions, LabRequest, IssueTokenOptions } from './lab.js'
+export type { Lab, LabHooks, LabOptions, LabRequest, IssueTokenOptions } from './lab.js'
+export type { NextLogin } from './auth-server/lab/next-login.js'
+export type { RotateOptions, Rotation } from './auth-server/tokens/keys.js'
 export type { LabClock } from './shared/clock.js'
 export type {
   AuthServerHooks,
@@ -8,6 +10,7 @@ export type {
   HookedRequest,
   HookedResponse,
   HookedRoute,
+  HookName,
   ResponseHook,
   TokenGrantType,
   TokenSigningContext,

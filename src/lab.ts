@@ -5,16 +5,26 @@ import { createServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { buildAuthServer } from './auth-server/app.js'
 import { mintAccessToken, planAccessToken } from './auth-server/tokens/access-token.js'
-import type { AuthServerHooks } from './auth-server/lab/hooks.js'
+import type { AuthServerHooks, HookName } from './auth-server/lab/hooks.js'
+import { addLabClient } from './auth-server/lab/add-client.js'
+import { checkNextLogin, type NextLogin } from './auth-server/lab/next-login.js'
 import { audienceOf } from './auth-server/resources.js'
 import { labPowersOf } from './auth-server/lab/register-lab.js'
 import type { Scenarios } from './auth-server/lab/scenarios.js'
+import type { RotateOptions, Rotation } from './auth-server/tokens/keys.js'
 import { buildClientApp } from './client/app.js'
 import { buildResourceServer } from './resource-server/app.js'
 import { closeGracefully } from './shared/close.js'
 import { createClock, type LabClock } from './shared/clock.js'
 import type { ClientInput, ResourceInput, UserInput } from './shared/builtin-data.js'
-import { loadConfig, type LabConfig, type ScopeDefinition } from './shared/config.js'
+import type { ScenarioInput } from './shared/scenario-items.js'
+import {
+  loadConfig,
+  type ClientRegistration,
+  type LabConfig,
+  type ScopeDefinition,
+  type UserAccount,
+} from './shared/config.js'
 import type { SigningAlg, TokenCheck } from './shared/enumerations.js'
 import type { RecordedExchange } from './shared/flow-recorder.js'
 import { parseScope } from './shared/scope.js'
@@ -66,6 +76,8 @@ export interface LabOptions {
   readonly admin?: boolean
   /** Hooks to start with; `lab.hooks` changes them later. */
   readonly hooks?: AuthServerHooks
+  /** One-shot scenarios armed at start, as `POST /_lab/scenarios` takes them (`lab.reset()` disarms them). */
+  readonly scenarios?: readonly ScenarioInput[]
   /** The lab key the `/_lab/*` routes need over HTTP (22 or more printable characters); default: random. */
   readonly labKey?: string
   /** More `host:port` values the servers answer to, besides their own URLs and loopback names. */
@@ -97,6 +109,11 @@ export interface LabRequest {
   readonly at: number
 }
 
+/** The hooks, plus `once`: a hook for the next matching event only (after the standing hook of its name), then gone. */
+export interface LabHooks extends AuthServerHooks {
+  once<K extends HookName>(name: K, hook: NonNullable<AuthServerHooks[K]>): void
+}
+
 export interface Lab {
   readonly urls: { readonly auth: string; readonly resource: string; readonly client: string }
   readonly config: LabConfig
@@ -111,9 +128,10 @@ export interface Lab {
   /**
    * Hooks, read at each request: set or unset them at any time, e.g.
    * `lab.hooks.beforeTokenSigning = (claims) => ({ ...claims, roles: ['admin'] })`.
-   * `reset()` leaves them in place.
+   * `reset()` leaves them in place. `lab.hooks.once(name, fn)`: `fn` runs for the
+   * next matching event only (the next access token, ID token or response).
    */
-  readonly hooks: AuthServerHooks
+  readonly hooks: LabHooks
   /** One-shot scenarios: failing, slow or denying endpoints and key rotation (also at POST /_lab/scenarios with `admin`). */
   readonly scenarios: Scenarios
   /**
@@ -122,9 +140,33 @@ export interface Lab {
    * with grantType 'lab'.
    */
   issueToken(options: IssueTokenOptions): Promise<string>
+  /**
+   * The next sign-in that would show the login page signs `username` in
+   * instead (and consents), once; `claims` are merged into that user's claims
+   * for the tokens of that login: its access token, ID token and userinfo.
+   */
+  signInNext(next: NextLogin): void
+  /** Adds a user while the lab runs, checked like a config file's user (`sub` defaults to the username). */
+  addUser(user: UserInput): UserAccount
+  /**
+   * Registers a client while the lab runs, written as in a config file (only
+   * `clientId` and, for the code flow, `redirectUris` are needed), after the
+   * same checks; a problem throws `lab.addClient at <pointer>: <problem>`.
+   * Over HTTP: dynamic client registration (`POST /register`).
+   */
+  addClient(client: ClientInput): ClientRegistration
+  /**
+   * Rotates the signing keys. `{ publishFirst: true }`: the next keys are in
+   * /jwks at once, signing goes on with the current ones until a second call
+   * (or `{ promote: true }`). Without options: new keys sign at once.
+   */
+  rotateKeys(options?: RotateOptions): Promise<Rotation>
   /** Every request each server received, oldest first (like navikt's takeRequest). */
   requests(): LabRequest[]
-  /** Forgets sessions, remembered decisions, codes, tokens, recorded requests and armed scenarios. */
+  /**
+   * Forgets sessions, remembered decisions, codes, tokens, recorded requests,
+   * armed scenarios, one-shot hooks, the next login, and users and clients added while running.
+   */
   reset(): void
   close(): Promise<void>
 }
@@ -192,15 +234,26 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     throw error
   }
   const ctx = auth.oauthLab
-  const { scenarios } = labPowersOf(auth)
+  const { scenarios, once, nextLogin } = labPowersOf(auth)
+  const labHooks: LabHooks = Object.assign(hooks, {
+    once: <K extends HookName>(name: K, hook: NonNullable<AuthServerHooks[K]>) => once.once(name, hook),
+  })
   return {
     urls: { auth: config.auth.publicUrl, resource: config.resource.publicUrl, client: config.client.publicUrl },
     config,
     labKey: config.labKey,
     clock,
     servers,
-    hooks,
+    hooks: labHooks,
     scenarios,
+    signInNext(next) {
+      const checked = checkNextLogin(next, (name) => ctx.users.byUsername(name))
+      if ('problem' in checked) throw new Error(`lab.signInNext: ${checked.problem}`)
+      nextLogin.arm(next, checked.user)
+    },
+    addClient: (client) => addLabClient(ctx, client, 'lab.addClient'),
+    addUser: (user) => ctx.users.add(user, (id) => ctx.clients.get(id) !== undefined, 'lab.addUser'),
+    rotateKeys: (options) => ctx.keys.rotate(options),
     async issueToken({ sub, clientId = config.client.clientId, scope = 'foo bar', claims, expiresIn, resource }) {
       const audience = audienceOf(config, resource)
       const plan = planAccessToken(clock.now(), expiresIn ?? config.auth.accessTokenTtlSeconds)
@@ -222,6 +275,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     },
     reset() {
       scenarios.clear()
+      once.clear()
+      nextLogin.clear()
+      ctx.users.forgetAdded()
+      for (const entry of ctx.clients.entries()) if (entry.source === 'added') ctx.clients.remove(entry.client.clientId)
       ctx.store.clear()
       ctx.sessions.clear()
       client.clientSessions.clear()

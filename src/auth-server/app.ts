@@ -22,6 +22,7 @@ import { authorizeRoutes } from './authorize/authorization-endpoint.js'
 import { consentRoutes } from './authorize/consent.js'
 import { loginRoutes } from './authorize/login.js'
 import { createClientRegistry } from './clients.js'
+import { createUserDirectory } from './account/user-directory.js'
 import type { AuthServerContext } from './context.js'
 import { introspectRoutes } from './token-lifecycle/introspect.js'
 import type { AuthServerHooks } from './lab/hooks.js'
@@ -74,10 +75,12 @@ export async function buildAuthServer(config: LabConfig, deps: AuthServerDeps = 
   await registerFormBody(app)
   const { store, sessions, keys, close } = await openStore(config, now, deps.keys)
   app.addHook('onClose', async () => close())
-  const lab = createLab(config, { keys, now, hooks: deps.hooks })
+  const users = createUserDirectory(config)
+  const lab = createLab(config, { keys, now, hooks: deps.hooks, store, users })
   const ctx: AuthServerContext = {
     config,
     clients: createClientRegistry(config, { store, now }),
+    users,
     keys,
     store,
     sessions,

@@ -1,4 +1,5 @@
 import type { LabConfig } from '../shared/config.js'
+import type { UserDirectory } from './account/user-directory.js'
 import type { ClientRegistry } from './clients.js'
 import type { AuthServerExtensions } from './extensions.js'
 import type { KeyRing } from './tokens/keys.js'
@@ -8,6 +9,8 @@ import type { AuthStore } from './store/auth-store.js'
 export interface AuthServerContext {
   readonly config: LabConfig
   readonly clients: ClientRegistry
+  /** The users who can sign in: the configured ones and any the lab added while running. */
+  readonly users: UserDirectory
   /** Read the current key at signing time: a key rotation replaces it. */
   readonly keys: KeyRing
   readonly store: AuthStore

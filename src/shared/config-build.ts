@@ -72,6 +72,7 @@ export function buildConfig(v: SettingInput): LabConfig {
       deviceCodeTtlSeconds: valueOf(v, 'deviceCodeTtlSeconds'),
       devicePollIntervalSeconds: valueOf(v, 'devicePollIntervalSeconds'),
       dpopNonce: valueOf(v, 'dpopNonce'),
+      ...(v.scenarios === undefined || v.scenarios.length === 0 ? {} : { scenarios: v.scenarios }),
     },
     resource: {
       port: valueOf(v, 'resourcePort'),

@@ -15,6 +15,7 @@ import {
 } from './builtin-data.js'
 import { webOriginProblem } from './cors.js'
 import { resourceIdentifierProblem } from './resource-identifier.js'
+import { scenarioProblems } from './scenario-items.js'
 import { SETTINGS, type SettingId, type SettingInput } from './settings.js'
 
 export interface SettingIssue {
@@ -103,7 +104,7 @@ function userIssues(v: SettingInput): SettingIssue[] {
 }
 
 /** One client's own rules; `known` scopes and user `subs` come from the merged settings. */
-function clientIssues(
+export function clientIssues(
   id: SettingId,
   client: ClientInput,
   at: string,
@@ -199,6 +200,17 @@ function resourceIssues(v: SettingInput): SettingIssue[] {
   return issues
 }
 
+/** Each armed scenario takes only its own type's fields. */
+function scenarioIssues(v: SettingInput): SettingIssue[] {
+  return (v.scenarios ?? []).flatMap((scenario, i) =>
+    scenarioProblems(scenario).map(({ path, problem }) => ({
+      id: 'scenarios' as const,
+      path: `/${i}${path}`,
+      problem,
+    })),
+  )
+}
+
 export function settingIssues(v: SettingInput): SettingIssue[] {
   const known = new Set([...(v.scopes ?? BUILTIN_SCOPES), ...OIDC_SCOPES].map((s) => s.name))
   const subs = new Set((v.users ?? BUILTIN_USERS).map((u) => u.sub ?? u.username))
@@ -223,5 +235,5 @@ export function settingIssues(v: SettingInput): SettingIssue[] {
       })
     issues.push(...clientIssues('extraClients', c, `/${i}`, known, subs))
   })
-  return [...issues, ...resourceIssues(v), ...clientAppIssues(v), ...loginIssues(v)]
+  return [...issues, ...resourceIssues(v), ...clientAppIssues(v), ...loginIssues(v), ...scenarioIssues(v)]
 }

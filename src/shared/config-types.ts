@@ -1,6 +1,7 @@
 // The shape of the loaded configuration that every server reads. Public
 // through config.ts (and the package's index): add fields, never rename.
 
+import type { ScenarioInput } from './scenario-items.js'
 import type {
   AccessTokenFormat,
   GrantType,
@@ -108,6 +109,8 @@ export interface AuthServerConfig {
   readonly devicePollIntervalSeconds: number
   /** RFC 9449 §8: DPoP proofs at the token endpoint must carry a current server nonce (DPOP_NONCE). */
   readonly dpopNonce?: boolean
+  /** Tests only: one-shot scenarios armed at start (a config file's or startLab's `scenarios`). */
+  readonly scenarios?: readonly ScenarioInput[]
 }
 
 export type AuthStoreConfig =

@@ -14,6 +14,7 @@ import {
   type UserInput,
 } from './builtin-data.js'
 import { CLIENT_SCHEMA, RESOURCE_SCHEMA, SCOPE_SCHEMA, USER_SCHEMA } from './config-items.js'
+import { SCENARIO_SCHEMA, type ScenarioInput } from './scenario-items.js'
 import {
   LOG_LEVELS,
   SIGNING_ALGS,
@@ -65,6 +66,7 @@ export interface SettingValues {
   allowedHosts: readonly string[]
   configFile: string
   dpopNonce: boolean
+  scenarios: readonly ScenarioInput[]
 }
 
 export type SettingId = keyof SettingValues
@@ -325,11 +327,12 @@ export const SETTINGS: Settings = {
     kind: kind.name,
     doc: 'Tests only: sign every browser in as this user (one of the users) and consent for them.',
     env: 'AUTO_LOGIN',
+    file: '/loginAs',
     option: '/loginAs',
   },
   labAdmin: {
     kind: kind.onOff,
-    doc: 'Serve the one-shot scenarios at `GET|POST /_lab/scenarios` (see "Use it in your tests").',
+    doc: 'Serve the lab\'s control routes: the one-shot scenarios at `GET|POST /_lab/scenarios`, and `POST /_lab/next-login`, `/_lab/users`, `/_lab/next-token-claims`, `/_lab/keys/rotate` (see "Control the lab from any language").',
     env: 'LAB_ADMIN',
     option: '/admin',
     default: false,
@@ -338,6 +341,7 @@ export const SETTINGS: Settings = {
     kind: kind.onOff,
     doc: 'Tests only: sign the browser in as the user named by `login_hint`.',
     env: 'LOGIN_HINT',
+    file: '/loginHint',
     option: '/loginHint',
     default: false,
   },
@@ -381,6 +385,12 @@ export const SETTINGS: Settings = {
     file: '/dpopNonce',
     option: '/dpopNonce',
     default: false,
+  },
+  scenarios: {
+    kind: kind.list(SCENARIO_SCHEMA, 'A one-shot scenario, as `POST /_lab/scenarios` takes it.'),
+    doc: 'Tests only: one-shot scenarios armed at start, in order, each as `POST /_lab/scenarios` takes it (e.g. `{ type: fail-token-requests, count: 2 }`). The HTTP routes still need `LAB_ADMIN`.',
+    file: '/scenarios',
+    option: '/scenarios',
   },
 }
 

@@ -57,7 +57,7 @@ export function renderLogin(
     csrfToken: reply.generateCsrf(),
     error: data.error,
     username: data.username ?? '',
-    usersHint: usersHint(reply.server.oauthLab.config.users),
+    usersHint: usersHint(reply.server.oauthLab.users.all()),
   })
 }
 
@@ -92,7 +92,7 @@ async function handleLogin(ctx: AuthServerContext, request: FastifyRequest<{ Bod
     )
   }
   const client = pending.clientId === undefined ? undefined : ctx.clients.get(pending.clientId)
-  const user = checkCredentials(ctx.config.users, username, password)
+  const user = checkCredentials(ctx.users.all(), username, password)
   if (!user) {
     return renderLogin(reply, { client, interaction, error: 'Wrong username or password.', username }, 401)
   }

@@ -4,11 +4,13 @@
 
 import type { FastifyRequest } from 'fastify'
 import type { LabConfig } from '../../shared/config.js'
+import type { UserDirectory } from '../account/user-directory.js'
 import type { HeadlessUser } from '../extensions.js'
 
 /** The user to sign the browser in as, or undefined when neither AUTO_LOGIN nor LOGIN_HINT is on. */
 export function headlessSignIn(
   config: LabConfig,
+  users: Pick<UserDirectory, 'byUsername'>,
   now: () => number,
 ): ((request: FastifyRequest) => HeadlessUser | undefined) | undefined {
   const { autoLogin, honourLoginHint } = config.auth
@@ -16,7 +18,7 @@ export function headlessSignIn(
   return (request) => {
     const hint = honourLoginHint ? (request.query as Record<string, unknown>).login_hint : undefined
     const username = typeof hint === 'string' ? hint : autoLogin
-    const user = username === undefined ? undefined : config.users.find((u) => u.username === username)
+    const user = username === undefined ? undefined : users.byUsername(username)
     return user && { sub: user.sub, authTime: Math.floor(now() / 1000) }
   }
 }

@@ -49,10 +49,72 @@ export interface AuthServerHooks {
   beforeResponse?: ResponseHook
 }
 
+export type HookName = keyof AuthServerHooks
+
+/** At most this many one-shot hooks wait per name: a loop that arms without end cannot grow memory. */
+export const MAX_ONCE_HOOKS = 100
+
+/**
+ * One-shot hooks: each runs for the next matching event only (the next access
+ * token, ID token or intercepted response), after the standing hook of its
+ * name, then is gone. Queued first in, first out.
+ */
+export interface OnceHooks {
+  once<K extends HookName>(name: K, hook: NonNullable<AuthServerHooks[K]>): void
+  /** The one-shot hook for this event, taken off its queue. */
+  take<K extends HookName>(name: K): AuthServerHooks[K] | undefined
+  /** How many wait, per name. */
+  pending(): Record<HookName, number>
+  clear(): void
+}
+
+export function createOnceHooks(): OnceHooks {
+  const queues: { [K in HookName]: Array<NonNullable<AuthServerHooks[K]>> } = {
+    beforeTokenSigning: [],
+    beforeIdTokenSigning: [],
+    beforeResponse: [],
+  }
+  return {
+    once(name, hook) {
+      if (!Object.hasOwn(queues, name)) throw new RangeError(`no hook is named ${String(name)}`)
+      if (typeof hook !== 'function') throw new TypeError('a hook is a function')
+      const queue = queues[name] as unknown[]
+      if (queue.length >= MAX_ONCE_HOOKS) throw new RangeError(`at most ${MAX_ONCE_HOOKS} one-shot ${name} hooks wait`)
+      queue.push(hook)
+    },
+    take: (name) => queues[name].shift(),
+    pending: () => ({
+      beforeTokenSigning: queues.beforeTokenSigning.length,
+      beforeIdTokenSigning: queues.beforeIdTokenSigning.length,
+      beforeResponse: queues.beforeResponse.length,
+    }),
+    clear() {
+      for (const queue of Object.values(queues)) queue.length = 0
+    },
+  }
+}
+
+/** The standing hook of `name`, then the next one-shot hook of that name, if any. */
+function standingThenOnce<K extends 'beforeTokenSigning' | 'beforeIdTokenSigning'>(
+  hooks: AuthServerHooks,
+  once: OnceHooks | undefined,
+  name: K,
+): ClaimsHook | undefined {
+  const standing = hooks[name]
+  const oneShot = once?.take(name)
+  if (!oneShot) return standing
+  if (!standing) return oneShot
+  return async (claims, context) => oneShot((await standing(claims, context)) ?? claims, context)
+}
+
 /** The extension point claimsBeforeSigning: each kind of token has its own hook. */
-export function claimsHooks(hooks: AuthServerHooks): AuthServerExtensions['claimsBeforeSigning'] {
+export function claimsHooks(hooks: AuthServerHooks, once?: OnceHooks): AuthServerExtensions['claimsBeforeSigning'] {
   return (kind, claims, context) =>
-    applyClaimsHook(kind === 'access_token' ? hooks.beforeTokenSigning : hooks.beforeIdTokenSigning, claims, context)
+    applyClaimsHook(
+      standingThenOnce(hooks, once, kind === 'access_token' ? 'beforeTokenSigning' : 'beforeIdTokenSigning'),
+      claims,
+      context,
+    )
 }
 
 /** Runs a claims hook; the planned `jti` always wins. */
@@ -70,10 +132,22 @@ export async function applyClaimsHook(
  * The extension point beforeResponse: an onSend handler for `route` that hands
  * the response to the `beforeResponse` hook, looked up at each request.
  */
-export function responseInterceptor(hooks: AuthServerHooks, route: HookedRoute): ResponseInterceptor {
+export function responseInterceptor(
+  hooks: AuthServerHooks,
+  route: HookedRoute,
+  once?: OnceHooks,
+  /** The lab's own change, run before the test's hooks (next-login claims in userinfo). */
+  first?: ResponseHook,
+): ResponseInterceptor {
   return async (request, reply, payload) => {
-    const hook = hooks.beforeResponse
-    if (!hook || (payload !== undefined && payload !== null && typeof payload !== 'string')) return payload
+    if (payload !== undefined && payload !== null && typeof payload !== 'string') return payload
+    const chain = [first, hooks.beforeResponse, once?.take('beforeResponse')].filter((h) => h !== undefined)
+    if (chain.length === 0) return payload
+    const hook: ResponseHook = async (response, context) => {
+      let current = response
+      for (const next of chain) current = (await next(current, context)) ?? current
+      return current
+    }
     const text = typeof payload === 'string' ? payload : ''
     const response: HookedResponse = { status: reply.statusCode, headers: headersOf(reply), body: parseBody(text) }
     const before = { ...response.headers }

@@ -62,7 +62,7 @@ function grantableScopes(client: ClientRegistration): ReadonlySet<string> {
 function checkMintRequest(ctx: AuthServerContext, body: LabTokenBody, scopes: readonly string[]): void {
   const client = ctx.clients.get(body.client_id)
   if (!client) throw new OAuthError('invalid_request', `Unknown client ${body.client_id}.`)
-  if (body.allow_unknown_sub !== true && !ctx.config.users.some((u) => u.sub === body.sub))
+  if (body.allow_unknown_sub !== true && !ctx.users.bySub(body.sub))
     throw new OAuthError(
       'invalid_request',
       `No user has sub ${body.sub}; send allow_unknown_sub: true to mint a token for it anyway.`,

@@ -6,36 +6,15 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { requireLabKey } from '../../shared/lab-key.js'
 import { OAuthError, sendJsonError } from '../oauth-error.js'
-import { MAX_COUNT, MAX_DELAY_MS, TOKEN_FAILURE_ERRORS, type Scenarios, type TokenFailureError } from './scenarios.js'
-
-type ScenarioBody =
-  | {
-      readonly type: 'fail-token-requests'
-      readonly count?: number
-      readonly error?: TokenFailureError
-      readonly description?: string
-    }
-  | { readonly type: 'deny-next-authorization' }
-  | { readonly type: 'delay-token-endpoint'; readonly ms: number; readonly count?: number }
-  | { readonly type: 'rotate-keys' }
-  | { readonly type: 'clear' }
-
-const TYPES = [
-  'fail-token-requests',
-  'deny-next-authorization',
-  'delay-token-endpoint',
-  'rotate-keys',
-  'clear',
-] as const
-
-// Which fields each type takes; any other field is refused (400), not ignored.
-const FIELDS: Record<(typeof TYPES)[number], readonly string[]> = {
-  'fail-token-requests': ['count', 'error', 'description'],
-  'deny-next-authorization': [],
-  'delay-token-endpoint': ['ms', 'count'],
-  'rotate-keys': [],
-  clear: [],
-}
+import {
+  MAX_COUNT,
+  MAX_DELAY_MS,
+  SCENARIO_FIELDS as FIELDS,
+  SCENARIO_TYPES as TYPES,
+  TOKEN_FAILURE_ERRORS,
+  type ScenarioInput as ScenarioBody,
+} from '../../shared/scenario-items.js'
+import { armScenario, type Scenarios } from './scenarios.js'
 
 const scenarioSchema = {
   body: {
@@ -87,12 +66,7 @@ export async function labScenarioRoutes(
     reply.header('cache-control', 'no-store').send(scenarios.armed()),
   )
   app.post<{ Body: ScenarioBody }>('/_lab/scenarios', { schema: scenarioSchema }, async (request, reply) => {
-    const body = request.body
-    if (body.type === 'fail-token-requests') scenarios.failTokenRequests(body)
-    else if (body.type === 'deny-next-authorization') scenarios.denyNextAuthorization()
-    else if (body.type === 'delay-token-endpoint') scenarios.delayTokenEndpoint(body)
-    else if (body.type === 'rotate-keys') await scenarios.rotateKeys()
-    else scenarios.clear()
+    await armScenario(scenarios, request.body)
     return reply.header('cache-control', 'no-store').send(scenarios.armed())
   })
 }

@@ -4,24 +4,19 @@
 
 import type { KeyRing } from '../tokens/keys.js'
 import type { OAuthErrorCode } from '../oauth-error.js'
+import {
+  MAX_COUNT,
+  MAX_DELAY_MS,
+  TOKEN_FAILURE_ERRORS,
+  type ScenarioInput,
+  type TokenFailureError,
+} from '../../shared/scenario-items.js'
 
-/** RFC 6749 §5.2 errors (and §4.1.2.1's server_error / temporarily_unavailable) a token request may be made to fail with. */
-export const TOKEN_FAILURE_ERRORS = [
-  'invalid_request',
-  'invalid_client',
-  'invalid_grant',
-  'unauthorized_client',
-  'unsupported_grant_type',
-  'invalid_scope',
-  'server_error',
-  'temporarily_unavailable',
-] as const satisfies readonly OAuthErrorCode[]
+// The errors, bounds and written shape live in shared/scenario-items.ts: a config file arms scenarios too.
+export { MAX_COUNT, MAX_DELAY_MS, TOKEN_FAILURE_ERRORS, type TokenFailureError } from '../../shared/scenario-items.js'
 
-export type TokenFailureError = (typeof TOKEN_FAILURE_ERRORS)[number]
-
-/** A real delay is bounded so a forgotten scenario cannot hang a test suite. */
-export const MAX_DELAY_MS = 30_000
-export const MAX_COUNT = 1000
+// Every error a scenario may fail with is one the token endpoint can answer.
+const CHECKED_ERRORS = TOKEN_FAILURE_ERRORS satisfies readonly OAuthErrorCode[]
 
 export interface FailTokenRequests {
   /** How many token requests fail (default 1). */
@@ -59,8 +54,9 @@ export interface Scenarios {
   delayTokenEndpoint(options: DelayTokenEndpoint): void
   /**
    * A new key of every algorithm becomes current (the access tokens' and each
-   * ID token algorithm's); each previous one stays in /jwks until the next
-   * rotation. Answers the access tokens' new kid.
+   * ID token algorithm's); each previous one stays in /jwks, and after the
+   * next rotation as long as tokens it signed can be live. Answers the access
+   * tokens' new kid.
    */
   rotateKeys(): Promise<{ readonly kid: string }>
   /** Disarms every one-shot scenario (keys are not rotated back). */
@@ -87,7 +83,7 @@ export function createScenarios(keys: KeyRing): ScenarioState {
   let deny = false
   return {
     failTokenRequests({ count = 1, error = 'invalid_grant', description } = {}) {
-      if (!TOKEN_FAILURE_ERRORS.includes(error))
+      if (!CHECKED_ERRORS.includes(error))
         throw new RangeError(`error must be one of ${TOKEN_FAILURE_ERRORS.join(', ')}`)
       failure = { remaining: checkCount(count), error, ...(description === undefined ? {} : { description }) }
     },
@@ -130,4 +126,13 @@ export function createScenarios(keys: KeyRing): ScenarioState {
       return armed
     },
   }
+}
+
+/** Arms one scenario written as data (POST /_lab/scenarios, or a config file's `scenarios` at start). */
+export async function armScenario(scenarios: Scenarios, scenario: ScenarioInput): Promise<void> {
+  if (scenario.type === 'fail-token-requests') scenarios.failTokenRequests(scenario)
+  else if (scenario.type === 'deny-next-authorization') scenarios.denyNextAuthorization()
+  else if (scenario.type === 'delay-token-endpoint') scenarios.delayTokenEndpoint(scenario)
+  else if (scenario.type === 'rotate-keys') await scenarios.rotateKeys()
+  else scenarios.clear()
 }

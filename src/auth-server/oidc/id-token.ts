@@ -46,7 +46,7 @@ export async function signIdToken(
 ): Promise<string> {
   const alg = idTokenAlgorithm(ctx.clients.get(grant.clientId))
   const iat = Math.floor(ctx.now() / 1000)
-  const user = ctx.config.users.find((u) => u.sub === grant.sub)
+  const user = ctx.users.bySub(grant.sub)
   const payload = await ctx.extensions.claimsBeforeSigning(
     'id_token',
     {

@@ -6,7 +6,7 @@
 import type { ScopeDefinition } from '../../shared/config.js'
 
 /** OIDC Core §5.4: the claims each standard scope releases. */
-const STANDARD_SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
+export const STANDARD_SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
   profile: [
     'name',
     'family_name',

@@ -51,7 +51,7 @@ async function userinfo(ctx: AuthServerContext, request: FastifyRequest, reply: 
   const scopes = parseScope(found.claims.scope)
   if (!scopes.includes('openid'))
     return sendUserinfoError(reply, insufficientScope('openid', 'userinfo needs a token with scope openid'))
-  const user = ctx.config.users.find((u) => u.sub === found.claims.sub)
+  const user = ctx.users.bySub(found.claims.sub)
   // OIDC Core §5.4: only what the granted scopes release; §5.3.2: sub is always returned.
   const released = releasedClaims(scopes, ctx.config.scopes, user?.claims ?? {})
   return reply.type('application/json').send({ ...released, sub: found.claims.sub })

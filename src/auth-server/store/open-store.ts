@@ -41,7 +41,7 @@ export async function openStore(
     return {
       store: createMemoryStore(now),
       sessions: createSessionStore(config.auth, now),
-      keys: createKeyRing(givenKeys ?? (await generateSigningKeys(config.auth.signingAlg))),
+      keys: createKeyRing(givenKeys ?? (await generateSigningKeys(config.auth.signingAlg)), retention(config, now)),
       close: () => undefined,
     }
   }
@@ -50,7 +50,7 @@ export async function openStore(
     return {
       store,
       sessions: createSqliteSessionStore(store.db, config.auth.sessionTtlSeconds * 1000, isSignedIn, now),
-      keys: await durableKeyRing(store, config, givenKeys),
+      keys: await durableKeyRing(store, config, givenKeys, now),
       close: () => store.close(),
     }
   } catch (error) {
@@ -70,8 +70,9 @@ async function durableKeyRing(
   store: SqliteAuthStore,
   config: LabConfig,
   given: SigningKeys | undefined,
+  now: () => number,
 ): Promise<KeyRing> {
-  if (given !== undefined) return createKeyRing(given)
+  if (given !== undefined) return createKeyRing(given, retention(config, now))
   const save = async (published: readonly SigningKeys[]) =>
     store.saveSigningKeys(await Promise.all(published.map(exportSigningKeys)))
   const stored = byAlgorithm(await Promise.all(store.loadSigningKeys().map(importSigningKeys)))
@@ -93,7 +94,16 @@ async function durableKeyRing(
     ...(access.previous ? { previous: access.previous } : {}),
     others,
     onChange: save,
+    ...retention(config, now),
   })
+}
+
+/**
+ * A key pushed out by a rotation stays published while a token it signed may
+ * be live: the access token lifetime (ID tokens live as long).
+ */
+function retention(config: LabConfig, now: () => number): { readonly retainMs: number; readonly now: () => number } {
+  return { retainMs: config.auth.accessTokenTtlSeconds * 1000, now }
 }
 
 /** Stored keys, each algorithm's first one current and its second one previous (the order they were saved in). */

@@ -50,9 +50,13 @@ describe('/_lab/* routes', () => {
     })
   })
 
-  it('LAB_ADMIN=on brings /_lab/scenarios, nothing else', async () => {
+  it('LAB_ADMIN=on brings /_lab/scenarios and the control routes, nothing else', async () => {
     expect(await labRoutes(await authServer({ INSPECTOR: 'off', LAB_ADMIN: 'on' }))).toEqual({
       '/_lab/scenarios': 'GET, HEAD, POST',
+      '/_lab/next-login': 'POST',
+      '/_lab/users': 'POST',
+      '/_lab/next-token-claims': 'POST',
+      '/_lab/keys/rotate': 'POST',
     })
   })
 
@@ -89,18 +93,19 @@ describe('/_lab/* routes need the lab key', () => {
             app.inject({ method, url, headers, ...(method === 'POST' ? { payload: {} } : {}) })
           for (const headers of [{}, { authorization: `Bearer ${KEY}x` }] as Array<Record<string, string>>)
             expect((await ask(headers)).statusCode, `${method} ${url}`).toBe(401)
-          // With the key, the route's own answer (a POST of {} fails its schema: 400).
+          // With the key, the route's own answer (a POST of {} fails its schema: 400; but
+          // {} is a plain key rotation).
           expect((await ask({ authorization: `Bearer ${KEY}` })).statusCode, `${method} ${url}`).toBe(
-            method === 'POST' ? 400 : 200,
+            method === 'POST' && url !== '/_lab/keys/rotate' ? 400 : 200,
           )
           checked++
         }
       }
       await app.close()
     }
-    // auth: exchanges (GET, HEAD), tokens (POST), clients (GET, HEAD, POST),
-    // scenarios (GET, HEAD, POST); resource and client: exchanges (GET, HEAD).
-    expect(checked).toBe(13)
+    // auth: exchanges (GET, HEAD), tokens (POST), clients (GET, HEAD, POST), scenarios (GET, HEAD, POST),
+    // next-login, users, next-token-claims, keys/rotate (POST); resource and client: exchanges (GET, HEAD).
+    expect(checked).toBe(17)
   })
 })
 
@@ -123,10 +128,16 @@ describe('the extension points', () => {
     }
   })
 
-  it('hooks given or LAB_ADMIN=on install the scenarios and hooks, not headless sign-in', async () => {
+  it('hooks given or LAB_ADMIN=on install the scenarios and hooks, and a headless sign-in only once armed', async () => {
     for (const app of [await authServer({}, {}), await authServer({ LAB_ADMIN: 'on' })]) {
       const { extensions } = app.oauthLab
-      expect(extensions.headlessUser).toBe(NO_EXTENSIONS.headlessUser)
+      // The next login (lab.signInNext): nobody is signed in until one is armed.
+      const anonymous = await app.inject({
+        method: 'GET',
+        url: '/authorize?response_type=code&client_id=oauth-client-1',
+      })
+      expect(anonymous.statusCode).toBe(200)
+      expect(anonymous.body).toContain('name="password"')
       for (const point of ['tokenEndpointGate', 'claimsBeforeSigning', 'denyAuthorization', 'beforeResponse'] as const)
         expect(extensions[point]).not.toBe(NO_EXTENSIONS[point])
       expect(app.labPowers?.scenarios.armed().failTokenRequests).toBeNull()

@@ -167,13 +167,45 @@ describe('signing keys after a restart', () => {
       // The next rotation is saved too: the current keys become the previous ones.
       await second.app.oauthLab.keys.rotate()
       rotated = await kidsOf(second.app)
-      expect(rotated.slice(3)).toEqual(kids.slice(0, 3))
+      expect(rotated.slice(3, 6)).toEqual(kids.slice(0, 3))
+      // The keys before those stay published while their tokens can be live, in this process only.
+      expect(rotated.slice(6)).toEqual(kids.slice(3))
     } finally {
       await second.app.close()
     }
     const third = await start(file)
     try {
-      expect(await kidsOf(third.app)).toEqual(rotated)
+      expect(await kidsOf(third.app)).toEqual(rotated.slice(0, 6))
+    } finally {
+      await third.app.close()
+    }
+  })
+
+  it('a rotation with publishFirst: the waiting keys are not saved, the promoted ones are', async () => {
+    const file = join(dir, 'publish-first.db')
+    const first = await start(file)
+    const before = await kidsOf(first.app)
+    const { next } = await first.app.oauthLab.keys.rotate({ publishFirst: true })
+    expect(await kidsOf(first.app)).toHaveLength(6)
+    await first.app.close()
+
+    // The waiting keys signed nothing: after a restart they are simply gone.
+    const second = await start(file)
+    let promoted: string
+    try {
+      expect(await kidsOf(second.app)).toEqual(before)
+      const waiting = await second.app.oauthLab.keys.rotate({ publishFirst: true })
+      expect(waiting.next).not.toBe(next)
+      promoted = (await second.app.oauthLab.keys.rotate({ promote: true })).kid
+      expect(promoted).toBe(waiting.next)
+    } finally {
+      await second.app.close()
+    }
+    const third = await start(file)
+    try {
+      const kids = await kidsOf(third.app)
+      expect(kids[0]).toBe(`ES256 ${promoted}`)
+      expect(kids.slice(3)).toEqual(before)
     } finally {
       await third.app.close()
     }
