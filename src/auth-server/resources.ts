@@ -16,8 +16,24 @@ export function registeredResource(
   const problem = resourceIdentifierProblem(identifier)
   // RFC 8707 §2: a malformed or unknown resource is invalid_target.
   if (problem !== undefined) return new OAuthError('invalid_target', `resource ${problem}.`)
-  const found = config.resources.find((r) => r.identifier === identifier)
+  const wanted = canonical(identifier)
+  const found = config.resources.find((r) => r.identifier === identifier || canonical(r.identifier) === wanted)
   return found ?? new OAuthError('invalid_target', `resource ${identifier} is not a registered resource server.`)
+}
+
+/**
+ * Scheme and host compared without case (RFC 3986 §6.2.2.1); the MCP
+ * authorization spec ("Canonical Server URI") asks servers to accept an
+ * upper-case scheme or host. The path stays case-sensitive, as written.
+ */
+function canonical(identifier: string): string {
+  try {
+    const url = new URL(identifier)
+    const path = identifier.slice(identifier.indexOf('//') + 2).replace(/^[^/?#]*/, '')
+    return `${url.protocol}//${url.host}${path}`
+  } catch {
+    return identifier
+  }
 }
 
 /**

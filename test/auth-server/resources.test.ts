@@ -250,4 +250,13 @@ describe('/token, client_credentials', () => {
     expectOAuthError(await credentials({ resource: 'http://localhost:9999' }), 400, 'invalid_target')
     expectOAuthError(await credentials({ resource: 'not a uri' }), 400, 'invalid_target')
   })
+
+  it('accepts an upper-case scheme and host, the path as written (MCP authorization: canonical server URI)', async () => {
+    const shouted = MCP.replace(/^http:\/\/[^/]+/, (origin) => origin.toUpperCase())
+    expect(shouted).not.toBe(MCP)
+    expect(audienceOf((await credentials({ resource: shouted })).json<{ access_token: string }>().access_token)).toBe(
+      MCP,
+    )
+    expectOAuthError(await credentials({ resource: MCP.replace('/mcp', '/MCP') }), 400, 'invalid_target')
+  })
 })
