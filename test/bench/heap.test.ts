@@ -30,7 +30,8 @@ describe('the heap probe', () => {
   it('reads the live heap after a forced collection: kept data counts, garbage does not', async () => {
     // Keeps 40 MB alive and makes 40 MB of garbage once a second.
     const url = await startChild(
-      'globalThis.kept = Array.from({ length: 40 }, () => "x".repeat(1 << 20).split("").join("")); setInterval(() => { Array.from({ length: 40 }, () => "y".repeat(1 << 20).split("").join("")) }, 1000)',
+      // Arrays of doubles (8 bytes each, 1 MB per array): cheap to make, so the child stays responsive on a busy machine.
+      'globalThis.kept = Array.from({ length: 40 }, () => new Array(1 << 17).fill(0.5)); setInterval(() => { Array.from({ length: 40 }, () => new Array(1 << 17).fill(0.25)) }, 1000)',
     )
     probe = await connectHeapProbe(url)
     const live = await probe.liveHeapMb()
