@@ -11,8 +11,10 @@ import {
   OIDC_SCOPES,
   REQUIRED_SCOPE,
   registeredClients,
+  registeredResources,
   type ClientInput,
 } from './builtin-data.js'
+import { urlOf } from './config-build.js'
 import { webOriginProblem } from './cors.js'
 import { resourceIdentifierProblem } from './resource-identifier.js'
 import { scenarioProblems } from './scenario-items.js'
@@ -200,6 +202,43 @@ function resourceIssues(v: SettingInput): SettingIssue[] {
   return issues
 }
 
+/**
+ * RFC 8693 §2.1: a client's token exchange audiences are registered resource
+ * servers (RFC 8707), and only a confidential client may exchange (RFC 8693 §2.1
+ * relies on client authentication).
+ */
+function tokenExchangeIssues(v: SettingInput): SettingIssue[] {
+  const registered = new Set(
+    registeredResources(v.resources, urlOf(v, 'resourcePublicUrl'), v.scopes ?? BUILTIN_SCOPES).map(
+      (r) => r.identifier,
+    ),
+  )
+  const lists = [
+    ['clients', v.clients ?? []],
+    ['extraClients', v.extraClients ?? []],
+  ] as const
+  return lists.flatMap(([id, clients]) =>
+    clients.flatMap((client, i) => {
+      const policy = client.tokenExchange
+      if (policy === undefined) return []
+      const issues: SettingIssue[] = policy.audiences.flatMap((audience, j) =>
+        registered.has(audience)
+          ? []
+          : [
+              {
+                id,
+                path: `/${i}/tokenExchange/audiences/${j}`,
+                problem: `"${audience}" is not a registered resource server (resources)`,
+              },
+            ],
+      )
+      if (client.clientSecret === undefined)
+        issues.push({ id, path: `/${i}/tokenExchange`, problem: 'a public client cannot exchange tokens (RFC 8693)' })
+      return issues
+    }),
+  )
+}
+
 /** Each armed scenario takes only its own type's fields. */
 function scenarioIssues(v: SettingInput): SettingIssue[] {
   return (v.scenarios ?? []).flatMap((scenario, i) =>
@@ -235,5 +274,6 @@ export function settingIssues(v: SettingInput): SettingIssue[] {
       })
     issues.push(...clientIssues('extraClients', c, `/${i}`, known, subs))
   })
+  issues.push(...tokenExchangeIssues(v))
   return [...issues, ...resourceIssues(v), ...clientAppIssues(v), ...loginIssues(v), ...scenarioIssues(v)]
 }
