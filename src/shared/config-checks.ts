@@ -204,39 +204,41 @@ function resourceIssues(v: SettingInput): SettingIssue[] {
 
 /**
  * RFC 8693 §2.1: a client's token exchange audiences are registered resource
- * servers (RFC 8707), and only a confidential client may exchange (RFC 8693 §2.1
- * relies on client authentication).
+ * servers (RFC 8707), and only a confidential client may exchange (the grant
+ * relies on client authentication). `at` points at the client.
  */
+export function tokenExchangeClientIssues(
+  id: SettingId,
+  client: ClientInput,
+  at: string,
+  registered: ReadonlySet<string>,
+): SettingIssue[] {
+  const policy = client.tokenExchange
+  if (policy === undefined) return []
+  const issues: SettingIssue[] = []
+  policy.audiences.forEach((audience, j) => {
+    if (!registered.has(audience))
+      issues.push({
+        id,
+        path: `${at}/tokenExchange/audiences/${j}`,
+        problem: `"${audience}" is not a registered resource server (resources)`,
+      })
+  })
+  if (client.clientSecret === undefined)
+    issues.push({ id, path: `${at}/tokenExchange`, problem: 'a public client cannot exchange tokens (RFC 8693)' })
+  return issues
+}
+
 function tokenExchangeIssues(v: SettingInput): SettingIssue[] {
   const registered = new Set(
     registeredResources(v.resources, urlOf(v, 'resourcePublicUrl'), v.scopes ?? BUILTIN_SCOPES).map(
       (r) => r.identifier,
     ),
   )
-  const lists = [
-    ['clients', v.clients ?? []],
-    ['extraClients', v.extraClients ?? []],
-  ] as const
-  return lists.flatMap(([id, clients]) =>
-    clients.flatMap((client, i) => {
-      const policy = client.tokenExchange
-      if (policy === undefined) return []
-      const issues: SettingIssue[] = policy.audiences.flatMap((audience, j) =>
-        registered.has(audience)
-          ? []
-          : [
-              {
-                id,
-                path: `/${i}/tokenExchange/audiences/${j}`,
-                problem: `"${audience}" is not a registered resource server (resources)`,
-              },
-            ],
-      )
-      if (client.clientSecret === undefined)
-        issues.push({ id, path: `/${i}/tokenExchange`, problem: 'a public client cannot exchange tokens (RFC 8693)' })
-      return issues
-    }),
-  )
+  return [
+    ...(v.clients ?? []).flatMap((c, i) => tokenExchangeClientIssues('clients', c, `/${i}`, registered)),
+    ...(v.extraClients ?? []).flatMap((c, i) => tokenExchangeClientIssues('extraClients', c, `/${i}`, registered)),
+  ]
 }
 
 /** Each armed scenario takes only its own type's fields. */

@@ -126,4 +126,14 @@ describe('openid-client 6 genericGrantRequest(token-exchange) against startLab()
       .catch((e: unknown) => e)
     expect((invalid as client.ResponseBodyError).error).toBe('invalid_request')
   })
+
+  it('lab.addClient checks the policy as a config file is checked: each audience a registered resource', () => {
+    expect(() =>
+      lab.addClient({
+        clientId: 'api-9',
+        clientSecret: 's',
+        tokenExchange: { audiences: ['https://nowhere.example/'] },
+      }),
+    ).toThrow('/tokenExchange/audiences/0: "https://nowhere.example/" is not a registered resource server')
+  })
 })
