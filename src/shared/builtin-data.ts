@@ -2,12 +2,19 @@
 // turns a client or user as written (in a config file, in startLab options,
 // or here) into its registration with every default filled in.
 
-import type { ClientRegistration, ResourceRegistration, ScopeDefinition, UserAccount } from './config-types.js'
+import type {
+  ClientRegistration,
+  ResourceRegistration,
+  ScopeDefinition,
+  TokenExchangePolicy,
+  UserAccount,
+} from './config-types.js'
 import { defaultWebOrigins } from './cors.js'
 import {
   DEVICE_CODE_GRANT,
   GRANT_TYPES,
   SECRET_AUTH_METHODS,
+  TOKEN_EXCHANGE_GRANT,
   type AccessTokenFormat,
   type GrantType,
   type SigningAlg,
@@ -32,6 +39,7 @@ export interface ClientInput {
   readonly idTokenSignedResponseAlg?: SigningAlg
   readonly requirePushedAuthorizationRequests?: boolean
   readonly requireDpop?: boolean
+  readonly tokenExchange?: TokenExchangePolicy
 }
 
 /** A user as written: `sub` defaults to the username. */
@@ -95,15 +103,28 @@ export const BUILTIN_USERS: readonly UserAccount[] = [
   },
 ]
 
-/** The built-in clients as written; their redirect URIs follow the client app's public URL. */
-export function builtinClientInputs(clientPublicUrl: string): ClientInput[] {
+/**
+ * The built-in clients as written; their redirect URIs follow the client app's
+ * public URL, and oauth-client-1's token exchange audience (RFC 8693) the
+ * resource server's.
+ */
+export function builtinClientInputs(clientPublicUrl: string, resourcePublicUrl = ''): ClientInput[] {
   const app = {
     redirectUris: [`${clientPublicUrl}/authenticated`],
     postLogoutRedirectUris: [`${clientPublicUrl}/`],
     scopes: ['foo', 'bar'],
   }
   return [
-    { clientId: BUILTIN_CLIENT_ID, clientSecret: BUILTIN_CLIENT_SECRET, name: 'OAuth Client 1', ...app },
+    {
+      clientId: BUILTIN_CLIENT_ID,
+      clientSecret: BUILTIN_CLIENT_SECRET,
+      name: 'OAuth Client 1',
+      ...app,
+      // RFC 8693: it may also act as an API that exchanges a user's token for
+      // one for the built-in MCP server (its only exchange audience).
+      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials', TOKEN_EXCHANGE_GRANT],
+      tokenExchange: { audiences: [`${resourcePublicUrl}${MCP_PATH}`] },
+    },
     {
       clientId: BUILTIN_PUBLIC_CLIENT_ID,
       name: 'OAuth Public Client',
@@ -123,8 +144,8 @@ export function builtinClientInputs(clientPublicUrl: string): ClientInput[] {
   ]
 }
 
-export function builtinClients(clientPublicUrl: string): ClientRegistration[] {
-  return builtinClientInputs(clientPublicUrl).map(normaliseClient)
+export function builtinClients(clientPublicUrl: string, resourcePublicUrl = ''): ClientRegistration[] {
+  return builtinClientInputs(clientPublicUrl, resourcePublicUrl).map(normaliseClient)
 }
 
 /** A client with the defaults the config-file reference documents filled in. */
@@ -141,10 +162,13 @@ export function normaliseClient(c: ClientInput): ClientRegistration {
     scopes: c.scopes ?? [],
     tokenEndpointAuthMethods: c.tokenEndpointAuthMethods ?? (confidential ? SECRET_AUTH_METHODS : ['none']),
     // RFC 6749 §4.4: client_credentials is for confidential clients only; the
-    // device grant (RFC 8628) only where a client is registered for it.
+    // device grant (RFC 8628) and token exchange (RFC 8693) only where a client
+    // is registered for them.
     grantTypes:
       c.grantTypes ??
-      GRANT_TYPES.filter((g) => (confidential || g !== 'client_credentials') && g !== DEVICE_CODE_GRANT),
+      GRANT_TYPES.filter(
+        (g) => (confidential || g !== 'client_credentials') && g !== DEVICE_CODE_GRANT && g !== TOKEN_EXCHANGE_GRANT,
+      ),
     // RFC 9700 §2.1.1: public clients must use PKCE.
     requirePkce: c.requirePkce ?? !confidential,
     ...(c.introspectionOnly === undefined ? {} : { introspectionOnly: c.introspectionOnly }),
@@ -154,6 +178,7 @@ export function normaliseClient(c: ClientInput): ClientRegistration {
       ? {}
       : { requirePushedAuthorizationRequests: c.requirePushedAuthorizationRequests }),
     ...(c.requireDpop === undefined ? {} : { requireDpop: c.requireDpop }),
+    ...(c.tokenExchange === undefined ? {} : { tokenExchange: { audiences: c.tokenExchange.audiences } }),
   }
 }
 
@@ -175,8 +200,9 @@ export function registeredClients(
   clients: readonly ClientInput[] | undefined,
   extra: readonly ClientInput[],
   clientPublicUrl: string,
+  resourcePublicUrl = '',
 ): ClientInput[] {
-  const builtin = builtinClientInputs(clientPublicUrl)
+  const builtin = builtinClientInputs(clientPublicUrl, resourcePublicUrl)
   const own = clients ?? builtin.filter((c) => c.clientId !== BUILTIN_RESOURCE_CLIENT_ID)
   const keep = builtin.filter(
     (c) => c.clientId === BUILTIN_RESOURCE_CLIENT_ID && !own.some((o) => o.clientId === c.clientId),

@@ -26,7 +26,7 @@ function valueOf<K extends SettingId>(v: SettingInput, id: K): SettingValues[K] 
 }
 
 /** A URL setting, or `http://<host>:<port>` from its port. */
-function urlOf(
+export function urlOf(
   v: SettingInput,
   id: 'authPublicUrl' | 'authInternalUrl' | 'resourcePublicUrl' | 'resourceInternalUrl' | 'clientPublicUrl',
 ): string {
@@ -46,7 +46,12 @@ function labKeyOf(v: SettingInput): Pick<LabConfig, 'labKey' | 'labKeyOrigin'> {
 
 export function buildConfig(v: SettingInput): LabConfig {
   const clientPublicUrl = urlOf(v, 'clientPublicUrl')
-  const clients = registeredClients(v.clients, v.extraClients ?? [], clientPublicUrl).map(normaliseClient)
+  const clients = registeredClients(
+    v.clients,
+    v.extraClients ?? [],
+    clientPublicUrl,
+    urlOf(v, 'resourcePublicUrl'),
+  ).map(normaliseClient)
   const clientId = valueOf(v, 'clientAppId')
   const clientSecretOf = (id: string) => clients.find((c) => c.clientId === id)?.clientSecret ?? ''
   const sessionTtlSeconds = valueOf(v, 'sessionTtlSeconds')

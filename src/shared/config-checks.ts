@@ -11,8 +11,10 @@ import {
   OIDC_SCOPES,
   REQUIRED_SCOPE,
   registeredClients,
+  registeredResources,
   type ClientInput,
 } from './builtin-data.js'
+import { urlOf } from './config-build.js'
 import { webOriginProblem } from './cors.js'
 import { resourceIdentifierProblem } from './resource-identifier.js'
 import { scenarioProblems } from './scenario-items.js'
@@ -200,6 +202,45 @@ function resourceIssues(v: SettingInput): SettingIssue[] {
   return issues
 }
 
+/**
+ * RFC 8693 §2.1: a client's token exchange audiences are registered resource
+ * servers (RFC 8707), and only a confidential client may exchange (the grant
+ * relies on client authentication). `at` points at the client.
+ */
+export function tokenExchangeClientIssues(
+  id: SettingId,
+  client: ClientInput,
+  at: string,
+  registered: ReadonlySet<string>,
+): SettingIssue[] {
+  const policy = client.tokenExchange
+  if (policy === undefined) return []
+  const issues: SettingIssue[] = []
+  policy.audiences.forEach((audience, j) => {
+    if (!registered.has(audience))
+      issues.push({
+        id,
+        path: `${at}/tokenExchange/audiences/${j}`,
+        problem: `"${audience}" is not a registered resource server (resources)`,
+      })
+  })
+  if (client.clientSecret === undefined)
+    issues.push({ id, path: `${at}/tokenExchange`, problem: 'a public client cannot exchange tokens (RFC 8693)' })
+  return issues
+}
+
+function tokenExchangeIssues(v: SettingInput): SettingIssue[] {
+  const registered = new Set(
+    registeredResources(v.resources, urlOf(v, 'resourcePublicUrl'), v.scopes ?? BUILTIN_SCOPES).map(
+      (r) => r.identifier,
+    ),
+  )
+  return [
+    ...(v.clients ?? []).flatMap((c, i) => tokenExchangeClientIssues('clients', c, `/${i}`, registered)),
+    ...(v.extraClients ?? []).flatMap((c, i) => tokenExchangeClientIssues('extraClients', c, `/${i}`, registered)),
+  ]
+}
+
 /** Each armed scenario takes only its own type's fields. */
 function scenarioIssues(v: SettingInput): SettingIssue[] {
   return (v.scenarios ?? []).flatMap((scenario, i) =>
@@ -235,5 +276,6 @@ export function settingIssues(v: SettingInput): SettingIssue[] {
       })
     issues.push(...clientIssues('extraClients', c, `/${i}`, known, subs))
   })
+  issues.push(...tokenExchangeIssues(v))
   return [...issues, ...resourceIssues(v), ...clientAppIssues(v), ...loginIssues(v), ...scenarioIssues(v)]
 }

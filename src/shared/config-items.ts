@@ -53,7 +53,7 @@ export const CLIENT_SCHEMA: JsonSchema = {
     grantTypes: {
       type: 'array',
       description:
-        'Grants it may use. Default: `authorization_code`, `refresh_token` and `client_credentials` with a secret; `authorization_code` and `refresh_token` without (the built-in `oauth-client-public` also has `urn:ietf:params:oauth:grant-type:device_code`, RFC 8628).',
+        'Grants it may use. Default: `authorization_code`, `refresh_token` and `client_credentials` with a secret; `authorization_code` and `refresh_token` without (the built-in `oauth-client-public` also has `urn:ietf:params:oauth:grant-type:device_code`, RFC 8628, and `oauth-client-1` `urn:ietf:params:oauth:grant-type:token-exchange`, RFC 8693).',
       items: { enum: GRANT_TYPES },
     },
     requirePkce: {
@@ -83,6 +83,20 @@ export const CLIENT_SCHEMA: JsonSchema = {
       type: 'boolean',
       description:
         'Its token requests must carry a DPoP proof (RFC 9449 section 5.2, `dpop_bound_access_tokens`); without one: 400 `invalid_dpop_proof`. Default false.',
+    },
+    tokenExchange: {
+      type: 'object',
+      description:
+        'Token exchange (RFC 8693): the resource servers it may ask for a token for with `urn:ietf:params:oauth:grant-type:token-exchange` (also needed in `grantTypes`, and a `clientSecret`). Default: none, so every exchange is refused. The built-in `oauth-client-1` has the MCP server.',
+      additionalProperties: false,
+      required: ['audiences'],
+      properties: {
+        audiences: {
+          type: 'array',
+          description: 'Resource identifiers (RFC 8707), each one registered in `resources`.',
+          items: NAME,
+        },
+      },
     },
   },
 }

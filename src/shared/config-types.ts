@@ -50,6 +50,13 @@ export interface ClientRegistration {
   readonly requirePushedAuthorizationRequests?: boolean
   /** RFC 9449 §5.2 (dpop_bound_access_tokens): its token requests must carry a DPoP proof. */
   readonly requireDpop?: boolean
+  /** RFC 8693: the token exchange policy; absent, the client may not exchange tokens. */
+  readonly tokenExchange?: TokenExchangePolicy
+}
+
+/** RFC 8693 §2.1: which resource servers (RFC 8707 identifiers) a client may exchange tokens for. */
+export interface TokenExchangePolicy {
+  readonly audiences: readonly string[]
 }
 
 export interface UserAccount {

@@ -10,17 +10,21 @@ export type SigningAlg = (typeof SIGNING_ALGS)[number]
 export const VERIFY_ALGS = [...SIGNING_ALGS, 'PS256'] as const
 export type VerifyAlg = (typeof VERIFY_ALGS)[number]
 
-/** Grants a client may be registered for (RFC 6749 §4.1, §4.4, §6; RFC 8628 §3.4). */
+/** Grants a client may be registered for (RFC 6749 §4.1, §4.4, §6; RFC 8628 §3.4; RFC 8693 §2.1). */
 export const GRANT_TYPES = [
   'authorization_code',
   'refresh_token',
   'client_credentials',
   'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
 ] as const
 export type GrantType = (typeof GRANT_TYPES)[number]
 
 /** RFC 8628 §3.4: the device authorization grant's `grant_type`. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code' satisfies GrantType
+
+/** RFC 8693 §2.1: the token exchange grant's `grant_type`. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange' satisfies GrantType
 
 /** Client authentication at the token endpoint (RFC 6749 §2.3.1; `none`: a public client, RFC 8414 §2). */
 export const TOKEN_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const

@@ -44,8 +44,10 @@ import { checkErrorBody, checkStatusAndNoStore, jsonBody, post } from './envelop
 const PATHS = ['/token', '/site/oauth2/access_token'] as const
 const BODY_LIMIT = 16 * 1024
 const MAX_PARAM_LENGTH = 4096
+/** RFC 8693: oauth-client-1 may exchange tokens; the fuzzed bodies never carry a subject_token. */
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
 const GRANTS: Readonly<Record<string, readonly string[]>> = {
-  [CONFIDENTIAL_ID]: ['authorization_code', 'refresh_token', 'client_credentials'],
+  [CONFIDENTIAL_ID]: ['authorization_code', 'refresh_token', 'client_credentials', TOKEN_EXCHANGE],
   [PUBLIC_ID]: ['authorization_code', 'refresh_token'],
   [RESOURCE_CLIENT_ID]: [],
 }
@@ -232,7 +234,7 @@ function expectedToken(r: ModelledRequest, req: Exchange, fields: Record<string,
   const grantType = present('grant_type')
   const structural = new Set<string>()
   if (grantType === undefined) structural.add('invalid_request')
-  else if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grantType))
+  else if (!['authorization_code', 'refresh_token', 'client_credentials', TOKEN_EXCHANGE].includes(grantType))
     structural.add('unsupported_grant_type')
   const requestedScopes = (present('scope') ?? '').split(' ').filter(Boolean)
   // RFC 8707 §2: a resource that is not a registered resource server, refused before the code or token is looked at.
@@ -246,6 +248,9 @@ function expectedToken(r: ModelledRequest, req: Exchange, fields: Record<string,
     errors.add('unauthorized_client')
   } else if (grantType === 'authorization_code') {
     errors.add(present('code') === undefined ? 'invalid_request' : badTarget ? 'invalid_target' : 'invalid_grant')
+  } else if (grantType === TOKEN_EXCHANGE) {
+    // RFC 8693 §2.1: subject_token is required, and checked before the target.
+    errors.add('invalid_request')
   } else if (grantType === 'refresh_token') {
     errors.add(
       present('refresh_token') === undefined ? 'invalid_request' : badTarget ? 'invalid_target' : 'invalid_grant',

@@ -7,7 +7,7 @@ import type { ClientInput } from '../../shared/builtin-data.js'
 import type { ClientRegistration } from '../../shared/config.js'
 import { ConfigFileError, type ConfigIssue } from '../../shared/config-error.js'
 import { schemaProblems } from '../../shared/config-file.js'
-import { clientIssues } from '../../shared/config-checks.js'
+import { clientIssues, tokenExchangeClientIssues } from '../../shared/config-checks.js'
 import { CLIENT_SCHEMA } from '../../shared/config-items.js'
 import type { AuthServerContext } from '../context.js'
 
@@ -21,10 +21,12 @@ export function addLabClient(ctx: AuthServerContext, input: unknown, label: stri
   const known = new Set(ctx.config.scopes.map((s) => s.name))
   const subs = new Set(ctx.users.all().map((u) => u.sub))
   // The config file's own rules for one client (redirect URIs, scopes, methods, PKCE, ...).
-  const issues: ConfigIssue[] = clientIssues('clients', given, '', known, subs).map(({ path, problem }) => ({
-    path,
-    problem,
-  }))
+  // RFC 8693: its token exchange audiences among the lab's resource servers.
+  const resources = new Set(ctx.config.resources.map((r) => r.identifier))
+  const issues: ConfigIssue[] = [
+    ...clientIssues('clients', given, '', known, subs),
+    ...tokenExchangeClientIssues('clients', given, '', resources),
+  ].map(({ path, problem }) => ({ path, problem }))
   if (ctx.clients.get(given.clientId) !== undefined)
     issues.push({ path: '/clientId', problem: `duplicate clientId "${given.clientId}"` })
   const added = ctx.clients.entries().filter((e) => e.source === 'added').length

@@ -21,6 +21,8 @@ export interface TokenRequestBody {
 export interface TokenResponse {
   readonly access_token: string
   /** RFC 9449 §5: DPoP when the request carried a valid proof. */
+  /** RFC 8693 §2.2.1: token exchange names the type of what it issued. */
+  readonly issued_token_type?: string
   readonly token_type: 'Bearer' | 'DPoP'
   readonly expires_in: number
   readonly scope: string

@@ -7,6 +7,7 @@ import { authorizationCode } from './authorization-code.js'
 import { clientCredentials } from './client-credentials.js'
 import { deviceCode } from './device-code.js'
 import { refreshToken } from './refresh-token.js'
+import { tokenExchange } from './token-exchange.js'
 
 // Every GrantType has its module, under its own grant_type: checked at compile time.
 const REGISTRY: { readonly [G in GrantType]: GrantModule<G> } = {
@@ -15,6 +16,8 @@ const REGISTRY: { readonly [G in GrantType]: GrantModule<G> } = {
   client_credentials: clientCredentials,
   // RFC 8628 §3.4: the device authorization grant.
   'urn:ietf:params:oauth:grant-type:device_code': deviceCode,
+  // RFC 8693 §2: token exchange.
+  'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchange,
 }
 
 /** In registration order: the metadata's grant_types_supported. */

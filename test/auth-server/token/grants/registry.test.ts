@@ -31,6 +31,7 @@ describe('the grant registry', () => {
       'refresh_token',
       'client_credentials',
       'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
     ])
   })
 
@@ -50,6 +51,16 @@ describe('the grant registry', () => {
     expect([...grantModule('refresh_token').parameters]).toEqual(['refresh_token', 'scope', 'resource'])
     expect([...grantModule('client_credentials').parameters]).toEqual(['scope', 'resource'])
     expect([...grantModule('urn:ietf:params:oauth:grant-type:device_code').parameters]).toEqual(['device_code'])
+    expect([...grantModule('urn:ietf:params:oauth:grant-type:token-exchange').parameters]).toEqual([
+      'subject_token',
+      'subject_token_type',
+      'actor_token',
+      'actor_token_type',
+      'resource',
+      'audience',
+      'scope',
+      'requested_token_type',
+    ])
   })
 
   it('narrows only the registered grant types, never a name inherited from Object', () => {
