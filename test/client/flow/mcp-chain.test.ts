@@ -167,6 +167,14 @@ describe('the flow inspector: an MCP client\u2019s flow', () => {
     expect(html).toContain('Step 4: The client registers, or names its metadata document')
     expect(html).toContain('data-check="audience"')
     expect(html).not.toContain('\u2717')
+    // The transcript export tells the same chain.
+    const transcript = await (
+      await fetch(`${lab.urls.client}/flow/${flows[0]!.id}/transcript.md`, {
+        headers: { authorization: `Bearer ${lab.labKey}` },
+      })
+    ).text()
+    expect(transcript).toContain('## Step 2: The client reads the protected resource metadata')
+    expect(transcript).toContain('- \u2713 the access token\u2019s aud is the MCP server')
   })
 
   it('leaves the client app\u2019s own flows with the seven steps', () => {
