@@ -166,6 +166,7 @@ describe('the flow inspector: an MCP client\u2019s flow', () => {
     const html = await page.text()
     expect(html).toContain('Step 4: The client registers, or names its metadata document')
     expect(html).toContain('data-check="audience"')
+    expect(html).toContain(`<code>${flows[0]!.id}</code></a> (MCP client)`)
     expect(html).not.toContain('\u2717')
     // The transcript export tells the same chain.
     const transcript = await (
