@@ -82,14 +82,19 @@ export function withMcpChains(
   const calls = new Map<string, RecordedExchange[]>()
   for (const e of untagged) {
     const token = isMcpCall(e) ? accessTokenIn(e) : undefined
-    if (token !== undefined) calls.set(token, [...(calls.get(token) ?? []), e])
+    if (token === undefined) continue
+    const list = calls.get(token)
+    if (list) list.push(e)
+    else calls.set(token, [e])
   }
   const taken = new Set(groups.flatMap((g) => g.exchanges))
+  const candidate = new Set(candidates)
+  const jwks = untagged.filter((e) => e.role === 'auth-server' && pathOf(e) === '/jwks')
   const registered = new Set<string>()
   const chains: Array<{ group: Group; members: Set<RecordedExchange>; clientId?: string; start: number }> = []
   const result: McpGroup[] = [...groups, ...candidates].sort(byStart).flatMap((group) => {
-    const chain = mcpMembers(group, calls, untagged, registered)
-    if (chain === undefined) return candidates.includes(group) ? [] : [group]
+    const chain = mcpMembers(group, calls, untagged, jwks, registered)
+    if (chain === undefined) return candidate.has(group) ? [] : [group]
     for (const e of chain.members) taken.add(e)
     chains.push({ group, ...chain })
     return [group]
@@ -125,6 +130,7 @@ function mcpMembers(
   group: Group,
   calls: ReadonlyMap<string, RecordedExchange[]>,
   untagged: readonly RecordedExchange[],
+  jwks: readonly RecordedExchange[],
   registered: Set<string>,
 ): { members: Set<RecordedExchange>; clientId?: string; start: number } | undefined {
   // The client app's own flows keep the seven steps; Break-it's tagged flows too.
@@ -134,8 +140,7 @@ function mcpMembers(
   if (uses.length === 0 && !namesMcpServer(authorize ? queryOf(authorize).get('resource') : null)) return undefined
   const members = new Set([...group.exchanges, ...uses])
   // The keys fetched while a call was checked belong to that call.
-  for (const e of untagged)
-    if (e.role === 'auth-server' && pathOf(e) === '/jwks' && uses.some((call) => within(e, call))) members.add(e)
+  for (const e of jwks) if (uses.some((call) => within(e, call))) members.add(e)
   const clientId = authorize ? (queryOf(authorize).get('client_id') ?? undefined) : undefined
   if (clientId !== undefined && !registered.has(clientId)) {
     const registration = untagged.filter((e) => isRegistration(e) && registrationClientId(e) === clientId)
