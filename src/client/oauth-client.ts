@@ -85,7 +85,7 @@ export { basicAuthorization, formUrlEncode } from '../shared/basic-auth.js'
 
 /** A back-channel request as plain data: step-through previews it, and exactly it is sent. */
 export interface OutgoingRequest {
-  readonly method: 'GET' | 'POST'
+  readonly method: 'GET' | 'POST' | 'DELETE'
   readonly url: string
   readonly headers: Readonly<Record<string, string>>
   readonly body?: string

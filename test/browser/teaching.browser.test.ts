@@ -93,6 +93,19 @@ const ATTACKS: Array<[name: string, title: string, status: string, error: string
   ['expired-token', 'Expired token', '401', 'invalid_token'],
   ['token-without-foo', 'Token without scope foo', '403', 'insufficient_scope'],
   ['consent-denied', 'Consent denied', '303', 'access_denied'],
+  ['mcp-token-for-other-resource', 'MCP: a token for another resource', '401', 'invalid_token'],
+  [
+    'mcp-confused-deputy',
+    'MCP: confused-deputy redirect through a registered client',
+    '400',
+    'Invalid authorization request',
+  ],
+  [
+    'mcp-lying-metadata-document',
+    'MCP: a metadata document that lies about its client_id',
+    '400',
+    'Client metadata document refused',
+  ],
 ]
 
 describe('Break it in a browser', () => {

@@ -133,14 +133,14 @@ describe('GET /break and POST /break/<attack>', () => {
   })
   afterAll(() => app.close())
 
-  it('lists the nine attacks, each a button in a POST form with a CSRF token', async () => {
+  it('lists the twelve attacks (nine of the seven steps, three of MCP), each a button in a POST form with a CSRF token', async () => {
     const page = await app.inject({ method: 'GET', url: '/break' })
     expect(page.statusCode).toBe(200)
     const forms =
       page.body.match(
         /<form method="post" action="\/break\/[a-z-]+">\s*<input type="hidden" name="_csrf" value="[^"]+">/g,
       ) ?? []
-    expect(forms).toHaveLength(9)
+    expect(forms).toHaveLength(12)
     for (const title of [
       'Forged state (CSRF)',
       'Replayed code',

@@ -14,6 +14,9 @@ export type AttackName =
   | 'expired-token'
   | 'token-without-foo'
   | 'consent-denied'
+  | 'mcp-token-for-other-resource'
+  | 'mcp-confused-deputy'
+  | 'mcp-lying-metadata-document'
 
 export interface AttackContext {
   readonly config: LabConfig

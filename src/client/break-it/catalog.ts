@@ -2,6 +2,7 @@
 
 import type { Attack } from './attack.js'
 import { consentDenied, forgedState } from './browser-attacks.js'
+import { mcpConfusedDeputy, mcpLyingMetadataDocument, mcpTokenForOtherResource } from './mcp-attacks.js'
 import { expiredToken, tokenWithoutFoo } from './resource-attacks.js'
 import {
   missingPkceVerifier,
@@ -21,6 +22,9 @@ export const ATTACKS: readonly Attack[] = [
   expiredToken,
   tokenWithoutFoo,
   consentDenied,
+  mcpTokenForOtherResource,
+  mcpConfusedDeputy,
+  mcpLyingMetadataDocument,
 ]
 
 export function findAttack(name: string): Attack | undefined {

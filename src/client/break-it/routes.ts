@@ -15,6 +15,7 @@ import { answerView, type AnswerView } from './answer.js'
 import { AttackSetupError, outcomeOf, type Attack } from './attack.js'
 import { ATTACKS, findAttack } from './catalog.js'
 import { csrfCheck } from '../../shared/session-csrf.js'
+import { mcpDocumentRoute } from './mcp-document-route.js'
 
 interface Played {
   readonly flowId: string
@@ -73,6 +74,7 @@ function renderResult(reply: FastifyReply, config: LabConfig, attack: Attack, pl
 
 export async function breakItRoutes(app: FastifyInstance, opts: { config: LabConfig; fetch: Fetch }): Promise<void> {
   const { config } = opts
+  await mcpDocumentRoute(app, { config })
   // The inspector's browser id: only when there is an inspector to show flows in.
   if (config.inspector.enabled) registerBrowserIdCookie(app)
   // A run (once its CSRF token checked) is a flow this browser starts.

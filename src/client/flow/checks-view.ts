@@ -1,10 +1,10 @@
 // The checks a teacher points at, as sentences with a tick or a cross.
 
 import { s256Challenge } from '../../shared/sha256.js'
-import type { FlowChecks } from './types.js'
+import type { FlowChecks, McpCheck } from './types.js'
 
 export interface CheckLine {
-  readonly id: 'state' | 'code' | 'pkce'
+  readonly id: 'state' | 'code' | 'pkce' | McpCheck['id']
   readonly ok: boolean
   readonly text: string
 }

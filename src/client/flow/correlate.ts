@@ -7,16 +7,20 @@
 
 import { sha256Base64url } from '../../shared/sha256.js'
 import { buildFlow } from './assign.js'
+import { withMcpChains } from './mcp-chain.js'
+import { buildMcpFlow } from './mcp-flow.js'
 import {
   FLOW_HEADER,
   INSPECTOR_HEADER,
   endOf,
   hiddenInput,
   locationParams,
+  pathOf,
+  queryOf,
   requestHeader,
   responseJson,
 } from './http.js'
-import { buildIndex, isTokenRequest, type ExchangeIndex } from './index-exchanges.js'
+import { AUTHORIZE_PATHS, buildIndex, isTokenRequest, type ExchangeIndex } from './index-exchanges.js'
 import type { Flow, RecordedExchange } from './types.js'
 
 export interface Group {
@@ -34,7 +38,10 @@ export function correlate(exchanges: readonly RecordedExchange[]): Flow[] {
   const untagged = sorted.filter((e) => requestHeader(e, FLOW_HEADER) === undefined)
   const index = buildIndex(untagged)
   const groups = [...groupByTag(sorted, index), ...groupByState(untagged, index)]
-  return groups.map(buildFlow).sort((a, b) => a.startedAt - b.startedAt)
+  // MCP clients' flows get the MCP chain's steps (mcp-chain.ts); every other flow the seven steps.
+  return withMcpChains(groups, untagged, groupStateless(untagged, index))
+    .map((group) => (group.mcp ? buildMcpFlow(group) : buildFlow(group)))
+    .sort((a, b) => a.startedAt - b.startedAt)
 }
 
 export function byTime(a: RecordedExchange, b: RecordedExchange): number {
@@ -76,6 +83,26 @@ function groupByState(untagged: readonly RecordedExchange[], index: ExchangeInde
     for (const e of index.callbacks.get(state) ?? []) members.add(e)
     expand(index, members, state)
     return { id: flowIdOf(state), kind: 'browser', exchanges: untagged.filter((e) => members.has(e)) }
+  })
+}
+
+/**
+ * Authorization requests without a state (an MCP client may send none: PKCE
+ * protects its code, RFC 9700 §4.7.1): one candidate per request URL, which
+ * the sign-in sends the browser back to unchanged. Kept only when an MCP
+ * client made it (mcp-chain.ts), so other flows stay as they are.
+ */
+function groupStateless(untagged: readonly RecordedExchange[], index: ExchangeIndex): Group[] {
+  const byUrl = new Map<string, RecordedExchange[]>()
+  for (const e of untagged) {
+    if (e.role !== 'auth-server' || e.request.method !== 'GET' || !AUTHORIZE_PATHS.has(pathOf(e))) continue
+    if (queryOf(e).get('state')) continue
+    byUrl.set(e.request.url, [...(byUrl.get(e.request.url) ?? []), e])
+  }
+  return [...byUrl].map(([url, list]) => {
+    const members = new Set(list)
+    expand(index, members, undefined)
+    return { id: flowIdOf(`authorize ${url}`), kind: 'browser', exchanges: untagged.filter((e) => members.has(e)) }
   })
 }
 

@@ -6,6 +6,7 @@ import { unique } from './checks.js'
 import { header, pathOf, queryOf } from './http.js'
 import { rawRequest, rawResponse } from './format.js'
 import { statusLine } from './labels.js'
+import { MCP_STEPS } from './mcp-steps.js'
 import { STEPS } from './steps.js'
 import type { Actor, Flow, FlowEntry, RecordedExchange } from './types.js'
 
@@ -47,7 +48,8 @@ export function toMarkdown(flow: Flow): string {
     '',
     `Flow \`${flow.id}\`, recorded by oauth-lab on ${new Date(flow.startedAt).toISOString()}.`,
   ]
-  for (const step of STEPS) {
+  // An MCP client's flow: the MCP chain's steps and checks (mcp-flow.ts).
+  for (const step of flow.mcp ? MCP_STEPS : STEPS) {
     out.push('', `## Step ${step.n}: ${step.title}`, '', `${step.what} (${step.rfc})`)
     const entries = flow.entries.filter((e) => e.step === step.n)
     const skipped = flow.skipped[step.n]
@@ -55,7 +57,7 @@ export function toMarkdown(flow: Flow): string {
     else if (entries.length === 0) out.push('', '_Not reached in this flow._')
     for (const entry of entries) out.push(...entryMarkdown(entry))
   }
-  const checks = checksView(flow.checks)
+  const checks = flow.mcp ? flow.mcp.checks : checksView(flow.checks)
   if (checks.length > 0)
     out.push('', '## Checks', '', ...checks.map((c) => `- ${c.ok ? '\u2713' : '\u2717'} ${c.text}`))
   return `${out.join('\n')}\n`

@@ -16,6 +16,8 @@ export interface FlowSummary {
   /** The resource owner, when known (token `sub` or the login form). */
   readonly user?: string
   readonly exchanges: number
+  /** An MCP client's flow, shown as the MCP chain. */
+  readonly mcp?: true
 }
 
 export function summarize(flow: Flow): FlowSummary {
@@ -29,6 +31,7 @@ export function summarize(flow: Flow): FlowSummary {
     reached: flow.entries.reduce<StepNumber>((max, e) => (e.step > max ? e.step : max), 1),
     ...(user === undefined ? {} : { user }),
     exchanges: new Set(flow.entries.map((e) => e.exchange)).size,
+    ...(flow.mcp ? { mcp: true as const } : {}),
   }
 }
 

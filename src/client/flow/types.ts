@@ -54,6 +54,22 @@ export interface Flow {
   /** Steps that did not happen, with why (step 2 of the seven steps: a remembered decision). */
   readonly skipped: Partial<Record<StepNumber, string>>
   readonly checks: FlowChecks
+  /** Set when an MCP client started the flow: its steps are the MCP chain's (mcp-chain.ts). */
+  readonly mcp?: McpFlowInfo
+}
+
+/** A flow of an MCP client: checks and notes of the MCP chain, each under its step. */
+export interface McpFlowInfo {
+  readonly clientId?: string
+  readonly checks: readonly McpCheck[]
+  readonly notes: Partial<Record<StepNumber, string>>
+}
+
+export interface McpCheck {
+  readonly id: 'resource' | 'token-resource' | 'pkce-sent' | 'pkce' | 'audience'
+  readonly step: StepNumber
+  readonly ok: boolean
+  readonly text: string
 }
 
 export const STEP_NUMBERS: readonly StepNumber[] = [1, 2, 3, 4, 5, 6, 7]

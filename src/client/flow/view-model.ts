@@ -12,6 +12,7 @@ import { header, isForm } from './http.js'
 import type { JwksSource } from './jwks.js'
 import { maskedNotes, type MaskedNote } from './masked.js'
 import { panelsOf, requestPanels, type Panel } from './panels.js'
+import { MCP_STEPS } from './mcp-steps.js'
 import { STEPS } from './steps.js'
 import { claimTimes, type TimeNote } from './times.js'
 import type { Flow, FlowEntry, RecordedExchange, Role, StepNumber } from './types.js'
@@ -105,21 +106,24 @@ const TOKEN_CHECK_NOTES: Record<NonNullable<Flow['checks']['tokenCheck']>, strin
 }
 
 // Which step shows which check: state arrives in step 4, code and verifier in step 5.
-const CHECK_STEP: Record<CheckLine['id'], StepNumber> = { state: 4, code: 5, pkce: 5 }
+const CHECK_STEP: Partial<Record<CheckLine['id'], StepNumber>> = { state: 4, code: 5, pkce: 5 }
 
 /** Each server's name and public host, e.g. "Authorization server (localhost:9001)". */
 export type ServerLabels = Readonly<Record<Role, string>>
 
 export async function flowView(flow: Flow, jwks: JwksSource, labels?: ServerLabels): Promise<FlowView> {
-  const checks = checksView(flow.checks)
+  // An MCP client's flow shows the MCP chain's steps and checks (mcp-flow.ts).
+  const checks: CheckLine[] = flow.mcp ? [...flow.mcp.checks] : checksView(flow.checks)
+  const stepOf = (c: CheckLine) => (flow.mcp ? flow.mcp.checks.find((m) => m === c)?.step : CHECK_STEP[c.id])
   const firstJwt = firstDecoded(flow.entries)
   const entries = await Promise.all(flow.entries.map((entry, i) => entryView(entry, i, jwks, labels, firstJwt)))
-  const steps = STEPS.map((step) => ({
+  const steps = (flow.mcp ? MCP_STEPS : STEPS).map((step) => ({
     ...step,
     ...(flow.skipped[step.n] === undefined ? {} : { skipped: flow.skipped[step.n] }),
-    ...(step.n === 7 && flow.checks.tokenCheck ? { note: TOKEN_CHECK_NOTES[flow.checks.tokenCheck] } : {}),
+    ...(step.n === 7 && flow.checks.tokenCheck && !flow.mcp ? { note: TOKEN_CHECK_NOTES[flow.checks.tokenCheck] } : {}),
+    ...(flow.mcp?.notes[step.n] === undefined ? {} : { note: flow.mcp.notes[step.n] }),
     entries: entries.filter((_, i) => flow.entries[i]?.step === step.n),
-    checks: checks.filter((c) => CHECK_STEP[c.id] === step.n),
+    checks: checks.filter((c) => stepOf(c) === step.n),
   }))
   return {
     id: flow.id,

@@ -30,8 +30,20 @@ export type Viewer =
 
 const BACK_CHANNEL = new Set([...TOKEN_PATHS, '/introspect', '/revoke', '/jwks'])
 
+/**
+ * An MCP client's discovery at the authorization server (RFC 8414 metadata):
+ * public, and joined to a flow only beside that flow's own authorization
+ * request (mcp-chain.ts). Its registration (POST /register) is not: its answer
+ * holds the client's secret and registration access token, and anyone can
+ * start an authorization request with another client's client_id.
+ */
+const MCP_DISCOVERY = /^\/\.well-known\/(oauth-authorization-server|openid-configuration)(\/|$)/
+
 function isBackChannel(e: RecordedExchange): boolean {
-  return e.role === 'resource-server' || (e.role === 'auth-server' && BACK_CHANNEL.has(pathOf(e)))
+  return (
+    e.role === 'resource-server' ||
+    (e.role === 'auth-server' && (BACK_CHANNEL.has(pathOf(e)) || MCP_DISCOVERY.test(pathOf(e))))
+  )
 }
 
 /**
