@@ -54,6 +54,10 @@ describe('POST /_lab/learners', () => {
         password,
       })
       expect(res.statusCode).toBe(status)
+      // The sign-in page's hint names the configured users only: a learner's password is theirs alone.
+      expect(page.body).toContain('alice / alice-password')
+      expect(page.body).not.toContain(created.password)
+      expect(page.body).not.toContain(created.username)
     }
   })
 
