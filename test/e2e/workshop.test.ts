@@ -37,9 +37,9 @@ function subOf(token: string | undefined): unknown {
     : (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub?: unknown }).sub
 }
 
-/** What each learner's inspector serves: the page, the latest flow as JSON, and the live fragment. */
+/** What each learner is served: the latest flow as JSON, the inspector's page and fragment, the token page, Break it, the join page. */
 async function inspectorOf(learner: JoinedLearner): Promise<string[]> {
-  const paths = ['/flow', '/flow/latest.json', '/flow?fragment=1']
+  const paths = ['/flow/latest.json', '/flow', '/flow?fragment=1', '/', '/break', '/join', '/settings/step-through']
   return Promise.all(paths.map(async (path) => (await learner.browser.get(`${base}${path}`)).body))
 }
 
@@ -51,7 +51,7 @@ function secretsOf(ran: Ran): string[] {
 async function expectIsolated(runs: readonly Ran[]): Promise<void> {
   for (const own of runs) {
     const served = await inspectorOf(own.learner)
-    const json = JSON.parse(served[1]!) as FlowJson
+    const json = JSON.parse(served[0]!) as FlowJson
     expect(json.checks.state).toBe(own.walked.state)
     expect(subOf(json.checks.accessToken)).toBe(own.learner.username)
     for (const other of runs) {

@@ -9,6 +9,7 @@
 
 import { randomInt } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { ConfigFileError } from '../../shared/config-error.js'
 import type { AuthServerContext } from '../context.js'
 import { OAuthError } from '../oauth-error.js'
 import { labJsonApi } from './json-api.js'
@@ -70,12 +71,26 @@ export async function labLearnersRoute(app: FastifyInstance, ctx: AuthServerCont
         status: 409,
       })
     const password = typeablePassword()
-    const user = ctx.users.add({ username, password }, (id) => ctx.clients.get(id) !== undefined, 'learner')
+    let user
+    try {
+      user = ctx.users.add({ username, password }, (id) => ctx.clients.get(id) !== undefined, 'learner')
+    } catch (error) {
+      // The directory's own cap on users added at runtime (shared with POST /_lab/users).
+      if (!(error instanceof ConfigFileError)) throw error
+      throw new OAuthError('invalid_request', 'No more users can be added while the lab runs.', { status: 409 })
+    }
     learners.add(user.username)
     // The password goes to the client app once, to show its learner: never cached.
     return reply
       .code(201)
       .header('cache-control', 'no-store')
       .send({ username: user.username, sub: user.sub, password })
+  })
+  // The teacher's "Reset the room": a new session of up to MAX_LEARNERS. The
+  // users stay (their usernames stay taken); the directory's cap still bounds them.
+  app.delete('/_lab/learners', async (_request, reply) => {
+    const forgotten = learners.size
+    learners.clear()
+    return reply.header('cache-control', 'no-store').send({ forgotten })
   })
 }

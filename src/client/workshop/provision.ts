@@ -50,3 +50,17 @@ export async function provisionLearner(config: LabConfig, fetchFn: Fetch, name: 
     response.status === 409,
   )
 }
+
+/** "Reset the room": the authorization server starts a new count of learners (their users stay). Best effort. */
+export async function forgetLearners(config: LabConfig, fetchFn: Fetch): Promise<boolean> {
+  try {
+    const response = await fetchFn(`${config.auth.internalUrl}/_lab/learners`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${config.labKey}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(5000),
+    })
+    return response.ok
+  } catch {
+    return false
+  }
+}

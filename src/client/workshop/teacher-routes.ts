@@ -15,6 +15,7 @@ import { createInspector } from '../flow/inspector.js'
 import type { Fetch } from '../oauth-client.js'
 import type { LearnerRegistry } from './learners.js'
 import { roomProgress, type LearnerProgress } from './progress.js'
+import { forgetLearners } from './provision.js'
 
 interface TeacherQuery {
   /** 1: only the grid, for teacher.js's live updates. */
@@ -62,6 +63,8 @@ export async function teacherRoutes(
 
   app.post('/teacher/reset', { schema: { body: csrfFormSchema }, preValidation: csrfCheck(app) }, async (_r, reply) => {
     learners.reset(Date.now())
+    // The authorization server's count of learners starts again too, so the next session has its full room.
+    await forgetLearners(config, opts.fetch)
     return reply.redirect('/teacher', 303)
   })
 }

@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildAuthServer } from '../../../src/auth-server/app.js'
+import { MAX_ADDED_USERS } from '../../../src/auth-server/account/user-directory.js'
 import { MAX_LEARNERS, slugOf } from '../../../src/auth-server/lab/learners-route.js'
 import { loadConfig, type LabConfig } from '../../../src/shared/config.js'
 import { authorizeQuery } from '../../helpers/auth-server.js'
@@ -94,13 +95,37 @@ describe('POST /_lab/learners', () => {
   })
 
   it(`stops at ${MAX_LEARNERS} learners (409), and counts again after the users are forgotten`, async () => {
-    for (let i = 0; i < MAX_LEARNERS; i++)
-      expect((await labPost(app, '/_lab/learners', { name: `Learner ${i}` })).statusCode).toBe(201)
+    let first = ''
+    for (let i = 0; i < MAX_LEARNERS; i++) {
+      const res = await labPost(app, '/_lab/learners', { name: `Learner ${i}` })
+      expect(res.statusCode).toBe(201)
+      if (i === 0) first = res.json<Created>().username
+    }
     const full = await labPost(app, '/_lab/learners', { name: 'One too many' })
     expectOAuthError(full, 409, 'invalid_request')
     expect(full.json<{ error_description: string }>().error_description).toContain('full')
+    // The teacher's reset starts a new count (the users stay, their names still taken); only with the key.
+    const unkeyed = await app.inject({ method: 'DELETE', url: '/_lab/learners' })
+    expect(unkeyed.statusCode).toBe(401)
+    const reset = await app.inject({
+      method: 'DELETE',
+      url: '/_lab/learners',
+      headers: { authorization: `Bearer ${LAB_KEY}` },
+    })
+    expect(reset.json()).toEqual({ forgotten: MAX_LEARNERS })
+    expect(app.oauthLab.users.byUsername(first)).toBeDefined()
+    expect((await labPost(app, '/_lab/learners', { name: 'Next session' })).statusCode).toBe(201)
+    // Forgotten users (lab.reset()) no longer count either.
+    for (let i = 0; i < MAX_LEARNERS - 1; i++) await labPost(app, '/_lab/learners', { name: `Again ${i}` })
+    expectOAuthError(await labPost(app, '/_lab/learners', { name: 'Full again' }), 409, 'invalid_request')
     app.oauthLab.users.forgetAdded()
     expect((await labPost(app, '/_lab/learners', { name: 'Fresh start' })).statusCode).toBe(201)
+  })
+
+  it('answers 409, never a 5xx, once the directory takes no more users', async () => {
+    for (let i = 0; i < MAX_ADDED_USERS; i++)
+      app.oauthLab.users.add({ username: `filler-${i}`, password: 'p' }, () => false, 'test')
+    expectOAuthError(await labPost(app, '/_lab/learners', { name: 'Ada' }), 409, 'invalid_request')
   })
 })
 
