@@ -22,6 +22,8 @@ import { homeRoute } from './home.js'
 import { breakItRoutes } from './break-it/routes.js'
 import { stepThroughRoutes } from './step-through.js'
 import { createBackChannel } from './back-channel-http.js'
+import { createLearnerRegistry } from './workshop/learners.js'
+import { workshopRoutes } from './workshop/workshop-routes.js'
 import type { BackChannel, Fetch } from './oauth-client.js'
 
 declare module 'fastify' {
@@ -84,12 +86,15 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   installErrorHandlers(app)
 
   await app.register(healthzRoute)
-  await app.register(homeRoute, { config })
+  // Workshop mode: who joined from which browser (the home page says so; /join and /teacher keep it).
+  const learners = config.workshop === true ? createLearnerRegistry() : undefined
+  await app.register(homeRoute, { config, learners })
   await app.register(connectRoute, { config })
   await app.register(callbackRoute, { config, backChannel })
   await app.register(fetchResourceRoute, { config, backChannel })
   await app.register(flowRoutes, { config, fetch: fetchFn })
   await app.register(stepThroughRoutes)
   await app.register(breakItRoutes, { config, fetch: fetchFn })
+  await app.register(workshopRoutes, { config, fetch: fetchFn, learners }) // GET|POST /join, /teacher
   return app
 }

@@ -4,9 +4,14 @@
 import type { FastifyInstance } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import { redirectUriOf } from './oauth-client.js'
+import { learnerOf } from './workshop/join-routes.js'
+import type { LearnerRegistry } from './workshop/learners.js'
 
-export async function homeRoute(app: FastifyInstance, opts: { config: LabConfig }): Promise<void> {
-  const { config } = opts
+export async function homeRoute(
+  app: FastifyInstance,
+  opts: { config: LabConfig; learners?: LearnerRegistry | undefined },
+): Promise<void> {
+  const { config, learners } = opts
   app.get('/', async (request, reply) => {
     const token = request.session.clientToken
     const stepThrough = request.session.clientStepThrough
@@ -22,6 +27,8 @@ export async function homeRoute(app: FastifyInstance, opts: { config: LabConfig 
       accessToken: token?.access_token,
       stepThrough: stepThrough === true,
       csrfToken: hasForms ? reply.generateCsrf() : undefined,
+      // Workshop mode: a new browser is asked to join; a learner sees whom they sign in as.
+      workshop: learners === undefined ? undefined : { learner: learnerOf(request, learners) },
     })
   })
 }

@@ -106,5 +106,6 @@ export function buildConfig(v: SettingInput): LabConfig {
     ),
     ...labKeyOf(v),
     allowedHosts: valueOf(v, 'allowedHosts'),
+    workshop: valueOf(v, 'workshop'),
   }
 }

@@ -67,6 +67,7 @@ export interface SettingValues {
   configFile: string
   dpopNonce: boolean
   scenarios: readonly ScenarioInput[]
+  workshop: boolean
 }
 
 export type SettingId = keyof SettingValues
@@ -391,6 +392,15 @@ export const SETTINGS: Settings = {
     doc: 'Tests only: one-shot scenarios armed at start, in order, each as `POST /_lab/scenarios` takes it (e.g. `{ type: fail-token-requests, count: 2 }`). The HTTP routes still need `LAB_ADMIN`.',
     file: '/scenarios',
     option: '/scenarios',
+  },
+  workshop: {
+    kind: kind.onOff,
+    doc: 'Workshop mode: each browser joins the client app with a display name (`/join`) and gets a lab user of its own; the teacher follows everyone at `/teacher` (lab key).',
+    env: 'WORKSHOP',
+    flag: { name: 'workshop', arg: 'on/off' },
+    file: '/workshop',
+    option: '/workshop',
+    default: false,
   },
 }
 

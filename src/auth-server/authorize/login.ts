@@ -44,6 +44,11 @@ export function usersHint(users: readonly UserAccount[]): string | undefined {
   return `${users.length === 1 ? 'User' : 'Users'} of this lab: ${list}.`
 }
 
+/** Workshop mode: each learner's password is theirs alone, so the hint names only the configured users. */
+function hintedUsers(ctx: Pick<AuthServerContext, 'config' | 'users'>): readonly UserAccount[] {
+  return ctx.config.workshop === true ? ctx.config.users : ctx.users.all()
+}
+
 export function renderLogin(
   reply: FastifyReply,
   data: { client?: ClientRegistration; interaction: string; error?: string; username?: string },
@@ -57,7 +62,7 @@ export function renderLogin(
     csrfToken: reply.generateCsrf(),
     error: data.error,
     username: data.username ?? '',
-    usersHint: usersHint(reply.server.oauthLab.users.all()),
+    usersHint: usersHint(hintedUsers(reply.server.oauthLab)),
   })
 }
 

@@ -15,6 +15,7 @@ import type { KeyRing } from '../tokens/keys.js'
 import { labClientsRoutes } from './clients-admin.js'
 import { headlessSignIn } from './headless-sign-in.js'
 import { claimsHooks, createOnceHooks, responseInterceptor, type AuthServerHooks, type OnceHooks } from './hooks.js'
+import { labLearnersRoute } from './learners-route.js'
 import { labTokenRoutes } from './mint-token-route.js'
 import { createNextLogin, type NextLoginState } from './next-login.js'
 import { labNextLoginRoute } from './next-login-route.js'
@@ -115,6 +116,8 @@ export async function registerLab(app: FastifyInstance, ctx: AuthServerContext, 
   if (ctx.config.inspector.enabled) await app.register(labTokenRoutes, ctx)
   // GET|POST /_lab/clients: with the inspector too, like the token minting.
   if (ctx.config.inspector.enabled) await app.register(labClientsRoutes, ctx)
+  // POST /_lab/learners: a lab user per learner who joins the client app (WORKSHOP=on).
+  if (ctx.config.workshop === true) await app.register(labLearnersRoute, ctx)
   // The control routes: off by default (LAB_ADMIN=on).
   if (ctx.config.auth.labAdmin === true && lab.powers) {
     const powers = lab.powers
