@@ -11,6 +11,7 @@ import type { LabConfig } from './shared/config.js'
 import { ROLES } from './shared/roles.js'
 import { exposureWarning } from './shared/exposure.js'
 import { pinFreePorts } from './shared/free-ports.js'
+import { workshopBanner } from './workshop-banner.js'
 
 interface Role {
   readonly name: string
@@ -236,6 +237,7 @@ export async function launch(given: LabConfig, givenArgv: readonly string[]): Pr
     process.stdout.write(`oauth-lab is up in ${Math.round(performance.now())} ms: open ${config.client.publicUrl}\n`)
     // Printed once: whoever holds this link holds the lab's powers (see the README's "Security model").
     process.stdout.write(`oauth-lab lab key: ${config.client.publicUrl}/flow?lab_key=${config.labKey}\n`)
+    process.stdout.write(await workshopBanner(config))
     const warning = exposureWarning(config)
     if (warning !== undefined) process.stdout.write(`${warning}\n`)
   }

@@ -176,4 +176,8 @@ export interface LabConfig {
   readonly labKeyOrigin: 'given' | 'file' | 'random'
   /** More `host:port` values every server answers to (ALLOWED_HOSTS), besides its own URLs and loopback names. */
   readonly allowedHosts: readonly string[]
+  /** Workshop mode (WORKSHOP, or turned on by LAN). */
+  readonly workshop?: boolean
+  /** LAN mode's address (LAN, --lan): the servers bind and are reached there. */
+  readonly lanAddress?: string
 }
