@@ -408,7 +408,7 @@ export const SETTINGS: Settings = {
   },
   workshop: {
     kind: kind.onOff,
-    doc: 'Workshop mode: learners join the lab at the client app\'s `/join`; the teacher follows them at `/teacher`.',
+    doc: "Workshop mode: learners join the lab at the client app's `/join`; the teacher follows them at `/teacher`.",
     env: 'WORKSHOP',
     flag: { name: 'workshop', arg: 'on/off', bare: 'on' },
     file: '/workshop',
