@@ -12,4 +12,8 @@ import { runCli } from './cli-main.js'
 // The single executable is itself the program; the single file runs under node.
 const self = isSea() ? [] : [fileURLToPath(import.meta.url)]
 
-await runCli(process.argv.slice(2), { roleArgs: (role) => [...self, role.command] })
+// No top-level await: the single executable runs this as CommonJS (Node 20).
+runCli(process.argv.slice(2), { roleArgs: (role) => [...self, role.command] }).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.exit(1)
+})
