@@ -13,32 +13,12 @@
 // demand stays on demand: esbuild wraps a bundled module that is reached by
 // import() or require() in a function that runs at the first call.
 
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, writeFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import { build } from 'esbuild'
+import { bundleOnDemandRequires, ESM_REQUIRE_BANNER } from './bundle-plugins.mjs'
 // The roles table as tsc just compiled it (src/shared/roles.ts).
 import { ROLES } from '../dist/shared/roles.js'
-
-/**
- * config-file.ts loads ajv and yaml on demand through a require of its own
- * (createRequire), which esbuild cannot follow: it would leave both to be
- * found in node_modules at run time. Dropping that line makes its `require`
- * the free one, which esbuild resolves and bundles, still called on demand.
- * A source that no longer has the line fails the build rather than quietly
- * loading the packages from outside again.
- */
-const CONFIG_FILE_REQUIRE = 'const require = createRequire(import.meta.url);'
-const bundleOnDemandRequires = {
-  name: 'bundle-on-demand-requires',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]dist[\\/]shared[\\/]config-file\.js$/ }, ({ path }) => {
-      const source = readFileSync(path, 'utf8')
-      if (!source.includes(CONFIG_FILE_REQUIRE))
-        throw new Error(`${path}: expected "${CONFIG_FILE_REQUIRE}" (scripts/bundle-roles.mjs bundles what it loads)`)
-      return { contents: source.replace(CONFIG_FILE_REQUIRE, ''), loader: 'js' }
-    })
-  },
-}
 
 const { metafile } = await build({
   // dist/bundle/<role>.js from dist/<role>/server.js, as the table says.
@@ -52,9 +32,7 @@ const { metafile } = await build({
   external: ['better-sqlite3'],
   plugins: [bundleOnDemandRequires],
   // Bundled CommonJS packages call require() for Node's built-ins; ESM has no require of its own.
-  banner: {
-    js: "import { createRequire as __labCreateRequire } from 'node:module'; const require = __labCreateRequire(import.meta.url);",
-  },
+  banner: { js: ESM_REQUIRE_BANNER },
   legalComments: 'none',
   minifyWhitespace: true,
   logLevel: 'warning',

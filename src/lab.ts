@@ -84,6 +84,8 @@ export interface LabOptions {
   readonly allowedHosts?: readonly string[]
   /** Require server nonces in DPoP proofs at the token endpoint and the resource server (RFC 9449 §8, §9); default false. */
   readonly dpopNonce?: boolean
+  /** LAN mode: `on`, an IPv4 address or an interface name (see `--lan`); default off. */
+  readonly lan?: string
   /** Workshop mode (WORKSHOP=on): learners join with a name and get a lab user each; the teacher's view at /teacher. Default false. */
   readonly workshop?: boolean
 }

@@ -8,14 +8,23 @@ import type { Readable, Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { LabConfig } from './shared/config.js'
-import { ROLES } from './shared/roles.js'
+import { ROLES, type RoleInfo } from './shared/roles.js'
 import { exposureWarning } from './shared/exposure.js'
 import { pinFreePorts } from './shared/free-ports.js'
+import { workshopBanner } from './workshop-banner.js'
+
+export interface LaunchOptions {
+  /**
+   * What follows `node` to start a role: by default its one-file bundle. The
+   * single file starts itself with the role's command (`oauth-lab.mjs auth`).
+   */
+  readonly roleArgs?: (role: RoleInfo) => readonly string[]
+}
 
 interface Role {
   readonly name: string
   readonly tag: string
-  readonly entry: URL
+  readonly args: readonly string[]
   /** Where the launcher asks `/healthz`: the child's own bind address, whatever the public and internal URLs say. */
   readonly healthUrl: string
   readonly publicUrl: string
@@ -46,11 +55,11 @@ const PINO_LEVELS: Readonly<Record<string, string>> = {
  * Each role runs from its one-file bundle (scripts/bundle-roles.mjs, part of
  * `npm run build`): it loads in about half the time of the per-file build.
  */
-function roles(config: LabConfig): Role[] {
+function roles(config: LabConfig, options: LaunchOptions): Role[] {
   return ROLES.map((role) => ({
     name: role.name,
     tag: role.command,
-    entry: new URL(`./${role.bundle}`, import.meta.url),
+    args: options.roleArgs?.(role) ?? [fileURLToPath(new URL(`./${role.bundle}`, import.meta.url))],
     healthUrl: bindUrl(config.host, config[role.section].port),
     publicUrl: config[role.section].publicUrl,
   }))
@@ -124,7 +133,7 @@ function startChild(
   labKey: string,
   onUnexpectedExit: (message: string) => void,
 ): Child {
-  const child = spawn(process.execPath, [fileURLToPath(role.entry), ...argv], {
+  const child = spawn(process.execPath, [...role.args, ...argv], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, LAB_KEY: labKey },
   })
@@ -173,7 +182,11 @@ async function healthy(url: string): Promise<boolean> {
  * answer /healthz. It owns the process from then on: a signal or a failed
  * child stops every child and exits.
  */
-export async function launch(given: LabConfig, givenArgv: readonly string[]): Promise<void> {
+export async function launch(
+  given: LabConfig,
+  givenArgv: readonly string[],
+  options: LaunchOptions = {},
+): Promise<void> {
   // Port 0: a free port for the role, chosen here so that every role and the
   // banner know the real URLs.
   const { config, argv: childArgv } = await pinFreePorts(given, givenArgv, ROLES)
@@ -228,7 +241,7 @@ export async function launch(given: LabConfig, givenArgv: readonly string[]): Pr
     for (const child of children) if (isRunning(child.process)) child.process.kill('SIGKILL')
   })
 
-  const lab = roles(config)
+  const lab = roles(config, options)
   for (const role of lab) children.push(startChild(role, childArgv, config.labKey, failed))
   const ready = await Promise.all(lab.map(waitReady))
   if (!stopping && ready.every(Boolean)) {
@@ -236,6 +249,7 @@ export async function launch(given: LabConfig, givenArgv: readonly string[]): Pr
     process.stdout.write(`oauth-lab is up in ${Math.round(performance.now())} ms: open ${config.client.publicUrl}\n`)
     // Printed once: whoever holds this link holds the lab's powers (see the README's "Security model").
     process.stdout.write(`oauth-lab lab key: ${config.client.publicUrl}/flow?lab_key=${config.labKey}\n`)
+    process.stdout.write(await workshopBanner(config))
     const warning = exposureWarning(config)
     if (warning !== undefined) process.stdout.write(`${warning}\n`)
   }

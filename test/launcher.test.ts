@@ -171,6 +171,27 @@ describe('oauth-lab with every port 0', () => {
   }, 60_000)
 })
 
+describe('oauth-lab --workshop', () => {
+  it('prints the join URL, its QR code and the teacher URL once the lab is up', async () => {
+    const key = 'workshop-banner-test-key-0123456789'
+    const run = cli(['--workshop', ...ALL_PORTS_ZERO], { LAB_KEY: key })
+    const { client } = await upWithPorts(run)
+    await until('the workshop banner', () => run.stdout.includes('oauth-lab teacher') || run.closed)
+    const banner = run.stdout.slice(run.stdout.indexOf('oauth-lab is up'))
+    expect(banner).toContain('oauth-lab workshop on this machine only (loopback)')
+    expect(banner).toContain(`oauth-lab learners join: http://localhost:${client}/join\n`)
+    // The QR code: lines of half blocks between the join URL and the teacher URL.
+    const qr = banner.slice(banner.indexOf('/join\n'), banner.indexOf('oauth-lab teacher'))
+    expect(qr.split('\n').filter((line) => /[▄▀█]/.test(line)).length).toBeGreaterThan(10)
+    expect(banner).toContain(
+      `oauth-lab teacher (keep it to yourself): http://localhost:${client}/teacher?lab_key=${key}\n`,
+    )
+    run.child.kill('SIGTERM')
+    await until('the launcher to exit', () => run.closed)
+    expect(run.child.exitCode).toBe(0)
+  }, 60_000)
+})
+
 describe('no role process outlives the launcher', () => {
   it('kill -9 of the launcher: every role closes and frees its port', async () => {
     const run = cli(ALL_PORTS_ZERO)

@@ -83,6 +83,18 @@ function readFlag<K extends SettingId>(id: K, values: Record<string, unknown>, i
   into[id] = parsed.value
 }
 
+const BARE = new Map<string, string>(
+  FLAG_IDS.flatMap((id) => {
+    const flag = SETTINGS[id].flag
+    return flag?.bare === undefined ? [] : [[`--${flag.name}`, `--${flag.name}=${flag.bare}`] as const]
+  }),
+)
+
+/** `--lan` alone means `--lan=on`: such a flag takes another value only after `=`. */
+function bareFlag(arg: string): string {
+  return BARE.get(arg) ?? arg
+}
+
 /**
  * Parses argv (without node and the script). `allowCommand`: the CLI takes a
  * role as its first argument; an entry file takes none.
@@ -90,7 +102,7 @@ function readFlag<K extends SettingId>(id: K, values: Record<string, unknown>, i
 export function parseLabArgs(argv: readonly string[], allowCommand = true): LabFlags {
   let parsed
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: allowCommand })
+    parsed = parseArgs({ args: argv.map(bareFlag), options: OPTIONS, strict: true, allowPositionals: allowCommand })
   } catch (error) {
     throw new UsageError(shortMessage(error as Error & { code?: string }))
   }
@@ -119,6 +131,8 @@ function flagArg<K extends SettingId>(id: K, settings: SettingInput): string[] {
   const row = SETTINGS[id]
   const value = settings[id]
   if (value === undefined || row.flag === undefined) return []
+  // A flag with a bare meaning takes its value only after `=`.
+  if (row.flag.bare !== undefined) return [`--${row.flag.name}=${showValue(row.kind, value)}`]
   return [`--${row.flag.name}`, showValue(row.kind, value)]
 }
 

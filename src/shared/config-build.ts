@@ -107,5 +107,6 @@ export function buildConfig(v: SettingInput): LabConfig {
     ...labKeyOf(v),
     allowedHosts: valueOf(v, 'allowedHosts'),
     workshop: valueOf(v, 'workshop'),
+    ...(v.lan === undefined || v.lan === 'off' ? {} : { lanAddress: valueOf(v, 'host') }),
   }
 }

@@ -183,6 +183,8 @@ export interface LabConfig {
   readonly labKeyOrigin: 'given' | 'file' | 'random'
   /** More `host:port` values every server answers to (ALLOWED_HOSTS), besides its own URLs and loopback names. */
   readonly allowedHosts: readonly string[]
-  /** Workshop mode (WORKSHOP=on): /join on the client app, a lab user per learner, the teacher's view. */
+  /** Workshop mode (WORKSHOP=on, or turned on by LAN): /join on the client app, a lab user per learner, the teacher's view. */
   readonly workshop?: boolean
+  /** LAN mode's address (LAN, --lan): the servers bind and are reached there. */
+  readonly lanAddress?: string
 }

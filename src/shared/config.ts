@@ -17,6 +17,8 @@ import {
 } from './config-layers.js'
 import type { LabConfig } from './config-types.js'
 import { buildConfig } from './config-build.js'
+import { applyLan, type InterfaceList } from './lan.js'
+import { networkInterfaces } from 'node:os'
 import { SETTINGS, type SettingInput } from './settings.js'
 
 export type * from './config-types.js'
@@ -40,6 +42,8 @@ export interface LoadOptions {
   readonly flags?: SettingInput
   /** startLab's options (unchecked data): they beat everything, and their problems name `label`. */
   readonly labOptions?: { readonly options: unknown; readonly label: string }
+  /** LAN mode's interface list; default os.networkInterfaces (tests give a fake one). */
+  readonly interfaces?: () => InterfaceList
 }
 
 /**
@@ -55,7 +59,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): L
     ...(options.flags === undefined ? [] : [flagsLayer(options.flags)]),
     ...(options.labOptions === undefined ? [] : [optionsLayer(options.labOptions.options, options.labOptions.label)]),
   ]
-  const config = buildConfig(mergeLayers(layers))
+  const config = buildConfig(applyLan(mergeLayers(layers), options.interfaces ?? networkInterfaces))
   assertNoSubjectCollision(config)
   return deepFreeze(config)
 }

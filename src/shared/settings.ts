@@ -25,6 +25,7 @@ import {
 } from './enumerations.js'
 import { ROLES, type RoleInfo } from './roles.js'
 import * as kind from './setting-kinds.js'
+import { LAN_KIND } from './lan-kind.js'
 
 /** Every setting's value once read; a source gives some of them (Partial). */
 export interface SettingValues {
@@ -67,6 +68,7 @@ export interface SettingValues {
   configFile: string
   dpopNonce: boolean
   scenarios: readonly ScenarioInput[]
+  lan: string
   workshop: boolean
 }
 
@@ -79,6 +81,8 @@ export interface FlagSpec {
   readonly short?: string
   /** What --help calls its value: `--port-auth <n>`. */
   readonly arg: string
+  /** The value the flag means when given alone (`--lan` is `--lan=on`); any other value needs `=`. */
+  readonly bare?: string
 }
 
 export interface Setting<T> {
@@ -393,11 +397,20 @@ export const SETTINGS: Settings = {
     file: '/scenarios',
     option: '/scenarios',
   },
+  lan: {
+    kind: LAN_KIND,
+    doc: 'Workshop on a LAN: `on` serves on the first non-internal IPv4 address (private ranges first), or name one or its interface (`--lan=192.168.1.20`, `--lan=eth0`); binds there, puts the public URLs and allowed hosts on it and turns workshop mode on.',
+    env: 'LAN',
+    flag: { name: 'lan', arg: 'on/ip/interface', bare: 'on' },
+    file: '/lan',
+    option: '/lan',
+    default: 'off',
+  },
   workshop: {
     kind: kind.onOff,
     doc: 'Workshop mode: each browser joins the client app with a display name (`/join`) and gets a lab user of its own; the teacher follows everyone at `/teacher` (lab key).',
     env: 'WORKSHOP',
-    flag: { name: 'workshop', arg: 'on/off' },
+    flag: { name: 'workshop', arg: 'on/off', bare: 'on' },
     file: '/workshop',
     option: '/workshop',
     default: false,

@@ -184,7 +184,7 @@ describe('a bad config file', () => {
       [
         `oauth-lab: configuration error in ${file} at /clients/0: missing required property "clientId"`,
         `oauth-lab: configuration error in ${file} at /clients/0/redirectUris/0: must be a string`,
-        `oauth-lab: configuration error in ${file} at /colour: unknown property (allowed: host, logLevel, ports, urls, lifetimes, signingAlg, tokenCheck, clientApp, clients, users, scopes, resources, loginAs, loginHint, allowedHosts, dpopNonce, scenarios, workshop)`,
+        `oauth-lab: configuration error in ${file} at /colour: unknown property (allowed: host, logLevel, ports, urls, lifetimes, signingAlg, tokenCheck, clientApp, clients, users, scopes, resources, loginAs, loginHint, allowedHosts, dpopNonce, scenarios, lan, workshop)`,
         `oauth-lab: configuration error in ${file} at /lifetimes/codeSeconds: must be at most 600`,
         `oauth-lab: configuration error in ${file} at /ports/auth: must be a whole number`,
         `oauth-lab: configuration error in ${file} at /signingAlg: must be one of: ES256, RS256, EdDSA`,
