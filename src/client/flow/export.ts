@@ -19,7 +19,7 @@ export interface ExportUrls {
 }
 
 export function absoluteUrl(e: RecordedExchange, from: Actor, urls: ExportUrls): string {
-  const browser = from === 'browser'
+  const browser = from === 'browser' || from === 'attacker'
   const base =
     e.role === 'client'
       ? urls.client

@@ -13,6 +13,7 @@ import type { JwksSource } from './jwks.js'
 import { maskedNotes, type MaskedNote } from './masked.js'
 import { panelsOf, requestPanels, type Panel } from './panels.js'
 import { STEPS } from './steps.js'
+import { flowVerdict, type Verdict } from './verdict.js'
 import { claimTimes, type TimeNote } from './times.js'
 import type { Flow, FlowEntry, RecordedExchange, Role, StepNumber } from './types.js'
 
@@ -75,6 +76,10 @@ export interface StepView {
   readonly note?: string
   readonly entries: readonly EntryView[]
   readonly checks: readonly CheckLine[]
+  /** The flow stopped before this step: the page says where. */
+  readonly stoppedAt?: StepNumber
+  /** This step is where the flow was stopped: the verdict's sentence. */
+  readonly stop?: string
 }
 
 export interface FlowView {
@@ -83,6 +88,8 @@ export interface FlowView {
   readonly started: string
   readonly steps: readonly StepView[]
   readonly checks: readonly CheckLine[]
+  /** Completed, stopped (by which check) or unfinished. */
+  readonly verdict: Verdict & { readonly anchor?: string }
   readonly diagram: Diagram
   /** The cookies and keys the recorders masked in this flow, with why. */
   readonly masked: readonly MaskedNote[]
@@ -114,8 +121,12 @@ export async function flowView(flow: Flow, jwks: JwksSource, labels?: ServerLabe
   const checks = checksView(flow.checks)
   const firstJwt = firstDecoded(flow.entries)
   const entries = await Promise.all(flow.entries.map((entry, i) => entryView(entry, i, jwks, labels, firstJwt)))
+  const verdict = flowVerdict(flow)
+  const stoppedAt = verdict.outcome === 'stopped' ? verdict.step : undefined
   const steps = STEPS.map((step) => ({
     ...step,
+    ...(stoppedAt !== undefined && step.n > stoppedAt ? { stoppedAt } : {}),
+    ...(stoppedAt === step.n ? { stop: verdict.text } : {}),
     ...(flow.skipped[step.n] === undefined ? {} : { skipped: flow.skipped[step.n] }),
     ...(step.n === 7 && flow.checks.tokenCheck ? { note: TOKEN_CHECK_NOTES[flow.checks.tokenCheck] } : {}),
     entries: entries.filter((_, i) => flow.entries[i]?.step === step.n),
@@ -127,6 +138,7 @@ export async function flowView(flow: Flow, jwks: JwksSource, labels?: ServerLabe
     started: new Date(flow.startedAt).toISOString(),
     steps,
     checks,
+    verdict: { ...verdict, ...(verdict.entryIndex === undefined ? {} : { anchor: anchorOf(verdict.entryIndex) }) },
     diagram: layoutDiagram(flow.entries),
     masked: maskedNotes(flow),
     exchangeCount: new Set(flow.entries.map((e) => e.exchange)).size,
