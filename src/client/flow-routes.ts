@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import { browserOf, viewerOf } from './flow/browser-id.js'
 import { toCurl, toHar, toMarkdown } from './flow/export.js'
+import { toRunnableCurl } from './flow/runnable-curl.js'
 import { createInspector, type Inspector } from './flow/inspector.js'
 import { createLiveHub, LIVE_TOTAL, type LiveHub } from './flow/live.js'
 import { flowJson } from './flow/summary.js'
@@ -113,6 +114,7 @@ function registerExports(app: FastifyInstance, inspector: Inspector): void {
   const exports: Array<[string, string, string, (flow: Flow) => string]> = [
     ['transcript.md', 'text/markdown; charset=utf-8', 'md', (flow) => toMarkdown(flow)],
     ['curl.sh', 'text/x-shellscript; charset=utf-8', 'sh', (flow) => toCurl(flow, inspector.urls)],
+    ['run.sh', 'text/x-shellscript; charset=utf-8', 'run.sh', (flow) => toRunnableCurl(flow, inspector.urls)],
     [
       'flow.har',
       'application/json; charset=utf-8',
