@@ -15,6 +15,7 @@ import {
 import { step5Preview } from './step-through-view.js'
 import { tokenView } from './token-view.js'
 import { constantTimeEqual } from '../shared/constant-time.js'
+import { sha256Base64url } from '../shared/sha256.js'
 import { csrfCheck } from '../shared/session-csrf.js'
 
 interface CallbackQuery {
@@ -60,6 +61,16 @@ export async function callbackRoute(
       // RFC 6749 §10.12, RFC 9700 §4.7.1: a response whose state is not the
       // one this browser's session sent is a CSRF attempt; no code is redeemed.
       if (!pending || state === undefined || !constantTimeEqual(state, pending.state)) {
+        const used = request.session.clientUsedState
+        if (state !== undefined && used !== undefined && constantTimeEqual(sha256Base64url(state), used)) {
+          return renderError(
+            reply,
+            400,
+            'This callback was already used',
+            'This authorization response (its code and state) was already used by this app: a reload or the back button opened it again. Its state is one-time, so it was refused and no token was requested.',
+            'Nothing is wrong with the flow you finished; press Connect to start a new one (RFC 9700 §4.7.1: state is one-time; RFC 6749 §10.5: so is the code).',
+          )
+        }
         return renderError(
           reply,
           400,
@@ -70,6 +81,7 @@ export async function callbackRoute(
       }
       // The state is one-time (RFC 9700 §4.7.1): consumed now, whatever follows.
       delete request.session.clientPendingFlow
+      request.session.clientUsedState = sha256Base64url(state)
 
       // RFC 9207 §2.4: iss MUST be present (this AS advertises it) and equal the
       // expected issuer by simple string comparison, errors included; else the
@@ -151,9 +163,9 @@ async function redeem(
   const result = await exchangeCode(config, backChannel, params)
   if (!result.ok) return tokenError(reply, result)
   // A new session id once a token is held, so a planted session id (fixation) gains nothing.
-  // The teacher's step-through setting is not a secret: it survives.
+  // The teacher's step-through setting is not a secret: it survives, as does the used state's hash.
   const { request } = reply
-  await request.session.regenerate(['clientStepThrough'])
+  await request.session.regenerate(['clientStepThrough', 'clientUsedState'])
   request.session.clientToken = result.token
   return reply
     .code(200)

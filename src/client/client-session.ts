@@ -24,5 +24,10 @@ declare module 'fastify' {
      * here, not in the page, so the browser cannot alter it; used once.
      */
     clientPendingTokenRequest?: TokenRequestParams
+    /**
+     * SHA-256 of the state the last callback used, so that the same callback
+     * opened again (a reload) is told apart from a forged one.
+     */
+    clientUsedState?: string
   }
 }

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
 import { browserOf, viewerOf } from './flow/browser-id.js'
 import { toCurl, toHar, toMarkdown } from './flow/export.js'
+import { toRunnableCurl } from './flow/runnable-curl.js'
 import { createInspector, type Inspector } from './flow/inspector.js'
 import { createLiveHub, LIVE_TOTAL, type LiveHub } from './flow/live.js'
 import { flowJson } from './flow/summary.js'
@@ -27,6 +28,9 @@ interface PageQuery {
   readonly fragment?: string
   /** all: "show everything" (every header and body), without script. */
   readonly detail?: string
+  /** 1: presentation mode, one step per screen (the step in `step`, 1 to 7). */
+  readonly present?: string
+  readonly step?: string
 }
 
 const ID = { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } } as const
@@ -110,6 +114,7 @@ function registerExports(app: FastifyInstance, inspector: Inspector): void {
   const exports: Array<[string, string, string, (flow: Flow) => string]> = [
     ['transcript.md', 'text/markdown; charset=utf-8', 'md', (flow) => toMarkdown(flow)],
     ['curl.sh', 'text/x-shellscript; charset=utf-8', 'sh', (flow) => toCurl(flow, inspector.urls)],
+    ['run.sh', 'text/x-shellscript; charset=utf-8', 'run.sh', (flow) => toRunnableCurl(flow, inspector.urls)],
     [
       'flow.har',
       'application/json; charset=utf-8',
@@ -145,5 +150,20 @@ async function page(
   const model = await inspector.page(id, viewer, query.detail === 'all')
   // The page shows secrets (that is the lesson): never cache it.
   reply.header('cache-control', 'no-store').code(model.missingId === undefined ? 200 : 404)
+  if (query.present === '1' && !fragment)
+    return reply.viewAsync('client/flow-present', { ...model, present: presentation(id, query.step) })
   return reply.viewAsync(fragment ? 'client/flow-section' : 'client/flow', model)
+}
+
+/** Presentation mode's place: the step shown (anything but 1-7 is step 1) and where ← and → go. */
+function presentation(id: string | undefined, step: string | undefined) {
+  const n = /^[1-7]$/.test(step ?? '') ? Number(step) : 1
+  const path = id === undefined ? '/flow' : `/flow/${encodeURIComponent(id)}`
+  const at = (k: number) => `${path}?present=1&step=${k}`
+  return {
+    step: n,
+    ...(n > 1 ? { prev: at(n - 1) } : {}),
+    ...(n < 7 ? { next: at(n + 1) } : {}),
+    leave: `${path}#step-${n}`,
+  }
 }

@@ -411,7 +411,9 @@ describe('steps 4-6: a good callback', () => {
     expect((await b.get(url)).statusCode).toBe(200)
     const replay = await b.get(url)
     expect(replay.statusCode).toBe(400)
-    expect(replay.body).toContain('State does not match')
+    // A reload is told apart from a forgery: it says what happened, and is still refused.
+    expect(replay.body).toContain('This callback was already used')
+    expect(replay.body).not.toContain('cross-site request forgery')
     expect(tokenRequests).toHaveLength(1)
   })
 

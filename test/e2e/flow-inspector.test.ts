@@ -207,7 +207,7 @@ describe('the flow inspector', () => {
     expect(md.headers.get('content-type')).toMatch(/^text\/markdown/)
     const transcript = md.body
     expect(transcript).toContain('## Step 5: Client app requests Access token from Auth server')
-    expect(transcript).toMatch(/```bash\nPOST \/token HTTP\/1\.1\n/)
+    expect(transcript).toMatch(/```http\nPOST \/token HTTP\/1\.1\n/)
 
     const curl = (await asBrowser(`/flow/${json.id}/curl.sh`)).body
     expect(curl.split('\n').filter((l) => l.startsWith('curl ')).length).toBeGreaterThanOrEqual(8)

@@ -20,7 +20,7 @@ export const forgedState: Attack = {
   title: 'Forged state (CSRF)',
   tried:
     'The victim has just pressed Connect. The attacker, signed in as bob, gets a code for bob’s account and makes the victim’s browser open the client’s callback with that code and the attacker’s own state, hoping the client links the victim to bob’s account.',
-  why: 'The callback carries a state that is not the one the victim’s session sent in step 1, so the client refuses it before redeeming anything: no token request is made. Without this check an attacker could make your browser finish the attacker’s authorization (cross-site request forgery, RFC 6749 section 10.12, RFC 9700 section 4.7.1).',
+  why: 'The callback carries a state that is not the one the victim’s session sent in step 1, so the client refuses it before redeeming anything: no token request is made. Without this check an attacker could make your browser finish the attacker’s authorization (cross-site request forgery, RFC 6749 section 10.12, RFC 9700 section 4.7.1). PKCE stops it too: the attacker’s code is bound to the attacker’s code_challenge, and the victim’s session holds another code_verifier, so even a client that skipped the state check would have its token request refused (RFC 7636 section 4.6, RFC 9700 section 2.1.1).',
   answeredBy: 'client app',
   async run(ctx) {
     const victim = ctx.newAgent('Victim')

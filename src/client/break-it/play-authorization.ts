@@ -17,7 +17,10 @@ export interface Authorization {
   readonly redirectUri: string
 }
 
-/** The attacks talk to the authorization server over its internal URL (back channel of this process). */
+/**
+ * The authorization server's internal URL for its public one: where an attack's
+ * browser goes when the public URL does not answer from this process (agent.ts).
+ */
 export function toInternal(config: LabConfig, href: string): string {
   const { publicUrl, internalUrl } = config.auth
   return href.startsWith(`${publicUrl}/`) ? `${internalUrl}${href.slice(publicUrl.length)}` : href
@@ -39,7 +42,8 @@ function passwordOf(config: LabConfig, username: string): string {
 async function signIn(ctx: AttackContext, agent: Agent, page: AgentResponse, username: string): Promise<AgentResponse> {
   const form = formOf(page.body, '/login')
   if (!form) return page
-  const auth = ctx.config.auth.internalUrl
+  // Where the victim's browser signs in: the public URL (the agent falls back to the internal one).
+  const auth = ctx.config.auth.publicUrl
   const password = passwordOf(ctx.config, username)
   const signedIn = await agent.postForm(`Step 2: sign in as ${username}`, `${auth}/login`, {
     ...form,
@@ -63,7 +67,7 @@ export async function authorize(
   authorizeUrl: string,
   who: { username: string; decision: 'allow' | 'deny' },
 ): Promise<AgentResponse> {
-  const first = await agent.get('Step 1: open the authorization endpoint', toInternal(ctx.config, authorizeUrl))
+  const first = await agent.get('Step 1: open the authorization endpoint', authorizeUrl)
   const page = await signIn(ctx, agent, first, who.username)
   const consent = formOf(page.body, '/consent')
   if (!consent && who.decision === 'deny') {
@@ -71,7 +75,7 @@ export async function authorize(
       `${who.username} has a remembered decision for this client, so no consent page appeared to deny. Revoke it at ${ctx.config.auth.publicUrl}/account/grants (signed in as ${who.username}) and try again.`,
     )
   }
-  const consentUrl = `${ctx.config.auth.internalUrl}/consent`
+  const consentUrl = `${ctx.config.auth.publicUrl}/consent`
   const label = `Step 3: ${who.decision} on the consent page`
   const answer = consent ? await agent.postForm(label, consentUrl, { ...consent, decision: who.decision }) : page
   const back = locationOf(answer)

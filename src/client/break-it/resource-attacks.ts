@@ -7,7 +7,7 @@ import { accessTokenOf, AttackSetupError, type Attack, type AttackContext } from
 import { authorizationCode } from './play-authorization.js'
 
 function callResource(ctx: AttackContext, label: string, accessToken: string): Promise<AgentResponse> {
-  return ctx.agent.send(label, buildResourceRequest(ctx.config, accessToken))
+  return ctx.agent.backChannel(label, buildResourceRequest(ctx.config, accessToken))
 }
 
 export const expiredToken: Attack = {
@@ -19,7 +19,7 @@ export const expiredToken: Attack = {
   answeredBy: 'resource server',
   async run(ctx) {
     const { config } = ctx
-    const minted = await ctx.agent.send('Lab: mint a token that expired 60 seconds ago', {
+    const minted = await ctx.agent.backChannel('Lab: mint a token that expired 60 seconds ago', {
       method: 'POST',
       url: `${config.auth.internalUrl}/_lab/tokens`,
       // The lab key, sent server-side only: the result page lists URLs, never
@@ -58,7 +58,10 @@ export const tokenWithoutFoo: Attack = {
   answeredBy: 'resource server',
   async run(ctx) {
     const authorization = await authorizationCode(ctx, { scope: 'bar' })
-    const tokenResponse = await ctx.agent.send('Step 5: redeem the code', buildTokenRequest(ctx.config, authorization))
+    const tokenResponse = await ctx.agent.backChannel(
+      'Step 5: redeem the code',
+      buildTokenRequest(ctx.config, authorization),
+    )
     return callResource(
       ctx,
       'Attack: step 7 with the bar-only token',

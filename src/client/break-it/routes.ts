@@ -7,13 +7,15 @@ import type { LabConfig } from '../../shared/config.js'
 import { randomId } from '../../shared/random.js'
 import { renderError } from '../errors.js'
 import { csrfFormSchema } from '../fetch-resource.js'
-import { registerBrowserIdCookie, startFlow } from '../flow/browser-id.js'
+import { browserIdOf, registerBrowserIdCookie, startFlow } from '../flow/browser-id.js'
+import { BROWSER_COOKIE } from '../../shared/flow-masking.js'
 import { FLOW_HEADER } from '../flow/http.js'
 import { describeFailure, type Fetch } from '../oauth-client.js'
 import { createAgent, type LogEntry } from './agent.js'
 import { answerView, type AnswerView } from './answer.js'
 import { AttackSetupError, outcomeOf, type Attack } from './attack.js'
 import { ATTACKS, findAttack } from './catalog.js'
+import { toInternal } from './play-authorization.js'
 import { csrfCheck } from '../../shared/session-csrf.js'
 import { mcpDocumentRoute } from './mcp-document-route.js'
 
@@ -34,12 +36,29 @@ function setupFailure(error: unknown): string {
   throw error
 }
 
-/** One flow id per run, on every request: the inspector's rule for grouping a flow. */
-async function play(config: LabConfig, fetchFn: Fetch, attack: Attack): Promise<Played> {
+/**
+ * One flow id per run, on every request: the inspector's rule for grouping a
+ * flow. The victim's browser is the teacher's: it carries the teacher's
+ * inspector id, so its requests are recorded as this browser's.
+ */
+async function play(config: LabConfig, fetchFn: Fetch, attack: Attack, browserId?: string): Promise<Played> {
   const flowId = `attack-${attack.name}-${randomId()}`
   const log: LogEntry[] = []
-  const agent = createAgent(fetchFn, flowId, log)
-  const newAgent = (name: string) => createAgent(fetchFn, flowId, log, name)
+  // The attack's browsers use the host names the victim's uses (public URLs).
+  const fallback = (href: string) => toInternal(config, href)
+  const cookies =
+    browserId === undefined
+      ? []
+      : [{ url: config.client.publicUrl, setCookie: `${BROWSER_COOKIE}=${browserId}; Path=/; HttpOnly; SameSite=Lax` }]
+  const agent = createAgent(fetchFn, flowId, log, undefined, { fallback, cookies })
+  const newAgent = (name: string) =>
+    createAgent(
+      fetchFn,
+      flowId,
+      log,
+      name,
+      name === 'Attacker' ? { fallback, actor: 'attacker' } : { fallback, cookies },
+    )
   try {
     const { answer, aftermath } = outcomeOf(await attack.run({ config, agent, newAgent }))
     return {
@@ -102,7 +121,7 @@ export async function breakItRoutes(app: FastifyInstance, opts: { config: LabCon
           'No such attack',
           'Break it has no attack of that name; pick one on the Break it page.',
         )
-      return renderResult(reply, config, attack, await play(config, opts.fetch, attack))
+      return renderResult(reply, config, attack, await play(config, opts.fetch, attack, browserIdOf(request)))
     },
   )
 }

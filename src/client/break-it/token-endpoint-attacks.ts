@@ -19,7 +19,7 @@ function redeem(
   params: TokenRequestParams,
   credentials?: ClientCredentials,
 ): Promise<AgentResponse> {
-  return ctx.agent.send(label, buildTokenRequest(ctx.config, params, credentials))
+  return ctx.agent.backChannel(label, buildTokenRequest(ctx.config, params, credentials))
 }
 
 export const replayedCode: Attack = {
@@ -36,7 +36,7 @@ export const replayedCode: Attack = {
       throw new AttackSetupError(`The first redemption already failed with HTTP ${first.status}.`)
     const answer = await redeem(ctx, 'Attack: redeem the same code again', authorization)
     const accessToken = accessTokenOf(first, 'The first redemption')
-    const response = await ctx.agent.send(
+    const response = await ctx.agent.backChannel(
       'Afterwards: step 7 with the access token of the first redemption',
       buildResourceRequest(ctx.config, accessToken),
     )

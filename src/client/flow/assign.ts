@@ -3,7 +3,7 @@
 // answered in step 6; the answer of POST /consent is the redirect of step 4.
 
 import type { Group } from './correlate.js'
-import { endOf, pathOf } from './http.js'
+import { ACTOR_HEADER, endOf, pathOf, requestHeader } from './http.js'
 import { AUTHORIZE_PATHS, TOKEN_PATHS } from './index-exchanges.js'
 import { flowChecks } from './checks.js'
 import { describeRequest, describeResponse } from './labels.js'
@@ -98,12 +98,14 @@ function redeemedDuring(callback: RecordedExchange, all: readonly RecordedExchan
 
 function actorsOf(e: RecordedExchange): { from: Actor; to: Actor } {
   const path = pathOf(e)
-  if (e.role === 'client') return { from: 'browser', to: 'client' }
+  // A Break-it attacker's browser says so; a browser is the resource owner's otherwise.
+  const browser: Actor = requestHeader(e, ACTOR_HEADER) === 'attacker' ? 'attacker' : 'browser'
+  if (e.role === 'client') return { from: browser, to: 'client' }
   if (e.role === 'resource-server') return { from: 'client', to: 'resource-server' }
   // Back-channel calls: the client redeems and revokes; the resource server checks tokens.
   if (path === '/jwks' || path === '/introspect') return { from: 'resource-server', to: 'auth-server' }
   if (TOKEN_PATHS.has(path) || path === '/revoke') return { from: 'client', to: 'auth-server' }
-  return { from: 'browser', to: 'auth-server' }
+  return { from: browser, to: 'auth-server' }
 }
 
 function skippedSteps(entries: readonly FlowEntry[]): Flow['skipped'] {

@@ -25,6 +25,16 @@ export function browserOf(request: FastifyRequest): string | undefined {
 const issued = new WeakMap<FastifyRequest, string>()
 
 /**
+ * The request's browser id in clear (its cookie, or the one startFlow() just
+ * gave it): Break it's victim browser carries it, so the attack's requests are
+ * recorded as this browser's, as the victim's own would be.
+ */
+export function browserIdOf(request: FastifyRequest): string | undefined {
+  const id = request.cookies[BROWSER_COOKIE]
+  return isBrowserId(id) ? id : issued.get(request)
+}
+
+/**
  * A flow starts here: a browser without an id gets one with this response,
  * and this very request is recorded as its (the first Connect must be in the
  * browser's flow). An existing id is kept, so earlier flows stay visible.

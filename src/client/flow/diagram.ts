@@ -2,7 +2,7 @@
 // per request and per answer, in time order. Plain layout data; the template
 // views/client/flow-diagram.eta turns it into inline SVG (escaped by Eta).
 
-import { endOf, pathOf } from './http.js'
+import { endOf, locationParams, pathOf } from './http.js'
 import { shortResponse } from './labels.js'
 import type { Actor, FlowEntry, StepNumber } from './types.js'
 
@@ -22,6 +22,8 @@ export interface Arrow {
   readonly label: string
   /** Where the label starts (it sits above the arrow, left-aligned to its leftmost end). */
   readonly labelX: number
+  /** A refusal (4xx/5xx, or a redirect with error=): drawn red, with a cross. */
+  readonly failed: boolean
 }
 
 export interface Diagram {
@@ -40,13 +42,24 @@ const ACTORS: ReadonlyArray<[Actor, string]> = [
   ['auth-server', 'Authorization server'],
   ['resource-server', 'Resource server'],
 ]
+// An attack with an attacker: the victim's browser and the attacker's, side by side.
+const ATTACK_ACTORS: ReadonlyArray<[Actor, string]> = [
+  ['browser', 'Victim\u2019s browser'],
+  ['attacker', 'Attacker\u2019s browser'],
+  ...ACTORS.slice(1),
+]
 const LANE_GAP = 220
 const MARGIN = 110
 const HEADER = 48
 const ROW = 26
 
 export function layoutDiagram(entries: readonly FlowEntry[]): Diagram {
-  const lanes = ACTORS.map(([actor, label], i) => ({ actor, label, x: MARGIN + i * LANE_GAP }))
+  const attacked = entries.some((e) => e.from === 'attacker' || e.to === 'attacker')
+  const lanes = (attacked ? ATTACK_ACTORS : ACTORS).map(([actor, label], i) => ({
+    actor,
+    label,
+    x: MARGIN + i * LANE_GAP,
+  }))
   const xOf = (actor: Actor) => lanes.find((l) => l.actor === actor)!.x
   // Requests at their start, answers at their end: a back-channel call made
   // while a request is handled is drawn inside it.
@@ -56,8 +69,10 @@ export function layoutDiagram(entries: readonly FlowEntry[]): Diagram {
     const [from, to] = event.answer ? [entry.to, entry.from] : [entry.from, entry.to]
     const x1 = xOf(from)
     const x2 = xOf(to)
-    const label = `${entry.step} \u00b7 ${event.label}`
+    const failed = event.answer && refused(entry)
+    const label = `${entry.step} \u00b7 ${failed ? '\u2717 ' : ''}${event.label}`
     return {
+      failed,
       step: entry.step,
       y: HEADER + 24 + i * ROW,
       x1,
@@ -73,7 +88,9 @@ export function layoutDiagram(entries: readonly FlowEntry[]): Diagram {
     laneTop: HEADER,
     lanes,
     arrows,
-    summary: `${arrows.length} messages between the browser, the client app, the authorization server and the resource server, numbered by step.`,
+    summary:
+      `${arrows.length} messages between ${attacked ? 'the victim\u2019s browser, the attacker\u2019s browser' : 'the browser'}, the client app, the authorization server and the resource server, numbered by step` +
+      (arrows.some((a) => a.failed) ? `; ${arrows.filter((a) => a.failed).length} refused (marked \u2717).` : '.'),
   }
 }
 
@@ -91,4 +108,28 @@ function halves(entry: FlowEntry): Half[] {
   if (entry.part === 'request') return [request]
   if (entry.part === 'response') return [answer]
   return [request, answer]
+}
+
+/**
+ * An answer that refuses: an error status, or a redirect carrying error= (RFC
+ * 6749 §4.1.2.1). Not a challenge the flow expects: a resource's 401 to a
+ * request that carried no token (how an MCP client discovers the
+ * authorization server, RFC 9728 §5.1, the MCP chain's first step) and a 403
+ * insufficient_scope at /mcp (the MCP step-up), and the 405 a stateless MCP
+ * server gives a GET, which are answers, not failures.
+ */
+function refused(entry: FlowEntry): boolean {
+  const e = entry.exchange
+  if (e.role === 'resource-server' && isExpectedChallenge(e)) return false
+  return e.response.status >= 400 || locationParams(e).has('error')
+}
+
+function isExpectedChallenge(e: FlowEntry['exchange']): boolean {
+  const challenge = e.response.headers.find(([name]) => name.toLowerCase() === 'www-authenticate')?.[1] ?? ''
+  const carriedToken = e.request.headers.some(([name]) => name.toLowerCase() === 'authorization')
+  if (pathOf(e) !== '/mcp') return false
+  if (e.response.status === 401 && !carriedToken) return true
+  // Streamable HTTP transport: a server without a stream to offer answers GET with 405.
+  if (e.response.status === 405 && e.request.method === 'GET') return true
+  return e.response.status === 403 && challenge.includes('error="insufficient_scope"')
 }

@@ -4,7 +4,10 @@
 import { checksView } from './checks-view.js'
 import { unique } from './checks.js'
 import { header, pathOf, queryOf } from './http.js'
-import { rawRequest, rawResponse } from './format.js'
+import { messageText, requestMessage, responseMessage, type HttpMessage } from './format.js'
+import { decodeJwtParts } from './decode.js'
+import { htmlSummary } from './essentials.js'
+import { panelsOf } from './panels.js'
 import { statusLine } from './labels.js'
 import { MCP_STEPS } from './mcp-steps.js'
 import { STEPS } from './steps.js'
@@ -20,7 +23,7 @@ export interface ExportUrls {
 }
 
 export function absoluteUrl(e: RecordedExchange, from: Actor, urls: ExportUrls): string {
-  const browser = from === 'browser'
+  const browser = from === 'browser' || from === 'attacker'
   const base =
     e.role === 'client'
       ? urls.client
@@ -38,9 +41,12 @@ export function absoluteUrl(e: RecordedExchange, from: Actor, urls: ExportUrls):
 export const LIVE_CREDENTIALS =
   'This export holds live credentials (passwords, codes, tokens) of one flow: it is for the person whose flow it is. Do not share it.'
 
-// ---- Markdown, in the form of "OAuth 2 in Action": "## Step N: title", then ```bash blocks
+// ---- Markdown, in the form of "OAuth 2 in Action": "## Step N: title", then ```http blocks,
+// each HTML page as one line, and the Basic header and JWTs decoded below their message
 
 export function toMarkdown(flow: Flow): string {
+  // Each JWT is decoded once, where it first appears.
+  const decoded = new Set<string>()
   const out = [
     '# OAuth 2: Flow steps',
     '',
@@ -55,7 +61,7 @@ export function toMarkdown(flow: Flow): string {
     const skipped = flow.skipped[step.n]
     if (skipped) out.push('', `_${skipped}_`)
     else if (entries.length === 0) out.push('', '_Not reached in this flow._')
-    for (const entry of entries) out.push(...entryMarkdown(entry))
+    for (const entry of entries) out.push(...entryMarkdown(entry, decoded))
   }
   const checks = flow.mcp ? flow.mcp.checks : checksView(flow.checks)
   if (checks.length > 0)
@@ -63,18 +69,42 @@ export function toMarkdown(flow: Flow): string {
   return `${out.join('\n')}\n`
 }
 
-function entryMarkdown(entry: FlowEntry): string[] {
+function entryMarkdown(entry: FlowEntry, decoded: Set<string>): string[] {
   const out = ['', `${entry.label}:`]
-  if (entry.part !== 'response') out.push('', ...fenced(rawRequest(entry.exchange)))
-  if (entry.part !== 'request') out.push('', ...fenced(rawResponse(entry.exchange)))
+  if (entry.part !== 'response') out.push('', ...fenced(handoutText(requestMessage(entry.exchange))))
+  if (entry.part !== 'request') out.push('', ...fenced(handoutText(responseMessage(entry.exchange))))
+  for (const panel of panelsOf(entry)) {
+    if (panel.kind === 'basic')
+      out.push(
+        '',
+        `${panel.title}: \`client_id\` = \`${panel.credentials.clientId}\`, \`client_secret\` = \`${panel.credentials.clientSecret}\` (RFC 6749 §2.3.1: each form-encoded, joined by a colon, then Base64).`,
+      )
+    if (panel.kind === 'jwt' && !decoded.has(panel.token)) {
+      decoded.add(panel.token)
+      const parts = decodeJwtParts(panel.token)
+      if (parts)
+        out.push(
+          '',
+          `${panel.title}, decoded (RFC 7519; anyone can read it, only the signature makes it trustworthy):`,
+          '',
+          ...fenced(JSON.stringify({ header: parts.header, claims: parts.claims }, null, 2), 'json'),
+        )
+    }
+  }
   return out
 }
 
+/** The message as sent, an HTML page as one line: a handout is about the protocol, not the markup. */
+function handoutText(m: HttpMessage): string {
+  if (m.body !== undefined && /text\/html/i.test(m.contentType ?? '')) return `${m.head}\n\n[${htmlSummary(m.body)}]`
+  return messageText(m)
+}
+
 /** A fence longer than any run of backticks inside, so a body cannot close it. */
-function fenced(text: string): string[] {
+function fenced(text: string, language = 'http'): string[] {
   const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length))
   const fence = '`'.repeat(Math.max(3, longest + 1))
-  return [`${fence}bash`, text, fence]
+  return [`${fence}${language}`, text, fence]
 }
 
 // ---- curl: one command per request, in the order they were made
@@ -91,6 +121,8 @@ export function toCurl(flow: Flow, urls: ExportUrls): string {
     `# ${LIVE_CREDENTIALS}`,
     `# oauth-lab flow ${flow.id}: each request as the receiving server saw it.`,
     '# Replayed, most will fail on purpose: codes and states are one-time (RFC 6749 §10.5, RFC 9700 §4.7.1).',
+    '# Replaying the token request replays the code: the authorization server then revokes the tokens issued from it',
+    '# (RFC 6749 §4.1.2). To run the flow again, use the runnable script (run.sh) instead.',
   ]
   for (const entry of requestEntries(flow))
     out.push('', `# Step ${entry.step}: ${entry.label}`, curlCommand(entry, urls))
@@ -144,7 +176,7 @@ function harEntry(e: RecordedExchange, entry: FlowEntry, flow: Flow, urls: Expor
       method: request.method,
       url: absoluteUrl(e, entry.from, urls),
       httpVersion: `HTTP/${request.httpVersion}`,
-      cookies: [],
+      cookies: requestCookies(request.headers),
       headers: pairs(request.headers),
       queryString: pairs(queryOf(e)),
       ...(request.body === undefined ? {} : { postData: { mimeType: requestType ?? '', text: request.body } }),
@@ -155,7 +187,7 @@ function harEntry(e: RecordedExchange, entry: FlowEntry, flow: Flow, urls: Expor
       status: response.status,
       statusText: statusLine(response.status).slice(String(response.status).length + 1),
       httpVersion: `HTTP/${request.httpVersion}`,
-      cookies: [],
+      cookies: responseCookies(response.headers),
       headers: pairs(response.headers),
       content: { size: Buffer.byteLength(response.body ?? ''), mimeType: responseType, text: response.body ?? '' },
       redirectURL: header(response.headers, 'location') ?? '',
@@ -168,4 +200,38 @@ function harEntry(e: RecordedExchange, entry: FlowEntry, flow: Flow, urls: Expor
     _role: e.role,
     _path: pathOf(e),
   }
+}
+
+type Headers = RecordedExchange['request']['headers']
+
+/** HAR 1.2 `cookies` of a request: each `name=value` of its Cookie headers (RFC 6265 §4.2). */
+function requestCookies(headers: Headers): object[] {
+  return headers
+    .filter(([name]) => name.toLowerCase() === 'cookie')
+    .flatMap(([, value]) => value.split(';'))
+    .map((pair) => pair.trim())
+    .filter((pair) => pair.includes('='))
+    .map((pair) => ({ name: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1) }))
+}
+
+/** HAR 1.2 `cookies` of a response: each Set-Cookie with its attributes (RFC 6265 §4.1). */
+function responseCookies(headers: Headers): object[] {
+  return headers
+    .filter(([name]) => name.toLowerCase() === 'set-cookie')
+    .map(([, value]) => {
+      const [pair = '', ...attributes] = value.split(';').map((part) => part.trim())
+      const cookie: Record<string, string | boolean> = {
+        name: pair.slice(0, Math.max(0, pair.indexOf('='))),
+        value: pair.slice(pair.indexOf('=') + 1),
+      }
+      for (const attribute of attributes) {
+        const [key = '', ...rest] = attribute.split('=')
+        const lower = key.toLowerCase()
+        if (lower === 'path' || lower === 'domain' || lower === 'expires') cookie[lower] = rest.join('=')
+        else if (lower === 'httponly') cookie.httpOnly = true
+        else if (lower === 'secure') cookie.secure = true
+        else if (lower === 'samesite') cookie.sameSite = rest.join('=')
+      }
+      return cookie
+    })
 }

@@ -5,6 +5,8 @@ import type { RecordedExchange } from './types.js'
 
 /** The header that ties exchanges to one flow (the Break-it attacks set it on every request). */
 export const FLOW_HEADER = 'x-oauth-lab-flow'
+/** Set by a Break-it attacker's browser (`attacker`): the diagram gives it a lane of its own. */
+export const ACTOR_HEADER = 'x-oauth-lab-actor'
 /** Set on the inspector's own requests (its JWKS fetch), so they are never part of a flow. */
 export const INSPECTOR_HEADER = 'x-oauth-lab-inspector'
 

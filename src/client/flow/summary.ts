@@ -5,6 +5,7 @@ import { LIVE_CREDENTIALS } from './export.js'
 import { formOf, pathOf } from './http.js'
 import type { FlowView } from './view-model.js'
 import type { Flow, StepNumber } from './types.js'
+import { flowVerdict } from './verdict.js'
 
 export interface FlowSummary {
   readonly id: string
@@ -13,6 +14,8 @@ export interface FlowSummary {
   readonly time: string
   /** The furthest step reached. */
   readonly reached: StepNumber
+  /** The step a refusal stopped the flow at (verdict.ts). */
+  readonly stoppedAt?: StepNumber
   /** The resource owner, when known (token `sub` or the login form). */
   readonly user?: string
   readonly exchanges: number
@@ -23,12 +26,14 @@ export interface FlowSummary {
 export function summarize(flow: Flow): FlowSummary {
   const started = new Date(flow.startedAt)
   const user = userOf(flow)
+  const verdict = flowVerdict(flow)
   return {
     id: flow.id,
     kind: flow.kind,
     started: started.toISOString(),
     time: started.toISOString().slice(11, 19),
     reached: flow.entries.reduce<StepNumber>((max, e) => (e.step > max ? e.step : max), 1),
+    ...(verdict.outcome === 'stopped' ? { stoppedAt: verdict.step } : {}),
     ...(user === undefined ? {} : { user }),
     exchanges: new Set(flow.entries.map((e) => e.exchange)).size,
     ...(flow.mcp ? { mcp: true as const } : {}),
@@ -51,6 +56,7 @@ export function flowJson(flow: Flow, view: FlowView): object {
     startedAt: view.started,
     masked: view.masked,
     checks: { ...flow.checks, lines: view.checks },
+    verdict: view.verdict,
     steps: view.steps.map((step) => ({
       n: step.n,
       title: step.title,

@@ -13,8 +13,8 @@ export type StepNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7
  */
 export type Part = 'both' | 'request' | 'response'
 
-/** Who sent a request: the four lifelines of the sequence diagram. */
-export type Actor = 'browser' | 'client' | 'auth-server' | 'resource-server'
+/** Who sent a request: the lifelines of the sequence diagram (the attacker's only in attacks that have one). */
+export type Actor = 'browser' | 'attacker' | 'client' | 'auth-server' | 'resource-server'
 
 export interface FlowEntry {
   readonly exchange: RecordedExchange

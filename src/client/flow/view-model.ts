@@ -14,6 +14,7 @@ import { maskedNotes, type MaskedNote } from './masked.js'
 import { panelsOf, requestPanels, type Panel } from './panels.js'
 import { MCP_STEPS } from './mcp-steps.js'
 import { STEPS } from './steps.js'
+import { flowVerdict, type Verdict } from './verdict.js'
 import { claimTimes, type TimeNote } from './times.js'
 import type { Flow, FlowEntry, RecordedExchange, Role, StepNumber } from './types.js'
 
@@ -76,6 +77,10 @@ export interface StepView {
   readonly note?: string
   readonly entries: readonly EntryView[]
   readonly checks: readonly CheckLine[]
+  /** The flow stopped before this step: the page says where. */
+  readonly stoppedAt?: StepNumber
+  /** This step is where the flow was stopped: the verdict's sentence. */
+  readonly stop?: string
 }
 
 export interface FlowView {
@@ -84,6 +89,8 @@ export interface FlowView {
   readonly started: string
   readonly steps: readonly StepView[]
   readonly checks: readonly CheckLine[]
+  /** Completed, stopped (by which check) or unfinished. */
+  readonly verdict: Verdict & { readonly anchor?: string }
   readonly diagram: Diagram
   /** The cookies and keys the recorders masked in this flow, with why. */
   readonly masked: readonly MaskedNote[]
@@ -117,8 +124,12 @@ export async function flowView(flow: Flow, jwks: JwksSource, labels?: ServerLabe
   const stepOf = (c: CheckLine) => (flow.mcp ? flow.mcp.checks.find((m) => m === c)?.step : CHECK_STEP[c.id])
   const firstJwt = firstDecoded(flow.entries)
   const entries = await Promise.all(flow.entries.map((entry, i) => entryView(entry, i, jwks, labels, firstJwt)))
+  const verdict = flowVerdict(flow)
+  const stoppedAt = verdict.outcome === 'stopped' ? verdict.step : undefined
   const steps = (flow.mcp ? MCP_STEPS : STEPS).map((step) => ({
     ...step,
+    ...(stoppedAt !== undefined && step.n > stoppedAt ? { stoppedAt } : {}),
+    ...(stoppedAt === step.n ? { stop: verdict.text } : {}),
     ...(flow.skipped[step.n] === undefined ? {} : { skipped: flow.skipped[step.n] }),
     ...(step.n === 7 && flow.checks.tokenCheck && !flow.mcp ? { note: TOKEN_CHECK_NOTES[flow.checks.tokenCheck] } : {}),
     ...(flow.mcp?.notes[step.n] === undefined ? {} : { note: flow.mcp.notes[step.n] }),
@@ -131,6 +142,7 @@ export async function flowView(flow: Flow, jwks: JwksSource, labels?: ServerLabe
     started: new Date(flow.startedAt).toISOString(),
     steps,
     checks,
+    verdict: { ...verdict, ...(verdict.entryIndex === undefined ? {} : { anchor: anchorOf(verdict.entryIndex) }) },
     diagram: layoutDiagram(flow.entries),
     masked: maskedNotes(flow),
     exchangeCount: new Set(flow.entries.map((e) => e.exchange)).size,

@@ -38,14 +38,14 @@ describe('the Markdown transcript', () => {
     expect(LIVE_CREDENTIALS).toMatch(/live credentials \(passwords, codes, tokens\).*the person whose flow it is/)
   })
 
-  it('gives each message as a ```bash block of raw HTTP', () => {
+  it('gives each message as a ```http block of raw HTTP', () => {
     const step5 = md.slice(md.indexOf('## Step 5'), md.indexOf('## Step 6'))
     expect(step5).toContain(
-      ['```bash', 'POST /token HTTP/1.1', 'host: 127.0.0.1:9001', `Authorization: ${BASIC}`].join('\n'),
+      ['```http', 'POST /token HTTP/1.1', 'host: 127.0.0.1:9001', `Authorization: ${BASIC}`].join('\n'),
     )
     expect(step5).not.toContain('HTTP/1.1 200 OK')
     const step6 = md.slice(md.indexOf('## Step 6'), md.indexOf('## Step 7'))
-    expect(step6).toContain('```bash\nHTTP/1.1 200 OK\ncache-control: no-store')
+    expect(step6).toContain('```http\nHTTP/1.1 200 OK\ncache-control: no-store')
     expect(md).toContain('- \u2713 the code redeemed in step 5 is the code of step 4')
   })
 
@@ -66,7 +66,7 @@ describe('the Markdown transcript', () => {
       { status: 302, headers: [['location', 'http://as/authorize?state=s']], body: 'a ``` b ```` c' },
     )
     const text = toMarkdown(first(correlate([odd])))
-    expect(text).toContain('`````bash\nHTTP/1.1 302 Found')
+    expect(text).toContain('`````http\nHTTP/1.1 302 Found')
   })
 })
 
@@ -190,5 +190,46 @@ describe('the HAR file', () => {
     expect(consent.response.redirectURL).toMatch(/^http:\/\/localhost:3000\/authenticated\?code=K1&state=S1/)
     const authorize = at(har.log.entries, 1, 'authorize')
     expect(authorize.request.queryString).toContainEqual({ name: 'state', value: 'S1' })
+  })
+})
+
+describe('exports for handouts', () => {
+  it('the Markdown decodes the Basic header and JWTs, and sums up HTML pages in one line', () => {
+    const header = Buffer.from('{"alg":"ES256","typ":"at+jwt"}').toString('base64url')
+    const claims = Buffer.from('{"sub":"alice","scope":"foo bar"}').toString('base64url')
+    const jwt = `${header}.${claims}.c2ln`
+    const withJwt = first(correlate(browserFlow({ state: 'S3', code: 'K3', token: jwt, t0: 0 })))
+    const md = toMarkdown(withJwt)
+    expect(md).toContain('`client_id` = `oauth-client-1`, `client_secret` = `oauth-client-secret-1`')
+    expect(md).toContain('```json\n{\n  "header": {\n    "alg": "ES256",\n    "typ": "at+jwt"\n  },\n  "claims": {')
+    // Decoded once, where it first appears.
+    expect(md.split('"sub": "alice"').length - 1).toBe(1)
+    expect(md).not.toMatch(/<form|<pre|<code/)
+    expect(md).toMatch(/\[HTML page[^\]]*\]/)
+    expect(md).not.toContain('```bash')
+  })
+
+  it('the HAR parses request cookies and Set-Cookie lines', () => {
+    const e = exchange(
+      'client',
+      0,
+      { url: '/connect', headers: [['cookie', 'a=1; oauth_lab_browser=(masked)']] },
+      {
+        status: 302,
+        headers: [
+          ['location', 'http://as/authorize?state=s'],
+          ['set-cookie', 'sid=xyz; Path=/; HttpOnly; SameSite=Lax'],
+        ],
+      },
+    )
+    const har = JSON.parse(JSON.stringify(toHar(first(correlate([e])), urls, '1'))) as {
+      log: { entries: Array<{ request: { cookies: unknown[] }; response: { cookies: unknown[] } }> }
+    }
+    const entry = first(har.log.entries)
+    expect(entry.request.cookies).toEqual([
+      { name: 'a', value: '1' },
+      { name: 'oauth_lab_browser', value: '(masked)' },
+    ])
+    expect(entry.response.cookies).toEqual([{ name: 'sid', value: 'xyz', path: '/', httpOnly: true, sameSite: 'Lax' }])
   })
 })

@@ -1,0 +1,176 @@
+// The flow's verdict: completed, stopped (by which check, with its RFC
+// section) or unfinished. A flow is stopped by the first refusal the servers
+// recorded: a 4xx from /token or the resource, an `error=` redirect, or the
+// client app's error page at its callback.
+
+import { endOf, locationParams, pathOf, responseHeader, responseJson } from './http.js'
+import { AUTHORIZE_PATHS, TOKEN_PATHS } from './index-exchanges.js'
+import type { Flow, FlowEntry, RecordedExchange, StepNumber } from './types.js'
+
+export type CheckId =
+  | 'state'
+  | 'issuer'
+  | 'consent'
+  | 'authorization-error'
+  | 'one-time-code'
+  | 'code-valid'
+  | 'redirect-uri'
+  | 'pkce'
+  | 'client-authentication'
+  | 'token-request'
+  | 'token-validity'
+  | 'scope'
+  | 'resource-refused'
+  | 'client-error'
+
+/** The check that stopped a flow, in words, and where the rule is written. */
+export interface StoppingCheck {
+  readonly id: CheckId
+  readonly name: string
+  readonly rfc: string
+}
+
+export interface Verdict {
+  readonly outcome: 'completed' | 'stopped' | 'unfinished'
+  /** Stopped: the step whose request was refused; otherwise the furthest step reached. */
+  readonly step: StepNumber
+  readonly check?: StoppingCheck
+  /** What the server said (error and error_description, or the error page's title). */
+  readonly said?: string
+  /** The exchange that stopped the flow (its entry's index, for the page's anchor). */
+  readonly entryIndex?: number
+  /** One sentence, e.g. "✗ Stopped at step 5 by the PKCE check: …". */
+  readonly text: string
+}
+
+const CHECKS: Record<CheckId, Omit<StoppingCheck, 'id'>> = {
+  state: { name: 'the state check', rfc: 'RFC 6749 §10.12, RFC 9700 §4.7.1' },
+  issuer: { name: 'the issuer (iss) check', rfc: 'RFC 9207 §2.4' },
+  consent: { name: 'the resource owner’s consent', rfc: 'RFC 6749 §4.1.2.1' },
+  'authorization-error': { name: 'the authorization endpoint', rfc: 'RFC 6749 §4.1.2.1' },
+  'one-time-code': { name: 'the one-time code check', rfc: 'RFC 6749 §4.1.2, §10.5' },
+  'code-valid': { name: 'the code check', rfc: 'RFC 6749 §4.1.3, §5.2' },
+  'redirect-uri': { name: 'the redirect_uri check', rfc: 'RFC 6749 §4.1.3' },
+  pkce: { name: 'the PKCE check', rfc: 'RFC 7636 §4.5, §4.6' },
+  'client-authentication': { name: 'client authentication', rfc: 'RFC 6749 §2.3.1, §5.2' },
+  'token-request': { name: 'the token endpoint', rfc: 'RFC 6749 §5.2' },
+  'token-validity': { name: 'the access token check', rfc: 'RFC 6750 §3.1, RFC 9068 §4' },
+  scope: { name: 'the scope check', rfc: 'RFC 6750 §3.1' },
+  'resource-refused': { name: 'the resource server', rfc: 'RFC 6750 §3.1' },
+  'client-error': { name: 'the client app', rfc: 'RFC 6749 §4.1.2' },
+}
+
+export function stoppingCheck(id: CheckId): StoppingCheck {
+  return { id, ...CHECKS[id] }
+}
+
+interface Refusal {
+  readonly check: CheckId
+  readonly said: string
+  readonly step: StepNumber
+}
+
+export function flowVerdict(flow: Pick<Flow, 'entries'>): Verdict {
+  const refusals = flow.entries
+    .map((entry, i) => ({ entry, i, refusal: refusalOf(entry) }))
+    .filter((x): x is { entry: FlowEntry; i: number; refusal: Refusal } => x.refusal !== undefined)
+    // The earliest answer: a refused token request ends before the callback that made it.
+    .sort((a, b) => endOf(a.entry.exchange) - endOf(b.entry.exchange))
+  const first = refusals[0]
+  if (first !== undefined) {
+    const check = stoppingCheck(first.refusal.check)
+    return {
+      outcome: 'stopped',
+      step: first.refusal.step,
+      check,
+      said: first.refusal.said,
+      entryIndex: first.i,
+      text: `\u2717 Stopped at step ${first.refusal.step} by ${check.name} (${check.rfc}): ${first.refusal.said}`,
+    }
+  }
+  const reached = flow.entries.reduce<StepNumber>((max, e) => (e.step > max ? e.step : max), 1)
+  const done = flow.entries.some(
+    (e) => e.exchange.role === 'resource-server' && pathOf(e.exchange) === '/resource' && ok(e.exchange),
+  )
+  return done
+    ? {
+        outcome: 'completed',
+        step: 7,
+        text: '\u2713 Completed: the resource server answered step 7 with the resource.',
+      }
+    : {
+        outcome: 'unfinished',
+        step: reached,
+        text: `Not finished: the flow has reached step ${reached} so far and nothing refused it.`,
+      }
+}
+
+const ok = (e: RecordedExchange) => e.response.status < 400
+
+/** Only an entry that holds the answer can be a refusal (a request alone is not). */
+function refusalOf(entry: FlowEntry): Refusal | undefined {
+  if (entry.part === 'request') return undefined
+  const e = entry.exchange
+  const path = pathOf(e)
+  const requestStep = (entry.part === 'both' ? entry.step : Math.max(1, entry.step - 1)) as StepNumber
+  if (e.role === 'auth-server') {
+    if (TOKEN_PATHS.has(path) && e.response.status >= 400) return tokenRefusal(e)
+    const error = locationParams(e).get('error')
+    if (error !== null && (AUTHORIZE_PATHS.has(path) || path === '/consent'))
+      return {
+        check: error === 'access_denied' ? 'consent' : 'authorization-error',
+        said: withDescription(error, locationParams(e).get('error_description')),
+        // The owner's decision is step 3; any other error is the authorization request's (step 1).
+        step: path === '/consent' ? 3 : 1,
+      }
+    return undefined
+  }
+  if (e.role === 'resource-server' && path === '/resource' && e.response.status >= 400) return resourceRefusal(e)
+  if (e.role === 'client' && path.startsWith('/authenticated') && e.response.status >= 400)
+    return callbackRefusal(e, requestStep)
+  return undefined
+}
+
+function withDescription(error: string, description: string | null | undefined): string {
+  return description ? `${error}: ${description}` : error
+}
+
+function tokenRefusal(e: RecordedExchange): Refusal {
+  const json = responseJson(e)
+  const error = typeof json?.error === 'string' ? json.error : `HTTP ${e.response.status}`
+  const description = typeof json?.error_description === 'string' ? json.error_description : ''
+  return { check: tokenCheckOf(error, description), said: withDescription(error, description), step: 5 }
+}
+
+// Read from the authorization server's error_description (auth-server/token/grants/authorization-code.ts).
+function tokenCheckOf(error: string, description: string): CheckId {
+  if (error === 'invalid_client') return 'client-authentication'
+  if (error !== 'invalid_grant') return 'token-request'
+  if (/already used/i.test(description)) return 'one-time-code'
+  if (/redirect_uri/.test(description)) return 'redirect-uri'
+  if (/code_verifier|code_challenge/.test(description)) return 'pkce'
+  return 'code-valid'
+}
+
+function resourceRefusal(e: RecordedExchange): Refusal {
+  const challenge = responseHeader(e, 'www-authenticate') ?? ''
+  const error = /error="([^"]*)"/.exec(challenge)?.[1]
+  const description = /error_description="([^"]*)"/.exec(challenge)?.[1]
+  const check: CheckId =
+    error === 'insufficient_scope' ? 'scope' : error === 'invalid_token' ? 'token-validity' : 'resource-refused'
+  return { check, said: withDescription(error ?? `HTTP ${e.response.status}`, description), step: 7 }
+}
+
+/** The client app's error page (views/error.eta): its h1 names the check. */
+function callbackRefusal(e: RecordedExchange, step: StepNumber): Refusal {
+  const body = e.response.body ?? ''
+  const title = /<h1>([^<]*)<\/h1>/.exec(body)?.[1]?.trim() ?? `HTTP ${e.response.status}`
+  const check: CheckId = /state|already used/i.test(title)
+    ? 'state'
+    : /issuer/i.test(title)
+      ? 'issuer'
+      : /not granted/i.test(title)
+        ? 'consent'
+        : 'client-error'
+  return { check, said: `the client app answered “${title}”`, step: check === 'state' ? 4 : step }
+}
