@@ -19,6 +19,9 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
+# The single-file build embeds the templates and assets.
+COPY views ./views
+COPY public ./public
 # The install script that --ignore-scripts skipped, then the build, then only
 # the production packages (better-sqlite3 built for this image among them).
 RUN npm rebuild better-sqlite3 && npm run build && npm prune --omit=dev
