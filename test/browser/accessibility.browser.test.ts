@@ -3,20 +3,17 @@
 // The same walk checks that no page asks for anything outside the lab.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import type { Page } from 'playwright-core'
 import { closeLabInBrowser, openLabInBrowser, type LabBrowser } from '../helpers/browser.js'
 import type { TestLab } from '../helpers/lab.js'
+import { describeViolations, seriousViolations } from '../helpers/axe.js'
 
 let lab: TestLab
 let browser: LabBrowser
 let page: Page
-let axeSource: string
 const foreignRequests: string[] = []
 
 beforeAll(async () => {
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
   ;({ lab, browser, page } = await openLabInBrowser())
   page.on('request', (request) => {
     const url = new URL(request.url())
@@ -26,30 +23,8 @@ beforeAll(async () => {
 })
 afterAll(() => closeLabInBrowser({ lab, browser }))
 
-interface Violation {
-  id: string
-  impact: string | null
-  help: string
-  nodes: Array<{ target: unknown }>
-}
-
-async function seriousViolations(): Promise<Violation[]> {
-  // page.evaluate runs outside the page's CSP, which forbids inline scripts.
-  await page.evaluate(axeSource)
-  const result = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Violation[] }> } }
-    ).axe
-    return axe.run(document, { resultTypes: ['violations'] })
-  })
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-}
-
 async function expectAccessible(name: string): Promise<void> {
-  const violations = await seriousViolations()
-  expect(
-    violations.map((v) => `${name}: ${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`),
-  ).toEqual([])
+  expect(describeViolations(await seriousViolations(page)).map((line) => `${name}: ${line}`)).toEqual([])
 }
 
 describe('accessibility (axe-core in Chromium)', () => {

@@ -3,20 +3,17 @@
 // leaves; axe-core finds nothing serious at a projector's and a phone's width.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { closeLabInBrowser, openLabInBrowser, SCREENSHOT_DIR, type LabBrowser } from '../helpers/browser.js'
 import type { TestLab } from '../helpers/lab.js'
+import { describeViolations, seriousViolations as axeViolations } from '../helpers/axe.js'
 
 let lab: TestLab
 let browser: LabBrowser
 let page: Page
-let axeSource: string
 
 beforeAll(async () => {
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
   ;({ lab, browser, page } = await openLabInBrowser())
   // One whole flow in this browser: Connect, sign in, allow, fetch the resource.
   await page.goto(`${lab.config.client.publicUrl}/`)
@@ -30,24 +27,8 @@ beforeAll(async () => {
 })
 afterAll(() => closeLabInBrowser({ lab, browser }))
 
-interface Violation {
-  id: string
-  impact: string | null
-  help: string
-  nodes: Array<{ target: unknown }>
-}
-
 async function seriousViolations(): Promise<string[]> {
-  await page.evaluate(axeSource)
-  const result = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Violation[] }> } }
-    ).axe
-    return axe.run(document, { resultTypes: ['violations'] })
-  })
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`)
+  return describeViolations(await axeViolations(page))
 }
 
 const heading = () => page.locator('#present-heading').textContent()

@@ -6,16 +6,14 @@
 // highlighted values drawn at device pixel ratio 1, and few Tab stops to step 5.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import type { Page } from 'playwright-core'
 import { closeLabInBrowser, openLabInBrowser, type LabBrowser } from '../helpers/browser.js'
 import type { TestLab } from '../helpers/lab.js'
+import { describeViolations, seriousViolations as axeViolations } from '../helpers/axe.js'
 
 let lab: TestLab
 let browser: LabBrowser
 let page: Page
-let axeSource: string
 let client: string
 let auth: string
 /** What each page's banner said, by page, as the flow went. */
@@ -27,7 +25,6 @@ const bannerText = async () => (await page.locator('#lab-banner').innerText()).r
 const host = (url: string) => new URL(url).host
 
 beforeAll(async () => {
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
   ;({ lab, browser, page } = await openLabInBrowser())
   client = lab.config.client.publicUrl
   auth = lab.config.auth.publicUrl
@@ -153,24 +150,8 @@ describe('the inspector, readable', () => {
   })
 })
 
-interface Violation {
-  id: string
-  impact: string | null
-  help: string
-  nodes: Array<{ target: unknown }>
-}
-
 async function seriousViolations(): Promise<string[]> {
-  await page.evaluate(axeSource)
-  const result = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Violation[] }> } }
-    ).axe
-    return axe.run(document, { resultTypes: ['violations'] })
-  })
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`)
+  return describeViolations(await axeViolations(page))
 }
 
 const overflow = () =>

@@ -3,23 +3,20 @@
 // join and run over real HTTP, each in a cookie jar of their own) without a
 // reload; axe-core finds no serious violation on /join or /teacher.
 
-import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { launchBrowser, type LabBrowser } from '../helpers/browser.js'
 import { hiddenField } from '../helpers/inject-browser.js'
 import { startTestLab, type TestLab } from '../helpers/lab.js'
 import { joinAs, walkSevenSteps } from '../helpers/workshop.js'
+import { describeViolations, seriousViolations } from '../helpers/axe.js'
 
 let lab: TestLab
 let browser: LabBrowser
 let page: Page
-let axeSource: string
 let base: string
 
 beforeAll(async () => {
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
   lab = await startTestLab({ WORKSHOP: 'on' })
   base = lab.config.client.publicUrl
   browser = await launchBrowser()
@@ -30,26 +27,8 @@ afterAll(async () => {
   await lab.close()
 })
 
-interface Violation {
-  id: string
-  impact: string | null
-  help: string
-  nodes: Array<{ target: unknown }>
-}
-
 async function expectAccessible(name: string): Promise<void> {
-  // page.evaluate runs outside the page's CSP, which forbids inline scripts.
-  await page.evaluate(axeSource)
-  const result = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Violation[] }> } }
-    ).axe
-    return axe.run(document, { resultTypes: ['violations'] })
-  })
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  expect(serious.map((v) => `${name}: ${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`)).toEqual(
-    [],
-  )
+  expect(describeViolations(await seriousViolations(page)).map((line) => `${name}: ${line}`)).toEqual([])
 }
 
 describe('the teacher\u2019s view in Chromium', () => {
