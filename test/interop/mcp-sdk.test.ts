@@ -9,48 +9,14 @@ import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js'
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { startLab, type Lab } from '../../src/lab.js'
 import { httpBrowser } from '../helpers/http-browser.js'
 import { authorizeInBrowser } from './authorize-in-browser.js'
+import { MCP_TEST_REDIRECT, memoryProvider } from '../helpers/mcp-client.js'
 
 const ALICE = { username: 'alice', password: 'alice-password' }
-// Never listened on: the flow stops at the redirect to it (a native client's loopback port).
-const REDIRECT = 'http://127.0.0.1:53682/callback'
-
-/** The SDK's OAuth client provider, in memory; the "browser" is driven by the test. */
-function memoryProvider(clientInformation?: OAuthClientInformationMixed) {
-  let client = clientInformation
-  let tokens: OAuthTokens | undefined
-  let verifier = ''
-  const pending: URL[] = []
-  const metadata: OAuthClientMetadata = {
-    client_name: 'MCP SDK test client',
-    redirect_uris: [REDIRECT],
-    // No refresh token: at a 403 the SDK (1.32) first refreshes without `scope`, which cannot
-    // widen a grant (RFC 6749 §6), and gives up; without one it goes to the authorization endpoint.
-    grant_types: ['authorization_code'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'none',
-  }
-  const provider: OAuthClientProvider = {
-    redirectUrl: REDIRECT,
-    clientMetadata: metadata,
-    clientInformation: () => client,
-    saveClientInformation: (info) => void (client = info),
-    tokens: () => tokens,
-    saveTokens: (saved) => void (tokens = saved),
-    redirectToAuthorization: (url) => void pending.push(url),
-    saveCodeVerifier: (v) => void (verifier = v),
-    codeVerifier: () => verifier,
-  }
-  return { provider, pending, tokens: () => tokens, client: () => client }
-}
+const REDIRECT = MCP_TEST_REDIRECT
 
 let lab: Lab
 let documents: Server
@@ -106,7 +72,7 @@ async function connectWithAuth(
 describe('the MCP TypeScript SDK client against the lab', () => {
   it('registers dynamically, authorizes, calls whoami, then steps up for read_bar', async () => {
     const mcpUrl = new URL(`${lab.urls.resource}/mcp`)
-    const memory = memoryProvider()
+    const memory = memoryProvider('MCP SDK test client')
     const browser = httpBrowser()
     const client = await connectWithAuth(mcpUrl, memory, browser)
     expect(memory.client()?.client_id).toMatch(/.+/)
@@ -132,7 +98,7 @@ describe('the MCP TypeScript SDK client against the lab', () => {
   it('uses a Client ID Metadata Document served by the test as its client_id', async () => {
     const mcpUrl = new URL(`${lab.urls.resource}/mcp`)
     const clientId = `${documentsOrigin}/oauth/client.json`
-    const memory = memoryProvider({ client_id: clientId })
+    const memory = memoryProvider('MCP SDK test client', { client_id: clientId })
     const client = await connectWithAuth(mcpUrl, memory, httpBrowser())
     const who = await client.callTool({ name: 'whoami' })
     expect(who.structuredContent).toMatchObject({ sub: 'alice', client_id: clientId })

@@ -6,8 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
-import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { startLab, type Lab } from '../../../src/lab.js'
 import { correlate, flowIdOf } from '../../../src/client/flow/correlate.js'
 import { createJwksSource } from '../../../src/client/flow/jwks.js'
@@ -16,34 +15,10 @@ import type { Flow, RecordedExchange } from '../../../src/client/flow/types.js'
 import { httpBrowser } from '../../helpers/http-browser.js'
 import { authorizeInBrowser } from '../../interop/authorize-in-browser.js'
 import { browserFlow } from './fixtures.js'
+import { MCP_TEST_REDIRECT, memoryProvider } from '../../helpers/mcp-client.js'
 
 const ALICE = { username: 'alice', password: 'alice-password' }
-const REDIRECT = 'http://127.0.0.1:53682/callback'
-
-function memoryProvider() {
-  let client: OAuthClientInformationMixed | undefined
-  let tokens: OAuthTokens | undefined
-  let verifier = ''
-  const pending: URL[] = []
-  const provider: OAuthClientProvider = {
-    redirectUrl: REDIRECT,
-    clientMetadata: {
-      client_name: 'MCP chain test client',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    },
-    clientInformation: () => client,
-    saveClientInformation: (info) => void (client = info),
-    tokens: () => tokens,
-    saveTokens: (saved) => void (tokens = saved),
-    redirectToAuthorization: (url) => void pending.push(url),
-    saveCodeVerifier: (v) => void (verifier = v),
-    codeVerifier: () => verifier,
-  }
-  return { provider, pending, client: () => client }
-}
+const REDIRECT = MCP_TEST_REDIRECT
 
 let lab: Lab
 let lastRecorded: RecordedExchange[] = []
@@ -81,7 +56,7 @@ describe('the flow inspector: an MCP client\u2019s flow', () => {
 
   beforeAll(async () => {
     const mcpUrl = new URL(`${lab.urls.resource}/mcp`)
-    const memory = memoryProvider()
+    const memory = memoryProvider('MCP chain test client')
     const browser = httpBrowser()
     const client = new Client({ name: 'oauth-lab test', version: '1.0.0' })
     const first = new StreamableHTTPClientTransport(mcpUrl, { authProvider: memory.provider })
