@@ -104,6 +104,7 @@ async function answerMcp(
     const response = await transport.handleRequest(webRequest(request, identifier), {
       parsedBody: request.body,
       authInfo: {
+        // The tools answer from the verified claims; the token itself is not handed on.
         token: '(checked)',
         clientId: caller.client_id,
         scopes: caller.scope.split(' ').filter(Boolean),
