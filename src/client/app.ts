@@ -21,6 +21,7 @@ import { flowRoutes } from './flow-routes.js'
 import { homeRoute } from './home.js'
 import { breakItRoutes } from './break-it/routes.js'
 import { stepThroughRoutes } from './step-through.js'
+import { walkRoutes } from './walks/walk-routes.js'
 import { createBackChannel } from './back-channel-http.js'
 import { createLearnerRegistry } from './workshop/learners.js'
 import { workshopRoutes } from './workshop/workshop-routes.js'
@@ -90,11 +91,12 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   const learners = config.workshop === true ? createLearnerRegistry() : undefined
   await app.register(homeRoute, { config, learners })
   await app.register(connectRoute, { config })
-  await app.register(callbackRoute, { config, backChannel })
+  await app.register(callbackRoute, { config, backChannel, fetch: fetchFn })
   await app.register(fetchResourceRoute, { config, backChannel })
   await app.register(flowRoutes, { config, fetch: fetchFn })
   await app.register(stepThroughRoutes)
   await app.register(breakItRoutes, { config, fetch: fetchFn })
+  await app.register(walkRoutes, { config, fetch: fetchFn }) // GET /walk, /walk/<name>; POST start, next
   await app.register(workshopRoutes, { config, fetch: fetchFn, learners }) // GET|POST /join, /teacher
   return app
 }

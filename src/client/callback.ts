@@ -9,11 +9,13 @@ import {
   buildTokenRequest,
   exchangeCode,
   type BackChannel,
+  type Fetch,
   type TokenRequestParams,
   type TokenResult,
 } from './oauth-client.js'
 import { step5Preview } from './step-through-view.js'
 import { tokenView } from './token-view.js'
+import { walkCallback } from './walks/walk-callback.js'
 import { constantTimeEqual } from '../shared/constant-time.js'
 import { sha256Base64url } from '../shared/sha256.js'
 import { csrfCheck } from '../shared/session-csrf.js'
@@ -48,7 +50,7 @@ function present(value: string | undefined): string | undefined {
 
 export async function callbackRoute(
   app: FastifyInstance,
-  opts: { config: LabConfig; backChannel: BackChannel },
+  opts: { config: LabConfig; backChannel: BackChannel; fetch: Fetch },
 ): Promise<void> {
   const { config } = opts
   app.get<{ Querystring: CallbackQuery }>(
@@ -56,6 +58,8 @@ export async function callbackRoute(
     { schema: { querystring: callbackQuerySchema } },
     async (request, reply) => {
       const query = request.query
+      // A walk-through's authorization request comes back here too (walks/walk-callback.ts).
+      if (await walkCallback(request, reply, config, opts.fetch, { ...query })) return reply
       const pending = request.session.clientPendingFlow
       const state = present(query.state)
       // RFC 6749 §10.12, RFC 9700 §4.7.1: a response whose state is not the

@@ -4,7 +4,7 @@ import { s256Challenge } from '../../shared/sha256.js'
 import type { FlowChecks, McpCheck } from './types.js'
 
 export interface CheckLine {
-  readonly id: 'state' | 'code' | 'pkce' | McpCheck['id']
+  readonly id: 'state' | 'code' | 'pkce' | McpCheck['id'] | 'walk'
   readonly ok: boolean
   readonly text: string
 }

@@ -9,6 +9,10 @@ import { sha256Base64url } from '../../shared/sha256.js'
 import { buildFlow } from './assign.js'
 import { withMcpChains } from './mcp-chain.js'
 import { buildMcpFlow } from './mcp-flow.js'
+import { buildWalkFlow } from './walk-flow.js'
+import { findWalk } from '../walks/definitions.js'
+import { walkOfTag } from '../walks/tag.js'
+import type { WalkName } from '../walks/walk.js'
 import {
   FLOW_HEADER,
   INSPECTOR_HEADER,
@@ -18,6 +22,7 @@ import {
   pathOf,
   queryOf,
   requestHeader,
+  responseHeader,
   responseJson,
 } from './http.js'
 import { AUTHORIZE_PATHS, buildIndex, isTokenRequest, type ExchangeIndex } from './index-exchanges.js'
@@ -27,6 +32,8 @@ export interface Group {
   readonly id: string
   readonly kind: Flow['kind']
   readonly exchanges: readonly RecordedExchange[]
+  /** A walk-through's flow (its tag says which): built with the walk's steps. */
+  readonly walk?: WalkName
 }
 
 // Fastify's default maxParamLength: a longer id could not be asked for in a URL.
@@ -37,11 +44,25 @@ export function correlate(exchanges: readonly RecordedExchange[]): Flow[] {
   const sorted = exchanges.filter((e) => requestHeader(e, INSPECTOR_HEADER) === undefined).sort(byTime)
   const untagged = sorted.filter((e) => requestHeader(e, FLOW_HEADER) === undefined)
   const index = buildIndex(untagged)
-  const groups = [...groupByTag(sorted, index), ...groupByState(untagged, index)]
-  // MCP clients' flows get the MCP chain's steps (mcp-chain.ts); every other flow the seven steps.
+  const tagged = groupByTag(sorted, index)
+  // A walk's browser steps carry its state, not its tag: they are the walk's, not a flow of their own.
+  const walkStates = new Set(tagged.flatMap((group) => group.states))
+  const groups = [...tagged, ...groupByState(untagged, index, walkStates)]
+  // MCP clients' flows get the MCP chain's steps (mcp-chain.ts), walks their own
+  // (walk-flow.ts); every other flow the seven steps.
   return withMcpChains(groups, untagged, groupStateless(untagged, index))
-    .map((group) => (group.mcp ? buildMcpFlow(group) : buildFlow(group)))
+    .map((group) =>
+      group.walk ? buildWalkFlow(group, group.walk) : group.mcp ? buildMcpFlow(group) : buildFlow(group),
+    )
     .sort((a, b) => a.startedAt - b.startedAt)
+}
+
+/** The flow tag of an exchange: its request's, or (a walk's "Next" page) the client app's answer's. */
+function tagOf(e: RecordedExchange): string | undefined {
+  const tag = requestHeader(e, FLOW_HEADER)
+  if (tag !== undefined || e.role !== 'client') return tag
+  const answered = responseHeader(e, FLOW_HEADER)
+  return answered !== undefined && walkOfTag(answered) !== undefined ? answered : undefined
 }
 
 export function byTime(a: RecordedExchange, b: RecordedExchange): number {
@@ -58,32 +79,73 @@ export function tagId(tag: string): string {
   return SAFE_ID.test(tag) ? tag : `t${sha256Base64url(tag).slice(0, 12)}`
 }
 
-/** Rule 1, plus the untagged calls made with the flow's codes and tokens. */
-function groupByTag(sorted: readonly RecordedExchange[], index: ExchangeIndex): Group[] {
-  const groups = new Map<string, Set<RecordedExchange>>()
+/**
+ * Rule 1, plus the untagged calls made with the flow's codes and tokens. A
+ * walk's flow also takes the browser's steps of the states its pages sent the
+ * browser away with (its authorization requests), and what the walk joins.
+ */
+function groupByTag(
+  sorted: readonly RecordedExchange[],
+  index: ExchangeIndex,
+): Array<Group & { readonly states: readonly string[] }> {
+  const groups = new Map<string, { tag: string; members: Set<RecordedExchange> }>()
   for (const e of sorted) {
-    const tag = requestHeader(e, FLOW_HEADER)
+    const tag = tagOf(e)
     if (tag === undefined) continue
     const id = tagId(tag)
-    groups.set(id, (groups.get(id) ?? new Set()).add(e))
+    const group = groups.get(id) ?? { tag, members: new Set() }
+    groups.set(id, group)
+    group.members.add(e)
   }
-  return [...groups].map(([id, members]) => {
+  return [...groups].map(([id, { tag, members }]) => {
+    const walk = walkOfTag(tag)
+    const states = walk === undefined ? [] : sentStates(members)
+    for (const state of states) {
+      for (const e of [...(index.authorizes.get(state) ?? []), ...(index.callbacks.get(state) ?? [])]) members.add(e)
+      expand(index, members, state)
+    }
     expand(index, members, undefined)
-    return { id, kind: 'tagged', exchanges: sorted.filter((e) => members.has(e)) }
+    if (walk !== undefined) {
+      const untagged = sorted.filter((e) => !members.has(e) && requestHeader(e, FLOW_HEADER) === undefined)
+      for (const e of findWalk(walk)?.joins?.([...members], untagged) ?? []) members.add(e)
+    }
+    return {
+      id,
+      kind: 'tagged',
+      exchanges: sorted.filter((e) => members.has(e)),
+      states,
+      ...(walk === undefined ? {} : { walk }),
+    }
   })
 }
 
+/** The states a walk's pages sent the browser to the authorization server with (their Location). */
+function sentStates(members: ReadonlySet<RecordedExchange>): string[] {
+  const states = new Set<string>()
+  for (const e of members) {
+    const state = e.role === 'client' ? locationParams(e).get('state') : null
+    if (state) states.add(state)
+  }
+  return [...states]
+}
+
 /** Rule 2: one group per state, started by the client's GET /connect (or an /authorize of another client). */
-function groupByState(untagged: readonly RecordedExchange[], index: ExchangeIndex): Group[] {
-  return index.states.map((state) => {
-    const members = new Set<RecordedExchange>([
-      ...(index.connects.get(state) ?? []),
-      ...(index.authorizes.get(state) ?? []),
-    ])
-    for (const e of index.callbacks.get(state) ?? []) members.add(e)
-    expand(index, members, state)
-    return { id: flowIdOf(state), kind: 'browser', exchanges: untagged.filter((e) => members.has(e)) }
-  })
+function groupByState(
+  untagged: readonly RecordedExchange[],
+  index: ExchangeIndex,
+  taken: ReadonlySet<string>,
+): Group[] {
+  return index.states
+    .filter((state) => !taken.has(state))
+    .map((state) => {
+      const members = new Set<RecordedExchange>([
+        ...(index.connects.get(state) ?? []),
+        ...(index.authorizes.get(state) ?? []),
+      ])
+      for (const e of index.callbacks.get(state) ?? []) members.add(e)
+      expand(index, members, state)
+      return { id: flowIdOf(state), kind: 'browser', exchanges: untagged.filter((e) => members.has(e)) }
+    })
 }
 
 /**

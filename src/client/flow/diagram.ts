@@ -53,7 +53,11 @@ const MARGIN = 110
 const HEADER = 48
 const ROW = 26
 
-export function layoutDiagram(entries: readonly FlowEntry[]): Diagram {
+/** `expected`: answers of 400 or more that the flow expects (a walk's, walks/walk.ts), drawn as answers, not refusals. */
+export function layoutDiagram(
+  entries: readonly FlowEntry[],
+  expected: (e: FlowEntry['exchange']) => boolean = () => false,
+): Diagram {
   const attacked = entries.some((e) => e.from === 'attacker' || e.to === 'attacker')
   const lanes = (attacked ? ATTACK_ACTORS : ACTORS).map(([actor, label], i) => ({
     actor,
@@ -69,7 +73,7 @@ export function layoutDiagram(entries: readonly FlowEntry[]): Diagram {
     const [from, to] = event.answer ? [entry.to, entry.from] : [entry.from, entry.to]
     const x1 = xOf(from)
     const x2 = xOf(to)
-    const failed = event.answer && refused(entry)
+    const failed = event.answer && refused(entry) && !expected(entry.exchange)
     const label = `${entry.step} \u00b7 ${failed ? '\u2717 ' : ''}${event.label}`
     return {
       failed,

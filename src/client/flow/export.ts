@@ -9,8 +9,7 @@ import { decodeJwtParts } from './decode.js'
 import { htmlSummary } from './essentials.js'
 import { panelsOf } from './panels.js'
 import { statusLine } from './labels.js'
-import { MCP_STEPS } from './mcp-steps.js'
-import { STEPS } from './steps.js'
+import { stepsOf } from './flow-steps.js'
 import type { Actor, Flow, FlowEntry, RecordedExchange } from './types.js'
 
 /** Where each server is reached: browsers use the public URLs, servers the internal ones. */
@@ -54,8 +53,8 @@ export function toMarkdown(flow: Flow): string {
     '',
     `Flow \`${flow.id}\`, recorded by oauth-lab on ${new Date(flow.startedAt).toISOString()}.`,
   ]
-  // An MCP client's flow: the MCP chain's steps and checks (mcp-flow.ts).
-  for (const step of flow.mcp ? MCP_STEPS : STEPS) {
+  // A walk's or an MCP client's flow: its own steps and checks (walk-flow.ts, mcp-flow.ts).
+  for (const step of stepsOf(flow)) {
     out.push('', `## Step ${step.n}: ${step.title}`, '', `${step.what} (${step.rfc})`)
     const entries = flow.entries.filter((e) => e.step === step.n)
     const skipped = flow.skipped[step.n]
@@ -63,7 +62,7 @@ export function toMarkdown(flow: Flow): string {
     else if (entries.length === 0) out.push('', '_Not reached in this flow._')
     for (const entry of entries) out.push(...entryMarkdown(entry, decoded))
   }
-  const checks = flow.mcp ? flow.mcp.checks : checksView(flow.checks)
+  const checks = flow.walk ? flow.walk.checks : flow.mcp ? flow.mcp.checks : checksView(flow.checks)
   if (checks.length > 0)
     out.push('', '## Checks', '', ...checks.map((c) => `- ${c.ok ? '\u2713' : '\u2717'} ${c.text}`))
   return `${out.join('\n')}\n`

@@ -21,6 +21,8 @@ export interface FlowSummary {
   readonly exchanges: number
   /** An MCP client's flow, shown as the MCP chain. */
   readonly mcp?: true
+  /** A walk-through's flow, shown with the walk's steps. */
+  readonly walk?: string
 }
 
 export function summarize(flow: Flow): FlowSummary {
@@ -37,6 +39,7 @@ export function summarize(flow: Flow): FlowSummary {
     ...(user === undefined ? {} : { user }),
     exchanges: new Set(flow.entries.map((e) => e.exchange)).size,
     ...(flow.mcp ? { mcp: true as const } : {}),
+    ...(flow.walk ? { walk: flow.walk.name } : {}),
   }
 }
 
@@ -53,6 +56,7 @@ export function flowJson(flow: Flow, view: FlowView): object {
     warning: LIVE_CREDENTIALS,
     id: flow.id,
     kind: flow.kind,
+    ...(flow.walk ? { walk: flow.walk.name } : {}),
     startedAt: view.started,
     masked: view.masked,
     checks: { ...flow.checks, lines: view.checks },

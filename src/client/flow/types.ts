@@ -2,6 +2,7 @@
 // an exchange placed under one of the seven steps.
 
 import type { RecordedExchange, Role } from '../../shared/flow-recorder.js'
+import type { WalkCheck, WalkName } from '../walks/walk.js'
 
 export type { RecordedExchange, Role }
 
@@ -56,6 +57,14 @@ export interface Flow {
   readonly checks: FlowChecks
   /** Set when an MCP client started the flow: its steps are the MCP chain's (mcp-chain.ts). */
   readonly mcp?: McpFlowInfo
+  /** Set when a walk-through started the flow: its steps are the walk's (walks/definitions.ts). */
+  readonly walk?: WalkFlowInfo
+}
+
+/** A walk-through's flow: which walk, and its checks, each under its step. */
+export interface WalkFlowInfo {
+  readonly name: WalkName
+  readonly checks: readonly WalkCheck[]
 }
 
 /** A flow of an MCP client: checks and notes of the MCP chain, each under its step. */

@@ -6,6 +6,8 @@
 import { endOf, locationParams, pathOf, responseHeader, responseJson } from './http.js'
 import { AUTHORIZE_PATHS, TOKEN_PATHS } from './index-exchanges.js'
 import type { Flow, FlowEntry, RecordedExchange, StepNumber } from './types.js'
+import { findWalk } from '../walks/definitions.js'
+import type { WalkName } from '../walks/walk.js'
 
 export type CheckId =
   | 'state'
@@ -70,7 +72,8 @@ interface Refusal {
   readonly step: StepNumber
 }
 
-export function flowVerdict(flow: Pick<Flow, 'entries'>): Verdict {
+export function flowVerdict(flow: Pick<Flow, 'entries' | 'walk'>): Verdict {
+  if (flow.walk) return walkVerdict(flow.entries, flow.walk.name)
   const refusals = flow.entries
     .map((entry, i) => ({ entry, i, refusal: refusalOf(entry) }))
     .filter((x): x is { entry: FlowEntry; i: number; refusal: Refusal } => x.refusal !== undefined)
@@ -173,4 +176,57 @@ function callbackRefusal(e: RecordedExchange, step: StepNumber): Refusal {
         ? 'consent'
         : 'client-error'
   return { check, said: `the client app answered “${title}”`, step: check === 'state' ? 4 : step }
+}
+
+/**
+ * A walk-through's verdict: stopped by the first answer of 400 or more that
+ * the walk does not expect (a device's authorization_pending is expected),
+ * at the step its request was made in; completed once its last step is answered.
+ */
+function walkVerdict(entries: readonly FlowEntry[], name: WalkName): Verdict {
+  const walk = findWalk(name)
+  const steps = walk?.steps ?? []
+  const lastStep = steps[steps.length - 1]?.n ?? 7
+  const i = entries.findIndex(
+    (x) => x.part !== 'request' && x.exchange.response.status >= 400 && !(walk?.expected?.(x.exchange) ?? false),
+  )
+  const refused = entries[i]
+  if (refused !== undefined) {
+    const e = refused.exchange
+    const step = entries.find((x) => x.exchange === e && x.part !== 'response')?.step ?? refused.step
+    const refusal =
+      e.role === 'resource-server'
+        ? resourceRefusal(e)
+        : e.role === 'auth-server' && TOKEN_PATHS.has(pathOf(e))
+          ? tokenRefusal(e)
+          : genericRefusal(e)
+    const check = stoppingCheck(refusal.check)
+    return {
+      outcome: 'stopped',
+      step,
+      check,
+      said: refusal.said,
+      entryIndex: i,
+      text: `\u2717 Stopped at step ${step} by ${check.name} (${check.rfc}): ${refusal.said}`,
+    }
+  }
+  const reached = entries.reduce<StepNumber>((max, e) => (e.step > max ? e.step : max), 1)
+  const done = entries.some(
+    (x) => x.step === lastStep && x.part !== 'request' && x.exchange.role !== 'client' && ok(x.exchange),
+  )
+  return done
+    ? { outcome: 'completed', step: lastStep, text: `\u2713 Completed: step ${lastStep} was answered.` }
+    : {
+        outcome: 'unfinished',
+        step: reached,
+        text: `Not finished: the flow has reached step ${reached} so far and nothing refused it.`,
+      }
+}
+
+function genericRefusal(e: RecordedExchange): Refusal {
+  const json = responseJson(e)
+  const error = typeof json?.error === 'string' ? json.error : `HTTP ${e.response.status}`
+  const description = typeof json?.error_description === 'string' ? json.error_description : undefined
+  const check: CheckId = e.role === 'client' ? 'client-error' : 'authorization-error'
+  return { check, said: withDescription(error, description), step: 1 }
 }

@@ -12,8 +12,7 @@ import { header, isForm } from './http.js'
 import type { JwksSource } from './jwks.js'
 import { maskedNotes, type MaskedNote } from './masked.js'
 import { panelsOf, requestPanels, type Panel } from './panels.js'
-import { MCP_STEPS } from './mcp-steps.js'
-import { STEPS } from './steps.js'
+import { expectedOf, stepsOf } from './flow-steps.js'
 import { flowVerdict, type Verdict } from './verdict.js'
 import { claimTimes, type TimeNote } from './times.js'
 import type { Flow, FlowEntry, RecordedExchange, Role, StepNumber } from './types.js'
@@ -120,18 +119,31 @@ export type ServerLabels = Readonly<Record<Role, string>>
 
 export async function flowView(flow: Flow, jwks: JwksSource, labels?: ServerLabels): Promise<FlowView> {
   // An MCP client's flow shows the MCP chain's steps and checks (mcp-flow.ts).
-  const checks: CheckLine[] = flow.mcp ? [...flow.mcp.checks] : checksView(flow.checks)
-  const stepOf = (c: CheckLine) => (flow.mcp ? flow.mcp.checks.find((m) => m === c)?.step : CHECK_STEP[c.id])
+  // A walk's or an MCP client's flow shows its own steps and checks (walk-flow.ts, mcp-flow.ts).
+  const walkChecks = flow.walk?.checks ?? []
+  const checks: CheckLine[] = flow.walk
+    ? walkChecks.map(({ ok, text }) => ({ id: 'walk', ok, text }))
+    : flow.mcp
+      ? [...flow.mcp.checks]
+      : checksView(flow.checks)
+  const stepOf = (c: CheckLine) =>
+    flow.walk
+      ? walkChecks[checks.indexOf(c)]?.step
+      : flow.mcp
+        ? flow.mcp.checks.find((m) => m === c)?.step
+        : CHECK_STEP[c.id]
   const firstJwt = firstDecoded(flow.entries)
   const entries = await Promise.all(flow.entries.map((entry, i) => entryView(entry, i, jwks, labels, firstJwt)))
   const verdict = flowVerdict(flow)
   const stoppedAt = verdict.outcome === 'stopped' ? verdict.step : undefined
-  const steps = (flow.mcp ? MCP_STEPS : STEPS).map((step) => ({
+  const steps = stepsOf(flow).map((step) => ({
     ...step,
     ...(stoppedAt !== undefined && step.n > stoppedAt ? { stoppedAt } : {}),
     ...(stoppedAt === step.n ? { stop: verdict.text } : {}),
     ...(flow.skipped[step.n] === undefined ? {} : { skipped: flow.skipped[step.n] }),
-    ...(step.n === 7 && flow.checks.tokenCheck && !flow.mcp ? { note: TOKEN_CHECK_NOTES[flow.checks.tokenCheck] } : {}),
+    ...(step.n === 7 && flow.checks.tokenCheck && !flow.mcp && !flow.walk
+      ? { note: TOKEN_CHECK_NOTES[flow.checks.tokenCheck] }
+      : {}),
     ...(flow.mcp?.notes[step.n] === undefined ? {} : { note: flow.mcp.notes[step.n] }),
     entries: entries.filter((_, i) => flow.entries[i]?.step === step.n),
     checks: checks.filter((c) => stepOf(c) === step.n),
@@ -143,7 +155,7 @@ export async function flowView(flow: Flow, jwks: JwksSource, labels?: ServerLabe
     steps,
     checks,
     verdict: { ...verdict, ...(verdict.entryIndex === undefined ? {} : { anchor: anchorOf(verdict.entryIndex) }) },
-    diagram: layoutDiagram(flow.entries),
+    diagram: layoutDiagram(flow.entries, expectedOf(flow)),
     masked: maskedNotes(flow),
     exchangeCount: new Set(flow.entries.map((e) => e.exchange)).size,
   }
