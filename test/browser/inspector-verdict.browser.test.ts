@@ -27,6 +27,7 @@ const ATTACKS: Array<[title: string, check: string, step: number]> = [
   ['Expired token', 'the access token check', 7],
   ['Token without scope foo', 'the scope check', 7],
   ['Consent denied', 'the resource owner’s consent', 3],
+  ['Replayed refresh token', 'refresh token rotation', 5],
 ]
 
 describe('Break it, seen in the flow inspector', () => {

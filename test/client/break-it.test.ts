@@ -8,6 +8,7 @@ import { buildClientApp } from '../../src/client/app.js'
 import { createAgent, type AgentResponse } from '../../src/client/break-it/agent.js'
 import { answerView } from '../../src/client/break-it/answer.js'
 import { toInternal } from '../../src/client/break-it/play-authorization.js'
+import { ATTACKS } from '../../src/client/break-it/catalog.js'
 import { hiddenField } from '../../src/client/break-it/html-text.js'
 import { loadConfig } from '../../src/shared/config.js'
 import { injectBrowser } from '../helpers/inject-browser.js'
@@ -133,14 +134,15 @@ describe('GET /break and POST /break/<attack>', () => {
   })
   afterAll(() => app.close())
 
-  it('lists the twelve attacks (nine of the seven steps, three of MCP), each a button in a POST form with a CSRF token', async () => {
+  it('lists every attack of the catalog, each a button in a POST form with a CSRF token', async () => {
     const page = await app.inject({ method: 'GET', url: '/break' })
     expect(page.statusCode).toBe(200)
     const forms =
       page.body.match(
         /<form method="post" action="\/break\/[a-z-]+">\s*<input type="hidden" name="_csrf" value="[^"]+">/g,
       ) ?? []
-    expect(forms).toHaveLength(12)
+    expect(forms).toHaveLength(ATTACKS.length)
+    expect(ATTACKS.length).toBeGreaterThanOrEqual(13)
     for (const title of [
       'Forged state (CSRF)',
       'Replayed code',
@@ -151,6 +153,7 @@ describe('GET /break and POST /break/<attack>', () => {
       'Expired token',
       'Token without scope foo',
       'Consent denied',
+      'Replayed refresh token',
     ]) {
       expect(page.body).toContain(`<button type="submit">${title}</button>`)
     }

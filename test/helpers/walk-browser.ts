@@ -37,8 +37,42 @@ export function walkBrowser(clientUrl: string, name: string) {
     return res
   }
 
+  /**
+   * Follows a "Next" that sent the browser to the authorization server: signs
+   * in, allows, and comes back to the client app's callback, which answers
+   * with the walk's page (or wherever the walk goes next).
+   */
+  async function authorize(sentAway: HttpResponse, username = 'alice', password = `${username}-password`) {
+    let page = await browser.get(browser.location(sentAway))
+    for (let hops = 0; hops < 4; hops++) {
+      if (page.body.includes('action="/login"')) {
+        page = await browser.post(new URL('/login', page.url).href, {
+          _csrf: hiddenField(page.body, '_csrf'),
+          interaction: hiddenField(page.body, 'interaction'),
+          username,
+          password,
+        })
+      } else if (page.body.includes('action="/consent"')) {
+        page = await browser.post(new URL('/consent', page.url).href, {
+          _csrf: hiddenField(page.body, '_csrf'),
+          interaction: hiddenField(page.body, 'interaction'),
+          decision: 'allow',
+        })
+      } else if (page.status >= 300 && page.status < 400) {
+        const next = browser.location(page)
+        // Back at the client app: its callback answers with the walk's next page.
+        if (next.startsWith(clientUrl)) return browser.get(next)
+        page = await browser.get(next)
+      } else {
+        throw new Error(`the authorization server answered ${page.status} without a form to fill`)
+      }
+    }
+    throw new Error('did not come back to the client app within four hops')
+  }
+
   return {
     browser,
+    authorize,
     page: () => browser.get(pageUrl),
     start: () => post('start'),
     /** Presses Next; answers the redirect (to the walk's page, or to the authorization server). */

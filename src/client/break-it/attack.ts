@@ -14,6 +14,7 @@ export type AttackName =
   | 'expired-token'
   | 'token-without-foo'
   | 'consent-denied'
+  | 'refresh-token-reuse'
   | 'mcp-token-for-other-resource'
   | 'mcp-confused-deputy'
   | 'mcp-lying-metadata-document'

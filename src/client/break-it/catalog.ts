@@ -3,6 +3,7 @@
 import type { Attack } from './attack.js'
 import { consentDenied, forgedState } from './browser-attacks.js'
 import { mcpConfusedDeputy, mcpLyingMetadataDocument, mcpTokenForOtherResource } from './mcp-attacks.js'
+import { refreshTokenReuse } from './refresh-attacks.js'
 import { expiredToken, tokenWithoutFoo } from './resource-attacks.js'
 import {
   missingPkceVerifier,
@@ -22,6 +23,7 @@ export const ATTACKS: readonly Attack[] = [
   expiredToken,
   tokenWithoutFoo,
   consentDenied,
+  refreshTokenReuse,
   mcpTokenForOtherResource,
   mcpConfusedDeputy,
   mcpLyingMetadataDocument,

@@ -3,7 +3,7 @@
 // recorded: a 4xx from /token or the resource, an `error=` redirect, or the
 // client app's error page at its callback.
 
-import { endOf, locationParams, pathOf, responseHeader, responseJson } from './http.js'
+import { endOf, formOf, locationParams, pathOf, responseHeader, responseJson } from './http.js'
 import { AUTHORIZE_PATHS, TOKEN_PATHS } from './index-exchanges.js'
 import type { Flow, FlowEntry, RecordedExchange, StepNumber } from './types.js'
 import { findWalk } from '../walks/definitions.js'
@@ -24,6 +24,7 @@ export type CheckId =
   | 'scope'
   | 'resource-refused'
   | 'client-error'
+  | 'refresh-rotation'
 
 /** The check that stopped a flow, in words, and where the rule is written. */
 export interface StoppingCheck {
@@ -60,6 +61,7 @@ const CHECKS: Record<CheckId, Omit<StoppingCheck, 'id'>> = {
   scope: { name: 'the scope check', rfc: 'RFC 6750 §3.1' },
   'resource-refused': { name: 'the resource server', rfc: 'RFC 6750 §3.1' },
   'client-error': { name: 'the client app', rfc: 'RFC 6749 §4.1.2' },
+  'refresh-rotation': { name: 'refresh token rotation', rfc: 'RFC 9700 §4.14.2, RFC 6749 §6' },
 }
 
 export function stoppingCheck(id: CheckId): StoppingCheck {
@@ -142,7 +144,10 @@ function tokenRefusal(e: RecordedExchange): Refusal {
   const json = responseJson(e)
   const error = typeof json?.error === 'string' ? json.error : `HTTP ${e.response.status}`
   const description = typeof json?.error_description === 'string' ? json.error_description : ''
-  return { check: tokenCheckOf(error, description), said: withDescription(error, description), step: 5 }
+  // A refused refresh (a spent or revoked refresh token) is rotation's doing, not the code's.
+  const refresh = formOf(e).get('grant_type') === 'refresh_token' && error === 'invalid_grant'
+  const check = refresh ? 'refresh-rotation' : tokenCheckOf(error, description)
+  return { check, said: withDescription(error, description), step: 5 }
 }
 
 // Read from the authorization server's error_description (auth-server/token/grants/authorization-code.ts).
