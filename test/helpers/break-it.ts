@@ -58,8 +58,9 @@ export function breakIt(lab: () => TestLab) {
         return (JSON.parse(json.body) as { verdict: Verdict }).verdict
       },
       recorded(server) {
-        return lab()
-          [server].flowRecorder.since(0)
+        const recorder = lab()[server].flowRecorder
+        return recorder
+          .since(0)
           .filter((e) => e.request.headers.some(([n, v]) => n.toLowerCase() === 'x-oauth-lab-flow' && v === flowId))
       },
     }
