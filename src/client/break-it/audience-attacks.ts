@@ -2,8 +2,8 @@
 // another resource server (RFC 8707), presented to this one.
 
 import { MCP_PATH } from '../../shared/builtin-data.js'
-import { buildResourceRequest, buildTokenRequest } from '../oauth-client.js'
-import { accessTokenOf, type Attack } from './attack.js'
+import { buildResourceRequest, buildTokenRequest, type OutgoingRequest } from '../oauth-client.js'
+import { accessTokenOf, type Attack, type AttackContext } from './attack.js'
 import { authorizationCode } from './play-authorization.js'
 
 export const tokenForAnotherAudience: Attack = {
@@ -21,9 +21,38 @@ export const tokenForAnotherAudience: Attack = {
       buildTokenRequest(config, authorization),
     )
     const token = accessTokenOf(tokenResponse, 'Redeeming the code')
-    return ctx.agent.backChannel(
+    const answer = await ctx.agent.backChannel(
       'Attack: step 7 at /resource with the MCP server’s token',
       buildResourceRequest(config, token),
     )
+    const response = await ctx.agent.backChannel(
+      'Afterwards: the same token at the MCP server it was issued for (tools/list)',
+      toolsList(ctx, token),
+    )
+    return {
+      answer,
+      aftermath: { title: 'The same token at the MCP server', response, lesson: ownAudienceLesson(response.status) },
+    }
   },
+}
+
+/** A JSON-RPC tools/list over Streamable HTTP, as an MCP client sends it (MCP 2025-11-25, Transports). */
+function toolsList(ctx: AttackContext, accessToken: string): OutgoingRequest {
+  return {
+    method: 'POST',
+    url: `${ctx.config.resource.internalUrl}${MCP_PATH}`,
+    headers: {
+      Authorization: `Bearer ${accessToken}`,
+      Accept: 'application/json, text/event-stream',
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  }
+}
+
+function ownAudienceLesson(status: number): string {
+  if (status === 200) {
+    return 'HTTP 200: the MCP server accepts the very token the built-in resource server refused. Nothing is wrong with the token but where it was sent: each token is for one audience (RFC 8707 section 2), so a token that leaks from one resource server, or that one resource server is handed, is worthless at every other.'
+  }
+  return `HTTP ${status}: the MCP server did not accept the token either; see the flow inspector for its answer.`
 }

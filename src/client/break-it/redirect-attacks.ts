@@ -43,7 +43,22 @@ export const openRedirect: Attack = {
         await ctx.agent.get(`Attack: the victim opens a link with redirect_uri on ${what}`, authorizeUrl(ctx, uri)),
       )
     }
-    // The first answer that redirected, if any (a bug to show); else the first.
-    return answers.find((answer) => answer.headers.has('location')) ?? answers[0]!
+    const registered = redirectUriOf(ctx.config)
+    const response = await ctx.agent.get(
+      'Afterwards: the same link with the registered redirect_uri, exactly',
+      authorizeUrl(ctx, registered),
+    )
+    return {
+      // The first answer that redirected, if any (a bug to show); else the first.
+      answer: answers.find((answer) => answer.headers.has('location')) ?? answers[0]!,
+      aftermath: { title: 'The registered redirect URI', response, lesson: exactLesson(response.status) },
+    }
   },
+}
+
+function exactLesson(status: number): string {
+  if (status === 200) {
+    return 'HTTP 200: with the registered redirect URI, character for character, the same request is accepted and the sign-in page appears. One URI per purpose, compared exactly, is what makes the code’s destination something the attacker cannot choose (RFC 9700 section 4.1.3).'
+  }
+  return `HTTP ${status}: the authorization server did not show its sign-in page for the registered redirect URI; see the flow inspector for its answer.`
 }

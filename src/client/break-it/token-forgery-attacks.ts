@@ -62,7 +62,7 @@ export const tamperedJwt: Attack = {
   title: 'Tampered JWT (scope widened)',
   tried:
     'Alice authorizes scope=bar only. The holder of her access token decodes its payload, changes scope from bar to foo bar, re-encodes it and keeps the original header and signature, then calls the resource, which needs foo.',
-  why: 'A JWT access token is signed by the authorization server over its header and payload together (RFC 9068 section 2.1, RFC 7515 section 5.2). Any change to the payload makes the signature fail to verify with the authorization server’s published key, so the resource server answers 401 invalid_token (RFC 9068 section 4, RFC 6750 section 3.1). Base64url is an encoding, not a protection: anyone can read and rewrite the claims, nobody but the authorization server can sign them.',
+  why: 'A JWT access token is signed by the authorization server over its header and payload together (RFC 9068 section 2.1, RFC 7515 section 5.2). Any change to the payload makes the signature fail to verify with the authorization server’s published key, so the resource server answers 401 invalid_token (RFC 9068 section 4, RFC 6750 section 3.1). Base64url is an encoding, not a protection: anyone can read and rewrite the claims, nobody but the authorization server can sign them. (With RESOURCE_TOKEN_CHECK=introspect the resource server asks the authorization server instead, which has never issued the changed token and answers active: false, RFC 7662 section 2.2: 401 invalid_token all the same.)',
   answeredBy: 'resource server',
   async run(ctx) {
     const genuine = await barOnlyToken(ctx)
@@ -92,7 +92,7 @@ export const algNoneJwt: Attack = {
   title: 'JWT with alg none',
   tried:
     'Alice authorizes scope=bar only. Her access token is re-encoded with the header {"alg":"none"}, its scope widened to foo bar, and no signature at all (an unsecured JWS, RFC 7515 Appendix A.5), then sent to the resource.',
-  why: 'A verifier that trusted the token’s own alg header would read "none" and skip the signature check. This resource server accepts only the asymmetric algorithms it expects (RFC 9068 section 4) and never "none", so it answers 401 invalid_token (RFC 8725 section 3.1: libraries must let the application choose the algorithms and must not accept "none" unless asked; section 2.1 tells the attacks this prevents).',
+  why: 'A verifier that trusted the token’s own alg header would read "none" and skip the signature check. This resource server accepts only the asymmetric algorithms it expects (RFC 9068 section 4) and never "none", so it answers 401 invalid_token (RFC 8725 section 3.1: libraries must let the application choose the algorithms and must not accept "none" unless asked; section 2.1 tells the attacks this prevents). With RESOURCE_TOKEN_CHECK=introspect the authorization server, asked about the token, does not know it (active: false): refused all the same.',
   answeredBy: 'resource server',
   async run(ctx) {
     const genuine = await barOnlyToken(ctx)

@@ -39,7 +39,10 @@ describe('Break it: a token for another audience', () => {
     }
     expect(claims.aud).toBe(`${resourceId}/mcp`)
     expect(claims.scope).toContain('foo')
-    expect(calls(run.recorded('resource'))).toEqual(['GET /resource 401'])
+    expect(calls(run.recorded('resource'))).toEqual(['GET /resource 401', 'POST /mcp 200'])
+    // The aftermath, as observed: the same token opens the MCP server it was issued for.
+    expect(run.field('aftermath-status')).toBe('200')
+    expect(run.field('aftermath-lesson')).toMatch(/^HTTP 200: the MCP server accepts the very token/)
     const verdict = await run.verdict()
     expect(verdict).toMatchObject({ outcome: 'stopped', step: 7 })
     expect(verdict.check).toEqual({

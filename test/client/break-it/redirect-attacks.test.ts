@@ -38,14 +38,24 @@ describe('Break it: an open redirect at /authorize', () => {
     expect(run.html).not.toContain('id="answer-location"')
     expect(run.html).toContain('RFC 6749 sections 4.1.2.1 and 10.15')
     const auth = run.recorded('auth')
-    expect(calls(auth)).toEqual(['GET /authorize 400', 'GET /authorize 400', 'GET /authorize 400'])
+    expect(calls(auth)).toEqual([
+      'GET /authorize 400',
+      'GET /authorize 400',
+      'GET /authorize 400',
+      'GET /authorize 200',
+    ])
+    const registered = `${lab.config.client.publicUrl}/authenticated`
     const sent = auth.map((e) => new URL(e.request.url, 'http://x').searchParams.get('redirect_uri'))
-    expect(sent).toEqual(redirectVariants(`${lab.config.client.publicUrl}/authenticated`).map((v) => v.uri))
-    for (const e of auth) {
+    expect(sent).toEqual([...redirectVariants(registered).map((v) => v.uri), registered])
+    for (const e of auth.slice(0, 3)) {
       expect(responseHeaderOf(e, 'location')).toBeUndefined()
       expect(responseHeaderOf(e, 'content-type')).toContain('text/html')
       expect(e.response.body).toContain('is not registered for client')
     }
+    // The aftermath, as observed: the registered URI, exactly, gets the sign-in page.
+    expect(run.field('aftermath-status')).toBe('200')
+    expect(run.field('aftermath-lesson')).toMatch(/^HTTP 200: with the registered redirect URI/)
+    expect(auth[3]!.response.body).toContain('action="/login"')
     const verdict = await run.verdict()
     expect(verdict).toMatchObject({ outcome: 'stopped', step: 1 })
     expect(verdict.check).toEqual({
