@@ -52,7 +52,8 @@ export const codeInjection: Attack = {
 /**
  * What a client without PKCE would do with an injected code: the attacker's
  * code requested with no code_challenge, redeemed with no code_verifier, on
- * the back channel with this client's credentials.
+ * the back channel with this client's credentials. Where the authorization
+ * server insists on PKCE for this client, its error redirect is the answer.
  */
 async function withoutPkce(ctx: AttackContext, attacker: Agent): Promise<AgentResponse> {
   const url = new URL(buildAuthorizeUrl(ctx.config, { state: randomSecret(), codeChallenge: '' }))
@@ -60,7 +61,7 @@ async function withoutPkce(ctx: AttackContext, attacker: Agent): Promise<AgentRe
   url.searchParams.delete('code_challenge_method')
   const back = await authorize(ctx, attacker, url.href, { username: 'bob', decision: 'allow' })
   const code = locationOf(back)?.searchParams.get('code')
-  if (!code) throw new AttackSetupError('The authorization server sent no code for the request without PKCE.')
+  if (!code) return back
   return ctx.agent.backChannel(
     'Afterwards: a client without PKCE redeems the injected code (no code_verifier)',
     buildTokenRequest(ctx.config, { code, redirectUri: redirectUriOf(ctx.config) }),
@@ -83,9 +84,9 @@ function subjectOf(response: AgentResponse): string | undefined {
 
 function noPkceLesson(response: AgentResponse): string {
   if (response.status === 200) {
-    return `HTTP 200: the authorization server issued an access token for ${subjectOf(response) ?? 'the attacker’s account'}. A client without PKCE has nothing that ties the code to the browser that started the flow, so it would have stored that token in the victim’s session: the victim would now use bob’s account, and whatever they upload or type goes to bob (RFC 9700 section 4.5). The lab lets a confidential client skip PKCE, as RFC 6749 does; RFC 9700 section 2.1.1 asks every client to use it, and requirePkce: true in a client’s configuration makes this server insist.`
+    return `HTTP 200: the authorization server issued an access token for ${subjectOf(response) ?? 'the attacker’s account'}. A client without PKCE has nothing that ties the code to the browser that started the flow, so it would have stored that token in the victim’s session: the victim would now use bob’s account, and whatever they upload or type goes to bob (RFC 9700 section 4.5). This lab lets a confidential client leave PKCE out (RFC 9700 section 2.1.1 requires it of public clients and recommends it for confidential ones); requirePkce: true in a client’s configuration makes this server insist.`
   }
-  return `HTTP ${response.status}: this authorization server refused a code requested without PKCE, so a client without PKCE cannot be played here (requirePkce is on for this client). Elsewhere, such a client would redeem the injected code and log the victim into bob’s account (RFC 9700 section 4.5).`
+  return `HTTP ${response.status}: this authorization server refused the flow without PKCE (requirePkce is on for this client, or the token request failed), so a client without PKCE cannot be played here. Where PKCE is optional, such a client would redeem the injected code and log the victim into bob’s account (RFC 9700 section 4.5).`
 }
 
 export const mixUp: Attack = {

@@ -67,6 +67,36 @@ describe('Break it: code injection', () => {
   })
 })
 
+describe('Break it: code injection where the client must use PKCE', () => {
+  let strict: TestLab
+  const strictLab = breakIt(() => strict)
+  beforeAll(async () => {
+    strict = await startTestLab({}, (config) => ({
+      ...config,
+      clients: config.clients.map((c) => (c.clientId === config.client.clientId ? { ...c, requirePkce: true } : c)),
+    }))
+  })
+  afterAll(() => strict.close())
+
+  it('the injection is still refused; the aftermath says the flow without PKCE was refused, as observed', async () => {
+    const run = await strictLab.play('code-injection')
+    expect(run.field('answer-error')).toBe('Token request refused')
+    const status = Number(run.field('aftermath-status'))
+    expect(status).toBeGreaterThanOrEqual(300)
+    expect(status).toBeLessThan(400)
+    expect(run.field('aftermath-lesson')).toMatch(/^HTTP 30\d: this authorization server refused the flow without PKCE/)
+    const refused = run
+      .recorded('auth')
+      .filter(
+        (e) =>
+          new URL(e.request.url, 'http://x').searchParams.has('code_challenge') === false &&
+          e.request.url.startsWith('/authorize?'),
+      )
+    expect(refused).toHaveLength(1)
+    expect(locationOf(refused[0]!).searchParams.get('error')).toBe('invalid_request')
+  })
+})
+
 describe('Break it: mix-up', () => {
   it('iss of another server: refused at the callback, no token request; no iss: refused too', async () => {
     const run = await play('mix-up')
