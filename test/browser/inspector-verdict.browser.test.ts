@@ -28,6 +28,12 @@ const ATTACKS: Array<[title: string, check: string, step: number]> = [
   ['Token without scope foo', 'the scope check', 7],
   ['Consent denied', 'the resource owner’s consent', 3],
   ['Replayed refresh token', 'refresh token rotation', 5],
+  ['Tampered JWT (scope widened)', 'the signature check', 7],
+  ['JWT with alg none', 'the algorithm check (never alg none)', 7],
+  ['Token for another audience', 'the audience (aud) check', 7],
+  ['Open redirect at /authorize', 'the registered redirect_uri check', 1],
+  ['Code injection (PKCE)', 'the PKCE check', 5],
+  ['Mix-up (iss of another server)', 'the issuer (iss) check', 4],
 ]
 
 describe('Break it, seen in the flow inspector', () => {

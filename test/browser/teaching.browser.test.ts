@@ -93,6 +93,12 @@ const ATTACKS: Array<[name: string, title: string, status: string, error: string
   ['expired-token', 'Expired token', '401', 'invalid_token'],
   ['token-without-foo', 'Token without scope foo', '403', 'insufficient_scope'],
   ['consent-denied', 'Consent denied', '303', 'access_denied'],
+  ['tampered-jwt', 'Tampered JWT (scope widened)', '401', 'invalid_token'],
+  ['alg-none-jwt', 'JWT with alg none', '401', 'invalid_token'],
+  ['token-for-another-audience', 'Token for another audience', '401', 'invalid_token'],
+  ['open-redirect', 'Open redirect at /authorize', '400', 'Invalid authorization request'],
+  ['code-injection', 'Code injection (PKCE)', '400', 'Token request refused'],
+  ['mix-up', 'Mix-up (iss of another server)', '400', 'Issuer does not match'],
   ['mcp-token-for-other-resource', 'MCP: a token for another resource', '401', 'invalid_token'],
   [
     'mcp-confused-deputy',

@@ -142,7 +142,7 @@ describe('GET /break and POST /break/<attack>', () => {
         /<form method="post" action="\/break\/[a-z-]+">\s*<input type="hidden" name="_csrf" value="[^"]+">/g,
       ) ?? []
     expect(forms).toHaveLength(ATTACKS.length)
-    expect(ATTACKS.length).toBeGreaterThanOrEqual(13)
+    expect(ATTACKS.length).toBeGreaterThanOrEqual(19)
     for (const title of [
       'Forged state (CSRF)',
       'Replayed code',
@@ -154,6 +154,12 @@ describe('GET /break and POST /break/<attack>', () => {
       'Token without scope foo',
       'Consent denied',
       'Replayed refresh token',
+      'Tampered JWT (scope widened)',
+      'JWT with alg none',
+      'Token for another audience',
+      'Open redirect at /authorize',
+      'Code injection (PKCE)',
+      'Mix-up (iss of another server)',
     ]) {
       expect(page.body).toContain(`<button type="submit">${title}</button>`)
     }

@@ -53,6 +53,12 @@ const CASES: ReadonlyArray<[attack: string, check: string, step: number, rfc: st
   ['expired-token', 'token-validity', 7, 'RFC 9068 §4'],
   ['token-without-foo', 'scope', 7, 'RFC 6750 §3.1'],
   ['consent-denied', 'consent', 3, 'RFC 6749 §4.1.2.1'],
+  ['tampered-jwt', 'token-signature', 7, 'RFC 7515 §5.2'],
+  ['alg-none-jwt', 'token-alg', 7, 'RFC 8725 §3.1'],
+  ['token-for-another-audience', 'audience', 7, 'RFC 8707 §2'],
+  ['open-redirect', 'redirect-uri-registered', 1, 'RFC 9700 §4.1.3'],
+  ['code-injection', 'pkce', 5, 'RFC 7636 §4.5, §4.6'],
+  ['mix-up', 'issuer', 4, 'RFC 9207 §2.4'],
 ]
 
 describe('Break it in the flow inspector', () => {

@@ -73,6 +73,12 @@ describe('Break it', () => {
       'expired-token',
       'token-without-foo',
       'consent-denied',
+      'tampered-jwt',
+      'alg-none-jwt',
+      'token-for-another-audience',
+      'open-redirect',
+      'code-injection',
+      'mix-up',
     ]) {
       expect(page.body).toContain(`<form method="post" action="/break/${name}">`)
     }

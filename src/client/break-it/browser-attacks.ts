@@ -6,7 +6,7 @@ import { AttackSetupError, type Attack, type AttackContext } from './attack.js'
 import { authorize, authorizationCode } from './play-authorization.js'
 
 /** The victim presses Connect on this client: step 1, with a state bound to the victim's session. */
-async function connect(ctx: AttackContext, agent: Agent): Promise<URL> {
+export async function connect(ctx: AttackContext, agent: Agent): Promise<URL> {
   const response = await agent.get('Step 1: press Connect on the client', `${ctx.config.client.publicUrl}/connect`)
   const authorizeUrl = locationOf(response)
   if (response.status !== 302 || !authorizeUrl) {

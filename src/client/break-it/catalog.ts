@@ -1,9 +1,12 @@
 // The attacks and mistakes of "Break it", in the order the issue lists them.
 
 import type { Attack } from './attack.js'
+import { tokenForAnotherAudience } from './audience-attacks.js'
 import { consentDenied, forgedState } from './browser-attacks.js'
+import { codeInjection, mixUp } from './callback-attacks.js'
 import { mcpConfusedDeputy, mcpLyingMetadataDocument, mcpTokenForOtherResource } from './mcp-attacks.js'
 import { refreshTokenReuse } from './refresh-attacks.js'
+import { openRedirect } from './redirect-attacks.js'
 import { expiredToken, tokenWithoutFoo } from './resource-attacks.js'
 import {
   missingPkceVerifier,
@@ -12,6 +15,7 @@ import {
   wrongClientSecret,
   wrongPkceVerifier,
 } from './token-endpoint-attacks.js'
+import { algNoneJwt, tamperedJwt } from './token-forgery-attacks.js'
 
 export const ATTACKS: readonly Attack[] = [
   forgedState,
@@ -23,6 +27,14 @@ export const ATTACKS: readonly Attack[] = [
   expiredToken,
   tokenWithoutFoo,
   consentDenied,
+  // Forged and misdirected tokens, an open redirect, injected and mixed-up callbacks.
+  tamperedJwt,
+  algNoneJwt,
+  tokenForAnotherAudience,
+  openRedirect,
+  codeInjection,
+  mixUp,
+  // The walk-throughs' flows (src/client/walks/).
   refreshTokenReuse,
   mcpTokenForOtherResource,
   mcpConfusedDeputy,

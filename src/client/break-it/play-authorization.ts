@@ -90,11 +90,13 @@ export async function authorize(
 /** Steps 1-4 of a flow of the attack's own, as alice by default: a fresh code and its verifier. */
 export async function authorizationCode(
   ctx: AttackContext,
-  opts: { agent?: Agent; username?: string; scope?: string } = {},
+  opts: { agent?: Agent; username?: string; scope?: string; resource?: string } = {},
 ): Promise<Authorization> {
   const pkce = createPkce()
   const url = new URL(buildAuthorizeUrl(ctx.config, { state: randomSecret(), codeChallenge: pkce.codeChallenge }))
   if (opts.scope !== undefined) url.searchParams.set('scope', opts.scope)
+  // RFC 8707 §2.1: the resource server the token will be for (its aud).
+  if (opts.resource !== undefined) url.searchParams.set('resource', opts.resource)
   const who = { username: opts.username ?? 'alice', decision: 'allow' } as const
   const callback = locationOf(await authorize(ctx, opts.agent ?? ctx.agent, url.href, who))
   const code = callback?.searchParams.get('code')

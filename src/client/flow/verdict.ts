@@ -1,7 +1,8 @@
 // The flow's verdict: completed, stopped (by which check, with its RFC
 // section) or unfinished. A flow is stopped by the first refusal the servers
-// recorded: a 4xx from /token or the resource, an `error=` redirect, or the
-// client app's error page at its callback.
+// recorded: a 4xx from /token or the resource, an `error=` redirect, the
+// authorization server's error page at /authorize, or the client app's error
+// page at its callback.
 
 import { endOf, formOf, locationParams, pathOf, responseHeader, responseJson } from './http.js'
 import { AUTHORIZE_PATHS, TOKEN_PATHS } from './index-exchanges.js'
@@ -25,6 +26,10 @@ export type CheckId =
   | 'resource-refused'
   | 'client-error'
   | 'refresh-rotation'
+  | 'token-signature'
+  | 'token-alg'
+  | 'audience'
+  | 'redirect-uri-registered'
 
 /** The check that stopped a flow, in words, and where the rule is written. */
 export interface StoppingCheck {
@@ -62,6 +67,13 @@ const CHECKS: Record<CheckId, Omit<StoppingCheck, 'id'>> = {
   'resource-refused': { name: 'the resource server', rfc: 'RFC 6750 §3.1' },
   'client-error': { name: 'the client app', rfc: 'RFC 6749 §4.1.2' },
   'refresh-rotation': { name: 'refresh token rotation', rfc: 'RFC 9700 §4.14.2, RFC 6749 §6' },
+  'token-signature': { name: 'the signature check', rfc: 'RFC 7515 §5.2, RFC 9068 §4, RFC 6750 §3.1' },
+  'token-alg': { name: 'the algorithm check (never alg none)', rfc: 'RFC 8725 §3.1, §2.1, RFC 9068 §4' },
+  audience: { name: 'the audience (aud) check', rfc: 'RFC 9068 §4, RFC 8707 §2' },
+  'redirect-uri-registered': {
+    name: 'the registered redirect_uri check',
+    rfc: 'RFC 6749 §4.1.2.1, §10.15, RFC 9700 §4.1.3',
+  },
 }
 
 export function stoppingCheck(id: CheckId): StoppingCheck {
@@ -120,6 +132,8 @@ function refusalOf(entry: FlowEntry): Refusal | undefined {
   const requestStep = (entry.part === 'both' ? entry.step : Math.max(1, entry.step - 1)) as StepNumber
   if (e.role === 'auth-server') {
     if (TOKEN_PATHS.has(path) && e.response.status >= 400) return tokenRefusal(e)
+    if (AUTHORIZE_PATHS.has(path) && e.response.status >= 400 && responseHeader(e, 'location') === undefined)
+      return authorizePageRefusal(e)
     const error = locationParams(e).get('error')
     if (error !== null && (AUTHORIZE_PATHS.has(path) || path === '/consent'))
       return {
@@ -165,8 +179,44 @@ function resourceRefusal(e: RecordedExchange): Refusal {
   const error = /error="([^"]*)"/.exec(challenge)?.[1]
   const description = /error_description="([^"]*)"/.exec(challenge)?.[1]
   const check: CheckId =
-    error === 'insufficient_scope' ? 'scope' : error === 'invalid_token' ? 'token-validity' : 'resource-refused'
+    error === 'insufficient_scope'
+      ? 'scope'
+      : error === 'invalid_token'
+        ? invalidTokenCheckOf(description ?? '')
+        : 'resource-refused'
   return { check, said: withDescription(error ?? `HTTP ${e.response.status}`, description), step: 7 }
+}
+
+// Read from the resource server's error_description (resource-server/check-jwt.ts, check-token.ts).
+function invalidTokenCheckOf(description: string): CheckId {
+  if (/signature is invalid/.test(description)) return 'token-signature'
+  if (/alg is not accepted/.test(description)) return 'token-alg'
+  if (/not meant for .* \(aud\)/.test(description)) return 'audience'
+  return 'token-validity'
+}
+
+/**
+ * The authorization server's own error page at /authorize (views/error.eta):
+ * a request it must not redirect, e.g. an unregistered redirect_uri (RFC 6749
+ * §4.1.2.1). Its h1 and alert say what was refused.
+ */
+function authorizePageRefusal(e: RecordedExchange): Refusal {
+  const body = e.response.body ?? ''
+  const title = decodeHtml(/<h1>([^<]*)<\/h1>/.exec(body)?.[1]?.trim() ?? `HTTP ${e.response.status}`)
+  const alert = decodeHtml(/<p class="error" role="alert">([^<]*)<\/p>/.exec(body)?.[1]?.trim() ?? '')
+  const check: CheckId = /redirect_uri/.test(alert) ? 'redirect-uri-registered' : 'authorization-error'
+  const said = `the authorization server answered \u201c${title}\u201d` + (alert === '' ? '' : `: ${alert}`)
+  return { check, said, step: 1 }
+}
+
+/** Eta's escaping undone (`&amp;` last). */
+function decodeHtml(text: string): string {
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 }
 
 /** The client app's error page (views/error.eta): its h1 names the check. */
