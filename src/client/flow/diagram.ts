@@ -51,7 +51,7 @@ const ATTACK_ACTORS: ReadonlyArray<[Actor, string]> = [
 const LANE_GAP = 220
 const MARGIN = 110
 const HEADER = 48
-const ROW = 26
+const ROW = 22
 
 export function layoutDiagram(entries: readonly FlowEntry[]): Diagram {
   const attacked = entries.some((e) => e.from === 'attacker' || e.to === 'attacker')
