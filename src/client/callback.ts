@@ -1,5 +1,6 @@
 // Step 4 (receipt of the authorization response) and Step 5: Client app requests Access token from Auth server (RFC 6749 §4.1.2, §4.1.3)
-// In step-through mode, step 5 stops at a preview; POST /authenticated/send sends it.
+// In step-through mode, step 4's checks and code are shown with step 5 held below
+// them (step-arrival.ts); POST /authenticated/send sends it.
 
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
@@ -14,6 +15,7 @@ import {
   type TokenResult,
 } from './oauth-client.js'
 import { step5Preview } from './step-through-view.js'
+import { codeExpiry, issCheck, stateCheck, type StepArrival } from './step-arrival.js'
 import { tokenView } from './token-view.js'
 import { walkCallback } from './walks/walk-callback.js'
 import { constantTimeEqual } from '../shared/constant-time.js'
@@ -62,6 +64,14 @@ export async function callbackRoute(
       if (await walkCallback(request, reply, config, opts.fetch, { ...query })) return reply
       const pending = request.session.clientPendingFlow
       const state = present(query.state)
+      const stepThrough = request.session.clientStepThrough === true
+      // Step-through mode shows step 4: the real results of both checks, refused or not.
+      const arrival = (): StepArrival => ({
+        checks: [stateCheck(pending, state), issCheck(present(query.iss), config.auth.publicUrl)],
+        ...(present(query.code) === undefined ? {} : { code: present(query.code) }),
+        requestLine: `GET ${request.url} HTTP/1.1`,
+        ...(present(query.iss) === undefined ? {} : { issuer: present(query.iss) }),
+      })
       // RFC 6749 §10.12, RFC 9700 §4.7.1: a response whose state is not the
       // one this browser's session sent is a CSRF attempt; no code is redeemed.
       if (!pending || state === undefined || !constantTimeEqual(state, pending.state)) {
@@ -75,7 +85,7 @@ export async function callbackRoute(
             'Nothing is wrong with the flow you finished; press Connect to start a new one (RFC 9700 §4.7.1: state is one-time; RFC 6749 §10.5: so is the code).',
           )
         }
-        return renderError(
+        return (stepThrough ? refuseArrival(arrival()) : renderError)(
           reply,
           400,
           'State does not match',
@@ -92,7 +102,7 @@ export async function callbackRoute(
       // response may come from another AS (mix-up attack) and is not used.
       const iss = present(query.iss)
       if (iss !== config.auth.publicUrl) {
-        return renderError(
+        return (stepThrough ? refuseArrival(arrival()) : renderError)(
           reply,
           400,
           'Issuer does not match',
@@ -125,7 +135,10 @@ export async function callbackRoute(
       }
       // RFC 6749 §4.1.3: the exact redirect_uri of step 1; RFC 7636 §4.5: the verifier.
       const params = { code, codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri }
-      if (request.session.clientStepThrough) return holdTokenRequest(reply, config, params)
+      if (stepThrough) {
+        const shown = { ...arrival(), expiry: codeExpiry(config, pending, Date.now()) }
+        return holdTokenRequest(reply, config, params, shown)
+      }
       return redeem(reply, config, opts.backChannel, params)
     },
   )
@@ -150,11 +163,25 @@ export async function callbackRoute(
   )
 }
 
-/** Step-through mode: keep the step 5 request in the session (used once) and show it. */
-function holdTokenRequest(reply: FastifyReply, config: LabConfig, params: TokenRequestParams): Promise<string> {
+/** Step-through mode: keep the step 5 request in the session (used once) and show it, below step 4's result. */
+function holdTokenRequest(
+  reply: FastifyReply,
+  config: LabConfig,
+  params: TokenRequestParams,
+  arrival: StepArrival,
+): Promise<string> {
   reply.request.session.clientPendingTokenRequest = params
-  const preview = step5Preview(buildTokenRequest(config, params), reply.generateCsrf())
+  const preview = step5Preview(buildTokenRequest(config, params), reply.generateCsrf(), arrival)
   return reply.code(200).header('cache-control', 'no-store').viewAsync('client/step-preview', { preview })
+}
+
+/** Step-through mode: a refused authorization response is shown as step 4, its failed check with its reason. */
+function refuseArrival(arrival: StepArrival) {
+  return (reply: FastifyReply, status: number, title: string, message: string, detail?: string): Promise<string> =>
+    reply
+      .code(status)
+      .header('cache-control', 'no-store')
+      .viewAsync('client/step-arrival-refused', { arrival, title, message, detail })
 }
 
 /** Step 5, then the token page (step 6). */

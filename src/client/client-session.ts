@@ -9,6 +9,8 @@ export interface PendingFlow {
   readonly codeVerifier: string
   /** Resent unchanged in step 5 (RFC 6749 §4.1.3). */
   readonly redirectUri: string
+  /** Step-through mode: the code lifetime asked for in step 1, in seconds (shared/step-through-code.ts). */
+  readonly codeLifetime?: number
 }
 
 declare module 'fastify' {
@@ -17,7 +19,7 @@ declare module 'fastify' {
     clientPendingFlow?: PendingFlow
     /** Step 6's token response. */
     clientToken?: TokenResponse
-    /** Step-through mode: stop before steps 1, 5 and 7 and show the request first. Off when absent. */
+    /** Step-through mode: stop before steps 1, 5 and 7 (with step 4's checks) and show the request first. Off when absent. */
     clientStepThrough?: boolean
     /**
      * Step-through mode: the step 5 request shown and waiting for "Send". Kept

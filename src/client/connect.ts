@@ -10,10 +10,15 @@ import { registerBrowserIdCookie, startFlow } from './flow/browser-id.js'
 import { buildAuthorizeUrl, createPkce, redirectUriOf } from './oauth-client.js'
 import type { PendingFlow } from './client-session.js'
 import { step1Preview } from './step-through-view.js'
+import { STEP_THROUGH_CODE_LIFETIME_SECONDS } from '../shared/step-through-code.js'
 
 /** Step 1's URL, rebuilt from the pending flow: what is previewed is what is sent. */
 function authorizeUrlOf(config: LabConfig, pending: PendingFlow): string {
-  return buildAuthorizeUrl(config, { state: pending.state, codeChallenge: s256Challenge(pending.codeVerifier) })
+  return buildAuthorizeUrl(config, {
+    state: pending.state,
+    codeChallenge: s256Challenge(pending.codeVerifier),
+    ...(pending.codeLifetime === undefined ? {} : { codeLifetime: pending.codeLifetime }),
+  })
 }
 
 function redirectToAuthorize(reply: FastifyReply, url: string): FastifyReply {
@@ -30,15 +35,18 @@ export async function connectRoute(app: FastifyInstance, opts: { config: LabConf
     // RFC 6749 §10.12 / RFC 9700 §2.1.1: a fresh unguessable state and PKCE
     // verifier per flow, bound to this browser's session. A new Connect
     // replaces any pending flow, so at most one state is ever valid.
+    const stepThrough = request.session.clientStepThrough === true
     const pending: PendingFlow = {
       state: randomSecret(),
       codeVerifier: createPkce().codeVerifier,
       redirectUri: redirectUriOf(config),
+      // Step-through mode asks for a code that outlives a teacher's explanation of step 4.
+      ...(stepThrough ? { codeLifetime: STEP_THROUGH_CODE_LIFETIME_SECONDS } : {}),
     }
     request.session.clientPendingFlow = pending
     delete request.session.clientPendingTokenRequest
     const url = authorizeUrlOf(config, pending)
-    if (!request.session.clientStepThrough) return redirectToAuthorize(reply, url)
+    if (!stepThrough) return redirectToAuthorize(reply, url)
     return reply.header('cache-control', 'no-store').viewAsync('client/step-preview', { preview: step1Preview(url) })
   })
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { LabConfig } from '../shared/config.js'
 import { basicAuthorization } from '../shared/basic-auth.js'
 import { s256Challenge } from '../shared/sha256.js'
+import { CODE_LIFETIME_PARAM } from '../shared/step-through-code.js'
 
 /** Break it's little browser and the flow inspector still use fetch; steps 5 and 7 use a BackChannel. */
 export type Fetch = typeof globalThis.fetch
@@ -66,10 +67,10 @@ export function createPkce(): PkcePair {
 /** Step 1: the authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3). */
 export function buildAuthorizeUrl(
   config: LabConfig,
-  params: { readonly state: string; readonly codeChallenge: string },
+  params: { readonly state: string; readonly codeChallenge: string; readonly codeLifetime?: number },
 ): string {
   const url = new URL(`${config.auth.publicUrl}/authorize`)
-  url.search = new URLSearchParams({
+  const search = new URLSearchParams({
     response_type: 'code',
     client_id: config.client.clientId,
     redirect_uri: redirectUriOf(config),
@@ -77,7 +78,10 @@ export function buildAuthorizeUrl(
     state: params.state,
     code_challenge: params.codeChallenge,
     code_challenge_method: 'S256',
-  }).toString()
+  })
+  // Step-through mode only: a longer-lived code (shared/step-through-code.ts).
+  if (params.codeLifetime !== undefined) search.set(CODE_LIFETIME_PARAM, String(params.codeLifetime))
+  url.search = search.toString()
   return url.href
 }
 

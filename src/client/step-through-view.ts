@@ -1,8 +1,10 @@
 // Step-through mode's previews: the exact HTTP message the client is about to
-// answer (step 1) or send (steps 5 and 7), as text, each parameter explained.
+// answer (step 1) or send (steps 5 and 7), as text, each parameter explained;
+// step 5's comes with step 4's result (step-arrival.ts).
 // They are built from the same OutgoingRequest value that is then sent.
 
 import type { OutgoingRequest } from './oauth-client.js'
+import type { StepArrival } from './step-arrival.js'
 
 export interface ParamRow {
   readonly name: string
@@ -12,6 +14,8 @@ export interface ParamRow {
 
 export interface StepPreview {
   readonly step: 1 | 5 | 7
+  /** Step 5 only, in step-through mode: step 4's result, shown above the held request. */
+  readonly arrival?: StepArrival
   readonly heading: string
   readonly lead: string
   /** The exact HTTP message, as text. */
@@ -34,6 +38,8 @@ const WHY: Readonly<Record<string, string>> = {
   code_challenge:
     'BASE64URL(SHA256(code_verifier)); the verifier itself stays in this app until step 5 (RFC 7636 §4.2).',
   code_challenge_method: 'S256, the only method this lab accepts; plain is refused (RFC 7636 §4.3).',
+  lab_code_lifetime:
+    'Not OAuth: this lab only. In step-through mode this app asks for a code that lives 600 s instead of the usual lifetime, so that step 4 can be explained at leisure; the authorization server grants it to this app alone, and never more than the 10 minutes RFC 6749 §4.1.2 recommends as a maximum.',
   grant_type: 'authorization_code: swap a code for tokens (RFC 6749 §4.1.3).',
   code: 'The one-time code of step 4 (RFC 6749 §4.1.2).',
   code_verifier: 'The PKCE secret whose S256 hash step 1 sent; only this app knows it (RFC 7636 §4.5).',
@@ -85,9 +91,10 @@ export function step1Preview(authorizeUrl: string): StepPreview {
   }
 }
 
-export function step5Preview(request: OutgoingRequest, csrfToken: string): StepPreview {
+export function step5Preview(request: OutgoingRequest, csrfToken: string, arrival?: StepArrival): StepPreview {
   return {
     step: 5,
+    ...(arrival === undefined ? {} : { arrival }),
     heading: 'Step 5: Client app requests Access token from Auth server',
     lead: 'The state and iss of the authorization response are checked. Send makes this app post this request to the authorization server, directly, without your browser:',
     message: requestText(request),

@@ -1,6 +1,7 @@
 // Step-through mode's switch (a teaching aid): when on, the client stops before
 // steps 1, 5 and 7, shows the exact message it is about to send, and sends it
-// on "Send" (connect.ts, callback.ts, fetch-resource.ts). Kept per session; off by default.
+// on "Send" (connect.ts, callback.ts, fetch-resource.ts); step 5 comes with step
+// 4's result (step-arrival.ts). Kept per session; off by default.
 
 import type { FastifyInstance } from 'fastify'
 import { csrfCheck } from '../shared/session-csrf.js'

@@ -3,7 +3,8 @@
 // default and the rest behind "show everything", Set-Cookie recorded, steps 4
 // and 5 shown, every page saying which step and which server, axe clean at
 // 390 px and 1280 px with nothing wider than the screen, underscores of
-// highlighted values drawn at device pixel ratio 1, and few Tab stops to step 5.
+// highlighted values drawn at device pixel ratio 1, few Tab stops to step 5 and a
+// few screens tall (what a learner does not need first folded to one line).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
@@ -63,8 +64,9 @@ describe('the inspector, readable', () => {
     await openInspector(1280)
     const height = await page.evaluate(() => document.documentElement.scrollHeight)
     console.info(`flow inspector, one seven-step flow, 1280 px: ${height} px tall`)
-    // Before this change: 17,212 px here (every header and page body shown).
-    expect(height).toBeLessThan(8000)
+    // Before: 17,212 px here (every header and page body shown), then 7,594 px (every exchange
+    // unfolded, one "show everything" row each, the diagram alone on its row).
+    expect(height).toBeLessThan(5000)
   })
 
   it('shows the OAuth headers and Set-Cookie by default, and the rest only with "show everything"', async () => {
@@ -210,8 +212,9 @@ describe('the inspector, accessible', () => {
       presses++
     }
     console.info(`Tab presses from the top of the inspector into step 5: ${presses}`)
-    // Skip link, "show everything", then one "show everything" per exchange of steps 1-4 (9 in this flow).
-    expect(presses).toBeLessThanOrEqual(12)
+    // Skip link, "show everything", then one "show everything" per exchange of steps 1-4 that is
+    // not folded (4 in this flow; 9 before folding, 12 presses).
+    expect(presses).toBeLessThan(10)
     // The first stop is the skip link, and it shows when focused.
     await openInspector(1280)
     await page.keyboard.press('Tab')
@@ -219,6 +222,33 @@ describe('the inspector, accessible', () => {
     await expect(skip.evaluate((e) => e === document.activeElement)).resolves.toBe(true)
     await expect(skip.evaluate((e) => e.getBoundingClientRect().top >= 0)).resolves.toBe(true)
     await expect(skip.evaluate((e) => getComputedStyle(e).outlineStyle)).resolves.not.toBe('none')
+    // It leads to the steps: the next Tab is inside step 1, past the page's own controls.
+    await expect(skip.innerText()).resolves.toBe('Skip to the steps')
+    await page.keyboard.press('Enter')
+    await page.keyboard.press('Tab')
+    await expect(page.evaluate(() => document.activeElement?.closest('#step-1') != null)).resolves.toBe(true)
+  })
+
+  it('folds to one line what a learner does not need first, and "show everything" unfolds it', async () => {
+    await openInspector(1280)
+    const folded = page.locator('article.exchange.folded')
+    const count = await folded.count()
+    expect(count).toBeGreaterThan(0)
+    // The sign-in page's answer: its line only (server and what it is), none of its headers.
+    const login = page.locator('#step-2 article.exchange.folded').first()
+    await expect(login.locator('h3').innerText()).resolves.toMatch(/^Folded \(a page of the lab\): /)
+    expect((await login.boundingBox())!.height).toBeLessThan(40)
+    await expect(login.locator('pre').first().isVisible()).resolves.toBe(false)
+    // Nothing refused is ever folded, and step 4's code and step 5's request are shown.
+    await expect(page.locator('#step-4 article.exchange:not(.folded)').count()).resolves.toBeGreaterThan(0)
+    await expect(page.locator('#step-5 article.exchange.folded').count()).resolves.toBe(0)
+    // With script: every folded exchange unfolds, headers and all.
+    await page.locator('#flow-detail-toggle').click()
+    await expect(login.locator('pre').first().isVisible()).resolves.toBe(true)
+    await expect(login.innerText()).resolves.toMatch(/HTTP\/1\.1 200 OK/)
+    // Without: the same page with ?detail=all.
+    await openInspector(1280, `${flowPath}?detail=all`)
+    await expect(page.locator('#step-2 article.exchange.folded pre').first().isVisible()).resolves.toBe(true)
   })
 
   it('draws the underscore of a highlighted redirect_uri at device pixel ratio 1', async () => {

@@ -7,6 +7,7 @@ import type { Page } from 'playwright-core'
 import { closeLabInBrowser, openLabInBrowser, SCREENSHOT_DIR, type LabBrowser } from '../helpers/browser.js'
 import type { TestLab } from '../helpers/lab.js'
 import { at, first } from '../helpers/lists.js'
+import { describeViolations, seriousViolations } from '../helpers/axe.js'
 
 let lab: TestLab
 let browser: LabBrowser
@@ -59,6 +60,22 @@ describe('step-through mode in a browser', () => {
     const message = await previewOf(5)
     expect(message.split('\n')[0]).toBe('POST /token HTTP/1.1')
     expect(tokenRequests()).toHaveLength(0)
+    // Step 4 on the same page: the banner, the real checks, the code and its countdown.
+    const host = new URL(lab.config.client.publicUrl).host
+    expect((await page.locator('#lab-banner').innerText()).replace(/\s+/g, ' ')).toBe(
+      `oauth-lab Step 4 of 7 · Client app (${host})`,
+    )
+    expect((await page.locator('#arrival-summary').innerText()).trim()).toBe('The code has arrived: state ✓ iss ✓')
+    expect((await page.locator('#arrival-code').innerText()).trim()).toBe(new URL(page.url()).searchParams.get('code'))
+    await expect.poll(() => page.locator('.countdown').innerText()).toMatch(/\((9|10) min \d\d s left\)/)
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 800 })
+      expect(describeViolations(await seriousViolations(page)), `axe at ${width} px`).toEqual([])
+      const wide = await page.evaluate(
+        () => document.documentElement.scrollWidth > document.documentElement.clientWidth,
+      )
+      expect(wide, `wider than ${width} px`).toBe(false)
+    }
     await shot('step-through-5')
     await send()
     await page.getByRole('heading', { name: 'Access token received' }).waitFor()

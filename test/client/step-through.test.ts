@@ -212,6 +212,77 @@ describe('step-through mode on', () => {
     expect(page.body).not.toContain('About to send')
   })
 
+  it('step 4: shows the code, where it came from and the real check results, on the page that holds step 5', async () => {
+    const b = await withStepThrough(true)
+    const authorizeUrl = await stepOne(b)
+    // Step 1 asked for step-through's longer-lived code.
+    expect(authorizeUrl.searchParams.get('lab_code_lifetime')).toBe('600')
+    const before = Date.now()
+    const page = await callback(b, authorizeUrl)
+    expect(page.statusCode).toBe(200)
+    const html = unescape(page.body)
+    expect(html).toMatch(
+      /<strong class="lab-step">Step 4 of 7<\/strong> · <span class="lab-server">Client app \(localhost:3000\)/,
+    )
+    expect(html).toMatch(
+      /The code has arrived: <span class="ok" data-check="state">state ✓<\/span> <span class="ok" data-check="iss">iss ✓<\/span>/,
+    )
+    expect(html).toContain(
+      `<pre tabindex="0" id="arrival-code" role="region" aria-labelledby="arrival-code-label"><code>code-1</code></pre>`,
+    )
+    expect(html).toContain(`${ISSUER}, this app’s authorization server (RFC 9207 §2.4).`)
+    expect(html).toMatch(
+      /<code>GET \/authenticated\?code=code-1&state=[A-Za-z0-9_-]{43}&iss=http%3A%2F%2Flocalhost%3A9001 HTTP\/1\.1<\/code>/,
+    )
+    // The code's lifetime: the time it expires in words, and the seconds left for the script.
+    const expires =
+      /The code expires at <time datetime="([^"]+)">(\d\d:\d\d:\d\d) UTC<\/time>, 600 s after it was issued/.exec(html)
+    expect(expires).not.toBeNull()
+    const at = Date.parse(expires![1]!)
+    expect(at).toBeGreaterThanOrEqual(before + 600_000)
+    expect(at).toBeLessThanOrEqual(Date.now() + 600_000)
+    expect(html).toContain('data-seconds-left="600"')
+    expect(html).toContain('<script src="/assets/step-countdown.js" defer></script>')
+    expect(html).toContain('codes of this lab live 60 s')
+    // ...and step 5 still held below it.
+    expect(html).toContain('About to send step 5')
+    expect(tokenRequests).toHaveLength(0)
+  })
+
+  it('step 4: a forged state shows state ✗ with its reason, and iss checked; no code is used', async () => {
+    const b = await withStepThrough(true)
+    await stepOne(b)
+    const page = await b.get(`/authenticated?${new URLSearchParams({ code: 'c', state: 'forged', iss: ISSUER })}`)
+    expect(page.statusCode).toBe(400)
+    const html = unescape(page.body)
+    expect(html).toContain('Step 4 of 7')
+    expect(html).toMatch(
+      /<span class="error" data-check="state">state ✗<\/span> <span class="ok" data-check="iss">iss ✓<\/span>/,
+    )
+    expect(html).toContain('not the one this app sent in step 1 and kept in your session')
+    expect(html).not.toContain('About to send')
+    expect(html).not.toContain('The code expires')
+    expect(tokenRequests).toHaveLength(0)
+  })
+
+  it('step 4: a wrong iss shows iss ✗ with its reason, state ✓', async () => {
+    const b = await withStepThrough(true)
+    const authorizeUrl = await stepOne(b)
+    const state = authorizeUrl.searchParams.get('state')!
+    const page = await b.get(`/authenticated?${new URLSearchParams({ code: 'c', state, iss: 'http://evil.example' })}`)
+    expect(page.statusCode).toBe(400)
+    const html = unescape(page.body)
+    expect(html).toContain('Issuer does not match')
+    expect(html).toMatch(
+      /<span class="ok" data-check="state">state ✓<\/span> <span class="error" data-check="iss">iss ✗<\/span>/,
+    )
+    expect(html).toContain(
+      `http://evil.example, not ${ISSUER}: the response may come from another authorization server`,
+    )
+    expect(html).not.toContain('About to send')
+    expect(tokenRequests).toHaveLength(0)
+  })
+
   it('step 7: shows the exact resource request, and Send sends exactly it', async () => {
     const b = await withStepThrough(true)
     const page = await callback(b, await stepOne(b))
@@ -244,6 +315,8 @@ describe('step-through mode off', () => {
     const b = await withStepThrough(false)
     const connect = await b.get('/connect')
     expect(connect.statusCode).toBe(302)
+    // No longer-lived code is asked for outside step-through mode.
+    expect(new URL(String(connect.headers.location)).searchParams.has('lab_code_lifetime')).toBe(false)
     const page = await callback(b, new URL(String(connect.headers.location)))
     expect(page.statusCode).toBe(200)
     expect(page.body).toContain(ACCESS_TOKEN)

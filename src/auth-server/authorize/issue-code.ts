@@ -5,6 +5,7 @@ import { randomSecret } from '../../shared/random.js'
 import type { AuthServerContext } from '../context.js'
 import { OAuthError, redirectError, sendAuthorizationResponse } from '../oauth-error.js'
 import type { AuthorizationRequest } from './validate-request.js'
+import { codeLifetimeSeconds } from './code-lifetime.js'
 
 /**
  * A one-time code (258 random bits, RFC 6749 §10.10) bound to the client,
@@ -38,7 +39,7 @@ export function redirectWithCode(
     codeChallenge: request.codeChallenge,
     nonce: request.nonce,
     resources: request.resources,
-    expiresAt: now + ctx.config.auth.codeTtlSeconds * 1000,
+    expiresAt: now + codeLifetimeSeconds(ctx.config, request) * 1000,
   })
   const params = { code, state: request.state, iss: ctx.config.auth.publicUrl }
   return sendAuthorizationResponse(reply, request, params, status)

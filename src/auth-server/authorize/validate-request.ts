@@ -9,6 +9,7 @@ import { isPublicClient } from '../clients.js'
 import { OAuthError, RESPONSE_MODES, type ResponseMode } from '../oauth-error.js'
 import { requestedResources } from '../resources.js'
 import { redirectUriRegistered } from './redirect-uri.js'
+import { CODE_LIFETIME_PARAM } from '../../shared/step-through-code.js'
 
 export type RawQuery = Record<string, string | string[] | undefined>
 
@@ -29,6 +30,8 @@ export interface AuthorizationRequest {
   readonly maxAge?: number
   /** RFC 8707 §2.1: the registered resource servers asked for (none: the built-in one). */
   readonly resources: readonly string[]
+  /** The lab's own client app in step-through mode asks for a longer-lived code (code-lifetime.ts). */
+  readonly codeLifetimeAsked?: string
 }
 
 const OIDC_SCOPE_NAMES = OIDC_SCOPES.map((s) => s.name)
@@ -169,6 +172,7 @@ export function validateAuthorizationRequest(
       codeChallenge,
       ...oidc,
       resources,
+      ...(params[CODE_LIFETIME_PARAM] === undefined ? {} : { codeLifetimeAsked: params[CODE_LIFETIME_PARAM] }),
     },
   }
 }

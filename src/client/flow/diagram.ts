@@ -51,7 +51,7 @@ const ATTACK_ACTORS: ReadonlyArray<[Actor, string]> = [
 const LANE_GAP = 220
 const MARGIN = 110
 const HEADER = 48
-const ROW = 26
+const ROW = 22
 
 /** `expected`: answers of 400 or more that the flow expects (a walk's, walks/walk.ts), drawn as answers, not refusals. */
 export function layoutDiagram(

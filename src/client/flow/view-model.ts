@@ -16,6 +16,7 @@ import { expectedOf, stepsOf } from './flow-steps.js'
 import { flowVerdict, type Verdict } from './verdict.js'
 import { claimTimes, type TimeNote } from './times.js'
 import type { Flow, FlowEntry, RecordedExchange, Role, StepNumber } from './types.js'
+import { foldReason } from './fold.js'
 
 export interface MessageView {
   /** The default view: the start line and the headers that matter to OAuth (essentials.ts). */
@@ -63,6 +64,8 @@ export interface EntryView {
   readonly panels: readonly PanelView[]
   /** How many of `panels` are the request's: the page shows them under the request. */
   readonly requestPanelCount: number
+  /** Folded to its line by default, and why (fold.ts); "show everything" unfolds it. */
+  readonly folded?: string
 }
 
 export interface StepView {
@@ -133,7 +136,9 @@ export async function flowView(flow: Flow, jwks: JwksSource, labels?: ServerLabe
         ? flow.mcp.checks.find((m) => m === c)?.step
         : CHECK_STEP[c.id]
   const firstJwt = firstDecoded(flow.entries)
-  const entries = await Promise.all(flow.entries.map((entry, i) => entryView(entry, i, jwks, labels, firstJwt)))
+  const entries = await Promise.all(
+    flow.entries.map((entry, i) => entryView(entry, i, jwks, labels, firstJwt, flow.entries.slice(0, i))),
+  )
   const verdict = flowVerdict(flow)
   const stoppedAt = verdict.outcome === 'stopped' ? verdict.step : undefined
   const steps = stepsOf(flow).map((step) => ({
@@ -182,8 +187,10 @@ async function entryView(
   jwks: JwksSource,
   labels: ServerLabels | undefined,
   firstJwt: ReadonlyMap<string, Where>,
+  earlier: readonly FlowEntry[],
 ): Promise<EntryView> {
   const e = entry.exchange
+  const folded = foldReason(entry, earlier)
   const anchor = anchorOf(i)
   const request = entry.part === 'response' ? undefined : messageView(requestMessage(e), e.request.headers, 'request')
   const response =
@@ -202,6 +209,7 @@ async function entryView(
     panels: await Promise.all(
       panelsOf(entry).map((panel) => panelView(panel, jwks, firstJwt.get(jwtOf(panel)), anchor)),
     ),
+    ...(folded === undefined ? {} : { folded }),
   }
 }
 
