@@ -60,6 +60,7 @@ describe('the DPoP walk-through, no server nonces', () => {
     expect(afterToken).toContain('token_type DPoP')
     expect(afterToken).toContain('The token is bound to the walk\u2019s key')
     // No nonce asked: the retry is passed over, the next stop is the resource call.
+    expect(afterToken).toContain('No nonce was asked (the lab runs without DPOP_NONCE): step 3 did not happen.')
     expect(afterToken).toContain('Next: Call the resource with Authorization: DPoP')
 
     await learner.next()

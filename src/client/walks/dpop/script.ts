@@ -82,6 +82,7 @@ function tokenIssued(ctx: WalkRunContext, answer: WalkAnswer, step: 4 | 6, skip:
           ? '\u2713 The token is bound to the walk\u2019s key (RFC 9449 §6.1, RFC 7638).'
           : '\u2717 The token is not bound to the walk\u2019s key.',
         typeof refresh === 'string' ? 'A refresh_token too.' : 'No refresh_token.',
+        ...(skip > 0 ? ['No nonce was asked (the lab runs without DPOP_NONCE): step 3 did not happen.'] : []),
       ],
     },
   }
