@@ -19,21 +19,23 @@ function nonceAsked(response: AgentResponse): string | undefined {
 
 /** Sends with a fresh proof; once more with the server's nonce if it asks for one (RFC 9449 §8, §9). */
 async function withNonce(
-  send: (proof: string) => Promise<AgentResponse>,
+  send: (proof: string, retry?: string) => Promise<AgentResponse>,
   key: string,
   proof: Omit<ProofRequest, 'nonce'>,
 ): Promise<AgentResponse> {
   const first = await send(dpopProof(key, proof))
   const nonce = nonceAsked(first)
-  return nonce === undefined ? first : send(dpopProof(key, { ...proof, nonce }))
+  return nonce === undefined
+    ? first
+    : send(dpopProof(key, { ...proof, nonce }), ' (again, with the server\u2019s nonce)')
 }
 
 /** Alice's client: steps 1-5 with a DPoP proof, a token bound to its key (RFC 9449 §5). */
 async function boundToken(ctx: AttackContext, key: string): Promise<string> {
   const request = buildTokenRequest(ctx.config, await authorizationCode(ctx))
   const answer = await withNonce(
-    (proof) =>
-      ctx.agent.backChannel('Step 5: redeem the code with a DPoP proof', {
+    (proof, retry = '') =>
+      ctx.agent.backChannel(`Step 5: redeem the code with a DPoP proof${retry}`, {
         ...request,
         headers: { ...request.headers, DPoP: proof },
       }),
@@ -81,9 +83,9 @@ export const dpopReplayedProof: Attack = {
     const token = await boundToken(ctx, key)
     let sent = ''
     const first = await withNonce(
-      (proof) => {
+      (proof, retry = '') => {
         sent = proof
-        return dpopCall(ctx.agent, ctx, 'Step 7: the resource call with a DPoP proof', token, proof)
+        return dpopCall(ctx.agent, ctx, `Step 7: the resource call with a DPoP proof${retry}`, token, proof)
       },
       key,
       { htm: 'GET', htu: resourceHtu(ctx), accessToken: token },
@@ -105,12 +107,12 @@ export const dpopProofForOtherUrl: Attack = {
     const token = await boundToken(ctx, key)
     const elsewhere = `${ctx.config.auth.publicUrl}/userinfo`
     const answer = await withNonce(
-      (proof) => dpopCall(ctx.agent, ctx, 'Attack: a proof whose htu is another URL', token, proof),
+      (proof, retry = '') => dpopCall(ctx.agent, ctx, `Attack: a proof whose htu is another URL${retry}`, token, proof),
       key,
       { htm: 'GET', htu: elsewhere, accessToken: token },
     )
     const otherMethod = await withNonce(
-      (proof) => dpopCall(ctx.agent, ctx, 'Then: a proof whose htm is POST', token, proof),
+      (proof, retry = '') => dpopCall(ctx.agent, ctx, `Then: a proof whose htm is POST${retry}`, token, proof),
       key,
       { htm: 'POST', htu: resourceHtu(ctx), accessToken: token },
     )
