@@ -139,8 +139,14 @@ export const dpopOtherKey: Attack = {
     const token = await boundToken(ctx, newDpopKey())
     const attacker = ctx.newAgent('Attacker')
     return withNonce(
-      (proof) =>
-        dpopCall(attacker, ctx, 'Attack: the stolen token with a proof of the attacker\u2019s key', token, proof),
+      (proof, retry = '') =>
+        dpopCall(
+          attacker,
+          ctx,
+          `Attack: the stolen token with a proof of the attacker\u2019s key${retry}`,
+          token,
+          proof,
+        ),
       newDpopKey(),
       { htm: 'GET', htu: resourceHtu(ctx), accessToken: token },
     )
