@@ -218,6 +218,40 @@ async function dpopBoundToken(lab: Lab): Promise<string> {
   return ((await answer.json()) as { access_token: string }).access_token
 }
 
+/** The DPoP token endpoint's floor: bare Fastify verifying one proof and signing one token (RFC 9449 §5). */
+function ceilingSignVerify(url: string, within: Window) {
+  const next = dpopKey.pool('POST', url, proofCount(within))
+  return measureRequests(
+    {
+      id: 'ceiling.sign.verify',
+      label: 'ceiling: + ES256 JWT sign + ES256 proof verify',
+      url: local(url),
+      method: 'POST',
+      headers: tokenHeaders,
+      body: ccBody,
+      connections: CONNECTIONS,
+      nextHeaders: () => ({ dpop: next() }),
+    },
+    within,
+  )
+}
+
+/** The DPoP resource's floor: bare Fastify verifying the token and one proof (RFC 9449 §7). */
+function ceilingVerifyProof(url: string, token: string, within: Window) {
+  const next = dpopKey.pool('GET', url, proofCount(within), token)
+  return measureRequests(
+    {
+      id: 'ceiling.verify.proof',
+      label: 'ceiling: Fastify GET + 2 ES256 jwtVerify (token, proof)',
+      url: local(url),
+      headers: { authorization: `DPoP ${token}` },
+      connections: CONNECTIONS,
+      nextHeaders: () => ({ dpop: next() }),
+    },
+    within,
+  )
+}
+
 function resourceDpopRun(lab: Lab, token: string, within: Window) {
   const url = `${lab.urls.resource}/resource`
   const next = dpopKey.pool('GET', url, proofCount(within), token)
@@ -316,6 +350,7 @@ async function main(): Promise<void> {
                 tokenCc('ceiling.form', 'ceiling: Fastify form + Basic', `${ceilings.url}/form`, CONNECTIONS, w),
               (w: Window) =>
                 tokenCc('ceiling.sign', 'ceiling: + ES256 JWT sign', `${ceilings.url}/sign`, CONNECTIONS, w),
+              (w: Window) => ceilingSignVerify(`${ceilings.url}/sign-verify`, w),
             ]
           : []),
         ...(withLab
@@ -380,6 +415,7 @@ async function main(): Promise<void> {
                   },
                   w,
                 ),
+              (w: Window) => ceilingVerifyProof(`${ceilings.url}/verify-proof`, ceilingToken, w),
             ]
           : []),
         ...(withLab
@@ -741,18 +777,47 @@ try {
   await agent.close()
 }
 
-/** DPoP over Bearer, each pair measured interleaved in one group: what a proof costs each server. */
-function dpopRatios(all: readonly Measurement[]): { token?: number; resource?: number } {
+interface DpopRatios {
+  readonly token?: number
+  readonly resource?: number
+  /** Each against its own ceiling: DPoP's (one more ES256 verification) and Bearer's. */
+  readonly ceilings: {
+    readonly dpopToken?: number
+    readonly bearerToken?: number
+    readonly dpopResource?: number
+    readonly bearerResource?: number
+  }
+}
+
+/**
+ * DPoP over Bearer, each pair measured interleaved in one group: what a proof
+ * costs each server. Beside it, each side over its own ceiling: the issue's
+ * goal is that DPoP costs at most one extra signature verification, i.e. that
+ * DPoP ÷ (sign + verify ceiling) is no lower than Bearer ÷ (sign ceiling).
+ */
+function dpopRatios(all: readonly Measurement[]): DpopRatios {
   const rate = (id: string) => all.find((m) => m.id === id)?.rate
   const over = (a: string, b: string) => {
     const [x, y] = [rate(a), rate(b)]
     return x === undefined || y === undefined || y === 0 ? undefined : x / y
   }
-  return { token: over('lab.token.cc.dpop', 'lab.token.cc'), resource: over('lab.resource.dpop', 'lab.resource') }
+  return {
+    token: over('lab.token.cc.dpop', 'lab.token.cc'),
+    resource: over('lab.resource.dpop', 'lab.resource'),
+    ceilings: {
+      dpopToken: over('lab.token.cc.dpop', 'ceiling.sign.verify'),
+      bearerToken: over('lab.token.cc', 'ceiling.sign'),
+      dpopResource: over('lab.resource.dpop', 'ceiling.verify.proof'),
+      bearerResource: over('lab.resource', 'ceiling.verify'),
+    },
+  }
 }
 
 function dpopLine(all: readonly Measurement[]): string {
-  const { token, resource } = dpopRatios(all)
+  const { token, resource, ceilings: c } = dpopRatios(all)
   const show = (r: number | undefined) => (r === undefined ? '—' : `${r.toFixed(2)}×`)
-  return `DPoP ÷ Bearer (same groups, interleaved): POST /token client_credentials ${show(token)}, GET /resource ${show(resource)}`
+  return [
+    `DPoP ÷ Bearer (same groups, interleaved): POST /token client_credentials ${show(token)}, GET /resource ${show(resource)}`,
+    `Each over its own ceiling (DPoP's does one more ES256 verification): POST /token DPoP ÷ (sign + verify) ${show(c.dpopToken)} beside Bearer ÷ (sign) ${show(c.bearerToken)}; GET /resource DPoP ÷ (2 verify) ${show(c.dpopResource)} beside Bearer ÷ (1 verify) ${show(c.bearerResource)}`,
+  ].join('\n')
 }

@@ -21,6 +21,11 @@ export const COMPARE: Readonly<Record<string, Comparison>> = {
   // Its own sign ceiling, measured interleaved with it (the codes are made just before, so it cannot join the group above).
   'lab.token.ac': { ceiling: 'ceiling.sign.ac', anchor: 'oidc.token.cc', mock: 'mock.token.cc' },
   'lab.resource': { ceiling: 'ceiling.verify' },
+  // RFC 9449: a DPoP request costs its server one more ES256 verification (the proof); its ceiling does it too.
+  'ceiling.sign.verify': { ceiling: 'ceiling.sign' },
+  'lab.token.cc.dpop': { ceiling: 'ceiling.sign.verify' },
+  'ceiling.verify.proof': { ceiling: 'ceiling.verify' },
+  'lab.resource.dpop': { ceiling: 'ceiling.verify.proof' },
   'lab.introspect': { ceiling: 'ceiling.verify' },
   'lab.flow': { anchor: 'oidc.flow.remembered', mock: 'mock.flow' },
   'lab.authflow': { anchor: 'oidc.flow.remembered', mock: 'mock.flow' },

@@ -142,7 +142,7 @@ describe('GET /break and POST /break/<attack>', () => {
         /<form method="post" action="\/break\/[a-z-]+">\s*<input type="hidden" name="_csrf" value="[^"]+">/g,
       ) ?? []
     expect(forms).toHaveLength(ATTACKS.length)
-    expect(ATTACKS.length).toBeGreaterThanOrEqual(19)
+    expect(ATTACKS.length).toBeGreaterThanOrEqual(23)
     for (const title of [
       'Forged state (CSRF)',
       'Replayed code',
@@ -160,6 +160,9 @@ describe('GET /break and POST /break/<attack>', () => {
       'Open redirect at /authorize',
       'Code injection (PKCE)',
       'Mix-up (iss of another server)',
+      'DPoP token replayed as Bearer',
+      'Replayed DPoP proof',
+      'DPoP proof for another URL',
     ]) {
       expect(page.body).toContain(`<button type="submit">${title}</button>`)
     }

@@ -24,6 +24,10 @@ export type AttackName =
   | 'mcp-token-for-other-resource'
   | 'mcp-confused-deputy'
   | 'mcp-lying-metadata-document'
+  | 'dpop-token-as-bearer'
+  | 'dpop-replayed-proof'
+  | 'dpop-proof-for-other-url'
+  | 'dpop-other-key'
 
 export interface AttackContext {
   readonly config: LabConfig

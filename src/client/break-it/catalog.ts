@@ -4,6 +4,7 @@ import type { Attack } from './attack.js'
 import { tokenForAnotherAudience } from './audience-attacks.js'
 import { consentDenied, forgedState } from './browser-attacks.js'
 import { codeInjection, mixUp } from './callback-attacks.js'
+import { dpopOtherKey, dpopProofForOtherUrl, dpopReplayedProof, dpopTokenAsBearer } from './dpop-attacks.js'
 import { mcpConfusedDeputy, mcpLyingMetadataDocument, mcpTokenForOtherResource } from './mcp-attacks.js'
 import { refreshTokenReuse } from './refresh-attacks.js'
 import { openRedirect } from './redirect-attacks.js'
@@ -36,6 +37,10 @@ export const ATTACKS: readonly Attack[] = [
   mixUp,
   // The walk-throughs' flows (src/client/walks/).
   refreshTokenReuse,
+  dpopTokenAsBearer,
+  dpopReplayedProof,
+  dpopProofForOtherUrl,
+  dpopOtherKey,
   mcpTokenForOtherResource,
   mcpConfusedDeputy,
   mcpLyingMetadataDocument,

@@ -30,6 +30,7 @@ export type CheckId =
   | 'token-alg'
   | 'audience'
   | 'redirect-uri-registered'
+  | 'dpop'
 
 /** The check that stopped a flow, in words, and where the rule is written. */
 export interface StoppingCheck {
@@ -74,6 +75,7 @@ const CHECKS: Record<CheckId, Omit<StoppingCheck, 'id'>> = {
     name: 'the registered redirect_uri check',
     rfc: 'RFC 6749 §4.1.2.1, §10.15, RFC 9700 §4.1.3',
   },
+  dpop: { name: 'the DPoP check', rfc: 'RFC 9449 §7.1' },
 }
 
 export function stoppingCheck(id: CheckId): StoppingCheck {
@@ -128,6 +130,7 @@ const ok = (e: RecordedExchange) => e.response.status < 400
 function refusalOf(entry: FlowEntry): Refusal | undefined {
   if (entry.part === 'request') return undefined
   const e = entry.exchange
+  if (isDpopNonceChallenge(e)) return undefined
   const path = pathOf(e)
   const requestStep = (entry.part === 'both' ? entry.step : Math.max(1, entry.step - 1)) as StepNumber
   if (e.role === 'auth-server') {
@@ -167,6 +170,7 @@ function tokenRefusal(e: RecordedExchange): Refusal {
 // Read from the authorization server's error_description (auth-server/token/grants/authorization-code.ts).
 function tokenCheckOf(error: string, description: string): CheckId {
   if (error === 'invalid_client') return 'client-authentication'
+  if (error === 'invalid_dpop_proof') return 'dpop'
   if (error !== 'invalid_grant') return 'token-request'
   if (/already used/i.test(description)) return 'one-time-code'
   if (/redirect_uri/.test(description)) return 'redirect-uri'
@@ -174,12 +178,25 @@ function tokenCheckOf(error: string, description: string): CheckId {
   return 'code-valid'
 }
 
+/**
+ * RFC 9449 §8 / §9: a server asking for its DPoP nonce (use_dpop_nonce with a
+ * DPoP-Nonce header) is part of the protocol: the client retries with it.
+ */
+function isDpopNonceChallenge(e: RecordedExchange): boolean {
+  if (responseHeader(e, 'dpop-nonce') === undefined) return false
+  const challenge = responseHeader(e, 'www-authenticate') ?? ''
+  return responseJson(e)?.error === 'use_dpop_nonce' || /error="use_dpop_nonce"/.test(challenge)
+}
+
 function resourceRefusal(e: RecordedExchange): Refusal {
   const challenge = responseHeader(e, 'www-authenticate') ?? ''
   const error = /error="([^"]*)"/.exec(challenge)?.[1]
   const description = /error_description="([^"]*)"/.exec(challenge)?.[1]
-  const check: CheckId =
-    error === 'insufficient_scope'
+  // RFC 9449 §7.1: a refusal with the DPoP challenge is the DPoP check's (a bound token as Bearer, a bad proof, another key).
+  const dpop = /^DPoP\b/i.test(challenge) && (error === 'invalid_dpop_proof' || error === 'invalid_token')
+  const check: CheckId = dpop
+    ? 'dpop'
+    : error === 'insufficient_scope'
       ? 'scope'
       : error === 'invalid_token'
         ? invalidTokenCheckOf(description ?? '')

@@ -3,9 +3,10 @@
 
 import { clientCredentialsWalk } from './client-credentials/definition.js'
 import { refreshWalk } from './refresh/definition.js'
+import { dpopWalk } from './dpop/definition.js'
 import type { WalkDefinition, WalkName } from './walk.js'
 
-export const WALKS: readonly WalkDefinition[] = [clientCredentialsWalk, refreshWalk]
+export const WALKS: readonly WalkDefinition[] = [clientCredentialsWalk, refreshWalk, dpopWalk]
 
 export function findWalk(name: WalkName): WalkDefinition | undefined {
   return WALKS.find((walk) => walk.name === name)

@@ -2,9 +2,10 @@
 
 import { clientCredentialsScript } from './client-credentials/script.js'
 import { refreshScript } from './refresh/script.js'
+import { dpopScript } from './dpop/script.js'
 import type { WalkName, WalkScript } from './walk.js'
 
-export const SCRIPTS: readonly WalkScript[] = [clientCredentialsScript, refreshScript]
+export const SCRIPTS: readonly WalkScript[] = [clientCredentialsScript, refreshScript, dpopScript]
 
 export function findScript(name: WalkName): WalkScript | undefined {
   return SCRIPTS.find((script) => script.name === name)

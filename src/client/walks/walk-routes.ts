@@ -68,7 +68,10 @@ export function advance(state: WalkState, outcome: WalkOutcome, script: WalkScri
   return {
     name: state.name,
     tag: state.tag,
-    stop: outcome.done === true ? script.stops.length : state.stop + moves,
+    stop:
+      outcome.done === true
+        ? script.stops.length
+        : Math.min(script.stops.length, state.stop + moves + (outcome.skip ?? 0)),
     results: [...state.results, outcome.result],
     data,
   }

@@ -120,6 +120,8 @@ export type WalkOutcome =
       readonly data?: Readonly<Record<string, string>>
       /** Ends the walk (e.g. a refusal no later step can go past). */
       readonly done?: boolean
+      /** Stops to pass over after this one: e.g. a nonce retry the server did not ask for (RFC 9449 §8). */
+      readonly skip?: number
     }
   /**
    * The browser goes to the authorization server (front channel) and comes
