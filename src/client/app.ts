@@ -89,7 +89,7 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   await app.register(healthzRoute)
   // Workshop mode: who joined from which browser (the home page says so; /join and /teacher keep it).
   const learners = config.workshop === true ? createLearnerRegistry() : undefined
-  await app.register(homeRoute, { config, learners })
+  await app.register(homeRoute, { config, learners, fetch: fetchFn })
   await app.register(connectRoute, { config })
   await app.register(callbackRoute, { config, backChannel, fetch: fetchFn })
   await app.register(fetchResourceRoute, { config, backChannel })
