@@ -17,6 +17,7 @@ export type AttackName =
   | 'mcp-token-for-other-resource'
   | 'mcp-confused-deputy'
   | 'mcp-lying-metadata-document'
+  | 'spa-code-without-verifier'
 
 export interface AttackContext {
   readonly config: LabConfig

@@ -4,6 +4,7 @@ import type { Attack } from './attack.js'
 import { consentDenied, forgedState } from './browser-attacks.js'
 import { mcpConfusedDeputy, mcpLyingMetadataDocument, mcpTokenForOtherResource } from './mcp-attacks.js'
 import { expiredToken, tokenWithoutFoo } from './resource-attacks.js'
+import { spaCodeWithoutVerifier } from './spa-attacks.js'
 import {
   missingPkceVerifier,
   redirectUriChanged,
@@ -25,6 +26,7 @@ export const ATTACKS: readonly Attack[] = [
   mcpTokenForOtherResource,
   mcpConfusedDeputy,
   mcpLyingMetadataDocument,
+  spaCodeWithoutVerifier,
 ]
 
 export function findAttack(name: string): Attack | undefined {

@@ -15,6 +15,7 @@ import { createAgent, type LogEntry } from './agent.js'
 import { answerView, type AnswerView } from './answer.js'
 import { AttackSetupError, outcomeOf, type Attack } from './attack.js'
 import { ATTACKS, findAttack } from './catalog.js'
+import { WALKS } from '../walks/definitions.js'
 import { toInternal } from './play-authorization.js'
 import { csrfCheck } from '../../shared/session-csrf.js'
 import { mcpDocumentRoute } from './mcp-document-route.js'
@@ -102,7 +103,12 @@ export async function breakItRoutes(app: FastifyInstance, opts: { config: LabCon
   })
   app.get('/break', async (_request, reply) => {
     return reply.header('cache-control', 'no-store').viewAsync('client/break', {
-      attacks: ATTACKS.map(({ name, title, tried }) => ({ name, title, tried })),
+      // A walk-through's attacks are listed on its page (/walk/<name>), not here.
+      attacks: ATTACKS.filter((a) => !WALKS.some((w) => w.attacks.includes(a.name))).map(({ name, title, tried }) => ({
+        name,
+        title,
+        tried,
+      })),
       inspector: config.inspector.enabled,
       csrfToken: reply.generateCsrf(),
     })

@@ -3,9 +3,10 @@
 
 import { clientCredentialsWalk } from './client-credentials/definition.js'
 import { oidcWalk } from './oidc/definition.js'
+import { spaPkceWalk } from './spa-pkce/definition.js'
 import type { WalkDefinition, WalkName } from './walk.js'
 
-export const WALKS: readonly WalkDefinition[] = [clientCredentialsWalk, oidcWalk]
+export const WALKS: readonly WalkDefinition[] = [clientCredentialsWalk, oidcWalk, spaPkceWalk]
 
 export function findWalk(name: WalkName): WalkDefinition | undefined {
   return WALKS.find((walk) => walk.name === name)

@@ -2,9 +2,10 @@
 
 import { clientCredentialsScript } from './client-credentials/script.js'
 import { oidcScript } from './oidc/script.js'
+import { spaPkceScript } from './spa-pkce/script.js'
 import type { WalkName, WalkScript } from './walk.js'
 
-export const SCRIPTS: readonly WalkScript[] = [clientCredentialsScript, oidcScript]
+export const SCRIPTS: readonly WalkScript[] = [clientCredentialsScript, oidcScript, spaPkceScript]
 
 export function findScript(name: WalkName): WalkScript | undefined {
   return SCRIPTS.find((script) => script.name === name)
