@@ -21,6 +21,7 @@ import { flowRoutes } from './flow-routes.js'
 import { homeRoute } from './home.js'
 import { breakItRoutes } from './break-it/routes.js'
 import { stepThroughRoutes } from './step-through.js'
+import { spaPkceRoutes } from './walks/spa-pkce/spa-routes.js'
 import { walkRoutes } from './walks/walk-routes.js'
 import { createBackChannel } from './back-channel-http.js'
 import { createLearnerRegistry } from './workshop/learners.js'
@@ -89,7 +90,7 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   await app.register(healthzRoute)
   // Workshop mode: who joined from which browser (the home page says so; /join and /teacher keep it).
   const learners = config.workshop === true ? createLearnerRegistry() : undefined
-  await app.register(homeRoute, { config, learners })
+  await app.register(homeRoute, { config, learners, fetch: fetchFn })
   await app.register(connectRoute, { config })
   await app.register(callbackRoute, { config, backChannel, fetch: fetchFn })
   await app.register(fetchResourceRoute, { config, backChannel })
@@ -97,6 +98,7 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   await app.register(stepThroughRoutes)
   await app.register(breakItRoutes, { config, fetch: fetchFn })
   await app.register(walkRoutes, { config, fetch: fetchFn }) // GET /walk, /walk/<name>; POST start, next
+  await app.register(spaPkceRoutes, { config }) // the SPA walk's own page, run in the browser
   await app.register(workshopRoutes, { config, fetch: fetchFn, learners }) // GET|POST /join, /teacher
   return app
 }

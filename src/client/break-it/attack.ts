@@ -28,6 +28,7 @@ export type AttackName =
   | 'dpop-replayed-proof'
   | 'dpop-proof-for-other-url'
   | 'dpop-other-key'
+  | 'spa-code-without-verifier'
 
 export interface AttackContext {
   readonly config: LabConfig

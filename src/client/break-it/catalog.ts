@@ -9,6 +9,7 @@ import { mcpConfusedDeputy, mcpLyingMetadataDocument, mcpTokenForOtherResource }
 import { refreshTokenReuse } from './refresh-attacks.js'
 import { openRedirect } from './redirect-attacks.js'
 import { expiredToken, tokenWithoutFoo } from './resource-attacks.js'
+import { spaCodeWithoutVerifier } from './spa-attacks.js'
 import {
   missingPkceVerifier,
   redirectUriChanged,
@@ -36,6 +37,7 @@ export const ATTACKS: readonly Attack[] = [
   codeInjection,
   mixUp,
   // The walk-throughs' flows (src/client/walks/).
+  spaCodeWithoutVerifier,
   refreshTokenReuse,
   dpopTokenAsBearer,
   dpopReplayedProof,

@@ -2,11 +2,14 @@
 // steps, placements and checks from here. One import per walk.
 
 import { clientCredentialsWalk } from './client-credentials/definition.js'
-import { refreshWalk } from './refresh/definition.js'
 import { dpopWalk } from './dpop/definition.js'
+import { oidcWalk } from './oidc/definition.js'
+import { refreshWalk } from './refresh/definition.js'
+import { spaPkceWalk } from './spa-pkce/definition.js'
 import type { WalkDefinition, WalkName } from './walk.js'
 
-export const WALKS: readonly WalkDefinition[] = [clientCredentialsWalk, refreshWalk, dpopWalk]
+// In the order the index page lists them (WALK_NAMES).
+export const WALKS: readonly WalkDefinition[] = [spaPkceWalk, oidcWalk, refreshWalk, clientCredentialsWalk, dpopWalk]
 
 export function findWalk(name: WalkName): WalkDefinition | undefined {
   return WALKS.find((walk) => walk.name === name)

@@ -1,11 +1,19 @@
 // Every walk-through's script (walk.ts): what each "Next" does. One import per walk.
 
 import { clientCredentialsScript } from './client-credentials/script.js'
-import { refreshScript } from './refresh/script.js'
 import { dpopScript } from './dpop/script.js'
+import { oidcScript } from './oidc/script.js'
+import { refreshScript } from './refresh/script.js'
+import { spaPkceScript } from './spa-pkce/script.js'
 import type { WalkName, WalkScript } from './walk.js'
 
-export const SCRIPTS: readonly WalkScript[] = [clientCredentialsScript, refreshScript, dpopScript]
+export const SCRIPTS: readonly WalkScript[] = [
+  spaPkceScript,
+  oidcScript,
+  refreshScript,
+  clientCredentialsScript,
+  dpopScript,
+]
 
 export function findScript(name: WalkName): WalkScript | undefined {
   return SCRIPTS.find((script) => script.name === name)

@@ -23,6 +23,7 @@ describe('the Break it catalog', () => {
       'open-redirect',
       'code-injection',
       'mix-up',
+      'spa-code-without-verifier',
       'refresh-token-reuse',
       'dpop-token-as-bearer',
       'dpop-replayed-proof',
