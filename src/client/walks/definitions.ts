@@ -3,9 +3,10 @@
 
 import { clientCredentialsWalk } from './client-credentials/definition.js'
 import { parWalk } from './par/definition.js'
+import { tokenExchangeWalk } from './token-exchange/definition.js'
 import type { WalkDefinition, WalkName } from './walk.js'
 
-export const WALKS: readonly WalkDefinition[] = [clientCredentialsWalk, parWalk]
+export const WALKS: readonly WalkDefinition[] = [clientCredentialsWalk, parWalk, tokenExchangeWalk]
 
 export function findWalk(name: WalkName): WalkDefinition | undefined {
   return WALKS.find((walk) => walk.name === name)

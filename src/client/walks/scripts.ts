@@ -2,9 +2,10 @@
 
 import { clientCredentialsScript } from './client-credentials/script.js'
 import { parScript } from './par/script.js'
+import { tokenExchangeScript } from './token-exchange/script.js'
 import type { WalkName, WalkScript } from './walk.js'
 
-export const SCRIPTS: readonly WalkScript[] = [clientCredentialsScript, parScript]
+export const SCRIPTS: readonly WalkScript[] = [clientCredentialsScript, parScript, tokenExchangeScript]
 
 export function findScript(name: WalkName): WalkScript | undefined {
   return SCRIPTS.find((script) => script.name === name)
