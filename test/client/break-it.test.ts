@@ -133,14 +133,14 @@ describe('GET /break and POST /break/<attack>', () => {
   })
   afterAll(() => app.close())
 
-  it('lists the twelve attacks (nine of the seven steps, three of MCP), each a button in a POST form with a CSRF token', async () => {
+  it('lists the sixteen attacks (nine of the seven steps, three of MCP, two of PAR, two of token exchange), each a button in a POST form with a CSRF token', async () => {
     const page = await app.inject({ method: 'GET', url: '/break' })
     expect(page.statusCode).toBe(200)
     const forms =
       page.body.match(
         /<form method="post" action="\/break\/[a-z-]+">\s*<input type="hidden" name="_csrf" value="[^"]+">/g,
       ) ?? []
-    expect(forms).toHaveLength(12)
+    expect(forms).toHaveLength(16)
     for (const title of [
       'Forged state (CSRF)',
       'Replayed code',
@@ -151,6 +151,10 @@ describe('GET /break and POST /break/<attack>', () => {
       'Expired token',
       'Token without scope foo',
       'Consent denied',
+      'Pushed request_uri replayed',
+      'Pushed request_uri used by another client',
+      'Token exchange for an audience the policy does not allow',
+      'Token exchange with a subject token that is not a token',
     ]) {
       expect(page.body).toContain(`<button type="submit">${title}</button>`)
     }

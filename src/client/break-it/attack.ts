@@ -17,6 +17,10 @@ export type AttackName =
   | 'mcp-token-for-other-resource'
   | 'mcp-confused-deputy'
   | 'mcp-lying-metadata-document'
+  | 'par-request-uri-replayed'
+  | 'par-request-uri-other-client'
+  | 'token-exchange-audience-not-allowed'
+  | 'token-exchange-not-a-token'
 
 export interface AttackContext {
   readonly config: LabConfig

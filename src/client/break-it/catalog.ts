@@ -3,6 +3,7 @@
 import type { Attack } from './attack.js'
 import { consentDenied, forgedState } from './browser-attacks.js'
 import { mcpConfusedDeputy, mcpLyingMetadataDocument, mcpTokenForOtherResource } from './mcp-attacks.js'
+import { parRequestUriOtherClient, parRequestUriReplayed } from './par-attacks.js'
 import { expiredToken, tokenWithoutFoo } from './resource-attacks.js'
 import {
   missingPkceVerifier,
@@ -11,6 +12,7 @@ import {
   wrongClientSecret,
   wrongPkceVerifier,
 } from './token-endpoint-attacks.js'
+import { tokenExchangeAudienceNotAllowed, tokenExchangeNotAToken } from './token-exchange-attacks.js'
 
 export const ATTACKS: readonly Attack[] = [
   forgedState,
@@ -25,6 +27,10 @@ export const ATTACKS: readonly Attack[] = [
   mcpTokenForOtherResource,
   mcpConfusedDeputy,
   mcpLyingMetadataDocument,
+  parRequestUriReplayed,
+  parRequestUriOtherClient,
+  tokenExchangeAudienceNotAllowed,
+  tokenExchangeNotAToken,
 ]
 
 export function findAttack(name: string): Attack | undefined {
