@@ -48,7 +48,8 @@ async function push(ctx: WalkRunContext): Promise<WalkOutcome> {
       title: 'A request_uri for the pushed request',
       ok: true,
       lines: [
-        `Pushed with HTTP Basic: ${Object.keys(form).join(', ')}.`,
+        `POST /par with Authorization: Basic (${ctx.config.client.clientId}), the form:`,
+        ...Object.entries(form).map(([name, value]) => `  ${name}=${value}`),
         `201: request_uri ${requestUri}`,
         `expires_in ${String(expiresIn)} s: use it within that time, and once (RFC 9126 §2.2).`,
       ],
