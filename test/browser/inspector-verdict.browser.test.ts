@@ -27,6 +27,10 @@ const ATTACKS: Array<[title: string, check: string, step: number]> = [
   ['Expired token', 'the access token check', 7],
   ['Token without scope foo', 'the scope check', 7],
   ['Consent denied', 'the resource owner’s consent', 3],
+  ['Pushed request_uri replayed', 'the pushed request_uri check', 1],
+  ['Pushed request_uri used by another client', 'the pushed request_uri check', 1],
+  ['Token exchange for an audience the policy does not allow', 'the token exchange check', 5],
+  ['Token exchange with a subject token that is not a token', 'the token exchange check', 5],
 ]
 
 describe('Break it, seen in the flow inspector', () => {
