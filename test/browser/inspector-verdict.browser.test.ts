@@ -34,6 +34,10 @@ const ATTACKS: Array<[title: string, check: string, step: number]> = [
   ['Open redirect at /authorize', 'the registered redirect_uri check', 1],
   ['Code injection (PKCE)', 'the PKCE check', 5],
   ['Mix-up (iss of another server)', 'the issuer (iss) check', 4],
+  ['Pushed request_uri replayed', 'the pushed request_uri check', 1],
+  ['Pushed request_uri used by another client', 'the pushed request_uri check', 1],
+  ['Token exchange for an audience the policy does not allow', 'the token exchange check', 5],
+  ['Token exchange with a subject token that is not a token', 'the token exchange check', 5],
 ]
 
 describe('Break it, seen in the flow inspector', () => {

@@ -129,6 +129,15 @@ const ATTACKS: Array<[name: string, title: string, status: string, error: string
     '400',
     'Client metadata document refused',
   ],
+  ['par-request-uri-replayed', 'Pushed request_uri replayed', '400', 'Invalid authorization request'],
+  ['par-request-uri-other-client', 'Pushed request_uri used by another client', '400', 'Invalid authorization request'],
+  [
+    'token-exchange-audience-not-allowed',
+    'Token exchange for an audience the policy does not allow',
+    '400',
+    'invalid_target',
+  ],
+  ['token-exchange-not-a-token', 'Token exchange with a subject token that is not a token', '400', 'invalid_request'],
 ]
 
 describe('Break it in a browser', () => {

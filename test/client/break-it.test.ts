@@ -142,7 +142,7 @@ describe('GET /break and POST /break/<attack>', () => {
         /<form method="post" action="\/break\/[a-z-]+">\s*<input type="hidden" name="_csrf" value="[^"]+">/g,
       ) ?? []
     expect(forms).toHaveLength(ATTACKS.length)
-    expect(ATTACKS.length).toBeGreaterThanOrEqual(24)
+    expect(ATTACKS.length).toBeGreaterThanOrEqual(28)
     for (const title of [
       'Forged state (CSRF)',
       'Replayed code',
@@ -163,6 +163,10 @@ describe('GET /break and POST /break/<attack>', () => {
       'DPoP token replayed as Bearer',
       'Replayed DPoP proof',
       'DPoP proof for another URL',
+      'Pushed request_uri replayed',
+      'Pushed request_uri used by another client',
+      'Token exchange for an audience the policy does not allow',
+      'Token exchange with a subject token that is not a token',
     ]) {
       expect(page.body).toContain(`<button type="submit">${title}</button>`)
     }

@@ -29,6 +29,10 @@ export type AttackName =
   | 'dpop-proof-for-other-url'
   | 'dpop-other-key'
   | 'spa-code-without-verifier'
+  | 'par-request-uri-replayed'
+  | 'par-request-uri-other-client'
+  | 'token-exchange-audience-not-allowed'
+  | 'token-exchange-not-a-token'
 
 export interface AttackContext {
   readonly config: LabConfig

@@ -8,6 +8,7 @@ import { dpopOtherKey, dpopProofForOtherUrl, dpopReplayedProof, dpopTokenAsBeare
 import { mcpConfusedDeputy, mcpLyingMetadataDocument, mcpTokenForOtherResource } from './mcp-attacks.js'
 import { refreshTokenReuse } from './refresh-attacks.js'
 import { openRedirect } from './redirect-attacks.js'
+import { parRequestUriOtherClient, parRequestUriReplayed } from './par-attacks.js'
 import { expiredToken, tokenWithoutFoo } from './resource-attacks.js'
 import { spaCodeWithoutVerifier } from './spa-attacks.js'
 import {
@@ -18,6 +19,7 @@ import {
   wrongPkceVerifier,
 } from './token-endpoint-attacks.js'
 import { algNoneJwt, tamperedJwt } from './token-forgery-attacks.js'
+import { tokenExchangeAudienceNotAllowed, tokenExchangeNotAToken } from './token-exchange-attacks.js'
 
 export const ATTACKS: readonly Attack[] = [
   forgedState,
@@ -43,6 +45,10 @@ export const ATTACKS: readonly Attack[] = [
   dpopReplayedProof,
   dpopProofForOtherUrl,
   dpopOtherKey,
+  parRequestUriReplayed,
+  parRequestUriOtherClient,
+  tokenExchangeAudienceNotAllowed,
+  tokenExchangeNotAToken,
   mcpTokenForOtherResource,
   mcpConfusedDeputy,
   mcpLyingMetadataDocument,

@@ -4,9 +4,11 @@
 // authorization server's error page at /authorize, or the client app's error
 // page at its callback.
 
-import { endOf, formOf, locationParams, pathOf, responseHeader, responseJson } from './http.js'
+import { endOf, formOf, locationParams, pathOf, queryOf, responseHeader, responseJson } from './http.js'
 import { AUTHORIZE_PATHS, TOKEN_PATHS } from './index-exchanges.js'
 import type { Flow, FlowEntry, RecordedExchange, StepNumber } from './types.js'
+import { TOKEN_EXCHANGE_GRANT } from '../../shared/enumerations.js'
+import { textOf } from '../break-it/html-text.js'
 import { findWalk } from '../walks/definitions.js'
 import type { WalkName } from '../walks/walk.js'
 
@@ -31,6 +33,8 @@ export type CheckId =
   | 'audience'
   | 'redirect-uri-registered'
   | 'dpop'
+  | 'request-uri'
+  | 'token-exchange'
 
 /** The check that stopped a flow, in words, and where the rule is written. */
 export interface StoppingCheck {
@@ -76,6 +80,8 @@ const CHECKS: Record<CheckId, Omit<StoppingCheck, 'id'>> = {
     rfc: 'RFC 6749 §4.1.2.1, §10.15, RFC 9700 §4.1.3',
   },
   dpop: { name: 'the DPoP check', rfc: 'RFC 9449 §7.1' },
+  'request-uri': { name: 'the pushed request_uri check', rfc: 'RFC 9126 §2.2, §4' },
+  'token-exchange': { name: 'the token exchange check', rfc: 'RFC 8693 §2.2.2' },
 }
 
 export function stoppingCheck(id: CheckId): StoppingCheck {
@@ -135,6 +141,8 @@ function refusalOf(entry: FlowEntry): Refusal | undefined {
   const requestStep = (entry.part === 'both' ? entry.step : Math.max(1, entry.step - 1)) as StepNumber
   if (e.role === 'auth-server') {
     if (TOKEN_PATHS.has(path) && e.response.status >= 400) return tokenRefusal(e)
+    if (AUTHORIZE_PATHS.has(path) && e.response.status >= 400 && queryOf(e).has('request_uri'))
+      return requestUriRefusal(e)
     if (AUTHORIZE_PATHS.has(path) && e.response.status >= 400 && responseHeader(e, 'location') === undefined)
       return authorizePageRefusal(e)
     const error = locationParams(e).get('error')
@@ -161,10 +169,22 @@ function tokenRefusal(e: RecordedExchange): Refusal {
   const json = responseJson(e)
   const error = typeof json?.error === 'string' ? json.error : `HTTP ${e.response.status}`
   const description = typeof json?.error_description === 'string' ? json.error_description : ''
+  // RFC 8693 §2.2.2: a refused exchange is the token exchange's own check.
   // A refused refresh (a spent or revoked refresh token) is rotation's doing, not the code's.
   const refresh = formOf(e).get('grant_type') === 'refresh_token' && error === 'invalid_grant'
-  const check = refresh ? 'refresh-rotation' : tokenCheckOf(error, description)
+  const check =
+    formOf(e).get('grant_type') === TOKEN_EXCHANGE_GRANT
+      ? 'token-exchange'
+      : refresh
+        ? 'refresh-rotation'
+        : tokenCheckOf(error, description)
   return { check, said: withDescription(error, description), step: 5 }
+}
+
+/** RFC 9126 §4: /authorize refuses a pushed request_uri (used, expired, another client's) with an HTML page. */
+function requestUriRefusal(e: RecordedExchange): Refusal {
+  const alert = /<p class="error" role="alert">([\s\S]*?)<\/p>/.exec(e.response.body ?? '')?.[1]
+  return { check: 'request-uri', said: alert === undefined ? `HTTP ${e.response.status}` : textOf(alert), step: 1 }
 }
 
 // Read from the authorization server's error_description (auth-server/token/grants/authorization-code.ts).
@@ -271,7 +291,9 @@ function walkVerdict(entries: readonly FlowEntry[], name: WalkName): Verdict {
         ? resourceRefusal(e)
         : e.role === 'auth-server' && TOKEN_PATHS.has(pathOf(e))
           ? tokenRefusal(e)
-          : genericRefusal(e)
+          : e.role === 'auth-server' && AUTHORIZE_PATHS.has(pathOf(e)) && queryOf(e).has('request_uri')
+            ? requestUriRefusal(e)
+            : genericRefusal(e)
     const check = stoppingCheck(refusal.check)
     return {
       outcome: 'stopped',

@@ -4,12 +4,22 @@
 import { clientCredentialsWalk } from './client-credentials/definition.js'
 import { dpopWalk } from './dpop/definition.js'
 import { oidcWalk } from './oidc/definition.js'
+import { parWalk } from './par/definition.js'
 import { refreshWalk } from './refresh/definition.js'
 import { spaPkceWalk } from './spa-pkce/definition.js'
+import { tokenExchangeWalk } from './token-exchange/definition.js'
 import type { WalkDefinition, WalkName } from './walk.js'
 
 // In the order the index page lists them (WALK_NAMES).
-export const WALKS: readonly WalkDefinition[] = [spaPkceWalk, oidcWalk, refreshWalk, clientCredentialsWalk, dpopWalk]
+export const WALKS: readonly WalkDefinition[] = [
+  spaPkceWalk,
+  oidcWalk,
+  refreshWalk,
+  clientCredentialsWalk,
+  dpopWalk,
+  parWalk,
+  tokenExchangeWalk,
+]
 
 export function findWalk(name: WalkName): WalkDefinition | undefined {
   return WALKS.find((walk) => walk.name === name)

@@ -3,8 +3,10 @@
 import { clientCredentialsScript } from './client-credentials/script.js'
 import { dpopScript } from './dpop/script.js'
 import { oidcScript } from './oidc/script.js'
+import { parScript } from './par/script.js'
 import { refreshScript } from './refresh/script.js'
 import { spaPkceScript } from './spa-pkce/script.js'
+import { tokenExchangeScript } from './token-exchange/script.js'
 import type { WalkName, WalkScript } from './walk.js'
 
 export const SCRIPTS: readonly WalkScript[] = [
@@ -13,6 +15,8 @@ export const SCRIPTS: readonly WalkScript[] = [
   refreshScript,
   clientCredentialsScript,
   dpopScript,
+  parScript,
+  tokenExchangeScript,
 ]
 
 export function findScript(name: WalkName): WalkScript | undefined {
