@@ -64,20 +64,20 @@ export interface WorkshopResult {
   readonly rssMb: Record<string, number>
 }
 
-interface Timed {
+export interface Timed {
   readonly flow: number
   readonly step: number
   readonly start: number
   readonly done: number
 }
 
-interface Heard {
+export interface Heard {
   readonly at: number
   readonly flow: string | null
   readonly requests: readonly string[]
 }
 
-interface LearnerRun {
+export interface LearnerRun {
   readonly joinMs: number
   readonly timed: Timed[]
   readonly heard: Heard[]
@@ -181,7 +181,7 @@ async function oneFlow(
 }
 
 /** Each step's inspector delay (undefined: never shown), from the events a learner heard. */
-function delays(run: LearnerRun): Array<{ step: number; ms: number | undefined }> {
+export function delays(run: LearnerRun): Array<{ step: number; ms: number | undefined }> {
   const out: Array<{ step: number; ms: number | undefined }> = []
   const known = new Set<string>()
   const flows = new Set(run.timed.map((t) => t.flow))
