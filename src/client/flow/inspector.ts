@@ -11,7 +11,7 @@ import { summarize, type FlowSummary } from './summary.js'
 import type { Flow } from './types.js'
 import { serverLabel } from '../../shared/server-banner.js'
 import { flowView, SERVER_NAMES, type FlowView, type ServerLabels } from './view-model.js'
-import { fingerprintsByBrowser, flowsFor, type Viewer } from './visibility.js'
+import { flowsFingerprint, flowsFor, type Viewer } from './visibility.js'
 
 export interface PageModel {
   readonly title: string
@@ -45,7 +45,7 @@ export interface Inspector {
   page(id: string | undefined, viewer: Viewer, everything?: boolean): Promise<PageModel>
   /** The page's model and flow from what was already collected (no refresh): what a live stream pushes. */
   snapshot(id: string | undefined, viewer: Viewer): Promise<{ model: PageModel; flow?: Flow }>
-  /** Changes when `viewer`'s flows change (a browser's; '' for others); from what was already collected (no refresh). */
+  /** Changes when `viewer`'s flows change; from what was already collected (no refresh). */
   fingerprint(viewer: Viewer): string
 }
 
@@ -69,7 +69,6 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
     'auth-server': serverLabel('auth-server', config.auth.publicUrl),
     'resource-server': serverLabel('resource-server', config.resource.publicUrl),
   }
-  let prints: { last: unknown; length: number; byBrowser: Map<string, string> } | undefined
   const inspector: Inspector = {
     collector,
     jwks,
@@ -87,13 +86,7 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
       return flowsFor(collector.exchanges(), viewer)
     },
     fingerprint(viewer) {
-      if (viewer.kind !== 'browser') return ''
-      const exchanges = collector.exchanges()
-      const last = exchanges.at(-1)
-      // Worked out once per change of what was collected, for every browser at once.
-      if (prints === undefined || prints.last !== last || prints.length !== exchanges.length)
-        prints = { last, length: exchanges.length, byBrowser: fingerprintsByBrowser(exchanges) }
-      return prints.byBrowser.get(viewer.browser) ?? ''
+      return flowsFingerprint(flowsFor(collector.exchanges(), viewer))
     },
     find(flows, id) {
       return id === 'latest' ? flows[flows.length - 1] : flows.find((f) => f.id === id)

@@ -80,34 +80,7 @@ export function flowsFor(exchanges: readonly RecordedExchange[], viewer: Viewer)
   )
 }
 
-/**
- * What changes when a browser's flows change (the live stream tells a page
- * only then): every browser's fingerprint at once, from ONE grouping of all the exchanges
- * (flowsFor per browser groups them once per browser: with a room of
- * learners, that was most of the live hub's work). A flow counts for each
- * browser that took part in it or started it from Break it. It changes
- * whenever flowsFor's view of that browser changes, and sometimes more (a flow
- * another browser also took part in): that costs a stream only a check, since
- * what a stream is sent is worked out by flowsFor, for its own viewer.
- */
-export function fingerprintsByBrowser(exchanges: readonly RecordedExchange[]): Map<string, string> {
-  const starters = new Map<string, string>()
-  for (const e of exchanges) {
-    if (e.role !== 'client' || e.browser === undefined) continue
-    const tag = responseHeader(e, FLOW_HEADER)
-    if (tag !== undefined) starters.set(tagId(tag), e.browser)
-  }
-  const parts = new Map<string, string[]>()
-  for (const flow of correlate(exchanges)) {
-    const browsers = new Set<string>()
-    for (const { exchange } of flow.entries) if (exchange.browser !== undefined) browsers.add(exchange.browser)
-    const starter = flow.kind === 'tagged' ? starters.get(flow.id) : undefined
-    if (starter !== undefined) browsers.add(starter)
-    for (const browser of browsers) {
-      const list = parts.get(browser) ?? []
-      list.push(`${flow.id}:${flow.entries.length}`)
-      parts.set(browser, list)
-    }
-  }
-  return new Map([...parts].map(([browser, list]) => [browser, list.join(',')]))
+/** What changes when a viewer's flows change: the live stream tells a page only then. */
+export function flowsFingerprint(flows: readonly Flow[]): string {
+  return flows.map((flow) => `${flow.id}:${flow.entries.length}`).join(',')
 }

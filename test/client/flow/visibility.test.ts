@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { first } from '../../helpers/lists.js'
-import { fingerprintsByBrowser, flowsFor, type Viewer } from '../../../src/client/flow/visibility.js'
+import { flowsFor, type Viewer } from '../../../src/client/flow/visibility.js'
 import type { RecordedExchange } from '../../../src/client/flow/types.js'
 import { browserFlow, exchange } from './fixtures.js'
 
@@ -63,47 +63,5 @@ describe('who sees which flow', () => {
     }
     const seen = flowsFor([...attack, started, forged], B)
     expect(JSON.stringify(seen)).not.toContain('KX')
-  })
-})
-
-describe('every browser\u2019s fingerprint at once (what the live hub compares)', () => {
-  const a = ownedBy('A', browserFlow({ state: 'SA', code: 'KA', token: 'TA', t0: 0 }))
-  const b = ownedBy('B', browserFlow({ state: 'SB', code: 'KB', token: 'TB', t0: 5 }))
-
-  it('follows each browser\u2019s own view (back-channel steps included) step by step, and not the others\u2019', () => {
-    const own = (list: readonly RecordedExchange[], viewer: Viewer) =>
-      flowsFor(list, viewer)
-        .map((f) => `${f.id}:${f.entries.length}`)
-        .join(',')
-    const seen = new Set<string | undefined>()
-    // Each prefix of A's flow, B's whole flow beside it.
-    for (let i = 1; i <= a.length; i++) {
-      const list = [...b, ...a.slice(0, i)]
-      const prints = fingerprintsByBrowser(list)
-      expect([i, prints.get('A')]).toEqual([i, own(list, A)])
-      expect([i, prints.get('B')]).toEqual([i, own(b, B)])
-      seen.add(prints.get('A'))
-    }
-    // It grew with A's steps, the resource server's answer (no browser) included.
-    expect(a.at(-1)?.browser).toBeUndefined()
-    expect(seen.size).toBeGreaterThan(5)
-    expect(fingerprintsByBrowser([...b, ...a]).get('A')).not.toBe(
-      fingerprintsByBrowser([...b, ...a.slice(0, -1)]).get('A'),
-    )
-  })
-
-  it('counts a Break-it flow for the browser that started it', () => {
-    const attack = ownedBy(undefined, browserFlow({ state: 'SX', code: 'KX', token: 'TX', t0: 50, tag: 'attack-x-1' }))
-    const started = {
-      ...exchange(
-        'client',
-        49,
-        { method: 'POST', url: '/break/replayed-code' },
-        { headers: [['x-oauth-lab-flow', 'attack-x-1']] },
-      ),
-      browser: 'A',
-    }
-    expect(fingerprintsByBrowser([started, ...attack]).get('A')).toContain('attack-x-1:')
-    expect(fingerprintsByBrowser([started, ...attack]).get('B')).toBeUndefined()
   })
 })
