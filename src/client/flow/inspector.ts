@@ -11,7 +11,8 @@ import { summarize, type FlowSummary } from './summary.js'
 import type { Flow } from './types.js'
 import { serverLabel } from '../../shared/server-banner.js'
 import { flowView, SERVER_NAMES, type FlowView, type ServerLabels } from './view-model.js'
-import { flowsFingerprint, flowsFor, type Viewer } from './visibility.js'
+import { createFingerprints } from './fingerprints.js'
+import { flowsFor, type Viewer } from './visibility.js'
 
 export interface PageModel {
   readonly title: string
@@ -69,6 +70,7 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
     'auth-server': serverLabel('auth-server', config.auth.publicUrl),
     'resource-server': serverLabel('resource-server', config.resource.publicUrl),
   }
+  const fingerprints = createFingerprints()
   const inspector: Inspector = {
     collector,
     jwks,
@@ -86,7 +88,7 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
       return flowsFor(collector.exchanges(), viewer)
     },
     fingerprint(viewer) {
-      return flowsFingerprint(flowsFor(collector.exchanges(), viewer))
+      return viewer.kind === 'browser' ? fingerprints.of(viewer.browser, collector.exchanges()) : ''
     },
     find(flows, id) {
       return id === 'latest' ? flows[flows.length - 1] : flows.find((f) => f.id === id)
