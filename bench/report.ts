@@ -5,6 +5,7 @@ import type { MemoryCurve } from './memory.js'
 import type { Measurement } from './measure.js'
 import { COMPARE, rateOf, type TargetResult } from './targets.js'
 import { ratio } from './stats.js'
+import type { WorkshopResult } from './workshop.js'
 
 function num(value: number | undefined, digits = 0): string {
   if (value === undefined || !Number.isFinite(value)) return '—'
@@ -100,4 +101,23 @@ export function memoryTable(curve: MemoryCurve): string {
     bar(rss),
   ])
   return table(['flows', 'RSS MB', 'live heap MB', 'RSS'], rows, new Set([0, 1, 2]))
+}
+
+/** The workshop scenario: each step's time and how long until the learner's inspector showed it. */
+export function workshopTable(result: WorkshopResult): string {
+  const digits = (ms: number) => num(ms, ms < 10 ? 1 : 0)
+  const rows = result.steps.map((s) => [
+    s.label,
+    String(s.samples),
+    digits(s.p50Ms),
+    digits(s.p95Ms),
+    digits(s.inspectorP50Ms),
+    digits(s.inspectorP95Ms),
+    String(s.missed),
+  ])
+  return table(
+    ['request', 'samples', 'p50 ms', 'p95 ms', 'inspector p50 ms', 'inspector p95 ms', 'not shown'],
+    rows,
+    new Set([1, 2, 3, 4, 5, 6]),
+  )
 }

@@ -6,7 +6,10 @@
 // (default 1), BENCH_MEMORY_FLOWS (default 100000), BENCH_SKIP (comma list
 // of phases to skip: ceilings, lab, anchors, inspector, scale, flood, memory),
 // BENCH_BUDGET_SECONDS (default 290: the memory run stops when it is spent),
-// BENCH_SCALE_SECONDS (window at 10 and 200 connections, default 2).
+// BENCH_SCALE_SECONDS (window at 10 and 200 connections, default 2),
+// BENCH_WORKSHOP_LEARNERS (default 50). `npm run bench -- --only workshop` (or
+// BENCH_ONLY=workshop) runs the workshop scenario alone; skip it in the full
+// run with BENCH_SKIP=workshop.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -37,14 +40,21 @@ import { measureFlows, measureRequests, NOISE_CORES, type Measurement, type Wind
 import { memoryCurve, type MemoryCurve } from './memory.js'
 import { CLOCK_TICKS, rssMb } from './proc.js'
 import { freePorts, ROOT, serverEnv, spawnNode, stopAll, waitHealthy, watchedProcesses, type Spawned } from './procs.js'
-import { measurementTable, memoryTable, scaleTable, targetTable } from './report.js'
+import { measurementTable, memoryTable, scaleTable, targetTable, workshopTable } from './report.js'
 import { median } from './stats.js'
 import { evaluateTargets } from './targets.js'
+import { workshopScenario, type WorkshopResult } from './workshop.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1)
 const MEMORY_FLOWS = Number(process.env.BENCH_MEMORY_FLOWS ?? 100_000)
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean))
+/** `--only workshop` (or BENCH_ONLY=workshop): that phase alone. */
+const ONLY =
+  process.env.BENCH_ONLY ??
+  (process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined)
+const WORKSHOP_LEARNERS = Number(process.env.BENCH_WORKSHOP_LEARNERS ?? 50)
+const WORKSHOP_FLOWS = 3
 const CONNECTIONS = 50
 /** `npm run bench` must finish within 5 minutes: the memory run gets what the rest leaves of this. */
 const BUDGET_SECONDS = Number(process.env.BENCH_BUDGET_SECONDS ?? 290)
@@ -108,13 +118,14 @@ interface Lab {
 }
 
 /** `node dist/start.js`, exactly what `npm start` runs, on free ports. */
-async function startLab(name: string, inspector: 'on' | 'off'): Promise<Lab> {
+async function startLab(name: string, inspector: 'on' | 'off', vars: Record<string, string> = {}): Promise<Lab> {
   const [auth, resource, client] = (await freePorts(3)) as [number, number, number]
   const env = serverEnv({
     AUTH_PORT: String(auth),
     RESOURCE_PORT: String(resource),
     CLIENT_PORT: String(client),
     INSPECTOR: inspector,
+    ...vars,
   })
   const launcher = spawnNode(name, 'dist/start.js', env)
   // Awaited together: a child that dies fails the launcher's line at once instead of a long poll.
@@ -280,7 +291,58 @@ function flowRun(lab: Lab, workers = CONNECTIONS, within = window) {
   )
 }
 
+/** The workshop scenario against a fresh `npm start` with WORKSHOP=on. */
+async function workshopRun(): Promise<WorkshopResult> {
+  const target = await startLab('oauth-lab (WORKSHOP=on)', 'on', { WORKSHOP: 'on' })
+  // The learners' open streams hold connections of their own.
+  const streams = createAgent(WORKSHOP_LEARNERS + 8)
+  try {
+    log(`workshop: ${WORKSHOP_LEARNERS} learners join, follow their inspector and run ${WORKSHOP_FLOWS} flows each`)
+    return await workshopScenario({
+      agent,
+      streamAgent: streams,
+      urls: target.urls,
+      learners: WORKSHOP_LEARNERS,
+      flowsEach: WORKSHOP_FLOWS,
+      rss: () => idleRss(target),
+    })
+  } finally {
+    await target.process.stop()
+    await streams.close()
+  }
+}
+
+function workshopReport(result: WorkshopResult): string {
+  return [
+    `Workshop (WORKSHOP=on, a fresh \`npm start\`): ${result.learners} learners joined (POST /join p50 ${Math.round(result.join.p50Ms)} ms, p95 ${Math.round(result.join.p95Ms)} ms), each followed its inspector live (/flow/events) and ran ${result.flowsEach} flows, all at once: ${result.seconds.toFixed(1)} s, ${result.events} pushed sections, ${result.failed} failed${result.firstError === undefined ? '' : ` (${result.firstError})`}. Inspector: from the step's response to the learner's event that shows it.`,
+    workshopTable(result),
+    `RSS at the end (MB): ${Object.entries(result.rssMb)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  ].join('\n')
+}
+
+/** `--only workshop`: the scenario alone, printed and written to bench-results/workshop.json. */
+async function workshopOnly(): Promise<void> {
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')
+  log(`load average at start: ${load()}`)
+  const result = await workshopRun()
+  process.stdout.write(`${workshopReport(result)}\nLoad average at the end: ${load()} (${cpus().length} cores)\n`)
+  const dir = join(ROOT, 'bench-results')
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(
+    join(dir, 'workshop.json'),
+    `${JSON.stringify({ started: new Date().toISOString(), loadavg: loadavg(), workshop: result }, null, 2)}\n`,
+  )
+  log('wrote bench-results/workshop.json')
+}
+
 async function main(): Promise<void> {
+  if (ONLY === 'workshop') return workshopOnly()
+  if (ONLY !== undefined) throw new Error(`--only ${ONLY}: only the workshop scenario runs alone`)
   const startedAt = benchStartedAt()
   const started = new Date()
   log(
@@ -650,6 +712,10 @@ async function main(): Promise<void> {
     log(`flood: done in ${flooded.seconds.toFixed(0)} s\n${floodTable(flooded)}`)
   }
 
+  // ---- workshop: learners with their live inspectors, against a fresh WORKSHOP=on lab
+  const workshop = SKIP.has('workshop') ? undefined : await workshopRun()
+  if (workshop) log(`workshop: done\n${workshopReport(workshop)}`)
+
   // ---- memory over 100,000 flows
   let memory: MemoryCurve | undefined
   if (!SKIP.has('memory')) {
@@ -736,6 +802,10 @@ async function main(): Promise<void> {
     )
     out.push(floodTable(flooded))
   }
+  if (workshop) {
+    out.push('')
+    out.push(workshopReport(workshop))
+  }
   out.push('')
   out.push(dpopLine(measurements))
   out.push('')
@@ -763,6 +833,7 @@ async function main(): Promise<void> {
     measurements,
     memory,
     flood: flooded,
+    workshop,
     targets,
     dpopOverBearer: dpopRatios(measurements),
   }

@@ -1,5 +1,7 @@
-// The flow inspector, live: listens to /flow/events (server-sent events) and,
-// on each `update`, fetches the flow section again and swaps it in.
+// The flow inspector, live: listens to /flow/events (server-sent events); each
+// `section` event carries this page's flow section, rendered for this browser,
+// which is swapped in with no request. (An `update` event, or a reconnection,
+// fetches the section instead.)
 // It never moves focus and does not chatter: while focus is inside the flow,
 // the new exchanges wait behind a "show" button; otherwise they are swapped in
 // and one polite status line says how many are new ("3 new exchanges · show").
@@ -95,6 +97,38 @@
     announce(all.length > 0 ? all[all.length - 1].id : '')
   }
 
+  // Swapping the section under the reader's focus would lose it: wait for "show".
+  function show(html) {
+    if (live.contains(document.activeElement)) {
+      var probe = document.createElement('div')
+      probe.innerHTML = html
+      var now = exchangesOf(live)
+      var next = exchangesOf(probe)
+      unseen = next.id === now.id ? Math.max(0, next.count - now.count) : next.count
+      pending = html
+      announce('')
+    } else {
+      pending = null
+      swap(html, true)
+    }
+  }
+
+  // A pushed section: ignored while a fetch is under way (it swaps in what is newest anyway).
+  function pushed(event) {
+    var html
+    try {
+      html = JSON.parse(event.data).html
+    } catch (error) {
+      return reload()
+    }
+    if (typeof html !== 'string') return reload()
+    if (busy) {
+      again = true
+      return
+    }
+    show(html)
+  }
+
   async function reload() {
     if (busy) {
       again = true
@@ -110,20 +144,7 @@
           cache: 'no-store',
           credentials: 'same-origin',
         })
-        var html = await res.text()
-        // Swapping the section under the reader's focus would lose it: wait for "show".
-        if (live.contains(document.activeElement)) {
-          var probe = document.createElement('div')
-          probe.innerHTML = html
-          var now = exchangesOf(live)
-          var next = exchangesOf(probe)
-          unseen = next.id === now.id ? Math.max(0, next.count - now.count) : next.count
-          pending = html
-          announce('')
-        } else {
-          pending = null
-          swap(html, true)
-        }
+        show(await res.text())
       } while (again)
     } catch (error) {
       say('Could not update (' + error.message + '); will try again on the next change.')
@@ -166,6 +187,7 @@
       if (opens++ > 0 || waited) reload()
       waited = false
     })
+    events.addEventListener('section', pushed)
     events.addEventListener('update', reload)
     // The server closed this stream: this browser opened more inspector pages than follow live.
     events.addEventListener('closed', function () {

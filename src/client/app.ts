@@ -18,6 +18,7 @@ import { connectRoute } from './connect.js'
 import { installErrorHandlers } from './errors.js'
 import { fetchResourceRoute } from './fetch-resource.js'
 import { flowRoutes } from './flow-routes.js'
+import { createLiveInspector } from './flow/push.js'
 import { homeRoute } from './home.js'
 import { breakItRoutes } from './break-it/routes.js'
 import { stepThroughRoutes } from './step-through.js'
@@ -94,11 +95,13 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   await app.register(connectRoute, { config })
   await app.register(callbackRoute, { config, backChannel, fetch: fetchFn })
   await app.register(fetchResourceRoute, { config, backChannel })
-  await app.register(flowRoutes, { config, fetch: fetchFn })
+  // One inspector (one collector, one live hub) for /flow, /flow/events and /teacher.
+  const live = createLiveInspector(app, config, fetchFn, recorder)
+  await app.register(flowRoutes, { config, live })
   await app.register(stepThroughRoutes)
   await app.register(breakItRoutes, { config, fetch: fetchFn })
   await app.register(walkRoutes, { config, fetch: fetchFn }) // GET /walk, /walk/<name>; POST start, next
   await app.register(spaPkceRoutes, { config }) // the SPA walk's own page, run in the browser
-  await app.register(workshopRoutes, { config, fetch: fetchFn, learners }) // GET|POST /join, /teacher
+  await app.register(workshopRoutes, { config, fetch: fetchFn, learners, live }) // GET|POST /join, /teacher
   return app
 }

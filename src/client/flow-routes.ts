@@ -1,23 +1,23 @@
 // GET /flow: the flow inspector. The seven steps of the latest flow (or of
 // /flow/:id) with the raw HTTP each server saw, live over server-sent events
-// (/flow/events), and exported as Markdown, curl commands and HAR.
+// (/flow/events, which pushes the changed section itself), and exported as Markdown, curl commands and HAR.
 //
 // Each browser sees only the flows it took part in (flow/visibility.ts); the
 // lab key's holder sees every flow. Another browser's flow is "no such flow"
 // (404), never "forbidden", which would confirm that it exists.
 
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { LabConfig } from '../shared/config.js'
-import { browserOf, viewerOf } from './flow/browser-id.js'
+import { viewerOf } from './flow/browser-id.js'
 import { toCurl, toHar, toMarkdown } from './flow/export.js'
 import { toRunnableCurl } from './flow/runnable-curl.js'
-import { createInspector, type Inspector } from './flow/inspector.js'
-import { createLiveHub, LIVE_TOTAL, type LiveHub } from './flow/live.js'
+import type { Inspector } from './flow/inspector.js'
+import { sectionPush, type LiveInspector } from './flow/push.js'
+import { openStream } from './flow/stream.js'
 import { flowJson } from './flow/summary.js'
 import type { Flow } from './flow/types.js'
 import { flowView } from './flow/view-model.js'
 import type { Viewer } from './flow/visibility.js'
-import type { Fetch } from './oauth-client.js'
 
 interface IdParams {
   readonly id: string
@@ -33,10 +33,20 @@ interface PageQuery {
   readonly step?: string
 }
 
-const ID = { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } } as const
+interface EventsQuery {
+  /** The page's flow (its id, or `latest`): its section is pushed with each change. Without it, `update` only. */
+  readonly view?: string
+}
 
-export async function flowRoutes(app: FastifyInstance, opts: { config: LabConfig; fetch: Fetch }): Promise<void> {
-  if (!opts.config.inspector.enabled) {
+const FLOW_ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } as const
+const ID = { type: 'object', properties: { id: FLOW_ID } } as const
+const EVENTS_QUERY = { type: 'object', properties: { view: FLOW_ID } } as const
+
+export async function flowRoutes(
+  app: FastifyInstance,
+  opts: { config: LabConfig; live: LiveInspector | undefined },
+): Promise<void> {
+  if (!opts.config.inspector.enabled || opts.live === undefined) {
     // INSPECTOR=off: nothing is recorded, so there is nothing to show or export.
     app.get('/flow', async (_request, reply) => reply.viewAsync('client/flow-off', { title: 'Flow inspector' }))
     return
@@ -48,16 +58,17 @@ export async function flowRoutes(app: FastifyInstance, opts: { config: LabConfig
   app.addHook('onRequest', async (request) => {
     ;(request as { session: unknown }).session = null
   })
-  const inspector = createInspector(opts.config, opts.fetch, app.flowRecorder)
-  const hub = createLiveHub(inspector.collector, (viewer) => inspector.fingerprint(viewer))
-  // Open event streams would keep app.close() waiting: end them first.
-  app.addHook('preClose', async () => hub.close())
-  app.addHook('onClose', async () => inspector.collector.close())
+  // The client app's one collector, shared with the teacher's view (flow/push.ts).
+  const { inspector, hub } = opts.live
 
   app.get<{ Querystring: PageQuery }>('/flow', async (request, reply) =>
     page(reply, inspector, undefined, viewerOf(request), request.query),
   )
-  app.get('/flow/events', (request, reply) => events(request, reply, hub))
+  app.get<{ Querystring: EventsQuery }>('/flow/events', { schema: { querystring: EVENTS_QUERY } }, (request, reply) => {
+    const viewer = viewerOf(request)
+    const { view } = request.query
+    openStream(request, reply, hub, view === undefined ? undefined : sectionPush(app, inspector, viewer, view))
+  })
   app.get<{ Params: IdParams; Querystring: PageQuery }>(
     '/flow/:id',
     { schema: { params: ID } },
@@ -71,43 +82,6 @@ export async function flowRoutes(app: FastifyInstance, opts: { config: LabConfig
       .send(flowJson(flow, await flowView(flow, inspector.jwks, inspector.labels)))
   })
   registerExports(app, inspector)
-}
-
-/**
- * The live stream. A browser that started no flow has nothing to follow: 204,
- * which tells EventSource not to reconnect (flow.js tries again later). Caps
- * in flow/live.ts: over the per-browser cap the oldest stream of that browser
- * is closed; over the total cap the new one is refused with 429.
- */
-function events(request: FastifyRequest, reply: FastifyReply, hub: LiveHub): void {
-  const viewer = viewerOf(request)
-  if (viewer.kind === 'none') {
-    reply.code(204).header('cache-control', 'no-store').send()
-    return
-  }
-  // A browser's streams count together, the lab key's holder's by browser too when it has an id.
-  const bucket = browserOf(request) ?? viewer.kind
-  if (!hub.hasRoom(bucket)) {
-    reply
-      .code(429)
-      .header('retry-after', '30')
-      .header('cache-control', 'no-store')
-      .send({
-        error: 'too_many_streams',
-        error_description: `The inspector follows at most ${LIVE_TOTAL} pages live at once; reload later.`,
-      })
-    return
-  }
-  reply.hijack()
-  reply.raw.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    connection: 'keep-alive',
-    'x-content-type-options': 'nosniff',
-  })
-  reply.raw.write('retry: 2000\n\n')
-  hub.add(reply.raw, viewer, bucket)
-  request.log.debug('flow inspector: a page listens')
 }
 
 function registerExports(app: FastifyInstance, inspector: Inspector): void {

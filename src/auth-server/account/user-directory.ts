@@ -30,6 +30,8 @@ export interface UserDirectory {
   add(input: unknown, isClientId: (id: string) => boolean, label: string): UserAccount
   /** Forgets the users added at runtime (the test API's `lab.reset()`). */
   forgetAdded(): void
+  /** Forgets one user added at runtime (a workshop's learner); false if there is none, or it is configured. */
+  removeAdded(username: string): boolean
 }
 
 function limitIssues(user: UserInput): ConfigIssue[] {
@@ -80,6 +82,12 @@ export function createUserDirectory(config: Pick<LabConfig, 'users'>): UserDirec
     },
     forgetAdded() {
       added.length = 0
+    },
+    removeAdded(username) {
+      const at = added.findIndex((u) => u.username === username)
+      if (at === -1) return false
+      added.splice(at, 1)
+      return true
     },
   }
 }

@@ -89,6 +89,8 @@ async function continueAuthorization(
   // An extension point (the lab's AUTO_LOGIN / LOGIN_HINT): signed in and consenting, no pages.
   const headless = ctx.extensions.headlessUser(request)
   if (headless) request.session.user = headless
+  // A user removed since signing in (a workshop's "Reset the room") is signed out: sign in again, which fails.
+  if (request.session.user && !ctx.users.bySub(request.session.user.sub)) delete request.session.user
   const user = request.session.user
   const issuer = ctx.config.auth.publicUrl
   const silent = authz.prompt.includes('none')

@@ -13,6 +13,7 @@ import { ConfigFileError } from '../../shared/config-error.js'
 import type { AuthServerContext } from '../context.js'
 import { OAuthError } from '../oauth-error.js'
 import { labJsonApi } from './json-api.js'
+import { removeLearners } from './remove-learners.js'
 
 /** Learners at most (memory stays bounded whoever holds the key); the directory's own cap is higher. */
 export const MAX_LEARNERS = 200
@@ -87,9 +88,10 @@ export async function labLearnersRoute(app: FastifyInstance, ctx: AuthServerCont
       .send({ username: user.username, sub: user.sub, password })
   })
   // The teacher's "Reset the room": a new session of up to MAX_LEARNERS. The
-  // users stay (their usernames stay taken); the directory's cap still bounds them.
+  // learners' users go, with their remembered decisions and tokens (remove-learners.ts).
   app.delete('/_lab/learners', async (_request, reply) => {
     const forgotten = learners.size
+    removeLearners(ctx, learners)
     learners.clear()
     return reply.header('cache-control', 'no-store').send({ forgotten })
   })

@@ -11,7 +11,8 @@ import { summarize, type FlowSummary } from './summary.js'
 import type { Flow } from './types.js'
 import { serverLabel } from '../../shared/server-banner.js'
 import { flowView, SERVER_NAMES, type FlowView, type ServerLabels } from './view-model.js'
-import { flowsFingerprint, flowsFor, type Viewer } from './visibility.js'
+import { createFingerprints } from './fingerprints.js'
+import { flowsFor, type Viewer } from './visibility.js'
 
 export interface PageModel {
   readonly title: string
@@ -22,6 +23,8 @@ export interface PageModel {
   /** The flow shown is the latest one (the page follows new flows live). */
   readonly following: boolean
   readonly fragmentUrl: string
+  /** The live stream that pushes this page's flow section (flow/push.ts). */
+  readonly eventsUrl: string
   /** "Show everything": every header and body of every exchange, unfolded (works without script). */
   readonly everything: boolean
   /** This page with the other level of detail. */
@@ -41,6 +44,8 @@ export interface Inspector {
   /** `latest` names the newest flow. */
   find(flows: readonly Flow[], id: string): Flow | undefined
   page(id: string | undefined, viewer: Viewer, everything?: boolean): Promise<PageModel>
+  /** The page's model and flow from what was already collected (no refresh): what a live stream pushes. */
+  snapshot(id: string | undefined, viewer: Viewer): Promise<{ model: PageModel; flow?: Flow }>
   /** Changes when `viewer`'s flows change; from what was already collected (no refresh). */
   fingerprint(viewer: Viewer): string
 }
@@ -65,6 +70,7 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
     'auth-server': serverLabel('auth-server', config.auth.publicUrl),
     'resource-server': serverLabel('resource-server', config.resource.publicUrl),
   }
+  const fingerprints = createFingerprints()
   const inspector: Inspector = {
     collector,
     jwks,
@@ -82,28 +88,35 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
       return flowsFor(collector.exchanges(), viewer)
     },
     fingerprint(viewer) {
-      return flowsFingerprint(flowsFor(collector.exchanges(), viewer))
+      return viewer.kind === 'browser' ? fingerprints.of(viewer.browser, collector.exchanges()) : ''
     },
     find(flows, id) {
       return id === 'latest' ? flows[flows.length - 1] : flows.find((f) => f.id === id)
     },
     async page(id, viewer, everything = false) {
-      const flows = await inspector.flows(viewer)
-      const flow = inspector.find(flows, id ?? 'latest')
-      const path = id === undefined ? '/flow' : `/flow/${encodeURIComponent(id)}`
-      return {
-        title: 'Flow inspector',
-        view: viewer.kind,
-        flows: flows.slice(-RECENT).reverse().map(summarize),
-        ...(flow ? { flow: await flowView(flow, jwks, labels) } : {}),
-        following: id === undefined,
-        fragmentUrl: `${path}?fragment=1${everything ? '&detail=all' : ''}`,
-        everything,
-        toggleUrl: everything ? path : `${path}?detail=all`,
-        unavailable: collector.unavailable().map((u) => ({ ...u, name: SERVER_NAMES[u.role] })),
-        ...(id !== undefined && !flow ? { missingId: id } : {}),
-      }
+      return (await model(await inspector.flows(viewer), id, viewer, everything)).model
     },
+    snapshot: (id, viewer) => model(flowsFor(collector.exchanges(), viewer), id, viewer, false),
   }
+
+  async function model(flows: readonly Flow[], id: string | undefined, viewer: Viewer, everything: boolean) {
+    const flow = inspector.find(flows, id ?? 'latest')
+    const path = id === undefined ? '/flow' : `/flow/${encodeURIComponent(id)}`
+    const page: PageModel = {
+      title: 'Flow inspector',
+      view: viewer.kind,
+      flows: flows.slice(-RECENT).reverse().map(summarize),
+      ...(flow ? { flow: await flowView(flow, jwks, labels) } : {}),
+      following: id === undefined,
+      fragmentUrl: `${path}?fragment=1${everything ? '&detail=all' : ''}`,
+      eventsUrl: `/flow/events?view=${encodeURIComponent(id ?? 'latest')}`,
+      everything,
+      toggleUrl: everything ? path : `${path}?detail=all`,
+      unavailable: collector.unavailable().map((u) => ({ ...u, name: SERVER_NAMES[u.role] })),
+      ...(id !== undefined && !flow ? { missingId: id } : {}),
+    }
+    return { model: page, ...(flow ? { flow } : {}) }
+  }
+
   return inspector
 }

@@ -1,8 +1,12 @@
-// Server-sent events for the inspector page: `event: update` whenever the
-// flows its viewer may see change (a browser: its own flows; the lab key's
-// holder: any new exchange). The authorization and resource servers are polled
-// only while at least one page listens (every 300 ms); the client's own
-// exchanges arrive at once through its recorder.
+// Server-sent events for the inspector page and the teacher's grid, whenever
+// the flows their viewer may see change (a browser: its own flows; the lab
+// key's holder: any new exchange). A stream added with a `Push` is sent the
+// changed content itself (flow/push.ts: the rendered section of the page's
+// flow, the teacher's grid), worked out once per push key per change and sent
+// only when it differs from what that stream last got; one without is sent
+// `event: update` and fetches what it needs. The authorization and resource
+// servers are polled only while at least one page listens (every 300 ms); the
+// client's own exchanges arrive at once through its recorder.
 //
 // Caps: at most `perBrowser` streams per browser (4) and `total` in all (200).
 // A browser opening one more stream closes its own oldest one (a tab left
@@ -10,6 +14,7 @@
 // when all `total` are taken, a new stream is refused with 429: a browser
 // never closes another browser's stream.
 
+import { createHash } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import type { Collector } from './collect.js'
 import type { Viewer } from './visibility.js'
@@ -18,7 +23,9 @@ export interface LiveHub {
   /** Whether a stream for `bucket` (a browser) would be taken: false means 429. */
   hasRoom(bucket: string): boolean
   /** Adds a stream; closes the bucket's oldest one when the bucket is full. */
-  add(res: ServerResponse, viewer: Viewer, bucket: string): void
+  add(res: ServerResponse, viewer: Viewer, bucket: string, push?: Push): void
+  /** Something the streams show changed besides the exchanges (a learner joined, the room was reset). */
+  changed(): void
   readonly size: number
   close(): void
 }
@@ -30,18 +37,30 @@ export interface LiveOptions {
   readonly total?: number
 }
 
+/** What a stream is sent on a change instead of `event: update`. */
+export interface Push {
+  /** Streams whose pushes share a key are sent the same event: it is worked out once per change. */
+  readonly key: string
+  /** The whole event (`event: …\ndata: …\n\n`), from what was already collected. */
+  render(): Promise<string>
+}
+
 interface Listener {
   readonly res: ServerResponse
   readonly viewer: Viewer
   readonly bucket: string
+  readonly push: Push | undefined
   /** The viewer's flows when last told (browsers only). */
   seen: string
+  /** A digest of the last event pushed: the same content is not sent twice. */
+  sent?: string
 }
 
 export const LIVE_PER_BROWSER = 4
 export const LIVE_TOTAL = 200
 
-const viewerKey = (viewer: Viewer) => (viewer.kind === 'browser' ? `b:${viewer.browser}` : viewer.kind)
+/** One key per viewer: browsers by their hash, the lab key's holder as `all`. */
+export const viewerKey = (viewer: Viewer) => (viewer.kind === 'browser' ? `b:${viewer.browser}` : viewer.kind)
 
 export function createLiveHub(
   collector: Collector,
@@ -62,31 +81,64 @@ export function createLiveHub(
     for (const { res } of listeners) res.write(text)
   }
 
-  /** Tells each stream whose viewer's flows changed (each viewer's flows worked out once). */
-  function notify(): void {
+  /** Whether the listener's viewer's flows changed since it was last told (each viewer's worked out once). */
+  function concerned(listener: Listener, current: Map<string, string>): boolean {
+    if (listener.viewer.kind === 'all') return true
+    const key = viewerKey(listener.viewer)
+    let now = current.get(key)
+    if (now === undefined) current.set(key, (now = fingerprint(listener.viewer)))
+    if (now === listener.seen) return false
+    listener.seen = now
+    return true
+  }
+
+  /** Tells each stream whose viewer's flows changed: pushed content, or `update`. */
+  async function notify(): Promise<void> {
     const update = `event: update\ndata: ${JSON.stringify({ at: Date.now() })}\n\n`
     const current = new Map<string, string>()
-    for (const listener of listeners) {
-      if (listener.viewer.kind === 'all') {
+    const rendered = new Map<string, Promise<string>>()
+    for (const listener of [...listeners]) {
+      if (!concerned(listener, current)) continue
+      const { push } = listener
+      if (push === undefined) {
         listener.res.write(update)
         continue
       }
-      const key = viewerKey(listener.viewer)
-      let now = current.get(key)
-      if (now === undefined) current.set(key, (now = fingerprint(listener.viewer)))
-      if (now === listener.seen) continue
-      listener.seen = now
-      listener.res.write(update)
+      let pending = rendered.get(push.key)
+      // A push that cannot be worked out falls back to `update`: the page fetches instead.
+      if (pending === undefined) rendered.set(push.key, (pending = push.render().catch(() => update)))
+      const event = await pending
+      const digest = createHash('sha256').update(event).digest('base64url')
+      // The stream may have closed while the content was worked out.
+      if (digest === listener.sent || !listeners.has(listener)) continue
+      listener.sent = digest
+      listener.res.write(event)
     }
   }
 
   let stopListening: (() => void) | undefined
+  let notifying: Promise<void> | undefined
+  let again = false
+  function flush(): void {
+    pending = undefined
+    // One notification at a time, so that each stream gets its events in order; a change meanwhile runs once more.
+    if (notifying) {
+      again = true
+      return
+    }
+    notifying = notify()
+      .catch(() => undefined)
+      .finally(() => {
+        notifying = undefined
+        if (again) {
+          again = false
+          onChange()
+        }
+      })
+  }
   // Several exchanges of one click arrive within milliseconds: one event for them all.
   const onChange = () => {
-    pending ??= setTimeout(() => {
-      pending = undefined
-      notify()
-    }, 50)
+    pending ??= setTimeout(flush, 50)
   }
 
   // Only while a page listens: with no page open, traffic costs the inspector nothing.
@@ -118,13 +170,19 @@ export function createLiveHub(
     hasRoom(bucket) {
       return listeners.size < total || inBucket(bucket).length >= perBrowser
     },
-    add(res, viewer, bucket) {
+    add(res, viewer, bucket, push) {
       const own = inBucket(bucket)
       for (const oldest of own.slice(0, Math.max(0, own.length - perBrowser + 1))) {
         oldest.res.write(`event: closed\ndata: ${JSON.stringify({ reason: 'newer-page', perBrowser })}\n\n`)
         end(oldest)
       }
-      const listener: Listener = { res, viewer, bucket, seen: viewer.kind === 'all' ? '' : fingerprint(viewer) }
+      const listener: Listener = {
+        res,
+        viewer,
+        bucket,
+        push,
+        seen: viewer.kind === 'all' ? '' : fingerprint(viewer),
+      }
       listeners.add(listener)
       // Not on size === 1: an evicted stream may have left the set before its socket closed.
       if (poll === undefined) start()
@@ -132,6 +190,9 @@ export function createLiveHub(
         listeners.delete(listener)
         if (listeners.size === 0) stop()
       })
+    },
+    changed() {
+      if (listeners.size > 0) onChange()
     },
     get size() {
       return listeners.size

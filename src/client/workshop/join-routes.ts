@@ -9,6 +9,7 @@ import type { LabConfig } from '../../shared/config.js'
 import { BROWSER_COOKIE, browserHash, isBrowserId, recordAsBrowser } from '../../shared/flow-masking.js'
 import { randomSecret } from '../../shared/random.js'
 import { csrfCheck } from '../../shared/session-csrf.js'
+import type { LiveInspector } from '../flow/push.js'
 import type { Fetch } from '../oauth-client.js'
 import { checkDisplayName, MAX_NAME_LENGTH } from './display-name.js'
 import type { Learner, LearnerRegistry } from './learners.js'
@@ -58,7 +59,7 @@ function joinPage(
 
 export async function joinRoutes(
   app: FastifyInstance,
-  opts: { config: LabConfig; fetch: Fetch; learners: LearnerRegistry },
+  opts: { config: LabConfig; fetch: Fetch; learners: LearnerRegistry; live: LiveInspector | undefined },
 ): Promise<void> {
   const { config, learners } = opts
   // After the session's hook (a hook of this plugin): the session cookie stays the first Set-Cookie.
@@ -95,6 +96,8 @@ export async function joinRoutes(
         }
         if (!learners.add(learner))
           return joinPage(reply, 409, { problem: 'The room is full: ask the teacher.', name: checked.name })
+        // The teacher's grid has one more row.
+        opts.live?.hub.changed()
         return joinPage(reply, 200, { learner })
       } catch (error) {
         if (!(error instanceof ProvisionError)) throw error

@@ -51,7 +51,7 @@ export async function provisionLearner(config: LabConfig, fetchFn: Fetch, name: 
   )
 }
 
-/** "Reset the room": the authorization server starts a new count of learners (their users stay). Best effort. */
+/** "Reset the room": the authorization server removes the learners' users and starts a new count. Best effort. */
 export async function forgetLearners(config: LabConfig, fetchFn: Fetch): Promise<boolean> {
   try {
     const response = await fetchFn(`${config.auth.internalUrl}/_lab/learners`, {

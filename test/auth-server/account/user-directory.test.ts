@@ -20,6 +20,16 @@ describe('createUserDirectory', () => {
     expect(users.byUsername('carol')).toBeUndefined()
   })
 
+  it('removes one added user by username, never a configured one', () => {
+    const users = createUserDirectory({ users: BUILTIN_USERS })
+    users.add({ username: 'ada-07', password: 'p' }, noClients, 'learner')
+    users.add({ username: 'grace-12', password: 'p' }, noClients, 'learner')
+    expect(users.removeAdded('alice')).toBe(false)
+    expect(users.removeAdded('ada-07')).toBe(true)
+    expect(users.removeAdded('ada-07')).toBe(false)
+    expect(users.all().map((u) => u.username)).toEqual(['alice', 'bob', 'grace-12'])
+  })
+
   it('names the source and the pointer of each problem', () => {
     const users = createUserDirectory({ users: BUILTIN_USERS })
     expect(() => users.add({ username: 'alice', password: 'p', sub: 'x', extra: 1 }, noClients, 'lab.addUser')).toThrow(

@@ -8,9 +8,16 @@ import { buildAuthServer } from '../../../src/auth-server/app.js'
 import { MAX_ADDED_USERS } from '../../../src/auth-server/account/user-directory.js'
 import { MAX_LEARNERS, slugOf } from '../../../src/auth-server/lab/learners-route.js'
 import { loadConfig, type LabConfig } from '../../../src/shared/config.js'
-import { authorizeQuery } from '../../helpers/auth-server.js'
-import { expectOAuthError } from '../../helpers/back-channel.js'
-import { hiddenField, injectBrowser } from '../../helpers/inject-browser.js'
+import { authorizeQuery, pkcePair } from '../../helpers/auth-server.js'
+import {
+  expectOAuthError,
+  isActive,
+  redeemCode,
+  refresh,
+  tokensFor,
+  type TokenBody,
+} from '../../helpers/back-channel.js'
+import { hiddenField, injectBrowser, locationParams } from '../../helpers/inject-browser.js'
 import { LAB_KEY, labPost } from '../../helpers/lab-control.js'
 
 let app: FastifyInstance
@@ -104,7 +111,7 @@ describe('POST /_lab/learners', () => {
     const full = await labPost(app, '/_lab/learners', { name: 'One too many' })
     expectOAuthError(full, 409, 'invalid_request')
     expect(full.json<{ error_description: string }>().error_description).toContain('full')
-    // The teacher's reset starts a new count (the users stay, their names still taken); only with the key.
+    // The teacher's reset starts a new count and removes the learners' users; only with the key.
     const unkeyed = await app.inject({ method: 'DELETE', url: '/_lab/learners' })
     expect(unkeyed.statusCode).toBe(401)
     const reset = await app.inject({
@@ -113,13 +120,64 @@ describe('POST /_lab/learners', () => {
       headers: { authorization: `Bearer ${LAB_KEY}` },
     })
     expect(reset.json()).toEqual({ forgotten: MAX_LEARNERS })
-    expect(app.oauthLab.users.byUsername(first)).toBeDefined()
+    expect(app.oauthLab.users.byUsername(first)).toBeUndefined()
     expect((await labPost(app, '/_lab/learners', { name: 'Next session' })).statusCode).toBe(201)
     // Forgotten users (lab.reset()) no longer count either.
     for (let i = 0; i < MAX_LEARNERS - 1; i++) await labPost(app, '/_lab/learners', { name: `Again ${i}` })
     expectOAuthError(await labPost(app, '/_lab/learners', { name: 'Full again' }), 409, 'invalid_request')
     app.oauthLab.users.forgetAdded()
     expect((await labPost(app, '/_lab/learners', { name: 'Fresh start' })).statusCode).toBe(201)
+  })
+
+  it('reset removes each learner\u2019s user, remembered decisions and tokens; alice is untouched', async () => {
+    const learner = (await labPost(app, '/_lab/learners', { name: 'Ada' })).json<Created>()
+    const browser = injectBrowser(app)
+    const signIn = (page: string, as = browser) =>
+      as.postForm('/login', {
+        _csrf: hiddenField(page, '_csrf'),
+        interaction: hiddenField(page, 'interaction'),
+        username: learner.username,
+        password: learner.password,
+      })
+    const pkce = pkcePair()
+    const query = authorizeQuery(config, { code_challenge: pkce.challenge, code_challenge_method: 'S256' })
+    const login = await browser.get(`/authorize?${query}`)
+    const signedIn = await signIn(login.body)
+    expect(signedIn.statusCode).toBe(303)
+    const consent = await browser.get(signedIn.headers.location as string)
+    const allowed = await browser.postForm('/consent', {
+      _csrf: hiddenField(consent.body, '_csrf'),
+      interaction: hiddenField(consent.body, 'interaction'),
+      decision: 'allow',
+      remember: 'on',
+    })
+    const code = locationParams(allowed).get('code') ?? ''
+    const tokens = (await redeemCode(app, config, code, pkce.verifier)).json<TokenBody>()
+    expect(tokens.refresh_token).toBeDefined()
+    expect(app.oauthLab.store.findGrant(learner.sub, 'oauth-client-1')).toBeDefined()
+    const alice = await tokensFor(app, config)
+
+    const reset = await app.inject({
+      method: 'DELETE',
+      url: '/_lab/learners',
+      headers: { authorization: `Bearer ${LAB_KEY}` },
+    })
+    expect(reset.statusCode).toBe(200)
+    expect(app.oauthLab.users.byUsername(learner.username)).toBeUndefined()
+    expect(app.oauthLab.store.findGrant(learner.sub, 'oauth-client-1')).toBeUndefined()
+    expectOAuthError(await refresh(app, tokens.refresh_token ?? ''), 400, 'invalid_grant')
+    expect(await isActive(app, tokens.access_token)).toBe(false)
+    // The learner's own browser, still signed in, is asked to sign in again, and cannot.
+    const again = await browser.get(`/authorize?${authorizeQuery(config)}`)
+    expect(again.body).toContain('name="password"')
+    expect((await signIn(again.body)).statusCode).toBe(401)
+    // Nor can a fresh browser.
+    const fresh = injectBrowser(app)
+    expect((await signIn((await fresh.get(`/authorize?${authorizeQuery(config)}`)).body, fresh)).statusCode).toBe(401)
+    // alice keeps her tokens and signs in as before.
+    expect(await isActive(app, alice.access_token)).toBe(true)
+    expect((await refresh(app, alice.refresh_token ?? '')).statusCode).toBe(200)
+    expect((await tokensFor(app, config)).access_token).toBeDefined()
   })
 
   it('answers 409, never a 5xx, once the directory takes no more users', async () => {

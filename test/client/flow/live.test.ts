@@ -3,7 +3,7 @@ import { first } from '../../helpers/lists.js'
 import { EventEmitter } from 'node:events'
 import type { ServerResponse } from 'node:http'
 import type { Collector } from '../../../src/client/flow/collect.js'
-import { createLiveHub } from '../../../src/client/flow/live.js'
+import { createLiveHub, type Push } from '../../../src/client/flow/live.js'
 import type { Viewer } from '../../../src/client/flow/visibility.js'
 
 const ALL: Viewer = { kind: 'all' }
@@ -129,5 +129,51 @@ describe('the live hub (server-sent events)', () => {
     hub.close()
     expect(hub.size).toBe(0)
     expect(listeners.size).toBe(0)
+  })
+
+  it('pushes content worked out once per key per change, only to the streams it concerns, never twice the same', async () => {
+    vi.useFakeTimers()
+    try {
+      const { collector, change } = fakeCollector()
+      const flows: Record<string, string> = { A: 'fa:1', B: 'fb:1' }
+      const fingerprint = (viewer: Viewer) => (viewer.kind === 'browser' ? (flows[viewer.browser] ?? '') : '')
+      const hub = createLiveHub(collector, fingerprint)
+      const renders: Record<string, number> = {}
+      let content = 'v1'
+      const push = (key: string): Push => ({
+        key,
+        render: async () => {
+          renders[key] = (renders[key] ?? 0) + 1
+          return `event: section\ndata: ${JSON.stringify({ key, content })}\n\n`
+        },
+      })
+      // Two pages of browser A on the same view, one of B, and the lab key's holder.
+      const [a1, a2, b, all] = [fakeResponse(), fakeResponse(), fakeResponse(), fakeResponse()]
+      hub.add(a1 as unknown as ServerResponse, browserA, 'A', push('A|latest'))
+      hub.add(a2 as unknown as ServerResponse, browserA, 'A', push('A|latest'))
+      hub.add(b as unknown as ServerResponse, browserB, 'B', push('B|latest'))
+      hub.add(all as unknown as ServerResponse, ALL, 'all', push('all|latest'))
+      const pushed = (res: ReturnType<typeof fakeResponse>) =>
+        res.written.filter((t) => t.startsWith('event: section\n'))
+      flows.A = 'fa:2'
+      change()
+      await vi.advanceTimersByTimeAsync(60)
+      expect([pushed(a1).length, pushed(a2).length, pushed(b).length, pushed(all).length]).toEqual([1, 1, 0, 1])
+      expect(first(pushed(a1))).toContain('"key":"A|latest"')
+      expect(renders).toEqual({ 'A|latest': 1, 'all|latest': 1 })
+      // A change that leaves the lab key's view as it was: worked out, but not sent again.
+      change()
+      await vi.advanceTimersByTimeAsync(60)
+      expect(pushed(all)).toHaveLength(1)
+      content = 'v2'
+      change()
+      await vi.advanceTimersByTimeAsync(60)
+      expect([pushed(a1).length, pushed(b).length, pushed(all).length]).toEqual([1, 0, 2])
+      // No `update` for a stream that is pushed content.
+      expect([a1, a2, b, all].some((r) => r.written.some((t) => t.startsWith('event: update')))).toBe(false)
+      hub.close()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

@@ -5,6 +5,7 @@
 // the JSON export, and "Reset the room" (CSRF-protected).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { authorizeQuery } from '../../helpers/auth-server.js'
 import { httpBrowser } from '../../helpers/http-browser.js'
 import { hiddenField } from '../../helpers/inject-browser.js'
 import { startTestLab, type TestLab } from '../../helpers/lab.js'
@@ -99,6 +100,20 @@ describe('GET /teacher', () => {
   })
 })
 
+/** A fresh browser signs in at the authorization server (step 2): 303 on success, 401 when refused. */
+async function signInStatus(username: string, password: string): Promise<number> {
+  const browser = httpBrowser()
+  const auth = lab.config.auth.publicUrl
+  const page = await browser.get(`${auth}/authorize?${authorizeQuery(lab.config)}`)
+  const res = await browser.post(`${auth}/login`, {
+    _csrf: hiddenField(page.body, '_csrf'),
+    interaction: hiddenField(page.body, 'interaction'),
+    username,
+    password,
+  })
+  return res.status
+}
+
 describe('POST /teacher/reset', () => {
   it('needs the lab key and the form\u2019s CSRF token, then forgets the learners and their flows', async () => {
     const teacher = await teacherBrowser()
@@ -113,6 +128,9 @@ describe('POST /teacher/reset', () => {
     const after = await teacher.get(`${base}/teacher`)
     expect(after.body).not.toContain('data-learner=')
     expect(after.body).toContain('Nobody has joined yet')
+    // Ada's lab user is gone at the authorization server: it signs in no more; alice still does.
+    expect(await signInStatus(ada.username, ada.password)).toBe(401)
+    expect(await signInStatus('alice', 'alice-password')).toBe(303)
     // The learner is asked to join again; joining again starts with no progress.
     expect((await ada.browser.get(`${base}/`)).body).toContain('href="/join"')
     const again = await ada.browser.get(`${base}/join`)
