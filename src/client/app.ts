@@ -22,6 +22,7 @@ import { homeRoute } from './home.js'
 import { breakItRoutes } from './break-it/routes.js'
 import { stepThroughRoutes } from './step-through.js'
 import { walkRoutes } from './walks/walk-routes.js'
+import { deviceTvRoutes } from './walks/device/tv-route.js'
 import { createBackChannel } from './back-channel-http.js'
 import { createLearnerRegistry } from './workshop/learners.js'
 import { workshopRoutes } from './workshop/workshop-routes.js'
@@ -97,6 +98,7 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   await app.register(stepThroughRoutes)
   await app.register(breakItRoutes, { config, fetch: fetchFn })
   await app.register(walkRoutes, { config, fetch: fetchFn }) // GET /walk, /walk/<name>; POST start, next
+  await app.register(deviceTvRoutes, { config, fetch: fetchFn }) // the device walk's TV screen: GET /walk/device/tv
   await app.register(workshopRoutes, { config, fetch: fetchFn, learners }) // GET|POST /join, /teacher
   return app
 }

@@ -68,7 +68,7 @@ export function advance(state: WalkState, outcome: WalkOutcome, script: WalkScri
   return {
     name: state.name,
     tag: state.tag,
-    stop: outcome.done === true ? script.stops.length : state.stop + moves,
+    stop: outcome.done === true ? script.stops.length : state.stop + (outcome.again === true ? 0 : moves),
     results: [...state.results, outcome.result],
     data,
   }
