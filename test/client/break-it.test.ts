@@ -133,14 +133,14 @@ describe('GET /break and POST /break/<attack>', () => {
   })
   afterAll(() => app.close())
 
-  it('lists the twelve attacks (nine of the seven steps, three of MCP), each a button in a POST form with a CSRF token', async () => {
+  it('lists the fifteen attacks (nine of the seven steps, three of MCP, three of the device grant), each a button in a POST form with a CSRF token', async () => {
     const page = await app.inject({ method: 'GET', url: '/break' })
     expect(page.statusCode).toBe(200)
     const forms =
       page.body.match(
         /<form method="post" action="\/break\/[a-z-]+">\s*<input type="hidden" name="_csrf" value="[^"]+">/g,
       ) ?? []
-    expect(forms).toHaveLength(12)
+    expect(forms).toHaveLength(15)
     for (const title of [
       'Forged state (CSRF)',
       'Replayed code',
@@ -151,6 +151,9 @@ describe('GET /break and POST /break/<attack>', () => {
       'Expired token',
       'Token without scope foo',
       'Consent denied',
+      'Device polls too fast',
+      'Guessed user code',
+      'Expired device code',
     ]) {
       expect(page.body).toContain(`<button type="submit">${title}</button>`)
     }

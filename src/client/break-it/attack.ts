@@ -17,6 +17,9 @@ export type AttackName =
   | 'mcp-token-for-other-resource'
   | 'mcp-confused-deputy'
   | 'mcp-lying-metadata-document'
+  | 'device-polling-too-fast'
+  | 'device-guessed-user-code'
+  | 'device-code-expired'
 
 export interface AttackContext {
   readonly config: LabConfig

@@ -2,6 +2,7 @@
 
 import type { Attack } from './attack.js'
 import { consentDenied, forgedState } from './browser-attacks.js'
+import { deviceCodeExpired, deviceGuessedUserCode, devicePollingTooFast } from './device-attacks.js'
 import { mcpConfusedDeputy, mcpLyingMetadataDocument, mcpTokenForOtherResource } from './mcp-attacks.js'
 import { expiredToken, tokenWithoutFoo } from './resource-attacks.js'
 import {
@@ -25,6 +26,9 @@ export const ATTACKS: readonly Attack[] = [
   mcpTokenForOtherResource,
   mcpConfusedDeputy,
   mcpLyingMetadataDocument,
+  devicePollingTooFast,
+  deviceGuessedUserCode,
+  deviceCodeExpired,
 ]
 
 export function findAttack(name: string): Attack | undefined {

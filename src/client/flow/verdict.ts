@@ -7,6 +7,7 @@ import { endOf, locationParams, pathOf, responseHeader, responseJson } from './h
 import { AUTHORIZE_PATHS, TOKEN_PATHS } from './index-exchanges.js'
 import type { Flow, FlowEntry, RecordedExchange, StepNumber } from './types.js'
 import { findWalk } from '../walks/definitions.js'
+import { isAuthorizationPending } from './device-polling.js'
 import type { WalkName } from '../walks/walk.js'
 
 export type CheckId =
@@ -24,6 +25,9 @@ export type CheckId =
   | 'scope'
   | 'resource-refused'
   | 'client-error'
+  | 'device-polling'
+  | 'device-code-expired'
+  | 'user-code'
 
 /** The check that stopped a flow, in words, and where the rule is written. */
 export interface StoppingCheck {
@@ -60,6 +64,9 @@ const CHECKS: Record<CheckId, Omit<StoppingCheck, 'id'>> = {
   scope: { name: 'the scope check', rfc: 'RFC 6750 §3.1' },
   'resource-refused': { name: 'the resource server', rfc: 'RFC 6750 §3.1' },
   'client-error': { name: 'the client app', rfc: 'RFC 6749 §4.1.2' },
+  'device-polling': { name: 'the polling interval check', rfc: 'RFC 8628 §3.5' },
+  'device-code-expired': { name: 'the device code lifetime check', rfc: 'RFC 8628 §3.5' },
+  'user-code': { name: 'the user code check', rfc: 'RFC 8628 §3.3, §5.1' },
 }
 
 export function stoppingCheck(id: CheckId): StoppingCheck {
@@ -117,7 +124,10 @@ function refusalOf(entry: FlowEntry): Refusal | undefined {
   const path = pathOf(e)
   const requestStep = (entry.part === 'both' ? entry.step : Math.max(1, entry.step - 1)) as StepNumber
   if (e.role === 'auth-server') {
-    if (TOKEN_PATHS.has(path) && e.response.status >= 400) return tokenRefusal(e)
+    // RFC 8628 §3.5: a polling device's authorization_pending is the expected "not yet", not a refusal.
+    if (TOKEN_PATHS.has(path) && e.response.status >= 400)
+      return isAuthorizationPending(e) ? undefined : tokenRefusal(e)
+    if (path === '/device' && e.response.status >= 400) return userCodeRefusal(e, 3)
     const error = locationParams(e).get('error')
     if (error !== null && (AUTHORIZE_PATHS.has(path) || path === '/consent'))
       return {
@@ -148,6 +158,10 @@ function tokenRefusal(e: RecordedExchange): Refusal {
 // Read from the authorization server's error_description (auth-server/token/grants/authorization-code.ts).
 function tokenCheckOf(error: string, description: string): CheckId {
   if (error === 'invalid_client') return 'client-authentication'
+  // The device grant's polls (RFC 8628 §3.5).
+  if (error === 'slow_down') return 'device-polling'
+  if (error === 'expired_token') return 'device-code-expired'
+  if (error === 'access_denied') return 'consent'
   if (error !== 'invalid_grant') return 'token-request'
   if (/already used/i.test(description)) return 'one-time-code'
   if (/redirect_uri/.test(description)) return 'redirect-uri'
@@ -188,7 +202,10 @@ function walkVerdict(entries: readonly FlowEntry[], name: WalkName): Verdict {
   const steps = walk?.steps ?? []
   const lastStep = steps[steps.length - 1]?.n ?? 7
   const i = entries.findIndex(
-    (x) => x.part !== 'request' && x.exchange.response.status >= 400 && !(walk?.expected?.(x.exchange) ?? false),
+    (x) =>
+      x.part !== 'request' &&
+      x.exchange.response.status >= 400 &&
+      !(walk?.expected?.(x.exchange) ?? isAuthorizationPending(x.exchange)),
   )
   const refused = entries[i]
   if (refused !== undefined) {
@@ -199,7 +216,9 @@ function walkVerdict(entries: readonly FlowEntry[], name: WalkName): Verdict {
         ? resourceRefusal(e)
         : e.role === 'auth-server' && TOKEN_PATHS.has(pathOf(e))
           ? tokenRefusal(e)
-          : genericRefusal(e)
+          : e.role === 'auth-server' && pathOf(e) === '/device'
+            ? userCodeRefusal(e, step)
+            : genericRefusal(e)
     const check = stoppingCheck(refusal.check)
     return {
       outcome: 'stopped',
@@ -221,6 +240,18 @@ function walkVerdict(entries: readonly FlowEntry[], name: WalkName): Verdict {
         step: reached,
         text: `Not finished: the flow has reached step ${reached} so far and nothing refused it.`,
       }
+}
+
+/**
+ * The device verification page refused the code typed (RFC 8628 §3.3): 400
+ * for a wrong or expired code, 429 with Retry-After once too many wrong codes
+ * were typed (§5.1). Its alert says which.
+ */
+function userCodeRefusal(e: RecordedExchange, step: StepNumber): Refusal {
+  const alert = /<p class="error" role="alert">([^<]*)<\/p>/.exec(e.response.body ?? '')?.[1]?.trim()
+  const retryAfter = responseHeader(e, 'retry-after')
+  const said = `HTTP ${e.response.status}${retryAfter === undefined ? '' : ` (Retry-After: ${retryAfter})`}${alert === undefined ? '' : `: ${alert}`}`
+  return { check: 'user-code', said, step }
 }
 
 function genericRefusal(e: RecordedExchange): Refusal {
