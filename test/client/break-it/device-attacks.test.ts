@@ -69,7 +69,7 @@ describe('Break it: the device grant', () => {
     expect(text(html, 'answer-error-description')).toContain('wait at least 10 seconds')
     expect(html).not.toContain('id="answer-www-authenticate"')
     const polls = tagged(flowId).filter((e) => e.request.url === '/token')
-    expect(polls.map((e) => [e.response.status, JSON.parse(e.response.body!).error])).toEqual([
+    expect(polls.map((e) => [e.response.status, (JSON.parse(e.response.body!) as { error: string }).error])).toEqual([
       [400, 'authorization_pending'],
       [400, 'slow_down'],
     ])
