@@ -106,6 +106,10 @@ const ATTACKS: Array<[name: string, title: string, status: string, error: string
     '400',
     'Client metadata document refused',
   ],
+  ['device-polling-too-fast', 'Device polls too fast', '400', 'slow_down'],
+  // The verification page is HTML: its heading stands where a JSON answer has its error code.
+  ['device-guessed-user-code', 'Guessed user code', '429', 'Connect a device'],
+  ['device-code-expired', 'Expired device code', '400', 'expired_token'],
 ]
 
 describe('Break it in a browser', () => {

@@ -142,12 +142,15 @@ function codeChecks(answers: readonly RecordedExchange[]): WalkCheck[] {
       pathOf(e) === '/device' &&
       (queryOf(e).has('user_code') || formOf(e).has('user_code')),
   )
-  if (typed !== undefined)
-    checks.push({
-      step: 3,
-      ok: true,
-      text: 'The verification page was opened from another browser than the device: the device never sees your password (RFC 8628 §3.3).',
-    })
+  checks.push({
+    step: 3,
+    ok: true,
+    text:
+      typed !== undefined
+        ? 'The verification page was opened in a browser, not on the device: the device never sees your password (RFC 8628 §3.3).'
+        : 'The verification page, sign-in and consent are not shown here when they happened in another browser (a phone): ' +
+          'the inspector never shows one browser what another typed. Someone who sent you their code must not see your password (RFC 8628 §5.4).',
+  })
   return checks
 }
 
