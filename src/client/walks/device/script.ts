@@ -132,6 +132,7 @@ async function poll(ctx: WalkRunContext): Promise<WalkOutcome> {
           pending
             ? `Approve on the second screen, then poll again in ${interval} s or more (RFC 8628 §3.5).`
             : `Polled sooner than the interval: the device must now wait ${interval} s between polls (RFC 8628 §3.5).`,
+          `The device code expires in ${Math.max(0, Math.round((Number(ctx.data.expiresAt ?? '0') - Date.now()) / 1000))} s (the TV screen counts it down).`,
           ...(stop ? [`The device gives up after ${MAX_POLLS} polls: start again.`] : []),
         ],
       },
