@@ -24,6 +24,7 @@ import { breakItRoutes } from './break-it/routes.js'
 import { stepThroughRoutes } from './step-through.js'
 import { spaPkceRoutes } from './walks/spa-pkce/spa-routes.js'
 import { walkRoutes } from './walks/walk-routes.js'
+import { deviceTvRoutes } from './walks/device/tv-route.js'
 import { createBackChannel } from './back-channel-http.js'
 import { createLearnerRegistry } from './workshop/learners.js'
 import { workshopRoutes } from './workshop/workshop-routes.js'
@@ -102,6 +103,7 @@ export async function buildClientApp(config: LabConfig, deps: ClientAppDeps = {}
   await app.register(breakItRoutes, { config, fetch: fetchFn })
   await app.register(walkRoutes, { config, fetch: fetchFn }) // GET /walk, /walk/<name>; POST start, next
   await app.register(spaPkceRoutes, { config }) // the SPA walk's own page, run in the browser
+  await app.register(deviceTvRoutes, { config, fetch: fetchFn }) // the device walk's TV screen: GET /walk/device/tv
   await app.register(workshopRoutes, { config, fetch: fetchFn, learners, live }) // GET|POST /join, /teacher
   return app
 }

@@ -138,6 +138,10 @@ const ATTACKS: Array<[name: string, title: string, status: string, error: string
     'invalid_target',
   ],
   ['token-exchange-not-a-token', 'Token exchange with a subject token that is not a token', '400', 'invalid_request'],
+  ['device-polling-too-fast', 'Device polls too fast', '400', 'slow_down'],
+  // The verification page is HTML: its heading stands where a JSON answer has its error code.
+  ['device-guessed-user-code', 'Guessed user code', '429', 'Connect a device'],
+  ['device-code-expired', 'Expired device code', '400', 'expired_token'],
 ]
 
 describe('Break it in a browser', () => {

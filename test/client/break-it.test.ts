@@ -142,7 +142,7 @@ describe('GET /break and POST /break/<attack>', () => {
         /<form method="post" action="\/break\/[a-z-]+">\s*<input type="hidden" name="_csrf" value="[^"]+">/g,
       ) ?? []
     expect(forms).toHaveLength(ATTACKS.length)
-    expect(ATTACKS.length).toBeGreaterThanOrEqual(28)
+    expect(ATTACKS.length).toBeGreaterThanOrEqual(31)
     for (const title of [
       'Forged state (CSRF)',
       'Replayed code',
@@ -167,6 +167,9 @@ describe('GET /break and POST /break/<attack>', () => {
       'Pushed request_uri used by another client',
       'Token exchange for an audience the policy does not allow',
       'Token exchange with a subject token that is not a token',
+      'Device polls too fast',
+      'Guessed user code',
+      'Expired device code',
     ]) {
       expect(page.body).toContain(`<button type="submit">${title}</button>`)
     }

@@ -13,6 +13,7 @@ import { NO_EXTENSIONS, type AuthServerExtensions } from '../extensions.js'
 import type { AuthStore } from '../store/auth-store.js'
 import type { KeyRing } from '../tokens/keys.js'
 import { labClientsRoutes } from './clients-admin.js'
+import { labExpireDeviceRoute } from './expire-device-route.js'
 import { headlessSignIn } from './headless-sign-in.js'
 import { claimsHooks, createOnceHooks, responseInterceptor, type AuthServerHooks, type OnceHooks } from './hooks.js'
 import { labLearnersRoute } from './learners-route.js'
@@ -116,6 +117,8 @@ export async function registerLab(app: FastifyInstance, ctx: AuthServerContext, 
   if (ctx.config.inspector.enabled) await app.register(labTokenRoutes, ctx)
   // GET|POST /_lab/clients: with the inspector too, like the token minting.
   if (ctx.config.inspector.enabled) await app.register(labClientsRoutes, ctx)
+  // POST /_lab/device/expire: with the inspector too (the device walk's Break-it).
+  if (ctx.config.inspector.enabled) await app.register(labExpireDeviceRoute, ctx)
   // POST /_lab/learners: a lab user per learner who joins the client app (WORKSHOP=on).
   if (ctx.config.workshop === true) await app.register(labLearnersRoute, ctx)
   // The control routes: off by default (LAB_ADMIN=on).

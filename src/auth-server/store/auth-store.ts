@@ -278,6 +278,8 @@ export interface AuthStore {
   denyDevice(userCode: string): boolean
   /** One poll of the token endpoint (RFC 8628 §3.4, §3.5), checked and recorded in one step. */
   pollDevice(deviceCode: string, clientId: string): DevicePollResult
+  /** Lab only (POST /_lab/device/expire): the device code's lifetime ends now; false if unknown. */
+  expireDevice(deviceCode: string): boolean
   /** Keeps a pushed authorization request until it is used or expires (RFC 9126 §2.2). */
   savePushedRequest(request: PushedRequest): void
   /** Uses a pushed request, once, for the client that pushed it (RFC 9126 §4). */

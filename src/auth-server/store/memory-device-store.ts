@@ -139,6 +139,13 @@ export function createDeviceMemory(now: () => number, limits: StoreLimits) {
         return true
       },
       pollDevice: poll,
+      expireDevice(deviceCode: string): boolean {
+        const entry = devices.get(deviceCode)
+        if (!entry) return false
+        // Kept (and swept) as if it had expired now: its device hears expired_token (RFC 8628 §3.5).
+        devices.set(deviceCode, { ...entry, authorization: { ...entry.authorization, expiresAt: now() } })
+        return true
+      },
       savePushedRequest(request: PushedRequest): void {
         while (pushed.size >= pushedCap) {
           const oldest = pushed.keys().next()

@@ -360,6 +360,9 @@ export function createMemoryStore(
     pollDevice(deviceCode, clientId) {
       return device.methods.pollDevice(deviceCode, clientId)
     },
+    expireDevice(deviceCode) {
+      return device.methods.expireDevice(deviceCode)
+    },
     usePushedRequest(requestUri, clientId) {
       return device.methods.usePushedRequest(requestUri, clientId)
     },

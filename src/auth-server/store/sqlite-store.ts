@@ -619,6 +619,9 @@ export function createSqliteStore(path: string, now: () => number, options: Sqli
     pollDevice(deviceCode, clientId) {
       return mem.pollDevice(deviceCode, clientId)
     },
+    expireDevice(deviceCode) {
+      return mem.expireDevice(deviceCode)
+    },
     savePushedRequest(request) {
       sweep()
       mem.savePushedRequest(request)

@@ -33,6 +33,9 @@ export type AttackName =
   | 'par-request-uri-other-client'
   | 'token-exchange-audience-not-allowed'
   | 'token-exchange-not-a-token'
+  | 'device-polling-too-fast'
+  | 'device-guessed-user-code'
+  | 'device-code-expired'
 
 export interface AttackContext {
   readonly config: LabConfig

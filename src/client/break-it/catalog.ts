@@ -5,6 +5,7 @@ import { tokenForAnotherAudience } from './audience-attacks.js'
 import { consentDenied, forgedState } from './browser-attacks.js'
 import { codeInjection, mixUp } from './callback-attacks.js'
 import { dpopOtherKey, dpopProofForOtherUrl, dpopReplayedProof, dpopTokenAsBearer } from './dpop-attacks.js'
+import { deviceCodeExpired, deviceGuessedUserCode, devicePollingTooFast } from './device-attacks.js'
 import { mcpConfusedDeputy, mcpLyingMetadataDocument, mcpTokenForOtherResource } from './mcp-attacks.js'
 import { refreshTokenReuse } from './refresh-attacks.js'
 import { openRedirect } from './redirect-attacks.js'
@@ -45,6 +46,9 @@ export const ATTACKS: readonly Attack[] = [
   dpopReplayedProof,
   dpopProofForOtherUrl,
   dpopOtherKey,
+  devicePollingTooFast,
+  deviceGuessedUserCode,
+  deviceCodeExpired,
   parRequestUriReplayed,
   parRequestUriOtherClient,
   tokenExchangeAudienceNotAllowed,

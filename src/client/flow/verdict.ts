@@ -10,6 +10,7 @@ import type { Flow, FlowEntry, RecordedExchange, StepNumber } from './types.js'
 import { TOKEN_EXCHANGE_GRANT } from '../../shared/enumerations.js'
 import { textOf } from '../break-it/html-text.js'
 import { findWalk } from '../walks/definitions.js'
+import { isAuthorizationPending } from './device-polling.js'
 import type { WalkName } from '../walks/walk.js'
 
 export type CheckId =
@@ -35,6 +36,9 @@ export type CheckId =
   | 'dpop'
   | 'request-uri'
   | 'token-exchange'
+  | 'device-polling'
+  | 'device-code-expired'
+  | 'user-code'
 
 /** The check that stopped a flow, in words, and where the rule is written. */
 export interface StoppingCheck {
@@ -82,6 +86,9 @@ const CHECKS: Record<CheckId, Omit<StoppingCheck, 'id'>> = {
   dpop: { name: 'the DPoP check', rfc: 'RFC 9449 §7.1' },
   'request-uri': { name: 'the pushed request_uri check', rfc: 'RFC 9126 §2.2, §4' },
   'token-exchange': { name: 'the token exchange check', rfc: 'RFC 8693 §2.2.2' },
+  'device-polling': { name: 'the polling interval check', rfc: 'RFC 8628 §3.5' },
+  'device-code-expired': { name: 'the device code lifetime check', rfc: 'RFC 8628 §3.5' },
+  'user-code': { name: 'the user code check', rfc: 'RFC 8628 §3.3, §5.1' },
 }
 
 export function stoppingCheck(id: CheckId): StoppingCheck {
@@ -140,7 +147,10 @@ function refusalOf(entry: FlowEntry): Refusal | undefined {
   const path = pathOf(e)
   const requestStep = (entry.part === 'both' ? entry.step : Math.max(1, entry.step - 1)) as StepNumber
   if (e.role === 'auth-server') {
-    if (TOKEN_PATHS.has(path) && e.response.status >= 400) return tokenRefusal(e)
+    // RFC 8628 §3.5: a polling device's authorization_pending is the expected "not yet", not a refusal.
+    if (TOKEN_PATHS.has(path) && e.response.status >= 400)
+      return isAuthorizationPending(e) ? undefined : tokenRefusal(e)
+    if (path === '/device' && e.response.status >= 400) return userCodeRefusal(e, 3)
     if (AUTHORIZE_PATHS.has(path) && e.response.status >= 400 && queryOf(e).has('request_uri'))
       return requestUriRefusal(e)
     if (AUTHORIZE_PATHS.has(path) && e.response.status >= 400 && responseHeader(e, 'location') === undefined)
@@ -191,6 +201,10 @@ function requestUriRefusal(e: RecordedExchange): Refusal {
 function tokenCheckOf(error: string, description: string): CheckId {
   if (error === 'invalid_client') return 'client-authentication'
   if (error === 'invalid_dpop_proof') return 'dpop'
+  // The device grant's polls (RFC 8628 §3.5).
+  if (error === 'slow_down') return 'device-polling'
+  if (error === 'expired_token') return 'device-code-expired'
+  if (error === 'access_denied') return 'consent'
   if (error !== 'invalid_grant') return 'token-request'
   if (/already used/i.test(description)) return 'one-time-code'
   if (/redirect_uri/.test(description)) return 'redirect-uri'
@@ -280,7 +294,10 @@ function walkVerdict(entries: readonly FlowEntry[], name: WalkName): Verdict {
   const steps = walk?.steps ?? []
   const lastStep = steps[steps.length - 1]?.n ?? 7
   const i = entries.findIndex(
-    (x) => x.part !== 'request' && x.exchange.response.status >= 400 && !(walk?.expected?.(x.exchange) ?? false),
+    (x) =>
+      x.part !== 'request' &&
+      x.exchange.response.status >= 400 &&
+      !(walk?.expected?.(x.exchange) ?? isAuthorizationPending(x.exchange)),
   )
   const refused = entries[i]
   if (refused !== undefined) {
@@ -293,7 +310,9 @@ function walkVerdict(entries: readonly FlowEntry[], name: WalkName): Verdict {
           ? tokenRefusal(e)
           : e.role === 'auth-server' && AUTHORIZE_PATHS.has(pathOf(e)) && queryOf(e).has('request_uri')
             ? requestUriRefusal(e)
-            : genericRefusal(e)
+            : e.role === 'auth-server' && pathOf(e) === '/device'
+              ? userCodeRefusal(e, step)
+              : genericRefusal(e)
     const check = stoppingCheck(refusal.check)
     return {
       outcome: 'stopped',
@@ -315,6 +334,18 @@ function walkVerdict(entries: readonly FlowEntry[], name: WalkName): Verdict {
         step: reached,
         text: `Not finished: the flow has reached step ${reached} so far and nothing refused it.`,
       }
+}
+
+/**
+ * The device verification page refused the code typed (RFC 8628 §3.3): 400
+ * for a wrong or expired code, 429 with Retry-After once too many wrong codes
+ * were typed (§5.1). Its alert says which.
+ */
+function userCodeRefusal(e: RecordedExchange, step: StepNumber): Refusal {
+  const alert = /<p class="error" role="alert">([^<]*)<\/p>/.exec(e.response.body ?? '')?.[1]?.trim()
+  const retryAfter = responseHeader(e, 'retry-after')
+  const said = `HTTP ${e.response.status}${retryAfter === undefined ? '' : ` (Retry-After: ${retryAfter})`}${alert === undefined ? '' : `: ${alert}`}`
+  return { check: 'user-code', said, step }
 }
 
 function genericRefusal(e: RecordedExchange): Refusal {

@@ -2,6 +2,7 @@
 // steps, placements and checks from here. One import per walk.
 
 import { clientCredentialsWalk } from './client-credentials/definition.js'
+import { deviceWalk } from './device/definition.js'
 import { dpopWalk } from './dpop/definition.js'
 import { oidcWalk } from './oidc/definition.js'
 import { parWalk } from './par/definition.js'
@@ -17,6 +18,7 @@ export const WALKS: readonly WalkDefinition[] = [
   refreshWalk,
   clientCredentialsWalk,
   dpopWalk,
+  deviceWalk,
   parWalk,
   tokenExchangeWalk,
 ]

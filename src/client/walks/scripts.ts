@@ -1,6 +1,7 @@
 // Every walk-through's script (walk.ts): what each "Next" does. One import per walk.
 
 import { clientCredentialsScript } from './client-credentials/script.js'
+import { deviceScript } from './device/script.js'
 import { dpopScript } from './dpop/script.js'
 import { oidcScript } from './oidc/script.js'
 import { parScript } from './par/script.js'
@@ -15,6 +16,7 @@ export const SCRIPTS: readonly WalkScript[] = [
   refreshScript,
   clientCredentialsScript,
   dpopScript,
+  deviceScript,
   parScript,
   tokenExchangeScript,
 ]

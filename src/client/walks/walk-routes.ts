@@ -71,7 +71,9 @@ export function advance(state: WalkState, outcome: WalkOutcome, script: WalkScri
     stop:
       outcome.done === true
         ? script.stops.length
-        : Math.min(script.stops.length, state.stop + moves + (outcome.skip ?? 0)),
+        : outcome.again === true
+          ? state.stop
+          : Math.min(script.stops.length, state.stop + moves + (outcome.skip ?? 0)),
     results: [...state.results, outcome.result],
     data,
   }

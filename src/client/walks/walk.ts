@@ -102,6 +102,8 @@ export interface WalkResult {
   readonly title: string
   readonly ok: boolean
   readonly lines: readonly string[]
+  /** A page of the walk's own to open next (e.g. the device's TV screen): a local path. */
+  readonly link?: { readonly href: string; readonly text: string }
 }
 
 export interface WalkRunContext {
@@ -122,6 +124,8 @@ export type WalkOutcome =
       readonly done?: boolean
       /** Stops to pass over after this one: e.g. a nonce retry the server did not ask for (RFC 9449 §8). */
       readonly skip?: number
+      /** Stays at this stop: the next "Next" runs it again (a device polls until the user decides, RFC 8628 §3.5). */
+      readonly again?: boolean
     }
   /**
    * The browser goes to the authorization server (front channel) and comes

@@ -42,11 +42,12 @@ describe('/_lab/* routes', () => {
     )
   })
 
-  it('INSPECTOR=on (the default) brings /_lab/exchanges, /_lab/tokens and /_lab/clients, nothing else', async () => {
+  it('INSPECTOR=on (the default) brings /_lab/exchanges, /_lab/tokens, /_lab/clients and /_lab/device/expire, nothing else', async () => {
     expect(await labRoutes(await authServer({}))).toEqual({
       '/_lab/exchanges': 'GET, HEAD',
       '/_lab/tokens': 'POST',
       '/_lab/clients': 'GET, HEAD, POST',
+      '/_lab/device/expire': 'POST',
     })
   })
 
@@ -103,9 +104,9 @@ describe('/_lab/* routes need the lab key', () => {
       }
       await app.close()
     }
-    // auth: exchanges (GET, HEAD), tokens (POST), clients (GET, HEAD, POST), scenarios (GET, HEAD, POST),
-    // next-login, users, next-token-claims, keys/rotate (POST); resource and client: exchanges (GET, HEAD).
-    expect(checked).toBe(17)
+    // auth: exchanges (GET, HEAD), tokens (POST), clients (GET, HEAD, POST), device/expire (POST), scenarios
+    // (GET, HEAD, POST), next-login, users, next-token-claims, keys/rotate (POST); resource and client: exchanges (GET, HEAD).
+    expect(checked).toBe(18)
   })
 })
 

@@ -817,6 +817,15 @@ describe.each(implementations)('AuthStore contract, device authorizations and pu
       expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'unknown' })
     })
 
+    it('expires a device code at once when the lab asks: expired, no longer found by its user code', () => {
+      store.saveDeviceAuthorization(device('d1', 'BCDFGHJK'))
+      expect(store.expireDevice('d1')).toBe(true)
+      expect(store.expireDevice('no-such-code')).toBe(false)
+      expect(store.pollDevice('d1', 'client-a')).toEqual({ ok: false, reason: 'expired' })
+      expect(store.findPendingDevice('BCDFGHJK')).toBeUndefined()
+      expect(store.approveDevice('BCDFGHJK', alice)).toBe(false)
+    })
+
     it('refuses a user code already taken by a live pending authorization', () => {
       expect(store.saveDeviceAuthorization(device('d1', 'BCDFGHJK'))).toBe(true)
       expect(store.saveDeviceAuthorization(device('d2', 'BCDFGHJK'))).toBe(false)
