@@ -20,7 +20,7 @@
 //
 // Knobs: REQUESTS (per round, default 4000), ROUNDS (default 5),
 // CONNECTIONS (default 16), ONLY (comma-separated: cc,ac,resource,introspect),
-// PROFILE (a folder: --cpu-prof profiles of every server, by label, and the
+// CEILINGS=1 (the ceilings server too, see startCeilings), PROFILE (a folder: --cpu-prof profiles of every server, by label, and the
 // measured windows, for profile-diff.js).
 
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -55,6 +55,8 @@ type Kind = (typeof KINDS)[number]
 const PROFILE_DIR = process.env.PROFILE === undefined ? undefined : resolvePath(process.env.PROFILE)
 const ONLY = new Set((process.env.ONLY ?? KINDS.join(',')).split(','))
 
+const CEILING_ROUTES = 'POST /sign for the token requests, GET /verify for the resource and introspection'
+
 const LABELS: Record<Kind, string> = {
   cc: 'POST /token client_credentials',
   ac: 'POST /token authorization_code',
@@ -75,6 +77,13 @@ function cpuNs(pid: number): number {
   return total
 }
 
+/** What the rounds load: a build of the lab, or the ceilings server. */
+interface Target {
+  readonly label: string
+  readonly children: ChildProcess[]
+  job(kind: Kind): Promise<Job>
+}
+
 interface Build {
   readonly label: string
   readonly root: string
@@ -88,26 +97,74 @@ interface Build {
   mint: (count: number) => Promise<string[]>
 }
 
-async function startBuild(label: string, root: string, agent: Agent): Promise<Build> {
+/** Spawns a server, killed whenever the bench exits (procs.ts turns signals into an exit). */
+function spawnServer(root: string, script: string, env: NodeJS.ProcessEnv, label: string): ChildProcess {
+  const profile = PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, label)}`]
+  const child = spawn(process.execPath, [...profile, script], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  process.once('exit', () => child.kill('SIGKILL'))
+  return child
+}
+
+/**
+ * CEILINGS=1: bare Fastify doing the unavoidable work (bench/servers/ceilings.ts,
+ * as `npm run bench` runs it), loaded in the same rounds: POST /sign beside the
+ * token requests, GET /verify beside the resource and introspection, so each
+ * build's CPU per request can be read as a ratio to it, like the README's table.
+ */
+async function startCeilings(agent: Agent): Promise<Target> {
+  const [port] = (await freePorts(1)) as [number]
+  const child = spawnServer(ROOT, 'dist-bench/servers/ceilings.js', serverEnv({ PORT: String(port) }), 'ceiling')
+  const url = `http://127.0.0.1:${port}`
+  await waitHealthy(`${url}/healthz`, performance.now())
+  const headers = {
+    authorization: basic(CLIENT_ID, CLIENT_SECRET),
+    'content-type': 'application/x-www-form-urlencoded',
+  }
+  const body = form({ grant_type: 'client_credentials', scope: 'foo bar' })
+  const signed = await request(`${url}/sign`, { method: 'POST', headers, body, dispatcher: agent })
+  const { access_token: token } = (await signed.body.json()) as { access_token: string }
+  return {
+    label: 'ceiling',
+    children: [child],
+    job: (kind) =>
+      Promise.resolve<Job>(
+        kind === 'cc' || kind === 'ac'
+          ? {
+              pid: child.pid!,
+              url: `${url}/sign`,
+              method: 'POST',
+              headers,
+              body: () => body,
+              expect: (t) => t.includes('"access_token"'),
+            }
+          : {
+              pid: child.pid!,
+              url: `${url}/verify`,
+              method: 'GET',
+              headers: { authorization: `Bearer ${token}` },
+              body: () => undefined,
+              expect: () => true,
+            },
+      ),
+  }
+}
+
+async function startBuild(label: string, root: string, agent: Agent): Promise<Target> {
   const [auth, resource, client] = (await freePorts(3)) as [number, number, number]
   const env = serverEnv({ AUTH_PORT: String(auth), RESOURCE_PORT: String(resource), CLIENT_PORT: String(client) })
-  const profile = PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, label)}`]
-  const run = (role: string) =>
-    spawn(process.execPath, [...profile, `dist/bundle/${role}.js`], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    })
+  const run = (role: string) => spawnServer(root, `dist/bundle/${role}.js`, env, label)
   const children = [run('auth-server'), run('resource-server')]
-  // No server outlives the bench, however it ends (procs.ts turns signals into an exit).
-  process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')))
   const since = performance.now()
   await waitHealthy(`http://127.0.0.1:${auth}/healthz`, since)
   await waitHealthy(`http://127.0.0.1:${resource}/healthz`, since)
   const lab = labUrls({ auth, resource, client })
   const signedIn = await rememberConsent(agent, lab)
   const token = await userAccessToken(signedIn, lab)
-  return {
+  const build: Build = {
     label,
     root,
     children,
@@ -119,6 +176,7 @@ async function startBuild(label: string, root: string, agent: Agent): Promise<Bu
     redirect: redirectUri(lab),
     mint: (count) => mintCodes(signedIn, lab, count),
   }
+  return { label, children, job: (kind) => jobFor(build, kind) }
 }
 
 interface Job {
@@ -237,16 +295,17 @@ async function main(): Promise<void> {
   // timeout: a socket the server closes just as a request goes out on it would
   // fail that request (ECONNRESET), e.g. after a pause to mint codes.
   const agent = new Agent({ connections: CONNECTIONS * 2, keepAliveTimeout: 2000, keepAliveMaxTimeout: 2000 })
-  const builds: Build[] = []
+  const builds: Target[] = []
   try {
     for (const [label, root] of pairs) builds.push(await startBuild(label, root, agent))
+    if (process.env.CEILINGS === '1') builds.push(await startCeilings(agent))
     const results = new Map<string, number[]>()
     const load0 = loadavg()[0] ?? Number.NaN
     for (const kind of KINDS.filter((k) => ONLY.has(k))) {
       // One round unmeasured per build: the JIT warms up before anything counts.
-      for (const build of builds) await measure(await jobFor(build, kind), agent)
+      for (const build of builds) await measure(await build.job(kind), agent)
       for (let round = 0; round < ROUNDS; round++) {
-        const jobs = await Promise.all(builds.map((build) => jobFor(build, kind)))
+        const jobs = await Promise.all(builds.map((build) => build.job(kind)))
         await sleep(200)
         // Every build loaded at once, each over its own connections: whatever
         // the neighbours do during the round, they do it to all builds alike.
@@ -278,6 +337,22 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${table(['request', ...builds.map((b) => b.label)], rows, new Set(builds.map((_, i) => i + 1)))}\n`,
     )
+    const ceiling = builds.find((b) => b.label === 'ceiling')
+    if (ceiling) {
+      // What the README's table shows as rates: the ceiling's CPU per request over the build's (per round, median).
+      const labs = builds.filter((b) => b !== ceiling)
+      const ratioRows = KINDS.filter((k) => ONLY.has(k)).map((kind) => [
+        LABELS[kind],
+        ...labs.map((b) => {
+          const own = results.get(`${kind} ${b.label}`) ?? []
+          const base = results.get(`${kind} ceiling`) ?? []
+          return `${median(own.map((us, r) => base[r]! / us)).toFixed(2)}×`
+        }),
+      ])
+      process.stdout.write(
+        `\nceiling's CPU per request ÷ the build's (${CEILING_ROUTES}):\n\n${table(['request', ...labs.map((b) => b.label)], ratioRows, new Set(labs.map((_, i) => i + 1)))}\n`,
+      )
+    }
   } finally {
     // Stopped gracefully and waited for: a profile is written at exit.
     const exits = builds.flatMap((b) => b.children.map((child) => new Promise((done) => child.once('exit', done))))
