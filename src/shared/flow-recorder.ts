@@ -6,7 +6,7 @@
 // see is masked before anything is kept (flow-masking.ts). INSPECTOR=off turns
 // it all off.
 
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { maskedRequest, maskedResponseHeaders, maskExchange, maskKeyParam } from './flow-masking.js'
 import { rawFormBody } from './form-body.js'
 import type { RoleName } from './roles.js'
@@ -249,6 +249,9 @@ function payloadText(payload: unknown): { body?: string; truncated?: boolean } {
   return {}
 }
 
+/** flowPayload of a request not recorded (yet): a payload itself may be undefined or null. */
+const NOT_SENT: unique symbol = Symbol('oauth-lab.flowPayload.notSent')
+
 /**
  * Adds the recording hooks to a server (call before routes). `timedByFastify`: the app has a logger, so Fastify already times
  * each request (reply.elapsedTime) and no hook of ours need stamp its arrival;
@@ -268,14 +271,18 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
   // session plugins write their Set-Cookie in onSend hooks of their own, which
   // run after this one, and where the session holding the flow's state and PKCE
   // verifier comes from is part of the lesson.
+  // The payload waits on the request itself, in a property every request
+  // has from the start (a decoration): a WeakMap keyed by the request cost a
+  // hash lookup three times per request, and ephemeron work at each GC.
+  app.decorateRequest('flowPayload', NOT_SENT)
   app.addHook('onSend', (request, _reply, payload, done) => {
-    if (!NOT_RECORDED.test(request.url)) sentPayloads.set(request, payload)
+    if (!NOT_RECORDED.test(request.url)) request.flowPayload = payload
     done(null, payload)
   })
   app.addHook('onResponse', (request, reply, done) => {
-    if (!sentPayloads.has(request)) return done()
-    const payload = sentPayloads.get(request)
-    sentPayloads.delete(request)
+    const payload = request.flowPayload
+    if (payload === NOT_SENT) return done()
+    request.flowPayload = NOT_SENT
     // flowStart stays 0 when an earlier onRequest hook answered (e.g. the lab key's redirect).
     const elapsed = timedByFastify
       ? reply.elapsedTime
@@ -304,12 +311,11 @@ export function registerFlowRecorder(app: FastifyInstance, recorder: FlowRecorde
   })
 }
 
-/** What onSend saw of each recorded request's answer, until onResponse records it. */
-const sentPayloads = new WeakMap<FastifyRequest, unknown>()
-
 declare module 'fastify' {
   interface FastifyRequest {
     flowStart: number
+    /** What onSend saw of a recorded request's answer, until onResponse records it; NOT_SENT otherwise. */
+    flowPayload: unknown
   }
   interface FastifyInstance {
     /** This server's recorder (present even when the inspector is off, then empty). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { constantTimeEqual } from '../../src/shared/constant-time.js'
+import { constantTimeEqual, secretMatcher } from '../../src/shared/constant-time.js'
 
 describe('constantTimeEqual', () => {
   it('is true only for equal strings', () => {
@@ -19,5 +19,19 @@ describe('constantTimeEqual', () => {
     expect(constantTimeEqual('é', 'é')).toBe(true)
     // A precomposed é and e followed by a combining accent look alike but are different strings.
     expect(constantTimeEqual('é', 'e\u0301')).toBe(false)
+  })
+})
+
+describe('secretMatcher', () => {
+  it('answers as constantTimeEqual against its one secret', () => {
+    const isKey = secretMatcher('lab-key-123')
+    expect(isKey('lab-key-123')).toBe(true)
+    expect(isKey('lab-key-124')).toBe(false)
+    expect(isKey('lab-key-1234')).toBe(false)
+    expect(isKey('')).toBe(false)
+    // Asked again, the same answers: the expected digest is kept, not consumed.
+    expect(isKey('lab-key-123')).toBe(true)
+    expect(secretMatcher('')('')).toBe(true)
+    expect(secretMatcher('é')('e\u0301')).toBe(false)
   })
 })

@@ -2,7 +2,7 @@
 // form bodies only, no repeated parameters, bounded sizes, and every failure,
 // the framework's own included, answered as RFC 6749 §5.2 JSON.
 
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { OAuthError, sendJsonError } from '../oauth-error.js'
 import { StoreFullError } from '../store/auth-store.js'
 
@@ -27,22 +27,38 @@ export function backChannelScope(app: FastifyInstance): void {
   app.decorateRequest('oauthClient', null)
 }
 
+// These checks run on every back-channel request and never wait for
+// anything, so they are callback-style hooks: an async hook costs a promise
+// and a trip through the microtask queue per request even when it returns at
+// once. An error passed to done() reaches the scope's error handler exactly
+// as a thrown one does.
+
 // RFC 6749 §3.2: request parameters MUST NOT be included more than once.
-export async function rejectRepeatedParameters(request: FastifyRequest): Promise<void> {
+export function rejectRepeatedParameters(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+): void {
   const body = request.body as Record<string, unknown> | undefined
   for (const [name, value] of Object.entries(body ?? {})) {
     if (Array.isArray(value))
-      throw new OAuthError('invalid_request', `The ${name} parameter is repeated (RFC 6749 section 3.2).`)
+      return done(new OAuthError('invalid_request', `The ${name} parameter is repeated (RFC 6749 section 3.2).`))
   }
+  done()
 }
 
 // RFC 6749 §3.1/§3.2: a parameter sent without a value is treated as omitted,
 // so `refresh_token=` is a missing refresh_token (invalid_request), not an unknown one.
-export async function dropEmptyParameters(request: FastifyRequest): Promise<void> {
+export function dropEmptyParameters(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+): void {
   const body = request.body as Record<string, unknown> | undefined
   for (const [name, value] of Object.entries(body ?? {})) {
     if (value === '') delete body![name]
   }
+  done()
 }
 
 /**

@@ -1,7 +1,7 @@
 // Step 5: the client authenticates at the token endpoint (RFC 6749 §2.3.1):
 // HTTP Basic (MUST be supported), client_secret_post, or none for public clients.
 
-import { constantTimeEqual } from '../../shared/constant-time.js'
+import { secretMatcher } from '../../shared/constant-time.js'
 import type { ClientRegistration, TokenAuthMethod } from '../../shared/config.js'
 import type { ClientRegistry } from '../clients.js'
 import { OAuthError } from '../oauth-error.js'
@@ -62,6 +62,20 @@ function readCredentials(authorization: string | undefined, body: Record<string,
   return { clientId: bodyId, method: 'none' }
 }
 
+// One matcher per registration object: a registration is replaced, never
+// changed, when its secret changes, so the expected digest is made once per
+// client rather than at every token request.
+const secretMatchers = new WeakMap<ClientRegistration, (given: string) => boolean>()
+
+function secretOf(client: ClientRegistration, secret: string): (given: string) => boolean {
+  let matches = secretMatchers.get(client)
+  if (matches === undefined) {
+    matches = secretMatcher(secret)
+    secretMatchers.set(client, matches)
+  }
+  return matches
+}
+
 /** The authenticated client, or an `invalid_client` / `invalid_request` OAuthError. */
 export function authenticate(
   clients: ClientRegistry,
@@ -81,7 +95,7 @@ export function authenticate(
     return { client, method: 'none' }
   }
   const secretOk =
-    client.clientSecret !== undefined && constantTimeEqual(credentials.clientSecret ?? '', client.clientSecret)
+    client.clientSecret !== undefined && secretOf(client, client.clientSecret)(credentials.clientSecret ?? '')
   if (!secretOk) throw fail('Client authentication failed: unknown client or wrong secret (RFC 6749 section 2.3.1).')
   if (!client.tokenEndpointAuthMethods.includes(credentials.method)) {
     throw fail(`This client may not use ${credentials.method}.`)

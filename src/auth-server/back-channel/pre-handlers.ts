@@ -2,7 +2,7 @@
 // introspection, revocation) runs before its handler, declared once as named
 // preHandlers. The order in a route's list is the order they run in.
 
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { OAuthError, noStore as setNoStore } from '../oauth-error.js'
 import { authenticate, type AuthenticatedClient } from './client-auth.js'
 
@@ -13,24 +13,32 @@ declare module 'fastify' {
   }
 }
 
+// noStore and rejectQueryCredentials never wait for anything: callback-style
+// hooks, since an async one costs a promise and a microtask hop per request.
+
 /** RFC 6749 §5.1: responses carrying tokens, and their errors, must not be cached. */
-export async function noStore(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export function noStore(_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
   setNoStore(reply)
+  done()
 }
 
 // RFC 6749 §2.3.1: client credentials MUST NOT travel in the URL (nor, here, anything secret).
 const SECRET_PARAMETERS = ['client_secret', 'code', 'refresh_token', 'token', 'code_verifier']
 
-export async function rejectQueryCredentials(request: FastifyRequest): Promise<void> {
+export function rejectQueryCredentials(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+): void {
   const query = request.query as Record<string, unknown>
   for (const name of SECRET_PARAMETERS) {
     if (query[name] !== undefined) {
-      throw new OAuthError(
-        'invalid_request',
-        'Parameters belong in the form body, not the URL (RFC 6749 section 2.3.1).',
+      return done(
+        new OAuthError('invalid_request', 'Parameters belong in the form body, not the URL (RFC 6749 section 2.3.1).'),
       )
     }
   }
+  done()
 }
 
 /**

@@ -2,7 +2,7 @@
 // POST /token (and the seed's alias /site/oauth2/access_token): form body only,
 // client authentication, then the grant's own handler (grants/index.ts).
 
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { corsScope } from '../../shared/cors.js'
 import { BACK_CHANNEL_ROUTE, backChannelScope } from '../back-channel/back-channel-route.js'
 import {
@@ -48,7 +48,9 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext):
       }
       const grant = grantModule(grantType)
       // RFC 9449 §5: with a valid DPoP proof, the grant works in a context whose tokens are bound to its key.
-      const grantCtx = await dpop(request, reply, client)
+      // Awaited only when there is a proof to check: most requests carry none (dpop.ts).
+      const bound = dpop(request, reply, client)
+      const grantCtx = bound instanceof Promise ? await bound : bound
       return reply.code(200).send(await grant.handler(grantCtx, client, grantParameters(grant, body)))
     })
   }
@@ -58,11 +60,15 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AuthServerContext):
  * RFC 8707 §2.2 lets a token request name several resources; a token here has
  * one audience, so that is invalid_target rather than a repeated parameter.
  */
-async function oneResource(request: FastifyRequest): Promise<void> {
+function oneResource(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  // Callback style, as the back channel's other checks (back-channel-route.ts says why).
   const body = request.body as Record<string, unknown> | undefined
   if (Array.isArray(body?.resource))
-    throw new OAuthError(
-      'invalid_target',
-      'Send one resource: a token has one audience here (RFC 8707 section 2.2); ask again for another.',
+    return done(
+      new OAuthError(
+        'invalid_target',
+        'Send one resource: a token has one audience here (RFC 8707 section 2.2); ask again for another.',
+      ),
     )
+  done()
 }

@@ -5,11 +5,14 @@ import type { FastifyRequest } from 'fastify'
 
 /** The request's `DPoP` header lines, each apart; undefined when there is none. */
 export function dpopHeaderLines(request: FastifyRequest): readonly string[] | undefined {
+  const joined = request.headers.dpop
+  // Most requests carry no proof: asked first of the headers already parsed,
+  // since headersDistinct builds an array for every header of the request on
+  // first use (the token endpoint asks on every request).
+  if (joined === undefined) return undefined
   // Node joins repeated unknown headers with ", "; headersDistinct keeps them apart.
   const distinct = (request.raw as { headersDistinct?: Record<string, string[] | undefined> }).headersDistinct
   if (distinct !== undefined) return distinct.dpop
-  const joined = request.headers.dpop
-  if (joined === undefined) return undefined
   return typeof joined === 'string' ? [joined] : joined
 }
 
