@@ -28,6 +28,8 @@ const ATTACKS: Array<[title: string, check: string, step: number]> = [
   ['Token without scope foo', 'the scope check', 7],
   ['Consent denied', 'the resource owner’s consent', 3],
   ['Replayed refresh token', 'refresh token rotation', 5],
+  ['Client credentials asked by a public client', 'the token endpoint', 5],
+  ['ID token sent to userinfo', 'the access token check', 7],
   ['Tampered JWT (scope widened)', 'the signature check', 7],
   ['JWT with alg none', 'the algorithm check (never alg none)', 7],
   ['Token for another audience', 'the audience (aud) check', 7],

@@ -142,7 +142,7 @@ describe('GET /break and POST /break/<attack>', () => {
         /<form method="post" action="\/break\/[a-z-]+">\s*<input type="hidden" name="_csrf" value="[^"]+">/g,
       ) ?? []
     expect(forms).toHaveLength(ATTACKS.length)
-    expect(ATTACKS.length).toBeGreaterThanOrEqual(31)
+    expect(ATTACKS.length).toBeGreaterThanOrEqual(33)
     for (const title of [
       'Forged state (CSRF)',
       'Replayed code',
@@ -154,6 +154,8 @@ describe('GET /break and POST /break/<attack>', () => {
       'Token without scope foo',
       'Consent denied',
       'Replayed refresh token',
+      'Client credentials asked by a public client',
+      'ID token sent to userinfo',
       'Tampered JWT (scope widened)',
       'JWT with alg none',
       'Token for another audience',

@@ -15,6 +15,8 @@ export type AttackName =
   | 'token-without-foo'
   | 'consent-denied'
   | 'refresh-token-reuse'
+  | 'client-credentials-public-client'
+  | 'id-token-at-userinfo'
   | 'tampered-jwt'
   | 'alg-none-jwt'
   | 'token-for-another-audience'

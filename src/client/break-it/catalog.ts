@@ -20,6 +20,7 @@ import {
   wrongPkceVerifier,
 } from './token-endpoint-attacks.js'
 import { algNoneJwt, tamperedJwt } from './token-forgery-attacks.js'
+import { idTokenAtUserinfo, publicClientCredentials } from './walk-mistakes.js'
 import { tokenExchangeAudienceNotAllowed, tokenExchangeNotAToken } from './token-exchange-attacks.js'
 
 export const ATTACKS: readonly Attack[] = [
@@ -41,7 +42,9 @@ export const ATTACKS: readonly Attack[] = [
   mixUp,
   // The walk-throughs' flows (src/client/walks/).
   spaCodeWithoutVerifier,
+  idTokenAtUserinfo,
   refreshTokenReuse,
+  publicClientCredentials,
   dpopTokenAsBearer,
   dpopReplayedProof,
   dpopProofForOtherUrl,

@@ -151,6 +151,8 @@ function refusalOf(entry: FlowEntry): Refusal | undefined {
     if (TOKEN_PATHS.has(path) && e.response.status >= 400)
       return isAuthorizationPending(e) ? undefined : tokenRefusal(e)
     if (path === '/device' && e.response.status >= 400) return userCodeRefusal(e, 3)
+    // OIDC Core §5.3.3: userinfo is a protected resource; its refusals are RFC 6750 §3's.
+    if (path === '/userinfo' && e.response.status >= 400) return resourceRefusal(e)
     if (AUTHORIZE_PATHS.has(path) && e.response.status >= 400 && queryOf(e).has('request_uri'))
       return requestUriRefusal(e)
     if (AUTHORIZE_PATHS.has(path) && e.response.status >= 400 && responseHeader(e, 'location') === undefined)

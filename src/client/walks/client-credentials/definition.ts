@@ -52,7 +52,7 @@ export const clientCredentialsWalk: WalkDefinition = {
     return undefined
   },
   checks: clientCredentialsChecks,
-  attacks: [],
+  attacks: ['client-credentials-public-client'],
 }
 
 function clientCredentialsChecks(entries: readonly FlowEntry[]): readonly WalkCheck[] {

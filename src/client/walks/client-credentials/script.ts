@@ -1,7 +1,8 @@
 // Client credentials, one "Next" per request: the token request (steps 1-2),
 // then the resource call (step 3). RFC 6749 §4.4.
 
-import { clientBasic, errorLine, postForm, send } from '../walk-http.js'
+import { clientBasic, errorLine, postForm } from '../walk-http.js'
+import { resourceStop } from '../resource-call.js'
 import type { WalkScript } from '../walk.js'
 
 export const clientCredentialsScript: WalkScript = {
@@ -40,27 +41,6 @@ export const clientCredentialsScript: WalkScript = {
         }
       },
     },
-    {
-      step: 3,
-      action: 'Call the resource server with the token',
-      async run(ctx) {
-        const answer = await send(ctx, `${ctx.config.resource.internalUrl}/resource`, {
-          headers: { authorization: `Bearer ${ctx.data.accessToken ?? ''}`, accept: 'application/json' },
-        })
-        const ok = answer.status === 200
-        return {
-          kind: 'shown',
-          done: true,
-          result: {
-            step: 3,
-            title: ok ? 'The resource server answered' : 'The resource server refused',
-            ok,
-            lines: ok
-              ? [`200: ${answer.text}`]
-              : [`${answer.status}: ${answer.headers.get('www-authenticate') ?? answer.text}`],
-          },
-        }
-      },
-    },
+    resourceStop(3),
   ],
 }

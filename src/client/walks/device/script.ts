@@ -5,7 +5,8 @@
 
 import { BUILTIN_PUBLIC_CLIENT_ID } from '../../../shared/builtin-data.js'
 import { DEVICE_CODE_GRANT } from '../../../shared/enumerations.js'
-import { errorLine, postForm, send } from '../walk-http.js'
+import { errorLine, postForm } from '../walk-http.js'
+import { resourceStop } from '../resource-call.js'
 import type { WalkOutcome, WalkRunContext, WalkScript, WalkStop } from '../walk.js'
 
 /** The TV screen's page (tv-route.ts). */
@@ -152,30 +153,7 @@ async function poll(ctx: WalkRunContext): Promise<WalkOutcome> {
   }
 }
 
-const resourceStop: WalkStop = {
-  step: 7,
-  action: 'Call the resource server with the token',
-  async run(ctx) {
-    const answer = await send(ctx, `${ctx.config.resource.internalUrl}/resource`, {
-      headers: { authorization: `Bearer ${ctx.data.accessToken ?? ''}`, accept: 'application/json' },
-    })
-    const ok = answer.status === 200
-    return {
-      kind: 'shown',
-      done: true,
-      result: {
-        step: 7,
-        title: ok ? 'The resource server answered' : 'The resource server refused',
-        ok,
-        lines: ok
-          ? [`200: ${answer.text}`]
-          : [`${answer.status}: ${answer.headers.get('www-authenticate') ?? answer.text}`],
-      },
-    }
-  },
-}
-
 export const deviceScript: WalkScript = {
   name: 'device',
-  stops: [deviceAuthorizationStop, tvStop, pollStop, resourceStop],
+  stops: [deviceAuthorizationStop, tvStop, pollStop, resourceStop(7)],
 }

@@ -93,7 +93,7 @@ export const oidcWalk: WalkDefinition = {
   },
   joins: logoutExchanges,
   checks: oidcChecks,
-  attacks: [],
+  attacks: ['id-token-at-userinfo'],
 }
 
 /** The ID token of the flow's token response. */

@@ -5,7 +5,8 @@
 
 import { randomSecret } from '../../../shared/random.js'
 import { createPkce, redirectUriOf } from '../../oauth-client.js'
-import { clientBasic, errorLine, postForm, send } from '../walk-http.js'
+import { clientBasic, errorLine, postForm } from '../walk-http.js'
+import { resourceStop } from '../resource-call.js'
 import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
 
 /** The front channel's URL: client_id and request_uri only (RFC 9126 §4). */
@@ -140,25 +141,6 @@ async function redeem(ctx: WalkRunContext): Promise<WalkOutcome> {
   }
 }
 
-async function callResource(ctx: WalkRunContext): Promise<WalkOutcome> {
-  const answer = await send(ctx, `${ctx.config.resource.internalUrl}/resource`, {
-    headers: { authorization: `Bearer ${ctx.data.accessToken ?? ''}`, accept: 'application/json' },
-  })
-  const ok = answer.status === 200
-  return {
-    kind: 'shown',
-    done: true,
-    result: {
-      step: 7,
-      title: ok ? 'The resource server answered' : 'The resource server refused',
-      ok,
-      lines: ok
-        ? [`200: ${answer.text}`]
-        : [`${answer.status}: ${answer.headers.get('www-authenticate') ?? answer.text}`],
-    },
-  }
-}
-
 export const parScript: WalkScript = {
   name: 'par',
   stops: [
@@ -166,7 +148,7 @@ export const parScript: WalkScript = {
     { step: 3, action: 'Build the front-channel URL', run: showFrontChannel },
     { step: 4, action: 'Send your browser to sign in and consent', run: sendBrowser },
     { step: 6, action: 'Redeem the code with the PKCE verifier', run: redeem },
-    { step: 7, action: 'Call the resource server with the token', run: callResource },
+    resourceStop(7),
   ],
   callback,
 }

@@ -3,28 +3,9 @@
 // resource, the refresh, and the resource again with the new token.
 
 import { authorizationProblem, authorizationRedirect, redeemCode } from '../front-channel.js'
-import { clientBasic, errorLine, postForm, send, type WalkAnswer } from '../walk-http.js'
-import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
-import type { StepNumber } from '../../flow/types.js'
-
-async function callResource(ctx: WalkRunContext, token: string, step: StepNumber): Promise<WalkOutcome> {
-  const answer = await send(ctx, `${ctx.config.resource.internalUrl}/resource`, {
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-  })
-  const ok = answer.status === 200
-  return {
-    kind: 'shown',
-    ...(ok ? {} : { done: true }),
-    result: {
-      step,
-      title: ok ? 'The resource server accepted the token' : 'The resource server refused the token',
-      ok,
-      lines: [
-        ok ? `200: ${answer.text}` : `${answer.status}: ${answer.headers.get('www-authenticate') ?? answer.text}`,
-      ],
-    },
-  }
-}
+import { callResource } from '../resource-call.js'
+import { clientBasic, errorLine, postForm, type WalkAnswer } from '../walk-http.js'
+import type { WalkScript } from '../walk.js'
 
 function tokenPair(answer: WalkAnswer): { access: string; refresh: string } | undefined {
   const access = answer.json?.access_token
@@ -47,7 +28,7 @@ export const refreshScript: WalkScript = {
     {
       step: 3,
       action: 'Call the resource server with the access token',
-      run: (ctx) => callResource(ctx, ctx.data.accessToken ?? '', 3),
+      run: (ctx) => callResource(ctx, ctx.data.accessToken ?? '', 3, false),
     },
     {
       step: 4,
