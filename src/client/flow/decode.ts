@@ -107,17 +107,67 @@ export async function checkSignature(
       status: 'could not check',
       detail: 'the authorization server\u2019s keys (GET /jwks) could not be fetched',
     }
+  // The inspector shows the same tokens again at every live update of every
+  // page: a signature checked once against this key set stays checked, and
+  // only the expiry is compared with the clock again.
+  const known = checked.get(token)
+  if (known !== undefined && known.jwks === jwks) return expiredSince(known, now) ? EXPIRED : known.check
+  let check: SignatureCheck
   try {
-    await jwtVerify(token, createLocalJWKSet(jwks), { currentDate: now })
-    return { status: 'valid', detail: 'the signature checks against a key of the authorization server\u2019s JWKS' }
+    await jwtVerify(token, keySetOf(jwks), { currentDate: now })
+    check = { status: 'valid', detail: 'the signature checks against a key of the authorization server\u2019s JWKS' }
   } catch (error) {
-    return failure(error)
+    check = failure(error)
+  }
+  remember(token, { jwks, check, exp: expOf(token) })
+  return check
+}
+
+interface Checked {
+  readonly jwks: JSONWebKeySet
+  readonly check: SignatureCheck
+  /** The token's exp in seconds, when it has one. */
+  readonly exp?: number
+}
+
+/** Bounded: the oldest checks are forgotten first (a Map keeps insertion order). */
+const CHECKED_MAX = 2_000
+const checked = new Map<string, Checked>()
+/** One imported key set per JWKS document: importing the keys is most of a check's cost. */
+const keySets = new WeakMap<JSONWebKeySet, ReturnType<typeof createLocalJWKSet>>()
+
+const EXPIRED: SignatureCheck = {
+  status: 'expired',
+  detail: 'the signature is good but the token has expired (exp)',
+}
+
+function keySetOf(jwks: JSONWebKeySet): ReturnType<typeof createLocalJWKSet> {
+  let set = keySets.get(jwks)
+  if (set === undefined) keySets.set(jwks, (set = createLocalJWKSet(jwks)))
+  return set
+}
+
+function remember(token: string, entry: Checked): void {
+  if (checked.size >= CHECKED_MAX) checked.delete(checked.keys().next().value!)
+  checked.set(token, entry)
+}
+
+function expOf(token: string): number | undefined {
+  try {
+    const { exp } = decodeJwt(token)
+    return typeof exp === 'number' ? exp : undefined
+  } catch {
+    return undefined
   }
 }
 
+/** A token checked valid whose exp has passed since (jose compares exp with the clock the same way). */
+function expiredSince(known: Checked, now: Date): boolean {
+  return known.check.status === 'valid' && known.exp !== undefined && now.getTime() / 1000 >= known.exp
+}
+
 function failure(error: unknown): SignatureCheck {
-  if (error instanceof errors.JWTExpired)
-    return { status: 'expired', detail: 'the signature is good but the token has expired (exp)' }
+  if (error instanceof errors.JWTExpired) return EXPIRED
   if (error instanceof errors.JWSSignatureVerificationFailed) {
     return {
       status: 'invalid',

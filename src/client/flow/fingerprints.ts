@@ -14,7 +14,7 @@
 // request, exchanges dropped from the ring), every browser is worked out again.
 
 import { FLOW_HEADER, formOf, pathOf, requestHeader, responseHeader } from './http.js'
-import type { RecordedExchange } from './types.js'
+import type { Flow, RecordedExchange } from './types.js'
 import { flowsFingerprint, flowsFor } from './visibility.js'
 
 const TOKEN_HOPS = 2
@@ -55,10 +55,12 @@ export function backChannelOwner(
 export interface Fingerprints {
   /** `browser`'s fingerprint, from `exchanges` (what was collected, oldest first). */
   of(browser: string, exchanges: readonly RecordedExchange[]): string
+  /** `browser`'s flows, worked out once with its fingerprint (a live update renders them right after). */
+  flows(browser: string, exchanges: readonly RecordedExchange[]): Flow[]
 }
 
 export function createFingerprints(): Fingerprints {
-  const known = new Map<string, string>()
+  const known = new Map<string, { readonly print: string; readonly flows: Flow[] }>()
   let first: RecordedExchange | undefined
   let last: RecordedExchange | undefined
 
@@ -85,15 +87,18 @@ export function createFingerprints(): Fingerprints {
     last = tail
   }
 
+  function entry(browser: string, exchanges: readonly RecordedExchange[]) {
+    catchUp(exchanges)
+    let entryOf = known.get(browser)
+    if (entryOf === undefined) {
+      const flows = flowsFor(exchanges, { kind: 'browser', browser })
+      known.set(browser, (entryOf = { print: flowsFingerprint(flows), flows }))
+    }
+    return entryOf
+  }
+
   return {
-    of(browser, exchanges) {
-      catchUp(exchanges)
-      let print = known.get(browser)
-      if (print === undefined) {
-        print = flowsFingerprint(flowsFor(exchanges, { kind: 'browser', browser }))
-        known.set(browser, print)
-      }
-      return print
-    },
+    of: (browser, exchanges) => entry(browser, exchanges).print,
+    flows: (browser, exchanges) => entry(browser, exchanges).flows,
   }
 }

@@ -96,7 +96,16 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
     async page(id, viewer, everything = false) {
       return (await model(await inspector.flows(viewer), id, viewer, everything)).model
     },
-    snapshot: (id, viewer) => model(flowsFor(collector.exchanges(), viewer), id, viewer, false),
+    // A live update: the browser's flows as its fingerprint just worked them out.
+    snapshot: (id, viewer) =>
+      model(
+        viewer.kind === 'browser'
+          ? fingerprints.flows(viewer.browser, collector.exchanges())
+          : flowsFor(collector.exchanges(), viewer),
+        id,
+        viewer,
+        false,
+      ),
   }
 
   async function model(flows: readonly Flow[], id: string | undefined, viewer: Viewer, everything: boolean) {

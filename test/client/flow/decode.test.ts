@@ -61,6 +61,20 @@ describe('JWT access tokens', () => {
     expect(decodeJwtParts('opaque-token')).toBeUndefined()
   })
 
+  it('remembers a check per token and key set: the expiry is compared with the clock again, another key set checks again', async () => {
+    const good = await signingKey('k1')
+    const jwks = { keys: [good.jwk] }
+    const exp = Math.floor(Date.now() / 1000) + 60
+    const token = await good.sign(exp)
+    expect((await checkSignature(token, jwks)).status).toBe('valid')
+    // The same token later than its exp: expired, though the signature was checked before.
+    expect((await checkSignature(token, jwks, new Date((exp + 1) * 1000))).status).toBe('expired')
+    expect((await checkSignature(token, jwks)).status).toBe('valid')
+    // A key set without its key (keys rotated away): checked again, not taken from the earlier check.
+    const rotated = { keys: [(await signingKey('k2')).jwk] }
+    expect((await checkSignature(token, rotated)).status).toBe('invalid')
+  })
+
   it('checks the signature against the JWKS: valid, invalid, expired, could not check', async () => {
     const good = await signingKey('k1')
     const other = await signingKey('k1')
