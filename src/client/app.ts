@@ -1,4 +1,4 @@
-// The client app (:3000): the OAuth client of the seed's steps 1, 4-5 and 7.
+// The client app (:3000): the OAuth client of steps 1, 4-5 and 7 of the seven steps.
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { LabConfig } from '../shared/config.js'

@@ -122,7 +122,7 @@ export interface ClientCredentials {
 
 /**
  * Step 5 as data: a form POST to the internal token endpoint with HTTP Basic
- * client authentication, as in the seed. RFC 6749 §4.1.3: the `redirect_uri`
+ * client authentication, as in the book. RFC 6749 §4.1.3: the `redirect_uri`
  * MUST be identical to step 1's; RFC 7636 §4.5: the PKCE verifier.
  */
 export function buildTokenRequest(

@@ -51,7 +51,7 @@ export interface UserInput {
   readonly claims?: Readonly<Record<string, unknown>>
 }
 
-/** The client app's credentials: the seed's Basic header decodes to these. */
+/** The client app's credentials: the book's Basic header decodes to these. */
 export const BUILTIN_CLIENT_ID = 'oauth-client-1'
 export const BUILTIN_CLIENT_SECRET = 'oauth-client-secret-1'
 export const BUILTIN_PUBLIC_CLIENT_ID = 'oauth-client-public'

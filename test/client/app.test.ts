@@ -355,7 +355,7 @@ describe('step 4: the callback refuses bad authorization responses without a tok
 })
 
 describe('steps 4-6: a good callback', () => {
-  it('makes exactly one token request, like step 5 of the seed', async () => {
+  it('makes exactly one token request, like step 5 of the seven steps', async () => {
     const b = browser()
     const { state, challenge } = await connect(b)
     const response = await b.get(callbackUrl({ code: 'code-1', state, iss: ISSUER, unknown_param: 'ignored' }))

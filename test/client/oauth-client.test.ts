@@ -61,7 +61,7 @@ describe('PKCE (RFC 7636)', () => {
 })
 
 describe('client authentication (RFC 6749 §2.3.1)', () => {
-  it('reproduces the seed’s Basic header for the built-in client', () => {
+  it('reproduces the book’s Basic header for the built-in client', () => {
     expect(basicAuthorization('oauth-client-1', 'oauth-client-secret-1')).toBe(
       'Basic b2F1dGgtY2xpZW50LTE6b2F1dGgtY2xpZW50LXNlY3JldC0x',
     )
@@ -97,7 +97,7 @@ describe('buildAuthorizeUrl (step 1)', () => {
 })
 
 describe('exchangeCode (step 5)', () => {
-  it('POSTs the form to the internal token endpoint with Basic auth, like the seed', async () => {
+  it('POSTs the form to the internal token endpoint with Basic auth, like the book', async () => {
     const { send, calls } = fakeBackChannel(() =>
       json(200, { access_token: 'at', token_type: 'Bearer', expires_in: 3600, scope: 'foo bar', refresh_token: 'rt' }),
     )

@@ -107,7 +107,7 @@ describe('the flow inspector', () => {
   let first: { code: string; state: string }
   let json: FlowJson
 
-  it('shows the seven steps of the latest flow, in order, under the seed titles', async () => {
+  it('shows the seven steps of the latest flow, in order, under the book\u2019s titles', async () => {
     first = await runFlow()
     const res = await asBrowser('/flow')
     expect(res.status).toBe(200)

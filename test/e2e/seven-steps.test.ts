@@ -1,5 +1,5 @@
-// The seven steps of the seed, over real HTTP between the three real servers.
-// Each test is one step and builds on the previous one, like the seed does.
+// The seven steps of "OAuth 2 in Action", over real HTTP between the three real servers.
+// Each test is one step and builds on the previous one, like the book does.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'

@@ -1,4 +1,4 @@
-// The user's remembered decisions (seed step 2's stored decision): listed at
+// The user's remembered decisions (the stored decision of step 2 of the seven steps): listed at
 // GET /account/grants, each revocable; and "Sign out", which ends the session.
 
 import type { FastifyInstance, FastifyReply } from 'fastify'

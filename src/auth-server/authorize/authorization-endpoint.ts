@@ -1,5 +1,5 @@
 // Step 1: Client app redirects resource owner to Authorization server (RFC 6749 §4.1.1)
-// GET /authorize (and the seed's alias /site/oauth2/authorize) checks the request,
+// GET /authorize (and the book's alias /site/oauth2/authorize) checks the request,
 // then sends the owner on: to sign in (step 2), to consent (step 3), or, with a
 // remembered decision, straight back with a code (step 4).
 
@@ -115,7 +115,7 @@ async function continueAuthorization(
     )
     return renderLogin(reply, { client: authz.client, interaction })
   }
-  // Seed step 2: a remembered decision covering these scopes skips consent,
+  // Step 2 of the seven steps: a remembered decision covering these scopes skips consent,
   // unless the client asks for consent again (OIDC Core §3.1.2.1, prompt=consent).
   const remembered = ctx.store.findGrant(user.sub, authz.client.clientId)
   const consented = (remembered && scopeCovers(remembered.scopes, authz.scopes)) || headless !== undefined

@@ -159,7 +159,7 @@ export interface OpaqueAccessToken {
   readonly expiresAt: number
 }
 
-/** A user's remembered consent to a client (seed step 2's stored decision). */
+/** A user's remembered consent to a client (the stored decision of step 2 of the seven steps). */
 export interface RememberedGrant {
   readonly sub: string
   readonly clientId: string

@@ -1,5 +1,5 @@
 // Step 5: Client app requests Access token from Auth server (RFC 6749 §3.2, §4.1.3)
-// POST /token (and the seed's alias /site/oauth2/access_token): form body only,
+// POST /token (and the book's alias /site/oauth2/access_token): form body only,
 // client authentication, then the grant's own handler (grants/index.ts).
 
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'

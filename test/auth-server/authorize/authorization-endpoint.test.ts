@@ -332,7 +332,7 @@ describe('step 4: the code redirect', () => {
     expect(locationParams(again).get('state')).toBe('second')
   })
 
-  it('a remembered decision still requires signing in, then skips consent (seed step 2)', async () => {
+  it('a remembered decision still requires signing in, then skips consent (step 2 of the seven steps)', async () => {
     const { app: fresh, config: cfg } = await testAuthServer()
     await obtainCode(fresh, cfg, { username: 'bob' })
     const browser = injectBrowser(fresh)

@@ -93,7 +93,7 @@ describe('steps 5-6: a valid token request', () => {
     expect(res.statusCode).toBe(200)
   })
 
-  it("accepts the seed's alias /site/oauth2/access_token", async () => {
+  it("accepts the book's alias /site/oauth2/access_token", async () => {
     const { code, verifier } = await codeWithPkce()
     const res = await postToken(
       { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier },

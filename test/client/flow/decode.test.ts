@@ -19,7 +19,7 @@ async function signingKey(kid: string) {
 }
 
 describe('decodeBasic (RFC 6749 §2.3.1)', () => {
-  it('decodes the seed\u2019s header to the built-in client', () => {
+  it('decodes the book\u2019s header to the built-in client', () => {
     expect(decodeBasic(BASIC)).toEqual({ clientId: 'oauth-client-1', clientSecret: 'oauth-client-secret-1' })
   })
 

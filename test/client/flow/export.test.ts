@@ -27,7 +27,7 @@ const flow = first(correlate(list), 'a correlated flow')
 describe('the Markdown transcript', () => {
   const md = toMarkdown(flow)
 
-  it('has the seed\u2019s seven "## Step N: title" sections, in order', () => {
+  it('has the book\u2019s seven "## Step N: title" sections, in order', () => {
     const headings = md.split('\n').filter((line) => line.startsWith('## Step'))
     expect(headings).toEqual(STEPS.map((s) => `## Step ${s.n}: ${s.title}`))
     expect(md.startsWith('# OAuth 2: Flow steps\n')).toBe(true)

@@ -28,7 +28,7 @@ const tokenRequest = exchange(
   { status: 302, headers: [['location', 'http://localhost:3000/authenticated?code=8V1pr0rJ&state=Lwt50&iss=x']] },
 )
 
-describe('raw HTTP, laid out like the seed', () => {
+describe('raw HTTP, laid out like the book', () => {
   it('writes the request line, the headers in wire order, a blank line and the body', () => {
     expect(rawRequest(tokenRequest)).toBe(
       [
