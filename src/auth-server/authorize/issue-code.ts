@@ -39,6 +39,7 @@ export function redirectWithCode(
     codeChallenge: request.codeChallenge,
     nonce: request.nonce,
     resources: request.resources,
+    ...(request.dpopJkt === undefined ? {} : { dpopJkt: request.dpopJkt }),
     expiresAt: now + codeLifetimeSeconds(ctx.config, request) * 1000,
   })
   const params = { code, state: request.state, iss: ctx.config.auth.publicUrl }

@@ -32,6 +32,8 @@ export interface AuthorizationRequest {
   readonly resources: readonly string[]
   /** The lab's own client app in step-through mode asks for a longer-lived code (code-lifetime.ts). */
   readonly codeLifetimeAsked?: string
+  /** RFC 9449 §10: the JWK thumbprint of the DPoP key the code is bound to. */
+  readonly dpopJkt?: string
 }
 
 const OIDC_SCOPE_NAMES = OIDC_SCOPES.map((s) => s.name)
@@ -42,6 +44,7 @@ export const OFFLINE_ACCESS: ScopeDefinition = {
   description: 'Keep access while you are away: the client gets a refresh token.',
 }
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
+const JKT = /^[A-Za-z0-9_-]{43}$/
 
 export type Validation =
   | { readonly ok: true; readonly request: AuthorizationRequest }
@@ -135,6 +138,13 @@ export function validateAuthorizationRequest(
   const resources = requestedResources(config, resource)
   if (resources instanceof OAuthError) return fail(resources)
 
+  const dpopJkt = single(params, 'dpop_jkt') as string | undefined
+  // RFC 9449 §10: dpop_jkt is the RFC 7638 thumbprint (SHA-256, base64url) of the key the code is bound to.
+  if (dpopJkt !== undefined && dpopJkt !== '' && !JKT.test(dpopJkt))
+    return fail(
+      new OAuthError('invalid_request', 'dpop_jkt must be a JWK SHA-256 thumbprint: 43 base64url characters.'),
+    )
+
   const codeChallenge = single(params, 'code_challenge') as string | undefined
   const method = single(params, 'code_challenge_method') as string | undefined
   if (codeChallenge === undefined) {
@@ -173,6 +183,7 @@ export function validateAuthorizationRequest(
       ...oidc,
       resources,
       ...(params[CODE_LIFETIME_PARAM] === undefined ? {} : { codeLifetimeAsked: params[CODE_LIFETIME_PARAM] }),
+      ...(dpopJkt === undefined || dpopJkt === '' ? {} : { dpopJkt }),
     },
   }
 }

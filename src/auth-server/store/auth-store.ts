@@ -65,6 +65,8 @@ export interface AuthorizationCode {
   readonly nonce?: string
   /** RFC 8707 §2.1: the resource servers asked for at step 1; absent or empty: none named. */
   readonly resources?: readonly string[]
+  /** RFC 9449 §10: the code may be redeemed only with a DPoP proof of the key with this thumbprint. */
+  readonly dpopJkt?: string
   readonly expiresAt: number
 }
 

@@ -54,6 +54,7 @@ export async function authorizationCodeGrant(
     )
   }
   checkPkce(record.codeChallenge, body.code_verifier)
+  checkDpopBinding(record.dpopJkt, ctx.tokenBinding?.jkt)
   // RFC 8707 §2.2: one of the resources asked for at step 1 (the only one, unless the client picks).
   const resources = grantedResources(ctx.config, record.resources)
   const audience = tokenAudience(ctx.config, resources, body.resource)
@@ -72,6 +73,25 @@ export async function authorizationCodeGrant(
   // OIDC Core §3.1.3.3: an OpenID request also gets an ID token.
   const idToken = await signIdToken(ctx, { ...grant, nonce: record.nonce, accessToken: tokens.access_token })
   return { ...tokens, id_token: idToken }
+}
+
+/**
+ * RFC 9449 §10: a code bound to a DPoP key (dpop_jkt at the authorization
+ * request) is redeemed only with a proof of that key; the code is spent
+ * either way, as for a wrong PKCE verifier.
+ */
+function checkDpopBinding(bound: string | undefined, proved: string | undefined): void {
+  if (bound === undefined) return
+  if (proved === undefined)
+    throw new OAuthError(
+      'invalid_grant',
+      'This code is bound to a DPoP key (dpop_jkt): the token request needs a DPoP proof of that key (RFC 9449 section 10).',
+    )
+  if (proved !== bound)
+    throw new OAuthError(
+      'invalid_grant',
+      'The DPoP proof is of another key than the one this code is bound to (dpop_jkt, RFC 9449 section 10).',
+    )
 }
 
 function checkPkce(challenge: string | undefined, verifier: string | undefined): void {
