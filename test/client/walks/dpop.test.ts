@@ -18,6 +18,8 @@ async function authorize(lab: TestLab, learner: Learner): Promise<void> {
   const authorizeUrl = new URL(learner.browser.location(away))
   expect(authorizeUrl.origin + authorizeUrl.pathname).toBe(`${lab.config.auth.publicUrl}/authorize`)
   expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256')
+  // RFC 9449 §10: the code is bound to the walk's key by its thumbprint.
+  expect(authorizeUrl.searchParams.get('dpop_jkt')).toMatch(/^[A-Za-z0-9_-]{43}$/)
   const login = await learner.browser.get(authorizeUrl.href)
   const signedIn = await learner.browser.post(`${lab.config.auth.publicUrl}/login`, {
     _csrf: hiddenField(login.body, '_csrf'),

@@ -25,10 +25,10 @@ export const dpopWalk: WalkDefinition = {
       what:
         'The client sends your browser to the authorization server, as in the seven steps: you sign in and consent, ' +
         'and the browser comes back with a code. Before it, the client made an ES256 key pair for this walk; the ' +
-        'private key stays on the client app\u2019s server. A client may also name the key here with dpop_jkt ' +
-        '(RFC 9449 §10), to bind the code itself; this walk binds at the token request.',
+        'private key stays on the client app\u2019s server. The request names the key with dpop_jkt, its RFC 7638 ' +
+        'thumbprint (RFC 9449 §10): the code is bound to it, so a stolen code is useless without the private key.',
       rfc: 'RFC 6749 §4.1.1, RFC 7636; RFC 9449 §4.1 (the key pair), §10 (dpop_jkt)',
-      look: 'GET /authorize (state, code_challenge), the sign-in and consent pages, and the redirect back with code.',
+      look: 'GET /authorize (state, code_challenge, dpop_jkt), the sign-in and consent pages, and the redirect back with code.',
     },
     {
       n: 2,

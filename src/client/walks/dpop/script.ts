@@ -98,11 +98,16 @@ export const dpopScript: WalkScript = {
         // RFC 9449 §4.1: the client makes its key pair; it never leaves this server.
         const pkce = createPkce()
         const state = randomSecret()
+        const key = newDpopKey()
+        // RFC 9449 §10: dpop_jkt binds the code itself to the key: only a proof of it redeems the code.
+        const location = new URL(buildAuthorizeUrl(ctx.config, { state, codeChallenge: pkce.codeChallenge }))
+        const jkt = jwkThumbprintSync(publicJwkOf(key))
+        if (jkt !== undefined) location.searchParams.set('dpop_jkt', jkt)
         return {
           kind: 'redirect',
-          location: buildAuthorizeUrl(ctx.config, { state, codeChallenge: pkce.codeChallenge }),
+          location: location.href,
           state,
-          data: { key: newDpopKey(), codeVerifier: pkce.codeVerifier },
+          data: { key, codeVerifier: pkce.codeVerifier },
         }
       },
     },
