@@ -4,47 +4,29 @@
 // this lab answers), and the inspector's verdict names the token exchange check.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLab, type Lab } from '../../../src/lab.js'
-import { httpBrowser } from '../../helpers/http-browser.js'
-import { hiddenField } from '../../helpers/inject-browser.js'
+import { breakIt } from '../../helpers/break-it.js'
+import { startTestLab, type TestLab } from '../../helpers/lab.js'
 
-let lab: Lab
-const browser = httpBrowser()
-let csrf = ''
+let lab: TestLab
+const { play, browser } = breakIt(() => lab)
+const urls = () => ({ client: lab.config.client.publicUrl, resource: lab.config.resource.publicUrl })
 
 beforeAll(async () => {
-  lab = await startLab()
-  const page = await browser.get(`${lab.urls.client}/break`)
-  csrf = hiddenField(page.body, '_csrf')
+  lab = await startTestLab()
 })
 afterAll(() => lab.close())
 
-function text(html: string, id: string): string | undefined {
-  return new RegExp(`id="${id}">([^<]*)<`)
-    .exec(html)?.[1]
-    ?.replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-}
-
-interface FlowJson {
-  readonly verdict: { readonly outcome: string; readonly step: number; readonly text: string }
-}
-
-async function run(attack: string): Promise<{ html: string; flow: FlowJson }> {
-  const page = await browser.post(`${lab.urls.client}/break/${attack}`, { _csrf: csrf })
-  expect(page.status, page.body).toBe(200)
-  expect(text(page.body, 'verdict')).toBe('Stopped.')
-  const flowId = text(page.body, 'flow-id')!
-  const flow = await browser.get(`${lab.urls.client}/flow/${flowId}.json`)
-  expect(flow.status).toBe(200)
-  return { html: page.body, flow: JSON.parse(flow.body) as FlowJson }
+/** Plays the attack from /break: its result page (stopped) and the inspector's verdict of its flow. */
+async function run(attack: string) {
+  const played = await play(attack)
+  expect(played.field('verdict')).toBe('Stopped.')
+  return { text: (id: string) => played.field(id), html: played.html, flow: { verdict: await played.verdict() } }
 }
 
 describe('Break it: token exchange', () => {
   it('lists both attacks, on the Break it page and on the token-exchange walk', async () => {
-    const page = await browser.get(`${lab.urls.client}/break`)
-    const walk = await browser.get(`${lab.urls.client}/walk/token-exchange`)
+    const page = await browser.get(`${urls().client}/break`)
+    const walk = await browser.get(`${urls().client}/walk/token-exchange`)
     for (const name of ['token-exchange-audience-not-allowed', 'token-exchange-not-a-token']) {
       expect(page.body).toContain(`/break/${name}`)
       expect(walk.body).toContain(`/break/${name}`)
@@ -52,13 +34,13 @@ describe('Break it: token exchange', () => {
   })
 
   it('an audience the policy does not list: 400 invalid_target, no WWW-Authenticate', async () => {
-    const { html, flow } = await run('token-exchange-audience-not-allowed')
-    expect(text(html, 'answer-status')).toBe('400')
-    expect(text(html, 'answer-error')).toBe('invalid_target')
-    expect(text(html, 'answer-error-description')).toBe(
-      `This client may not exchange tokens for ${lab.urls.resource} (its tokenExchange.audiences: ${lab.urls.resource}/mcp).`,
+    const { text, flow } = await run('token-exchange-audience-not-allowed')
+    expect(text('answer-status')).toBe('400')
+    expect(text('answer-error')).toBe('invalid_target')
+    expect(text('answer-error-description')).toBe(
+      `This client may not exchange tokens for ${urls().resource} (its tokenExchange.audiences: ${urls().resource}/mcp).`,
     )
-    expect(text(html, 'answer-www-authenticate')).toBeUndefined()
+    expect(text('answer-www-authenticate')).toBeUndefined()
     expect(flow.verdict.outcome).toBe('stopped')
     expect(flow.verdict.step).toBe(5)
     expect(flow.verdict.text).toMatch(
@@ -67,11 +49,11 @@ describe('Break it: token exchange', () => {
   })
 
   it('a subject token that is not a token: 400 invalid_request', async () => {
-    const { html, flow } = await run('token-exchange-not-a-token')
-    expect(text(html, 'answer-status')).toBe('400')
-    expect(text(html, 'answer-error')).toBe('invalid_request')
-    expect(text(html, 'answer-error-description')).toContain('subject_token is not an active access token')
-    expect(text(html, 'answer-www-authenticate')).toBeUndefined()
+    const { text, flow } = await run('token-exchange-not-a-token')
+    expect(text('answer-status')).toBe('400')
+    expect(text('answer-error')).toBe('invalid_request')
+    expect(text('answer-error-description')).toContain('subject_token is not an active access token')
+    expect(text('answer-www-authenticate')).toBeUndefined()
     expect(flow.verdict.text).toMatch(
       /^✗ Stopped at step 5 by the token exchange check \(RFC 8693 §2\.2\.2\): invalid_request: subject_token/,
     )
