@@ -4,7 +4,8 @@
 
 import { describeFailure } from '../oauth-client.js'
 import { basicAuthorization } from '../../shared/basic-auth.js'
-import type { WalkRunContext } from './walk.js'
+import type { StepNumber } from '../flow/types.js'
+import type { WalkOutcome, WalkRunContext } from './walk.js'
 
 export interface WalkAnswer {
   readonly status: number
@@ -65,4 +66,9 @@ export function errorLine(answer: WalkAnswer): string {
   const description = answer.json?.error_description
   if (typeof error !== 'string') return `HTTP ${answer.status}`
   return typeof description === 'string' ? `${answer.status} ${error}: ${description}` : `${answer.status} ${error}`
+}
+
+/** A stop that could not go on: shown with a ✗, and the walk ends there. */
+export function refused(step: StepNumber, title: string, lines: readonly string[]): WalkOutcome {
+  return { kind: 'shown', done: true, result: { step, title, ok: false, lines } }
 }

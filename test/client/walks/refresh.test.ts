@@ -63,6 +63,24 @@ describe('the refresh walk-through', () => {
     expect((await learner.page()).body).toContain('has not come back yet')
   })
 
+  it('refuses an answer of the walk whose iss is another server’s (RFC 9207 §2.4): no token is requested', async () => {
+    const learner = walkBrowser(lab.config.client.publicUrl, 'refresh')
+    await learner.start()
+    const away = await learner.next()
+    const state = new URL(away.headers.get('location')!).searchParams.get('state')!
+    const tokenRequests = () => lab.exchanges.filter((e) => e.role === 'auth' && e.url === '/token').length
+    const before = tokenRequests()
+    const back = await learner.browser.get(
+      `${lab.config.client.publicUrl}/authenticated?code=stolen&state=${state}&iss=${encodeURIComponent('https://other-as.example')}`,
+    )
+    expect(back.status).toBe(303)
+    const page = await learner.page()
+    expect(page.body).toContain('No code to redeem')
+    expect(page.body).toContain('iss is &quot;https://other-as.example&quot;, not this lab')
+    expect(page.body).toContain('id="walk-finished"')
+    expect(tokenRequests()).toBe(before)
+  })
+
   it('Break it: a replayed refresh token is refused and revokes the family', async () => {
     const learner = walkBrowser(lab.config.client.publicUrl, 'refresh')
     const page = await learner.page()

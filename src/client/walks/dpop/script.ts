@@ -8,15 +8,12 @@
 import { randomSecret } from '../../../shared/random.js'
 import { decodeJwtParts } from '../../flow/decode.js'
 import { buildAuthorizeUrl, createPkce, redirectUriOf } from '../../oauth-client.js'
-import { clientBasic, errorLine, postForm, send, type WalkAnswer } from '../walk-http.js'
-import type { WalkOutcome, WalkResult, WalkRunContext, WalkScript } from '../walk.js'
+import { authorizationProblem } from '../front-channel.js'
+import { clientBasic, errorLine, postForm, send, type WalkAnswer, refused } from '../walk-http.js'
+import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
 import { dpopProof, jwkThumbprintSync, newDpopKey, publicJwkOf } from './key.js'
 
 type Data = Readonly<Record<string, string>>
-
-function stopped(step: WalkResult['step'], title: string, lines: readonly string[]): WalkOutcome {
-  return { kind: 'shown', done: true, result: { step, title, ok: false, lines } }
-}
 
 /** The nonce a server handed out (RFC 9449 §8: DPoP-Nonce), kept for the next proof to that server. */
 function nonceOf(answer: WalkAnswer): string | undefined {
@@ -54,7 +51,7 @@ function codeForm(ctx: WalkRunContext): Data {
 function tokenIssued(ctx: WalkRunContext, answer: WalkAnswer, step: 4 | 6, skip: number, done: boolean): WalkOutcome {
   const token = answer.json?.access_token
   if (answer.status !== 200 || typeof token !== 'string')
-    return stopped(step, 'The token endpoint refused', [errorLine(answer)])
+    return refused(step, 'The token endpoint refused', [errorLine(answer)])
   const jkt = jwkThumbprintSync(publicJwkOf(ctx.data.key ?? ''))
   const cnf = decodeJwtParts(token)?.claims.cnf
   const bound = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>).jkt : undefined
@@ -169,7 +166,7 @@ export const dpopScript: WalkScript = {
           : []
         const nonce = nonceOf(answer)
         if (answer.status !== 200)
-          return stopped(5, 'The resource server refused', [
+          return refused(5, 'The resource server refused', [
             ...lines,
             `${answer.status}: ${answer.headers.get('www-authenticate') ?? answer.text}`,
           ])
@@ -191,7 +188,7 @@ export const dpopScript: WalkScript = {
       async run(ctx) {
         const refreshToken = ctx.data.refreshToken
         if (refreshToken === undefined)
-          return stopped(6, 'No refresh token to use', ['The token response of step 4 carried no refresh_token.'])
+          return refused(6, 'No refresh token to use', ['The token response of step 4 carried no refresh_token.'])
         const form = { grant_type: 'refresh_token', refresh_token: refreshToken }
         const first = await tokenRequest(ctx, form, ctx.data.authNonce)
         // A nonce may have rotated since step 3 (RFC 9449 §8): one retry with the new one.
@@ -202,12 +199,9 @@ export const dpopScript: WalkScript = {
     },
   ],
   async callback(ctx, query) {
-    // RFC 9207 §2.4: the response must come from this authorization server.
-    if (query.iss !== ctx.config.auth.publicUrl)
-      return stopped(1, 'The answer is not from the authorization server', [`iss: ${String(query.iss)}`])
-    if (query.error !== undefined)
-      return stopped(1, 'Authorization was not granted', [`error=${query.error} ${query.error_description ?? ''}`])
-    if (query.code === undefined) return stopped(1, 'No code came back', ['RFC 6749 §4.1.2'])
+    // RFC 9207 §2.4, RFC 6749 §4.1.2: iss, then an error or the code (front-channel.ts).
+    const problem = authorizationProblem(ctx, query)
+    if (problem !== undefined || query.code === undefined) return refused(1, 'No code to redeem', [problem ?? ''])
     const jkt = jwkThumbprintSync(publicJwkOf(ctx.data.key ?? ''))
     return {
       kind: 'shown',

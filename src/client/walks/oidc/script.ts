@@ -7,16 +7,13 @@ import { decodeJwt, type JSONWebKeySet } from 'jose'
 import { randomSecret } from '../../../shared/random.js'
 import { s256Challenge } from '../../../shared/sha256.js'
 import { redirectUriOf } from '../../oauth-client.js'
-import { clientBasic, errorLine, postForm, send } from '../walk-http.js'
+import { authorizationProblem } from '../front-channel.js'
+import { clientBasic, errorLine, postForm, send, refused } from '../walk-http.js'
 import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
 import { checkIdToken } from './id-token-checks.js'
 
 /** OIDC Core §3.1.2.1: openid makes it an OpenID Connect request; profile and email ask for those claims (§5.4). */
 export const OIDC_SCOPE = 'openid profile email'
-
-function refused(step: 4 | 5 | 6 | 7, title: string, line: string): WalkOutcome {
-  return { kind: 'shown', done: true, result: { step, title, ok: false, lines: [line] } }
-}
 
 /** Where the client app comes back after logout: its registered post_logout_redirect_uri. */
 function postLogoutUri(ctx: WalkRunContext): string {
@@ -43,12 +40,8 @@ async function authorizationRequest(ctx: WalkRunContext): Promise<WalkOutcome> {
 }
 
 function authorizationResponse(ctx: WalkRunContext, query: Readonly<Record<string, string | undefined>>): WalkOutcome {
-  if (query.error !== undefined)
-    return refused(4, 'The authorization server answered with an error', `error=${query.error}`)
-  // RFC 9207 §2.4: the issuer this authorization response names must be the one the request went to.
-  if (query.iss !== ctx.config.auth.publicUrl)
-    return refused(4, 'The authorization response came from another issuer', `iss=${String(query.iss)}`)
-  if (query.code === undefined) return refused(4, 'No code came back', 'The redirect carried no code.')
+  const problem = authorizationProblem(ctx, query)
+  if (problem !== undefined || query.code === undefined) return refused(4, 'No code to redeem', [problem ?? ''])
   return {
     kind: 'shown',
     data: { code: query.code },
@@ -104,9 +97,9 @@ export const oidcScript: WalkScript = {
         const idToken = answer.json?.id_token
         const accessToken = answer.json?.access_token
         if (answer.status !== 200 || typeof accessToken !== 'string')
-          return refused(5, 'The token endpoint refused', errorLine(answer))
+          return refused(5, 'The token endpoint refused', [errorLine(answer)])
         // OIDC Core §3.1.3.3: a successful answer to an openid request carries an ID token.
-        if (typeof idToken !== 'string') return refused(5, 'The token response has no id_token', 'No id_token.')
+        if (typeof idToken !== 'string') return refused(5, 'The token response has no id_token', ['No id_token.'])
         return {
           kind: 'shown',
           data: { accessToken, idToken },
@@ -129,7 +122,7 @@ export const oidcScript: WalkScript = {
         // OIDC Core §3.1.3.7 step 6: the keys are the issuer's, from its jwks_uri.
         const keys = await send(ctx, `${ctx.config.auth.internalUrl}/jwks`, { headers: { accept: 'application/json' } })
         if (keys.status !== 200 || !Array.isArray(keys.json?.keys))
-          return refused(6, 'The JWKS could not be read', errorLine(keys))
+          return refused(6, 'The JWKS could not be read', [errorLine(keys)])
         const checks = await checkIdToken(ctx.data.idToken ?? '', keys.json as unknown as JSONWebKeySet, {
           issuer: ctx.config.auth.publicUrl,
           clientId: ctx.config.client.clientId,
@@ -160,11 +153,9 @@ export const oidcScript: WalkScript = {
           headers: { authorization: `Bearer ${ctx.data.accessToken ?? ''}`, accept: 'application/json' },
         })
         if (answer.status !== 200 || answer.json === undefined)
-          return refused(
-            7,
-            'The userinfo endpoint refused',
+          return refused(7, 'The userinfo endpoint refused', [
             `${answer.status}: ${answer.headers.get('www-authenticate') ?? answer.text}`,
-          )
+          ])
         const idSub = idTokenSub(ctx.data.idToken ?? '')
         // OIDC Core §5.3.2: the UserInfo sub MUST equal the ID token's, else the answer is not used.
         const same = answer.json.sub === idSub

@@ -5,7 +5,8 @@
 
 import { randomSecret } from '../../../shared/random.js'
 import { createPkce, redirectUriOf } from '../../oauth-client.js'
-import { clientBasic, errorLine, postForm } from '../walk-http.js'
+import { authorizationProblem } from '../front-channel.js'
+import { clientBasic, errorLine, postForm, refused } from '../walk-http.js'
 import { resourceStop } from '../resource-call.js'
 import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
 
@@ -17,10 +18,6 @@ function frontChannelUrl(ctx: WalkRunContext): string {
     request_uri: ctx.data.requestUri ?? '',
   }).toString()
   return url.href
-}
-
-function refused(step: 2 | 5 | 6 | 7, title: string, lines: readonly string[]): WalkOutcome {
-  return { kind: 'shown', done: true, result: { step, title, ok: false, lines } }
 }
 
 async function push(ctx: WalkRunContext): Promise<WalkOutcome> {
@@ -88,14 +85,9 @@ async function callback(
   ctx: WalkRunContext,
   query: Readonly<Record<string, string | undefined>>,
 ): Promise<WalkOutcome> {
-  if (query.iss !== ctx.config.auth.publicUrl)
-    return refused(5, 'The answer does not come from this authorization server', [
-      `iss is ${query.iss ?? 'missing'}, not ${ctx.config.auth.publicUrl} (RFC 9207 §2.4). No token was requested.`,
-    ])
-  if (query.error !== undefined || query.code === undefined)
-    return refused(5, 'No code came back', [
-      `error=${query.error ?? 'none'}${query.error_description ? `: ${query.error_description}` : ''}`,
-    ])
+  const problem = authorizationProblem(ctx, query)
+  if (problem !== undefined || query.code === undefined)
+    return refused(5, 'No code to redeem', [`${problem ?? ''} No token was requested.`])
   return {
     kind: 'shown',
     data: { code: query.code },

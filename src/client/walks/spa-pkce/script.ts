@@ -4,21 +4,15 @@
 // it at /token and calls the resource, from the browser (public/walk-spa-pkce.js).
 
 import { randomSecret } from '../../../shared/random.js'
+import { authorizationProblem } from '../front-channel.js'
+import { refused } from '../walk-http.js'
 import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
 
 export const SPA_PAGE = '/walk/spa-pkce/app'
 
-function refused(title: string, line: string): WalkOutcome {
-  return { kind: 'shown', done: true, result: { step: 4, title, ok: false, lines: [line] } }
-}
-
 function authorizationResponse(ctx: WalkRunContext, query: Readonly<Record<string, string | undefined>>): WalkOutcome {
-  if (query.error !== undefined)
-    return refused('The authorization server answered with an error', `error=${query.error}`)
-  // RFC 9207 §2.4: the response names the issuer the request went to.
-  if (query.iss !== ctx.config.auth.publicUrl)
-    return refused('The response came from another issuer', `iss=${String(query.iss)}`)
-  if (query.code === undefined) return refused('No code came back', 'The redirect carried no code.')
+  const problem = authorizationProblem(ctx, query)
+  if (problem !== undefined || query.code === undefined) return refused(4, 'No code to redeem', [problem ?? ''])
   // The page's script takes the code on (a SPA reads it from its redirect URI).
   // The walk now waits for that page's report, with a state of its own.
   return { kind: 'redirect', location: SPA_PAGE, state: randomSecret(), data: { code: query.code } }

@@ -8,17 +8,13 @@ import { createAgent } from '../../break-it/agent.js'
 import type { AttackContext } from '../../break-it/attack.js'
 import { authorizationCode, toInternal } from '../../break-it/play-authorization.js'
 import { MCP_PATH } from '../../../shared/builtin-data.js'
-import { clientBasic, errorLine, postForm, send, type WalkAnswer } from '../walk-http.js'
-import type { WalkOutcome, WalkResult, WalkRunContext, WalkScript } from '../walk.js'
+import { clientBasic, errorLine, postForm, send, type WalkAnswer, refused } from '../walk-http.js'
+import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
 import { exchangeForm } from './exchange-form.js'
 
 /** API B: the MCP server's resource identifier (RFC 8707), in oauth-client-1's exchange policy. */
 export function apiB(ctx: Pick<WalkRunContext, 'config'>): string {
   return `${ctx.config.resource.publicUrl}${MCP_PATH}`
-}
-
-function refused(step: WalkResult['step'], title: string, lines: readonly string[]): WalkOutcome {
-  return { kind: 'shown', done: true, result: { step, title, ok: false, lines } }
 }
 
 function claimsLine(token: string): string {
