@@ -200,13 +200,17 @@ const dpopKey = benchDpopKey()
 /** Proofs signed ahead of a window: more than the fastest endpoint answers in the window and its warm-up. */
 const proofCount = (w: Window) => Math.ceil(12_000 * (w.seconds + w.warmupSeconds))
 
-function tokenCcDpop(lab: Lab, within: Window) {
-  const url = `${lab.urls.auth}/token`
+/**
+ * POST client_credentials with a fresh DPoP proof per request, signed ahead of
+ * the window: the lab's token endpoint, or its floor (bare Fastify verifying
+ * one proof and signing one token, RFC 9449 §5), measured the same way.
+ */
+function dpopTokenRun(id: string, label: string, url: string, within: Window) {
   const next = dpopKey.pool('POST', url, proofCount(within))
   return measureRequests(
     {
-      id: 'lab.token.cc.dpop',
-      label: 'oauth-lab POST /token client_credentials + DPoP proof',
+      id,
+      label,
       url: local(url),
       method: 'POST',
       headers: tokenHeaders,
@@ -229,47 +233,17 @@ async function dpopBoundToken(lab: Lab): Promise<string> {
   return ((await answer.json()) as { access_token: string }).access_token
 }
 
-/** The DPoP token endpoint's floor: bare Fastify verifying one proof and signing one token (RFC 9449 §5). */
-function ceilingSignVerify(url: string, within: Window) {
-  const next = dpopKey.pool('POST', url, proofCount(within))
-  return measureRequests(
-    {
-      id: 'ceiling.sign.verify',
-      label: 'ceiling: + ES256 JWT sign + ES256 proof verify',
-      url: local(url),
-      method: 'POST',
-      headers: tokenHeaders,
-      body: ccBody,
-      connections: CONNECTIONS,
-      nextHeaders: () => ({ dpop: next() }),
-    },
-    within,
-  )
-}
-
-/** The DPoP resource's floor: bare Fastify verifying the token and one proof (RFC 9449 §7). */
-function ceilingVerifyProof(url: string, token: string, within: Window) {
+/**
+ * GET with a DPoP-bound token and a fresh proof (with ath) per request: the
+ * lab's resource, or its floor (bare Fastify verifying the token and the
+ * proof, RFC 9449 §7), measured the same way.
+ */
+function dpopResourceRun(id: string, label: string, url: string, token: string, within: Window) {
   const next = dpopKey.pool('GET', url, proofCount(within), token)
   return measureRequests(
     {
-      id: 'ceiling.verify.proof',
-      label: 'ceiling: Fastify GET + 2 ES256 jwtVerify (token, proof)',
-      url: local(url),
-      headers: { authorization: `DPoP ${token}` },
-      connections: CONNECTIONS,
-      nextHeaders: () => ({ dpop: next() }),
-    },
-    within,
-  )
-}
-
-function resourceDpopRun(lab: Lab, token: string, within: Window) {
-  const url = `${lab.urls.resource}/resource`
-  const next = dpopKey.pool('GET', url, proofCount(within), token)
-  return measureRequests(
-    {
-      id: 'lab.resource.dpop',
-      label: 'oauth-lab GET /resource (ES256 JWT + DPoP proof)',
+      id,
+      label,
       url: local(url),
       headers: { authorization: `DPoP ${token}` },
       connections: CONNECTIONS,
@@ -412,7 +386,13 @@ async function main(): Promise<void> {
                 tokenCc('ceiling.form', 'ceiling: Fastify form + Basic', `${ceilings.url}/form`, CONNECTIONS, w),
               (w: Window) =>
                 tokenCc('ceiling.sign', 'ceiling: + ES256 JWT sign', `${ceilings.url}/sign`, CONNECTIONS, w),
-              (w: Window) => ceilingSignVerify(`${ceilings.url}/sign-verify`, w),
+              (w: Window) =>
+                dpopTokenRun(
+                  'ceiling.sign.verify',
+                  'ceiling: + ES256 JWT sign + ES256 proof verify',
+                  `${ceilings.url}/sign-verify`,
+                  w,
+                ),
             ]
           : []),
         ...(withLab
@@ -425,7 +405,13 @@ async function main(): Promise<void> {
                   CONNECTIONS,
                   w,
                 ),
-              (w: Window) => tokenCcDpop(lab, w),
+              (w: Window) =>
+                dpopTokenRun(
+                  'lab.token.cc.dpop',
+                  'oauth-lab POST /token client_credentials + DPoP proof',
+                  `${lab.urls.auth}/token`,
+                  w,
+                ),
             ]
           : []),
         ...(anchors
@@ -477,13 +463,27 @@ async function main(): Promise<void> {
                   },
                   w,
                 ),
-              (w: Window) => ceilingVerifyProof(`${ceilings.url}/verify-proof`, ceilingToken, w),
+              (w: Window) =>
+                dpopResourceRun(
+                  'ceiling.verify.proof',
+                  'ceiling: Fastify GET + 2 ES256 jwtVerify (token, proof)',
+                  `${ceilings.url}/verify-proof`,
+                  ceilingToken,
+                  w,
+                ),
             ]
           : []),
         ...(withLab
           ? [
               (w: Window) => resourceRun(lab, userToken, CONNECTIONS, w),
-              (w: Window) => resourceDpopRun(lab, dpopToken, w),
+              (w: Window) =>
+                dpopResourceRun(
+                  'lab.resource.dpop',
+                  'oauth-lab GET /resource (ES256 JWT + DPoP proof)',
+                  `${lab.urls.resource}/resource`,
+                  dpopToken,
+                  w,
+                ),
             ]
           : []),
       ],
