@@ -6,6 +6,7 @@
 // see is masked before anything is kept (flow-masking.ts). INSPECTOR=off turns
 // it all off.
 
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { maskedRequest, maskedResponseHeaders, maskExchange, maskKeyParam } from './flow-masking.js'
 import { rawFormBody } from './form-body.js'
@@ -65,6 +66,8 @@ interface RawExchange {
 
 export interface FlowRecorder {
   readonly role: Role
+  /** Made anew each time the server starts: a reader that sees it change knows the seq numbers started again. */
+  readonly boot: string
   add(exchange: Omit<RecordedExchange, 'seq' | 'role'>): RecordedExchange
   /** The hooks' cheap path: the exchange is formatted on first read. */
   addRaw(raw: RawExchange): void
@@ -72,6 +75,14 @@ export interface FlowRecorder {
   since(seq: number): RecordedExchange[]
   /** Called after each new exchange; returns an unsubscribe function. */
   subscribe(listener: (exchange: RecordedExchange) => void): () => void
+  /**
+   * Resolves once an exchange newer than `after` is recorded, after `ms`, or
+   * when `signal` aborts; at once when there is one already, or when
+   * MAX_WAITERS wait already (a long-poll, lab-exchanges-route.ts).
+   */
+  waitNewer(after: number, ms: number, signal: AbortSignal): Promise<void>
+  /** Resolves every wait now (the server is closing). */
+  releaseWaiters(): void
   clear(): void
 }
 
@@ -83,6 +94,8 @@ export interface FlowRecorder {
  * pushes older exchanges out sooner.
  */
 export const MAX_BODY = 16 * 1024
+/** Long-polls waiting at once: the client app's inspector holds one per server; a few more for scripts. */
+export const MAX_WAITERS = 16
 export const MAX_RING_BYTES = 16 * 1024 * 1024
 // What is not part of a flow: health checks, the stylesheet, the inspector itself.
 const NOT_RECORDED = /^\/(healthz|assets\/|_lab\/|flow(\/|\?|$)|favicon\.ico)/
@@ -156,7 +169,12 @@ export function createFlowRecorder(role: Role, capacity: number, maxBytes = MAX_
   let count = 0
   let bytes = 0
   const listeners = new Set<(exchange: RecordedExchange) => void>()
+  const waiters = new Set<() => void>()
+  const boot = randomUUID()
   let seq = 0
+  function wake(): void {
+    for (const release of [...waiters]) release()
+  }
   /** Forgets the oldest entry. */
   function dropOldest(): void {
     const oldest = (next - count + capacity) % capacity
@@ -176,9 +194,11 @@ export function createFlowRecorder(role: Role, capacity: number, maxBytes = MAX_
       const exchange = materialize(entry, role)
       for (const listener of listeners) listener(exchange)
     }
+    if (waiters.size > 0) wake()
   }
   return {
     role,
+    boot,
     add(exchange) {
       const masked = maskExchange(exchange)
       const { request, response } = masked
@@ -210,6 +230,21 @@ export function createFlowRecorder(role: Role, capacity: number, maxBytes = MAX_
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
+    waitNewer(after, ms, signal) {
+      if (seq > after || waiters.size >= MAX_WAITERS || signal.aborted) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const release = () => {
+          clearTimeout(timer)
+          signal.removeEventListener('abort', release)
+          waiters.delete(release)
+          resolve()
+        }
+        const timer = setTimeout(release, ms)
+        signal.addEventListener('abort', release, { once: true })
+        waiters.add(release)
+      })
+    },
+    releaseWaiters: wake,
     clear() {
       ring.fill(undefined)
       next = 0

@@ -3,7 +3,7 @@ import Fastify from 'fastify'
 import { AUTH_SESSION_COOKIE } from '../../src/auth-server/account/sign-in-session.js'
 import { CLIENT_SESSION_COOKIE } from '../../src/client/app.js'
 import { BROWSER_COOKIE, MASKED, MASKED_COOKIES, browserHash } from '../../src/shared/flow-masking.js'
-import { createFlowRecorder, MAX_BODY, setUpFlowRecorder } from '../../src/shared/flow-recorder.js'
+import { createFlowRecorder, MAX_BODY, MAX_WAITERS, setUpFlowRecorder } from '../../src/shared/flow-recorder.js'
 import { registerFormBody } from '../../src/shared/form-body.js'
 import { registerLabExchangesRoute } from '../../src/shared/lab-exchanges-route.js'
 import { first } from '../helpers/lists.js'
@@ -89,6 +89,68 @@ describe('the flow recorder', () => {
     const keyless = await app.inject({ method: 'GET', url: '/_lab/exchanges' })
     expect(keyless.statusCode).toBe(401)
     expect(keyless.body).not.toContain('/authorize')
+  })
+
+  it('long-polls with &wait=: the answer waits for the next exchange, and app.close() does not wait for it', async () => {
+    const app = await recordedApp()
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+    const first = (await (await fetch(`${base}/_lab/exchanges`, { headers: keyed })).json()) as {
+      boot: string
+      exchanges: unknown[]
+    }
+    expect(first.exchanges).toEqual([])
+    expect(first.boot).toMatch(/^[0-9a-f-]{36}$/)
+    let answered = false
+    const held = fetch(`${base}/_lab/exchanges?since=0&wait=20000`, { headers: keyed }).then(async (res) => {
+      answered = true
+      return (await res.json()) as { boot: string; exchanges: Array<{ request: { url: string } }> }
+    })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(answered).toBe(false)
+    await fetch(`${base}/authorize?a=1`, { redirect: 'manual' })
+    const got = await held
+    expect(got.exchanges.map((e) => e.request.url)).toEqual(['/authorize?a=1'])
+    expect(got.boot).toBe(first.boot)
+    // Nothing newer than seq 1 yet: held again, and released at once by close.
+    const waiting = fetch(`${base}/_lab/exchanges?since=1&wait=20000`, { headers: keyed }).then((res) => res.json())
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const closing = Date.now()
+    await app.close()
+    expect(await waiting).toMatchObject({ exchanges: [] })
+    expect(Date.now() - closing).toBeLessThan(5000)
+    // A wait longer than the cap is refused (400), not held.
+    const again = await recordedApp()
+    expect((await again.inject({ method: 'GET', url: '/_lab/exchanges?wait=25001', headers: keyed })).statusCode).toBe(
+      400,
+    )
+  })
+
+  it('waitNewer: at once when something newer exists, on the next exchange, on abort, and never more than MAX_WAITERS', async () => {
+    const recorder = createFlowRecorder('auth-server', 10)
+    const never = new AbortController().signal
+    const exchange = {
+      startedAt: 0,
+      durationMs: 1,
+      request: { method: 'GET', url: '/x', httpVersion: '1.1', headers: [] },
+      response: { status: 200, headers: [] },
+    }
+    const order: string[] = []
+    const next = recorder.waitNewer(0, 20_000, never).then(() => order.push('next'))
+    const aborted = new AbortController()
+    const gone = recorder.waitNewer(0, 20_000, aborted.signal).then(() => order.push('aborted'))
+    aborted.abort()
+    await gone
+    recorder.add(exchange)
+    await next
+    expect(order).toEqual(['aborted', 'next'])
+    // Something newer than 0 exists: no wait.
+    await recorder.waitNewer(0, 20_000, never)
+    // MAX_WAITERS hold; one more is answered at once.
+    const held = Array.from({ length: MAX_WAITERS }, () => recorder.waitNewer(1, 20_000, never))
+    await recorder.waitNewer(1, 20_000, never)
+    recorder.releaseWaiters()
+    await Promise.all(held)
   })
 
   it("times each exchange, by its own hook without a logger and by Fastify's reply.elapsedTime with one", async () => {

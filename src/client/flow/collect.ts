@@ -2,7 +2,10 @@
 // process, the others over `GET {internalUrl}/_lab/exchanges?since=<seq>`.
 // Incremental (a cursor per server), bounded (a ring of merged exchanges), and
 // tolerant: a server that is down is reported, and the rest is still shown.
+// While a live page listens (watch()), each server is long-polled
+// (`&wait=<ms>`): its exchanges arrive as they are recorded, not on a timer.
 
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FlowRecorder } from '../../shared/flow-recorder.js'
 import { INSPECTOR_HEADER, requestHeader } from './http.js'
 import type { Fetch } from './jwks.js'
@@ -26,13 +29,24 @@ export interface Collector {
   unavailable(): readonly Unavailable[]
   /** Called whenever new exchanges were merged, whoever caused the refresh. */
   onChange(listener: () => void): () => void
+  /** Long-polls the servers until the returned function is called; what arrives is merged and told to onChange's listeners. */
+  watch(): () => void
   close(): void
 }
+
+/** How long one long-poll is held by the server (lab-exchanges-route.ts caps it at 25 s). */
+export const WATCH_WAIT_MS = 20_000
+/** After a failure, or an empty answer that came at once (the server's waiters are all taken): not a busy loop. */
+const WATCH_PAUSE_MS = 1000
 
 interface Cursor {
   seq: number
   /** Bumped when the server restarted: its seq numbers start again at 1. */
   epoch: number
+  /** The server's `boot` when last read: another one means it restarted. */
+  boot?: string
+  /** Every boot seen (one per restart: a handful). */
+  readonly boots: Set<string>
   failure?: string
 }
 
@@ -47,7 +61,9 @@ export function createCollector(deps: {
   const merged: Array<{ key: string; exchange: RecordedExchange }> = []
   const keys = new Set<string>()
   const listeners = new Set<() => void>()
-  const cursors = new Map<Role, Cursor>(deps.sources.map((s) => [s.role, { seq: 0, epoch: 0 }]))
+  const cursors = new Map<Role, Cursor>(
+    deps.sources.map((s) => [s.role, { seq: 0, epoch: 0, boots: new Set<string>() }]),
+  )
   let clientSeq = 0
 
   function merge(list: readonly RecordedExchange[], epoch: number): number {
@@ -76,23 +92,44 @@ export function createCollector(deps: {
     return merge(list, 0)
   }
 
-  async function pull(source: RemoteSource): Promise<number> {
+  async function pull(source: RemoteSource, waitMs = 0, signal?: AbortSignal): Promise<number> {
     const cursor = cursors.get(source.role)!
     try {
-      // Asking from the last seen seq must return it again; an empty answer means the server restarted.
-      let list = await fetchSince(deps.fetch, source, Math.max(0, cursor.seq - 1), deps.labKey)
-      if (cursor.seq > 0 && list.length === 0) {
-        cursor.epoch++
-        cursor.seq = 0
-        list = await fetchSince(deps.fetch, source, 0, deps.labKey)
+      let answer = await fetchSince(deps.fetch, source, cursor.seq, deps.labKey, waitMs, signal)
+      if (answer.boot !== cursor.boot) {
+        // A late answer of the server's run before its restart: already read, or gone.
+        if (cursor.boots.has(answer.boot)) return 0
+        const restarted = cursor.boot !== undefined
+        cursor.boot = answer.boot
+        cursor.boots.add(answer.boot)
+        // A restarted server (its seq numbers start again): everything it has, as a new epoch.
+        if (restarted) {
+          cursor.epoch++
+          cursor.seq = 0
+          answer = await fetchSince(deps.fetch, source, 0, deps.labKey, 0, signal)
+        }
       }
       delete cursor.failure
-      const fresh = list.filter((e) => e.seq > cursor.seq)
-      cursor.seq = list.at(-1)?.seq ?? cursor.seq
+      const fresh = answer.exchanges.filter((e) => e.seq > cursor.seq)
+      cursor.seq = Math.max(cursor.seq, answer.exchanges.at(-1)?.seq ?? 0)
       return merge(fresh, cursor.epoch)
     } catch (error) {
-      cursor.failure = error instanceof Error ? error.message : String(error)
+      // A watch stopped on purpose is no failure of the server.
+      if (signal?.aborted !== true) cursor.failure = error instanceof Error ? error.message : String(error)
       return 0
+    }
+  }
+
+  const watches = new Set<AbortController>()
+  /** One source's long-poll loop, until `signal` aborts. */
+  async function follow(source: RemoteSource, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const asked = Date.now()
+      const added = await pull(source, WATCH_WAIT_MS, signal)
+      changed(added)
+      const quick = added === 0 && Date.now() - asked < WATCH_PAUSE_MS
+      if (cursors.get(source.role)!.failure !== undefined || quick)
+        await sleep(WATCH_PAUSE_MS, undefined, { signal }).catch(() => undefined)
     }
   }
 
@@ -103,7 +140,7 @@ export function createCollector(deps: {
   let running: Promise<void> | undefined
   let queued: Promise<void> | undefined
   async function run(): Promise<void> {
-    const counts = await Promise.all(deps.sources.map(pull))
+    const counts = await Promise.all(deps.sources.map((source) => pull(source)))
     changed(pullClient() + counts.reduce((a, b) => a + b, 0))
   }
 
@@ -136,6 +173,15 @@ export function createCollector(deps: {
         if (listeners.size === 0) close()
       }
     },
+    watch() {
+      const controller = new AbortController()
+      watches.add(controller)
+      for (const source of deps.sources) void follow(source, controller.signal)
+      return () => {
+        controller.abort()
+        watches.delete(controller)
+      }
+    },
     close,
   }
 
@@ -143,7 +189,14 @@ export function createCollector(deps: {
     unsubscribe?.()
     unsubscribe = undefined
     listeners.clear()
+    for (const controller of watches) controller.abort()
+    watches.clear()
   }
+}
+
+interface Answer {
+  readonly boot: string
+  readonly exchanges: RecordedExchange[]
 }
 
 async function fetchSince(
@@ -151,14 +204,17 @@ async function fetchSince(
   source: RemoteSource,
   since: number,
   labKey: string | undefined,
-): Promise<RecordedExchange[]> {
-  const response = await fetchFn(`${source.url}/_lab/exchanges?since=${since}`, {
+  waitMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Answer> {
+  const timeout = AbortSignal.timeout(waitMs + 2000)
+  const response = await fetchFn(`${source.url}/_lab/exchanges?since=${since}${waitMs > 0 ? `&wait=${waitMs}` : ''}`, {
     headers: { accept: 'application/json', ...(labKey === undefined ? {} : { authorization: `Bearer ${labKey}` }) },
-    signal: AbortSignal.timeout(2000),
+    signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
   })
   if (!response.ok) throw new Error(`GET /_lab/exchanges answered ${response.status} (is INSPECTOR=off there?)`)
-  const body = (await response.json()) as { role?: string; exchanges?: RecordedExchange[] }
-  if (body.role !== source.role || !Array.isArray(body.exchanges))
+  const body = (await response.json()) as { role?: string; boot?: string; exchanges?: RecordedExchange[] }
+  if (body.role !== source.role || typeof body.boot !== 'string' || !Array.isArray(body.exchanges))
     throw new Error(`${source.url} is not the ${source.role}`)
-  return body.exchanges
+  return { boot: body.boot, exchanges: body.exchanges }
 }

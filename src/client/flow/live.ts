@@ -5,8 +5,9 @@
 // flow, the teacher's grid), worked out once per push key per change and sent
 // only when it differs from what that stream last got; one without is sent
 // `event: update` and fetches what it needs. The authorization and resource
-// servers are polled only while at least one page listens (every 300 ms); the
-// client's own exchanges arrive at once through its recorder.
+// servers are long-polled only while at least one page listens (their
+// exchanges arrive as they are recorded); the client's own arrive at once
+// through its recorder.
 //
 // Caps: at most `perBrowser` streams per browser (4) and `total` in all (200).
 // A browser opening one more stream closes its own oldest one (a tab left
@@ -31,7 +32,6 @@ export interface LiveHub {
 }
 
 export interface LiveOptions {
-  readonly pollMs?: number
   readonly heartbeatMs?: number
   readonly perBrowser?: number
   readonly total?: number
@@ -67,13 +67,12 @@ export function createLiveHub(
   fingerprint: (viewer: Viewer) => string,
   opts: LiveOptions = {},
 ): LiveHub {
-  const pollMs = opts.pollMs ?? 300
   const heartbeatMs = opts.heartbeatMs ?? 15_000
   const perBrowser = opts.perBrowser ?? LIVE_PER_BROWSER
   const total = opts.total ?? LIVE_TOTAL
   // Insertion order: the oldest stream first.
   const listeners = new Set<Listener>()
-  let poll: NodeJS.Timeout | undefined
+  let stopWatching: (() => void) | undefined
   let heartbeat: NodeJS.Timeout | undefined
   let pending: NodeJS.Timeout | undefined
 
@@ -144,17 +143,17 @@ export function createLiveHub(
   // Only while a page listens: with no page open, traffic costs the inspector nothing.
   function start(): void {
     stopListening = collector.onChange(onChange)
-    poll = setInterval(() => void collector.refresh().catch(() => undefined), pollMs)
+    stopWatching = collector.watch()
     // A comment line keeps proxies from closing an idle stream.
     heartbeat = setInterval(() => send(': keep-alive\n\n'), heartbeatMs)
   }
 
   function stop(): void {
     stopListening?.()
-    stopListening = undefined
-    clearInterval(poll)
+    stopWatching?.()
+    stopListening = stopWatching = undefined
     clearInterval(heartbeat)
-    poll = heartbeat = undefined
+    heartbeat = undefined
   }
 
   function end(listener: Listener): void {
@@ -185,7 +184,7 @@ export function createLiveHub(
       }
       listeners.add(listener)
       // Not on size === 1: an evicted stream may have left the set before its socket closed.
-      if (poll === undefined) start()
+      if (stopWatching === undefined) start()
       res.on('close', () => {
         listeners.delete(listener)
         if (listeners.size === 0) stop()

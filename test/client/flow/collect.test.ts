@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createCollector, type RemoteSource } from '../../../src/client/flow/collect.js'
 import { createFlowRecorder, type FlowRecorder } from '../../../src/shared/flow-recorder.js'
 
@@ -14,7 +14,7 @@ function entry(url: string, headers: Array<[string, string]> = []) {
   }
 }
 
-/** Two real recorders behind a fake fetch that serves GET /_lab/exchanges, as the servers do. */
+/** Two real recorders behind a fake fetch that serves GET /_lab/exchanges, as the servers do (its long-poll included). */
 function lab() {
   const servers = new Map<string, FlowRecorder>([
     ['http://as', createFlowRecorder('auth-server', 100)],
@@ -22,13 +22,19 @@ function lab() {
   ])
   const asked: string[] = []
   const down = new Set<string>()
-  const fetchStub = (async (input: string) => {
+  const fetchStub = (async (input: string, init?: RequestInit) => {
     asked.push(input)
     const url = new URL(input)
     if (down.has(url.origin)) throw new TypeError('fetch failed')
     const recorder = servers.get(url.origin)!
     const since = Number(url.searchParams.get('since'))
-    return new Response(JSON.stringify({ role: recorder.role, exchanges: recorder.since(since) }), { status: 200 })
+    const wait = Number(url.searchParams.get('wait') ?? 0)
+    if (wait > 0) await recorder.waitNewer(since, wait, init?.signal ?? new AbortController().signal)
+    init?.signal?.throwIfAborted()
+    return new Response(
+      JSON.stringify({ role: recorder.role, boot: recorder.boot, exchanges: recorder.since(since) }),
+      { status: 200 },
+    )
   }) as unknown as typeof fetch
   return { servers, asked, down, fetchStub, as: () => servers.get('http://as')! }
 }
@@ -50,13 +56,13 @@ describe('the collector', () => {
     l.as().add(entry('/token'))
     await collector.refresh()
     expect(collector.exchanges()).toHaveLength(3)
-    // The second ask starts at the last seq seen (which it must find again: the server did not restart).
+    // The second ask starts after the last seq seen.
     expect(l.asked.filter((u) => u.startsWith('http://as'))).toEqual([
       'http://as/_lab/exchanges?since=0',
-      'http://as/_lab/exchanges?since=0',
+      'http://as/_lab/exchanges?since=1',
     ])
     await collector.refresh()
-    expect(l.asked.at(-2)).toBe('http://as/_lab/exchanges?since=1')
+    expect(l.asked.at(-2)).toBe('http://as/_lab/exchanges?since=2')
     expect(collector.exchanges()).toHaveLength(3)
   })
 
@@ -185,5 +191,60 @@ describe('the collector', () => {
     await Promise.all([first, second, third])
     expect(collector.exchanges().map((e) => e.request.url)).toEqual(['/late'])
     expect(l.asked).toHaveLength(2)
+  })
+
+  it('watching, hears a server\u2019s exchange as it is recorded, with no refresh, until stopped', async () => {
+    const l = lab()
+    const collector = createCollector({
+      fetch: l.fetchStub,
+      clientRecorder: createFlowRecorder('client', 10),
+      sources: [AS, RS],
+      capacity: 10,
+    })
+    const heard: string[] = []
+    collector.onChange(() =>
+      heard.push(
+        collector
+          .exchanges()
+          .map((e) => e.request.url)
+          .join(','),
+      ),
+    )
+    const stop = collector.watch()
+    // Each server is asked once and holds the answer (bounded wait: the waits below end long before 20 s).
+    await vi.waitFor(() => expect(l.asked.filter((u) => u.includes('&wait=20000'))).toHaveLength(2))
+    l.as().add(entry('/authorize'))
+    await vi.waitFor(() => expect(heard).toEqual(['/authorize']))
+    l.as().add(entry('/login'))
+    await vi.waitFor(() => expect(heard).toEqual(['/authorize', '/authorize,/login']))
+    expect(l.asked.filter((u) => !u.includes('&wait='))).toEqual([])
+    stop()
+    l.as().add(entry('/consent'))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(heard).toHaveLength(2)
+    // Stopped on purpose: no server is reported down.
+    expect(collector.unavailable()).toEqual([])
+  })
+
+  it('watching, waits a pause after a failure instead of asking again at once', async () => {
+    const l = lab()
+    const collector = createCollector({
+      fetch: l.fetchStub,
+      clientRecorder: createFlowRecorder('client', 10),
+      sources: [AS],
+      capacity: 10,
+    })
+    l.down.add('http://as')
+    const stop = collector.watch()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(l.asked).toHaveLength(1)
+    expect(collector.unavailable().map((u) => u.role)).toEqual(['auth-server'])
+    l.down.clear()
+    l.as().add(entry('/authorize'))
+    await vi.waitFor(() => expect(collector.exchanges().map((e) => e.request.url)).toEqual(['/authorize']), {
+      timeout: 3000,
+    })
+    expect(collector.unavailable()).toEqual([])
+    stop()
   })
 })

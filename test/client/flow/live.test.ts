@@ -12,8 +12,13 @@ const browserB: Viewer = { kind: 'browser', browser: 'B' }
 
 function fakeCollector() {
   const listeners = new Set<() => void>()
+  const watching = { started: 0, stopped: 0 }
   const collector = {
     refresh: vi.fn(async () => undefined),
+    watch() {
+      watching.started++
+      return () => watching.stopped++
+    },
     exchanges: () => [],
     unavailable: () => [],
     onChange(listener: () => void) {
@@ -22,7 +27,7 @@ function fakeCollector() {
     },
     close() {},
   } satisfies Collector
-  return { collector, change: () => listeners.forEach((l) => l()), listeners }
+  return { collector, change: () => listeners.forEach((l) => l()), listeners, watching }
 }
 
 function fakeResponse() {
@@ -43,27 +48,32 @@ function fakeResponse() {
 }
 
 describe('the live hub (server-sent events)', () => {
-  it('polls only while a page listens, and sends one update for a burst of changes', async () => {
+  it('watches the servers only while a page listens, and sends one update for a burst of changes', async () => {
     vi.useFakeTimers()
     try {
-      const { collector, change } = fakeCollector()
+      const { collector, change, watching } = fakeCollector()
       let flows = 'f1:3'
-      const hub = createLiveHub(collector, () => flows, { pollMs: 300 })
+      const hub = createLiveHub(collector, () => flows)
       await vi.advanceTimersByTimeAsync(1000)
-      expect(collector.refresh).not.toHaveBeenCalled()
-      const res = fakeResponse()
+      expect(watching).toEqual({ started: 0, stopped: 0 })
+      const [res, other] = [fakeResponse(), fakeResponse()]
       hub.add(res as unknown as ServerResponse, ALL, 'all')
-      await vi.advanceTimersByTimeAsync(900)
-      expect(collector.refresh).toHaveBeenCalledTimes(3)
+      hub.add(other as unknown as ServerResponse, ALL, 'all')
+      // One watch for all the pages.
+      expect(watching).toEqual({ started: 1, stopped: 0 })
       flows = 'f1:4'
       change()
       change()
       await vi.advanceTimersByTimeAsync(60)
       expect(res.written.filter((t) => t.startsWith('event: update\n'))).toHaveLength(1)
       res.emit('close')
+      expect(watching).toEqual({ started: 1, stopped: 0 })
+      other.emit('close')
       expect(hub.size).toBe(0)
+      expect(watching).toEqual({ started: 1, stopped: 1 })
+      // No page, no polling: the collector is never asked on a timer.
       await vi.advanceTimersByTimeAsync(900)
-      expect(collector.refresh).toHaveBeenCalledTimes(3)
+      expect(collector.refresh).not.toHaveBeenCalled()
     } finally {
       vi.useRealTimers()
     }

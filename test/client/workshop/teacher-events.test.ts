@@ -60,12 +60,13 @@ describe('GET /teacher/events', () => {
       await inspector.next((e) => e.event === 'section' && e.data.includes('GET /resource'), 5000)
       // One cursor per server for the whole client app: once it has moved on, nothing reads from 0 again.
       for (const role of ['auth', 'resource'] as const) {
+        // Each read's `since` (a live page long-polls: `&wait=` beside it).
         const reads = lab.exchanges
-          .filter((x) => x.role === role && x.url.startsWith('/_lab/exchanges?since='))
-          .map((x) => x.url)
-        const moved = reads.findIndex((url) => url !== '/_lab/exchanges?since=0')
+          .filter((x) => x.role === role && x.url.startsWith('/_lab/exchanges?'))
+          .map((x) => new URL(x.url, 'http://lab').searchParams.get('since'))
+        const moved = reads.findIndex((since) => since !== '0')
         expect([role, moved]).not.toEqual([role, -1])
-        expect([role, reads.slice(moved).filter((url) => url === '/_lab/exchanges?since=0')]).toEqual([role, []])
+        expect([role, reads.slice(moved).filter((since) => since === '0')]).toEqual([role, []])
       }
     } finally {
       teacher.close()
