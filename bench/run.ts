@@ -11,6 +11,7 @@
 // BENCH_ONLY=workshop) runs the workshop scenario alone; skip it in the full
 // run with BENCH_SKIP=workshop.
 
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -267,11 +268,15 @@ function flowRun(lab: Lab, workers = CONNECTIONS, within = window) {
 
 /** The workshop scenario against a fresh `npm start` with WORKSHOP=on. */
 async function workshopRun(): Promise<WorkshopResult> {
-  const target = await startLab('oauth-lab (WORKSHOP=on)', 'on', { WORKSHOP: 'on' })
-  // The learners' open streams hold connections of their own.
+  // The teacher's page needs the lab key: given to the lab rather than read from its output.
+  const labKey = randomBytes(32).toString('base64url')
+  const target = await startLab('oauth-lab (WORKSHOP=on)', 'on', { WORKSHOP: 'on', LAB_KEY: labKey })
+  // The learners' open streams (and the teacher's) hold connections of their own.
   const streams = createAgent(WORKSHOP_LEARNERS + 8)
   try {
-    log(`workshop: ${WORKSHOP_LEARNERS} learners join, follow their inspector and run ${WORKSHOP_FLOWS} flows each`)
+    log(
+      `workshop: ${WORKSHOP_LEARNERS} learners join, follow their inspector and run ${WORKSHOP_FLOWS} flows each; a teacher's page follows the room`,
+    )
     return await workshopScenario({
       agent,
       streamAgent: streams,
@@ -279,6 +284,7 @@ async function workshopRun(): Promise<WorkshopResult> {
       learners: WORKSHOP_LEARNERS,
       flowsEach: WORKSHOP_FLOWS,
       rss: () => idleRss(target),
+      labKey,
     })
   } finally {
     await target.process.stop()
@@ -290,6 +296,11 @@ function workshopReport(result: WorkshopResult): string {
   return [
     `Workshop (WORKSHOP=on, a fresh \`npm start\`): ${result.learners} learners joined (POST /join p50 ${Math.round(result.join.p50Ms)} ms, p95 ${Math.round(result.join.p95Ms)} ms), each followed its inspector live (/flow/events) and ran ${result.flowsEach} flows, all at once: ${result.seconds.toFixed(1)} s, ${result.events} pushed sections, ${result.failed} failed${result.firstError === undefined ? '' : ` (${result.firstError})`}. Inspector: from the step's response to the learner's event that shows it.`,
     workshopTable(result),
+    ...(result.teacher === undefined
+      ? []
+      : [
+          `Teacher's page (/teacher/events, lab key): ${result.teacher.events} grid events; from a flow's step 7 response to the grid showing that learner at step 7: p50 ${Math.round(result.teacher.p50Ms)} ms, p95 ${Math.round(result.teacher.p95Ms)} ms, ${result.teacher.missed} not shown.`,
+        ]),
     `RSS at the end (MB): ${Object.entries(result.rssMb)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,

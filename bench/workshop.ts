@@ -8,6 +8,10 @@
 // before the next flow it waits (up to LOOK_MS) until its inspector showed
 // step 7, as a learner looks at the inspector before starting again.
 //
+// A teacher's page follows the room too (GET /teacher/events with the lab
+// key): its delay is the time from a flow's step 7 response to the first grid
+// event that shows that learner at step 7.
+//
 // The inspector delay of a step is the time from its response to the first
 // event of that learner's stream that shows it: an `event: section` of the
 // same flow whose exchange lines include the step's exchange (as many times
@@ -52,6 +56,15 @@ export interface StepFigure {
   readonly missed: number
 }
 
+export interface TeacherFigure {
+  /** Grid events the teacher's page got. */
+  readonly events: number
+  /** From a flow's step 7 response to the grid showing its learner at step 7. */
+  readonly p50Ms: number
+  readonly p95Ms: number
+  readonly missed: number
+}
+
 export interface WorkshopResult {
   readonly learners: number
   readonly flowsEach: number
@@ -62,6 +75,7 @@ export interface WorkshopResult {
   readonly failed: number
   readonly firstError?: string
   readonly rssMb: Record<string, number>
+  readonly teacher?: TeacherFigure
 }
 
 export interface Timed {
@@ -78,25 +92,28 @@ export interface Heard {
 }
 
 export interface LearnerRun {
+  readonly username: string
   readonly joinMs: number
   readonly timed: Timed[]
   readonly heard: Heard[]
 }
 
-/** Opens a learner's stream; then reads it until `signal` aborts: each `section` event's arrival time, flow and lines. */
+/** Opens a stream; then reads it until `signal` aborts, handing each `event` block's data and arrival time to `heard`. */
 async function follow(
   agent: Agent,
   url: string,
-  cookie: string,
+  headers: Record<string, string>,
+  event: string,
   signal: AbortSignal,
-  heard: Heard[],
+  heard: (at: number, data: string) => void,
 ): Promise<{ read: Promise<void> }> {
   const res = await request(url.replace('//localhost:', '//127.0.0.1:'), {
-    headers: { accept: 'text/event-stream', cookie },
+    headers: { accept: 'text/event-stream', ...headers },
     dispatcher: agent,
     signal,
   })
-  if (res.statusCode !== 200) throw new Error(`GET /flow/events: HTTP ${res.statusCode}`)
+  if (res.statusCode !== 200) throw new Error(`GET ${new URL(url).pathname}: HTTP ${res.statusCode}`)
+  const prefix = `event: ${event}\n`
   const read = async () => {
     let buffer = ''
     try {
@@ -108,10 +125,7 @@ async function follow(
           const block = buffer.slice(0, end)
           buffer = buffer.slice(end + 2)
           end = buffer.indexOf('\n\n')
-          if (!block.startsWith('event: section\n')) continue
-          // Only what the matching needs is kept: not the rendered section itself.
-          const data = JSON.parse(block.slice(block.indexOf('data: ') + 6)) as Omit<Heard, 'at'>
-          heard.push({ at, flow: data.flow, requests: data.requests })
+          if (block.startsWith(prefix)) heard(at, block.slice(block.indexOf('data: ') + 6))
         }
       }
     } catch (error) {
@@ -119,6 +133,46 @@ async function follow(
     }
   }
   return { read: read() }
+}
+
+/** A learner's `section` events: arrival, flow and exchange lines (not the rendered section itself). */
+function sections(heard: Heard[]): (at: number, data: string) => void {
+  return (at, data) => {
+    const parsed = JSON.parse(data) as Omit<Heard, 'at'>
+    heard.push({ at, flow: parsed.flow, requests: parsed.requests })
+  }
+}
+
+interface GridEvent {
+  readonly at: number
+  /** username -> the step the grid shows them at. */
+  readonly reached: ReadonlyMap<string, number>
+}
+
+/** The teacher's `grid` events: each learner's row as the grid shows it. */
+function grids(heard: GridEvent[]): (at: number, data: string) => void {
+  return (at, data) => {
+    const { html } = JSON.parse(data) as { html: string }
+    const reached = new Map<string, number>()
+    for (const m of html.matchAll(/data-learner="([^"]+)" data-reached="(\d)"/g)) reached.set(m[1]!, Number(m[2]))
+    heard.push({ at, reached })
+  }
+}
+
+/** From each flow's step 7 response to the first grid event after it showing that learner at step 7. */
+export function teacherDelays(
+  runs: ReadonlyArray<{ readonly username: string; readonly timed: readonly Timed[] }>,
+  heard: readonly GridEvent[],
+): Array<number | undefined> {
+  const last = WORKSHOP_STEPS.length - 1
+  return runs.flatMap(({ username, timed }) =>
+    timed
+      .filter((t) => t.step === last)
+      .map((t) => {
+        const shown = heard.find((g) => g.at >= t.start && g.reached.get(username) === 7)
+        return shown === undefined ? undefined : Math.max(0, shown.at - t.done)
+      }),
+  )
 }
 
 async function join(browser: Browser, urls: LabUrls, name: string): Promise<{ username: string; password: string }> {
@@ -222,12 +276,26 @@ export async function workshopScenario(opts: {
   readonly learners: number
   readonly flowsEach: number
   readonly rss: () => Record<string, number>
+  /** With the lab key, a teacher's page follows the room (/teacher/events). */
+  readonly labKey?: string
 }): Promise<WorkshopResult> {
   const started = performance.now()
   const controller = new AbortController()
   // One signal ends every learner's stream.
   setMaxListeners(opts.learners + 10, controller.signal)
   const errors: string[] = []
+  const teacherHeard: GridEvent[] = []
+  if (opts.labKey !== undefined) {
+    const { read } = await follow(
+      opts.streamAgent,
+      `${opts.urls.client}/teacher/events`,
+      { authorization: `Bearer ${opts.labKey}` },
+      'grid',
+      controller.signal,
+      grids(teacherHeard),
+    )
+    read.catch((error: unknown) => errors.push(error instanceof Error ? error.message : String(error)))
+  }
   const runs = await Promise.all(
     Array.from({ length: opts.learners }, async (_, i): Promise<LearnerRun | undefined> => {
       const browser = new Browser(opts.agent)
@@ -241,18 +309,19 @@ export async function workshopScenario(opts: {
         const { read } = await follow(
           opts.streamAgent,
           `${opts.urls.client}/flow/events?view=latest`,
-          browser.jar.header() ?? '',
+          { cookie: browser.jar.header() ?? '' },
+          'section',
           controller.signal,
-          heard,
+          sections(heard),
         )
         read.catch((error: unknown) => errors.push(error instanceof Error ? error.message : String(error)))
         for (let flow = 0; flow < opts.flowsEach; flow++) {
           await oneFlow(browser, opts.urls, user, flow, timed)
           const looked = performance.now()
-          const shown = () => delays({ joinMs, timed, heard }).every((d) => d.ms !== undefined)
+          const shown = () => delays({ username: user.username, joinMs, timed, heard }).every((d) => d.ms !== undefined)
           while (!shown() && performance.now() - looked < LOOK_MS) await sleep(50)
         }
-        return { joinMs, timed, heard }
+        return { username: user.username, joinMs, timed, heard }
       } catch (error) {
         errors.push(error instanceof Error ? error.message : String(error))
         return undefined
@@ -262,7 +331,9 @@ export async function workshopScenario(opts: {
   const flowsDone = performance.now()
   // The last steps' events: wait until every learner's stream showed its last step, or the settle time.
   const done = runs.filter((r): r is LearnerRun => r !== undefined)
-  const settled = () => done.every((r) => delays(r).every((d) => d.ms !== undefined))
+  const settled = () =>
+    done.every((r) => delays(r).every((d) => d.ms !== undefined)) &&
+    (opts.labKey === undefined || teacherDelays(done, teacherHeard).every((d) => d !== undefined))
   while (!settled() && performance.now() - flowsDone < SETTLE_MS) await sleep(100)
   const rssMb = opts.rss()
   controller.abort()
@@ -284,6 +355,17 @@ export async function workshopScenario(opts: {
     }
   })
   const joins = sorted(done.map((r) => r.joinMs))
+  const toTeacher = teacherDelays(done, teacherHeard)
+  const teacherShown = sorted(toTeacher.filter((d): d is number => d !== undefined))
+  const teacher: TeacherFigure | undefined =
+    opts.labKey === undefined
+      ? undefined
+      : {
+          events: teacherHeard.length,
+          p50Ms: percentile(teacherShown, 50),
+          p95Ms: percentile(teacherShown, 95),
+          missed: toTeacher.length - teacherShown.length,
+        }
   return {
     learners: opts.learners,
     flowsEach: opts.flowsEach,
@@ -294,5 +376,6 @@ export async function workshopScenario(opts: {
     failed: errors.length,
     ...(errors[0] === undefined ? {} : { firstError: errors[0] }),
     rssMb,
+    ...(teacher === undefined ? {} : { teacher }),
   }
 }

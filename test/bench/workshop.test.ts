@@ -3,7 +3,7 @@
 // lines include it as many times as the flow has made it.
 
 import { describe, expect, it } from 'vitest'
-import { delays, WORKSHOP_STEPS, type Heard, type Timed } from '../../bench/workshop.js'
+import { delays, teacherDelays, WORKSHOP_STEPS, type Heard, type Timed } from '../../bench/workshop.js'
 import { workshopTable } from '../../bench/report.js'
 
 const lines = (n: number) => WORKSHOP_STEPS.slice(0, n).map((s) => s.line)
@@ -30,10 +30,33 @@ describe('the workshop scenario', () => {
       { at: 1001, flow: 'f1', requests: lines(7) },
       { at: 1002, flow: 'f2', requests: lines(1) },
     ]
-    const got = delays({ joinMs: 0, timed, heard })
+    const got = delays({ username: 'ada', joinMs: 0, timed, heard })
     expect(got.slice(0, 7).map((d) => d.ms)).toEqual([15, 15, 375, 365, 455, 445, 435])
     // f2: step 1 shown at once (clamped to 0), the rest never.
     expect(got.slice(7).map((d) => d.ms)).toEqual([0, undefined, undefined, undefined, undefined, undefined, undefined])
+  })
+
+  it('matches each flow\u2019s step 7 to the first grid event after it that shows its learner at step 7', () => {
+    const step7 = (start: number) => ({ flow: 0, step: WORKSHOP_STEPS.length - 1, start, done: start + 5 })
+    const runs = [
+      { username: 'ada', timed: [step7(100), step7(1000)] },
+      { username: 'bob', timed: [step7(200)] },
+    ]
+    const heard = [
+      // Ada at step 7 before her first flow's step 7 began: not it.
+      { at: 50, reached: new Map([['ada', 7]]) },
+      { at: 150, reached: new Map([['ada', 6]]) },
+      { at: 180, reached: new Map([['ada', 7]]) },
+      {
+        at: 400,
+        reached: new Map([
+          ['ada', 7],
+          ['bob', 7],
+        ]),
+      },
+    ]
+    // Ada's second flow never shown at step 7 after it.
+    expect(teacherDelays(runs, heard)).toEqual([75, undefined, 195])
   })
 
   it('reports each request with its inspector delay', () => {
