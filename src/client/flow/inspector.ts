@@ -48,6 +48,8 @@ export interface Inspector {
   snapshot(id: string | undefined, viewer: Viewer): Promise<{ model: PageModel; flow?: Flow }>
   /** Changes when `viewer`'s flows change; from what was already collected (no refresh). */
   fingerprint(viewer: Viewer): string
+  /** What `browser`'s inspector shows, from what was already collected: worked out again only when its flows changed. */
+  browserFlows(browser: string): Flow[]
 }
 
 const RECENT = 20
@@ -90,6 +92,7 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
     fingerprint(viewer) {
       return viewer.kind === 'browser' ? fingerprints.of(viewer.browser, collector.exchanges()) : ''
     },
+    browserFlows: (browser) => fingerprints.flows(browser, collector.exchanges()),
     find(flows, id) {
       return id === 'latest' ? flows[flows.length - 1] : flows.find((f) => f.id === id)
     },
@@ -99,9 +102,7 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
     // A live update: the browser's flows as its fingerprint just worked them out.
     snapshot: (id, viewer) =>
       model(
-        viewer.kind === 'browser'
-          ? fingerprints.flows(viewer.browser, collector.exchanges())
-          : flowsFor(collector.exchanges(), viewer),
+        viewer.kind === 'browser' ? inspector.browserFlows(viewer.browser) : flowsFor(collector.exchanges(), viewer),
         id,
         viewer,
         false,

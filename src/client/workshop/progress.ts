@@ -1,13 +1,14 @@
 // The teacher's view of the room: for each learner, how far their latest flow
 // got under the seven steps (the inspector's own step assignment,
 // flow/assign.ts via summarize), which Break-it attacks they ran and what the
-// servers answered. The flows are correlated once for the whole room, then
-// each is given to the browser that took part in it (or, for a Break-it run,
-// the browser whose POST /break/<attack> was answered with its flow id).
+// servers answered. Each learner's flows are the ones their own inspector
+// shows (flow/visibility.ts: the flows their browser took part in, and the
+// Break-it runs it started), which the inspector keeps per browser and works
+// out again only when that browser's flows changed: a change in the room
+// costs the grid one learner's flows, not the whole room's.
 
 import { ATTACKS } from '../break-it/catalog.js'
-import { FLOW_HEADER, pathOf, responseHeader, responseJson } from '../flow/http.js'
-import { tagId } from '../flow/correlate.js'
+import { pathOf, responseJson } from '../flow/http.js'
 import { summarize } from '../flow/summary.js'
 import type { Flow, RecordedExchange, StepNumber } from '../flow/types.js'
 import type { Learner } from './learners.js'
@@ -37,22 +38,6 @@ const STEPS: readonly StepNumber[] = [1, 2, 3, 4, 5, 6, 7]
 /** The answers listed per attack run, at most. */
 const MAX_ANSWERS = 6
 
-/** Tagged flow id -> the browser that started it (its POST /break answer named the flow). */
-function attackOwners(exchanges: readonly RecordedExchange[]): Map<string, string> {
-  const owners = new Map<string, string>()
-  for (const e of exchanges) {
-    if (e.role !== 'client' || e.browser === undefined) continue
-    const tag = responseHeader(e, FLOW_HEADER)
-    if (tag !== undefined) owners.set(tagId(tag), e.browser)
-  }
-  return owners
-}
-
-function ownerOf(flow: Flow, owners: ReadonlyMap<string, string>): string | undefined {
-  if (flow.kind === 'tagged') return owners.get(flow.id)
-  return flow.entries.find((e) => e.exchange.browser !== undefined)?.exchange.browser
-}
-
 function answerOf(e: RecordedExchange): string {
   const error = responseJson(e)?.error
   return `${e.request.method} ${pathOf(e)} ${e.response.status}${typeof error === 'string' ? ` ${error}` : ''}`
@@ -75,22 +60,11 @@ function attackRun(flow: Flow): AttackRun | undefined {
 /** Each learner's progress, in the order they joined; flows started before `since` (a room reset) are left out. */
 export function roomProgress(
   learners: readonly Learner[],
-  flows: readonly Flow[],
-  exchanges: readonly RecordedExchange[],
+  flowsOf: (browser: string) => readonly Flow[],
   since: number,
 ): LearnerProgress[] {
-  const owners = attackOwners(exchanges)
-  const byBrowser = new Map<string, Flow[]>()
-  for (const flow of flows) {
-    if (flow.startedAt < since) continue
-    const owner = ownerOf(flow, owners)
-    if (owner === undefined) continue
-    const list = byBrowser.get(owner) ?? []
-    list.push(flow)
-    byBrowser.set(owner, list)
-  }
   return learners.map((learner) => {
-    const own = byBrowser.get(learner.browser) ?? []
+    const own = flowsOf(learner.browser).filter((f) => f.startedAt >= since)
     const latest = own.filter((f) => f.kind === 'browser').at(-1)
     const reached = latest ? summarize(latest).reached : 0
     return {

@@ -16,7 +16,6 @@ import { csrfFormSchema } from '../fetch-resource.js'
 import type { Push } from '../flow/live.js'
 import { sseEvent, type LiveInspector } from '../flow/push.js'
 import { openStream } from '../flow/stream.js'
-import { flowsFor } from '../flow/visibility.js'
 import type { Fetch } from '../oauth-client.js'
 import type { LearnerRegistry } from './learners.js'
 import { roomProgress, type LearnerProgress } from './progress.js'
@@ -38,10 +37,9 @@ export async function teacherRoutes(
 
   /** The room's progress; `fresh`: collect what is new first (a page), else from what was collected (a push). */
   async function progress(fresh = true): Promise<LearnerProgress[]> {
-    if (!inspector) return roomProgress(learners.all(), [], [], learners.since)
+    if (!inspector) return roomProgress(learners.all(), () => [], learners.since)
     if (fresh) await inspector.collector.refresh()
-    const exchanges = inspector.collector.exchanges()
-    return roomProgress(learners.all(), flowsFor(exchanges, { kind: 'all' }), exchanges, learners.since)
+    return roomProgress(learners.all(), (browser) => inspector.browserFlows(browser), learners.since)
   }
 
   const gridModel = async (fresh: boolean, csrfToken?: string) => ({
