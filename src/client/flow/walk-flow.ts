@@ -6,7 +6,7 @@
 import { findWalk } from '../walks/definitions.js'
 import type { WalkName, WalkPlacement } from '../walks/walk.js'
 import type { Group } from './correlate.js'
-import { endOf } from './http.js'
+import { endOf, responseHeader } from './http.js'
 import { flowChecks } from './checks.js'
 import { describeRequest, describeResponse } from './labels.js'
 import type { Flow, FlowEntry, Part, RecordedExchange, StepNumber } from './types.js'
@@ -44,14 +44,33 @@ function fallback(e: RecordedExchange): WalkPlacement {
   }
 }
 
-/** A client app page: from the browser, in the steps of what the client did while answering it. */
+/**
+ * A client app page: from the browser, in the steps of what the client did
+ * while answering it. One that made no request of its own goes with the step
+ * it sends the browser to: the walk's page at `#step-N` (the stop it shows),
+ * or another server (the first exchange after it); else with the last step
+ * before it (it shows what arrived).
+ */
 function pagePlacement(page: RecordedExchange, placed: ReadonlyMap<RecordedExchange, WalkPlacement>): WalkPlacement {
   const during = [...placed].filter(([e]) => e.startedAt >= page.startedAt - 1 && e.startedAt <= endOf(page) + 1)
   const steps = during.flatMap(([, p]) => [p.request, p.response])
-  const before = [...placed].filter(([e]) => e.startedAt < page.startedAt).map(([, p]) => p.response)
-  const first = steps.length > 0 ? Math.min(...steps) : Math.max(1, ...before)
+  const first = steps.length > 0 ? Math.min(...steps) : (leadsTo(page, placed) ?? lastBefore(page, placed))
   const lastStep = steps.length > 0 ? Math.max(...steps) : first
   return { request: first as StepNumber, response: lastStep as StepNumber, from: 'browser', to: 'client' }
+}
+
+function leadsTo(page: RecordedExchange, placed: ReadonlyMap<RecordedExchange, WalkPlacement>): number | undefined {
+  const location = responseHeader(page, 'location') ?? ''
+  const shown = /#step-([1-7])$/.exec(location)?.[1]
+  if (shown !== undefined) return Number(shown)
+  // Away from the client app (an absolute Location): the first exchange after it is where the browser went.
+  if (!/^https?:\/\//i.test(location)) return undefined
+  const after = [...placed].filter(([e]) => e.startedAt > endOf(page) + 1).sort(([a], [b]) => a.startedAt - b.startedAt)
+  return after[0]?.[1].request
+}
+
+function lastBefore(page: RecordedExchange, placed: ReadonlyMap<RecordedExchange, WalkPlacement>): number {
+  return Math.max(1, ...[...placed].filter(([e]) => e.startedAt < page.startedAt).map(([, p]) => p.response))
 }
 
 function entriesOf(e: RecordedExchange, placement: WalkPlacement): FlowEntry[] {

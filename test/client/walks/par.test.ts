@@ -83,6 +83,14 @@ describe('the par walk-through', () => {
     expect(at(1).some((e) => e.role === 'auth-server' && e.part === 'request' && e.url === '/par')).toBe(true)
     expect(at(2).some((e) => e.role === 'auth-server' && e.part === 'response' && e.status === 201)).toBe(true)
     expect(at(3).some((e) => e.from === 'browser' && e.url.startsWith('/authorize?client_id='))).toBe(true)
+    // The client app's pages go with the step each shows: the push's page spans steps 1-2 (its answer under
+    // step 2), and the "Next" that shows step 3 before sending the browser on is under step 3, not step 2.
+    expect(
+      at(2)
+        .filter((e) => e.role === 'client')
+        .map((e) => e.part),
+    ).toEqual(['response'])
+    expect(at(3).some((e) => e.role === 'client' && e.part === 'both' && e.status === 303)).toBe(true)
     expect(at(4).some((e) => e.url === '/login' && e.method === 'POST')).toBe(true)
     expect(at(4).some((e) => e.url === '/consent' && e.method === 'POST')).toBe(true)
     expect(at(5).some((e) => e.role === 'client' && e.url.startsWith('/authenticated?'))).toBe(true)
