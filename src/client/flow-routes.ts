@@ -13,6 +13,7 @@ import { toCurl, toHar, toMarkdown } from './flow/export.js'
 import { toRunnableCurl } from './flow/runnable-curl.js'
 import type { Inspector } from './flow/inspector.js'
 import { sectionPush, type LiveInspector } from './flow/push.js'
+import { renderSection } from './flow/render-section.js'
 import { openStream } from './flow/stream.js'
 import { flowJson } from './flow/summary.js'
 import type { Flow } from './flow/types.js'
@@ -62,7 +63,7 @@ export async function flowRoutes(
   const { inspector, hub } = opts.live
 
   app.get<{ Querystring: PageQuery }>('/flow', async (request, reply) =>
-    page(reply, inspector, undefined, viewerOf(request), request.query),
+    page(app, reply, inspector, undefined, viewerOf(request), request.query),
   )
   app.get<{ Querystring: EventsQuery }>('/flow/events', { schema: { querystring: EVENTS_QUERY } }, (request, reply) => {
     const viewer = viewerOf(request)
@@ -72,7 +73,7 @@ export async function flowRoutes(
   app.get<{ Params: IdParams; Querystring: PageQuery }>(
     '/flow/:id',
     { schema: { params: ID } },
-    async (request, reply) => page(reply, inspector, request.params.id, viewerOf(request), request.query),
+    async (request, reply) => page(app, reply, inspector, request.params.id, viewerOf(request), request.query),
   )
   app.get<{ Params: IdParams }>('/flow/:id.json', { schema: { params: ID } }, async (request, reply) => {
     const flow = await findFlow(inspector, request.params.id, viewerOf(request))
@@ -114,6 +115,7 @@ async function findFlow(inspector: Inspector, id: string, viewer: Viewer): Promi
 }
 
 async function page(
+  app: FastifyInstance,
   reply: FastifyReply,
   inspector: Inspector,
   id: string | undefined,
@@ -126,7 +128,13 @@ async function page(
   reply.header('cache-control', 'no-store').code(model.missingId === undefined ? 200 : 404)
   if (query.present === '1' && !fragment)
     return reply.viewAsync('client/flow-present', { ...model, present: presentation(id, query.step) })
-  return reply.viewAsync(fragment ? 'client/flow-section' : 'client/flow', model)
+  // One rendering of the section for the fragment, the page and the live stream (flow/render-section.ts).
+  const section = await renderSection(app, model)
+  if (fragment) {
+    reply.type('text/html; charset=utf-8')
+    return section
+  }
+  return reply.viewAsync('client/flow', { ...model, section })
 }
 
 /** Presentation mode's place: the step shown (anything but 1-7 is step 1) and where ← and → go. */

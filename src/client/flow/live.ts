@@ -62,6 +62,18 @@ export const LIVE_TOTAL = 200
 /** One key per viewer: browsers by their hash, the lab key's holder as `all`. */
 export const viewerKey = (viewer: Viewer) => (viewer.kind === 'browser' ? `b:${viewer.browser}` : viewer.kind)
 
+interface Digested {
+  readonly event: string
+  /** What a stream keeps as `sent`: the same content is not sent twice. */
+  readonly digest: string
+}
+
+/** The push's event with its digest; a push that cannot be worked out falls back to `update`: the page fetches instead. */
+async function digested(push: Push, update: string): Promise<Digested> {
+  const event = await push.render().catch(() => update)
+  return { event, digest: createHash('sha256').update(event).digest('base64url') }
+}
+
 export function createLiveHub(
   collector: Collector,
   fingerprint: (viewer: Viewer) => string,
@@ -95,7 +107,8 @@ export function createLiveHub(
   async function notify(): Promise<void> {
     const update = `event: update\ndata: ${JSON.stringify({ at: Date.now() })}\n\n`
     const current = new Map<string, string>()
-    const rendered = new Map<string, Promise<string>>()
+    // Each push key's event and its digest: worked out once per change for every stream sharing the key.
+    const rendered = new Map<string, Promise<Digested>>()
     for (const listener of [...listeners]) {
       if (!concerned(listener, current)) continue
       const { push } = listener
@@ -104,10 +117,8 @@ export function createLiveHub(
         continue
       }
       let pending = rendered.get(push.key)
-      // A push that cannot be worked out falls back to `update`: the page fetches instead.
-      if (pending === undefined) rendered.set(push.key, (pending = push.render().catch(() => update)))
-      const event = await pending
-      const digest = createHash('sha256').update(event).digest('base64url')
+      if (pending === undefined) rendered.set(push.key, (pending = digested(push, update)))
+      const { event, digest } = await pending
       // The stream may have closed while the content was worked out.
       if (digest === listener.sent || !listeners.has(listener)) continue
       listener.sent = digest

@@ -3,7 +3,7 @@
 
 import { decodeBasic, decodeJwtParts, formTable, type BasicCredentials, type FormField } from './decode.js'
 import { bearerToken, isForm, locationParams, pathOf, queryOf, requestHeader, responseJson } from './http.js'
-import type { FlowEntry } from './types.js'
+import type { FlowEntry, RecordedExchange } from './types.js'
 
 export type Panel =
   | { readonly kind: 'basic'; readonly title: string; readonly credentials: BasicCredentials }
@@ -16,15 +16,43 @@ export type Panel =
     }
   | { readonly kind: 'jwt'; readonly title: string; readonly token: string }
 
-export function panelsOf(entry: FlowEntry): Panel[] {
-  return [
-    ...(entry.part === 'response' ? [] : requestPanels(entry)),
-    ...(entry.part === 'request' ? [] : responsePanels(entry)),
-  ]
+/** An exchange's panels, per half and both: worked out once while the exchange stays in the collector's ring. */
+interface Worked {
+  request?: readonly Panel[]
+  response?: readonly Panel[]
+  both?: readonly Panel[]
 }
 
-export function requestPanels(entry: FlowEntry): Panel[] {
-  const e = entry.exchange
+// The inspector asks for an exchange's panels at every rendering of every page
+// showing it (twice per entry: the JWTs' first places, then the entry itself),
+// and they depend on the recorded exchange only.
+const worked = new WeakMap<RecordedExchange, Worked>()
+
+function workedOf(e: RecordedExchange): Worked {
+  let w = worked.get(e)
+  if (w === undefined) worked.set(e, (w = {}))
+  return w
+}
+
+/** The entry's panels (its request's, then its answer's); the same array each time for the same exchange and part. */
+export function panelsOf(entry: FlowEntry): readonly Panel[] {
+  if (entry.part === 'request') return requestPanels(entry)
+  if (entry.part === 'response') return responsePanels(entry)
+  const w = workedOf(entry.exchange)
+  return (w.both ??= [...requestPanels(entry), ...responsePanels(entry)])
+}
+
+export function requestPanels(entry: FlowEntry): readonly Panel[] {
+  const w = workedOf(entry.exchange)
+  return (w.request ??= requestPanelsOf(entry.exchange))
+}
+
+export function responsePanels(entry: FlowEntry): readonly Panel[] {
+  const w = workedOf(entry.exchange)
+  return (w.response ??= responsePanelsOf(entry.exchange))
+}
+
+function requestPanelsOf(e: RecordedExchange): Panel[] {
   const panels: Panel[] = []
   const query = queryOf(e).toString()
   if (query !== '')
@@ -57,8 +85,7 @@ export function requestPanels(entry: FlowEntry): Panel[] {
   return panels
 }
 
-export function responsePanels(entry: FlowEntry): Panel[] {
-  const e = entry.exchange
+function responsePanelsOf(e: RecordedExchange): Panel[] {
   const panels: Panel[] = []
   const location = locationParams(e).toString()
   if (location !== '')

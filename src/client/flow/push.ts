@@ -15,6 +15,7 @@ import type { Fetch } from '../oauth-client.js'
 import { pathOf } from './http.js'
 import { createInspector, type Inspector } from './inspector.js'
 import { createLiveHub, viewerKey, type LiveHub, type Push } from './live.js'
+import { renderSection } from './render-section.js'
 import type { Flow } from './types.js'
 import type { Viewer } from './visibility.js'
 
@@ -64,7 +65,7 @@ export function sectionPush(app: FastifyInstance, inspector: Inspector, viewer: 
     key: `section|${viewerKey(viewer)}|${view}`,
     async render() {
       const { model, flow } = await inspector.snapshot(id, viewer)
-      const html = await app.view('client/flow-section', model)
+      const html = await renderSection(app, model)
       return sseEvent('section', {
         at: Date.now(),
         flow: flow?.id ?? null,

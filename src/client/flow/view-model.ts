@@ -181,6 +181,25 @@ function firstDecoded(entries: readonly FlowEntry[]): Map<string, Where> {
   return first
 }
 
+/**
+ * The entry's views, worked out once per exchange: the page's every rendering
+ * (each live update of each learner's open inspector) shows the same entries
+ * again, and a flow gains one or two exchanges at a time. An EntryView depends
+ * on its exchange (the same object while it stays in the collector's ring) and
+ * on what its signature below lists; an unchanged entry gets the same object back, so
+ * its HTML is rendered once too (render-section.ts).
+ */
+const entryViews = new WeakMap<RecordedExchange, Map<string, EntryView>>()
+/** Bounded: an exchange is one or two entries of a flow; older signatures (an anchor since moved) go first. */
+const VIEWS_PER_EXCHANGE = 4
+
+/** A JWT panel's part that is worked out again at each rendering: the keys and the clock change it. */
+interface JwtNow {
+  readonly signature: SignatureCheck
+  readonly times: readonly TimeNote[]
+  readonly repeatOf?: Where
+}
+
 async function entryView(
   entry: FlowEntry,
   i: number,
@@ -192,25 +211,68 @@ async function entryView(
   const e = entry.exchange
   const folded = foldReason(entry, earlier)
   const anchor = anchorOf(i)
-  const request = entry.part === 'response' ? undefined : messageView(requestMessage(e), e.request.headers, 'request')
-  const response =
-    entry.part === 'request' ? undefined : messageView(responseMessage(e), e.response.headers, 'response')
+  const serverLabel = labels?.[e.role] ?? SERVER_TITLES[e.role]
+  const panels = panelsOf(entry)
+  // The signature's result changes with the key set (a rotation refetches it: jwks.ts) and
+  // with the clock (expired), "expires in 59 min" with the clock: checked again each time
+  // (decode.ts keeps each token's check per key set, so this is cheap), and part of the signature.
+  const jwts = await Promise.all(
+    panels.map(async (panel) =>
+      panel.kind === 'jwt' ? jwtNow(panel, jwks, firstJwt.get(panel.token), anchor) : undefined,
+    ),
+  )
+  const signature = JSON.stringify([entry.part, entry.step, entry.label, anchor, folded ?? null, serverLabel, jwts])
+  let known = entryViews.get(e)
+  const view = known?.get(signature)
+  if (view !== undefined) return view
+  const made = makeEntryView(entry, anchor, serverLabel, folded, panels, jwts)
+  if (known === undefined) entryViews.set(e, (known = new Map<string, EntryView>()))
+  if (known.size >= VIEWS_PER_EXCHANGE) known.delete(known.keys().next().value!)
+  known.set(signature, made)
+  return made
+}
+
+function makeEntryView(
+  entry: FlowEntry,
+  anchor: string,
+  serverLabel: string,
+  folded: string | undefined,
+  panels: readonly Panel[],
+  jwts: readonly (JwtNow | undefined)[],
+): EntryView {
+  const e = entry.exchange
+  const { request, response } = messageViewsOf(e)
+  const shownRequest = entry.part === 'response' ? undefined : request
+  const shownResponse = entry.part === 'request' ? undefined : response
   return {
     anchor,
     label: entry.label,
     part: entry.part,
     server: SERVER_NAMES[e.role],
     role: e.role,
-    serverLabel: labels?.[e.role] ?? SERVER_TITLES[e.role],
-    hiddenCount: (request?.hidden.length ?? 0) + (response?.hidden.length ?? 0),
-    ...(request ? { request } : {}),
-    ...(response ? { response } : {}),
+    serverLabel,
+    hiddenCount: (shownRequest?.hidden.length ?? 0) + (shownResponse?.hidden.length ?? 0),
+    ...(shownRequest ? { request: shownRequest } : {}),
+    ...(shownResponse ? { response: shownResponse } : {}),
     requestPanelCount: entry.part === 'response' ? 0 : requestPanels(entry).length,
-    panels: await Promise.all(
-      panelsOf(entry).map((panel) => panelView(panel, jwks, firstJwt.get(jwtOf(panel)), anchor)),
-    ),
+    panels: panels.map((panel, k) => panelView(panel, jwts[k])),
     ...(folded === undefined ? {} : { folded }),
   }
+}
+
+/** An exchange's request and answer as shown: they depend on the recorded exchange only. */
+const messageViews = new WeakMap<RecordedExchange, { readonly request: MessageView; readonly response: MessageView }>()
+
+function messageViewsOf(e: RecordedExchange): { readonly request: MessageView; readonly response: MessageView } {
+  let views = messageViews.get(e)
+  if (views === undefined) {
+    views = {
+      request: messageView(requestMessage(e), e.request.headers, 'request'),
+      response: messageView(responseMessage(e), e.response.headers, 'response'),
+    }
+    messageViews.set(e, views)
+  }
+  return views
 }
 
 /** Bodies longer than this are summed up in one line by default (the whole stays under "show everything"). */
@@ -246,19 +308,58 @@ function defaultBody(m: HttpMessage, contentType: string | undefined): Pick<Mess
   return { body: highlight(m.body) }
 }
 
-const jwtOf = (panel: Panel) => (panel.kind === 'jwt' ? panel.token : '')
+/** A JWT panel's header and claims, decoded once per panel (panels.ts keeps each exchange's panels). */
+interface DecodedPanel {
+  readonly kid?: string
+  readonly header: string
+  readonly claims: string
+  readonly claimValues: Record<string, unknown>
+}
 
-async function panelView(panel: Panel, jwks: JwksSource, first: Where | undefined, anchor: string): Promise<PanelView> {
+const decodedPanels = new WeakMap<Panel, DecodedPanel>()
+
+function decodedOf(panel: Extract<Panel, { kind: 'jwt' }>): DecodedPanel {
+  let decoded = decodedPanels.get(panel)
+  if (decoded === undefined) {
+    // panels.ts makes a JWT panel only of a token that decodes.
+    const { header, claims } = decodeJwtParts(panel.token)!
+    decoded = {
+      ...(typeof header.kid === 'string' ? { kid: header.kid } : {}),
+      header: JSON.stringify(header, null, 2),
+      claims: JSON.stringify(claims, null, 2),
+      claimValues: claims,
+    }
+    decodedPanels.set(panel, decoded)
+  }
+  return decoded
+}
+
+async function jwtNow(
+  panel: Extract<Panel, { kind: 'jwt' }>,
+  jwks: JwksSource,
+  first: Where | undefined,
+  anchor: string,
+): Promise<JwtNow> {
+  const { kid, claimValues } = decodedOf(panel)
+  return {
+    signature: await checkSignature(panel.token, await jwks.get(kid)),
+    times: claimTimes(claimValues),
+    ...(first !== undefined && first.anchor !== anchor ? { repeatOf: first } : {}),
+  }
+}
+
+function panelView(panel: Panel, now: JwtNow | undefined): PanelView {
   if (panel.kind !== 'jwt') return panel
-  const decoded = decodeJwtParts(panel.token)!
-  const kid = typeof decoded.header.kid === 'string' ? decoded.header.kid : undefined
+  const { header, claims } = decodedOf(panel)
+  // entryView works out `now` for every JWT panel.
+  const { signature, times, repeatOf } = now!
   return {
     kind: 'jwt',
     title: panel.title,
-    header: JSON.stringify(decoded.header, null, 2),
-    claims: JSON.stringify(decoded.claims, null, 2),
-    signature: await checkSignature(panel.token, await jwks.get(kid)),
-    times: claimTimes(decoded.claims),
-    ...(first !== undefined && first.anchor !== anchor ? { repeatOf: first } : {}),
+    header,
+    claims,
+    signature,
+    times,
+    ...(repeatOf === undefined ? {} : { repeatOf }),
   }
 }
