@@ -41,8 +41,18 @@ export interface LiveOptions {
 export interface Push {
   /** Streams whose pushes share a key are sent the same event: it is worked out once per change. */
   readonly key: string
-  /** The whole event (`event: …\ndata: …\n\n`), from what was already collected. */
-  render(): Promise<string>
+  /** The event's name and data, from what was already collected; the hub adds `at`, the time it was sent. */
+  render(): Promise<PushEvent>
+}
+
+export interface PushEvent {
+  readonly name: string
+  readonly data: Readonly<Record<string, unknown>>
+}
+
+/** One server-sent event; JSON keeps its data on one line. */
+export function sseEvent(name: string, data: object): string {
+  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`
 }
 
 interface Listener {
@@ -64,14 +74,21 @@ export const viewerKey = (viewer: Viewer) => (viewer.kind === 'browser' ? `b:${v
 
 interface Digested {
   readonly event: string
-  /** What a stream keeps as `sent`: the same content is not sent twice. */
+  /** Of the content without `at`: what a stream keeps as `sent`, so the same content is not sent twice. */
   readonly digest: string
 }
 
 /** The push's event with its digest; a push that cannot be worked out falls back to `update`: the page fetches instead. */
 async function digested(push: Push, update: string): Promise<Digested> {
-  const event = await push.render().catch(() => update)
-  return { event, digest: createHash('sha256').update(event).digest('base64url') }
+  try {
+    const { name, data } = await push.render()
+    return {
+      event: sseEvent(name, { at: Date.now(), ...data }),
+      digest: createHash('sha256').update(name).update(JSON.stringify(data)).digest('base64url'),
+    }
+  } catch {
+    return { event: update, digest: createHash('sha256').update(update).digest('base64url') }
+  }
 }
 
 export function createLiveHub(

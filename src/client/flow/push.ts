@@ -41,11 +41,6 @@ export function createLiveInspector(
   return { inspector, hub }
 }
 
-/** One server-sent event; JSON keeps its data on one line. */
-export function sseEvent(name: string, data: object): string {
-  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`
-}
-
 /** The flow's exchanges in order, one line each (`auth-server POST /login 302`): no query, no body. */
 function requestLines(flow: Flow): string[] {
   const seen = new Set<Flow['entries'][number]['exchange']>()
@@ -66,13 +61,15 @@ export function sectionPush(app: FastifyInstance, inspector: Inspector, viewer: 
     async render() {
       const { model, flow } = await inspector.snapshot(id, viewer)
       const html = await renderSection(app, model)
-      return sseEvent('section', {
-        at: Date.now(),
-        flow: flow?.id ?? null,
-        exchanges: model.flow?.exchangeCount ?? 0,
-        requests: flow ? requestLines(flow) : [],
-        html,
-      })
+      return {
+        name: 'section',
+        data: {
+          flow: flow?.id ?? null,
+          exchanges: model.flow?.exchangeCount ?? 0,
+          requests: flow ? requestLines(flow) : [],
+          html,
+        },
+      }
     },
   }
 }

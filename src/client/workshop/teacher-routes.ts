@@ -14,7 +14,7 @@ import { requireLabKey } from '../../shared/lab-key.js'
 import { csrfCheck } from '../../shared/session-csrf.js'
 import { csrfFormSchema } from '../fetch-resource.js'
 import type { Push } from '../flow/live.js'
-import { sseEvent, type LiveInspector } from '../flow/push.js'
+import type { LiveInspector } from '../flow/push.js'
 import { openStream } from '../flow/stream.js'
 import type { Fetch } from '../oauth-client.js'
 import type { LearnerRegistry } from './learners.js'
@@ -55,7 +55,7 @@ export async function teacherRoutes(
     key: 'teacher-grid',
     async render() {
       const html = await app.view('client/teacher-grid', await gridModel(false))
-      return sseEvent('grid', { at: Date.now(), html })
+      return { name: 'grid', data: { html } }
     },
   }
 

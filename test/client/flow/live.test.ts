@@ -154,7 +154,7 @@ describe('the live hub (server-sent events)', () => {
         key,
         render: async () => {
           renders[key] = (renders[key] ?? 0) + 1
-          return `event: section\ndata: ${JSON.stringify({ key, content })}\n\n`
+          return { name: 'section', data: { key, content } }
         },
       })
       // Two pages of browser A on the same view, one of B, and the lab key's holder.
@@ -170,8 +170,11 @@ describe('the live hub (server-sent events)', () => {
       await vi.advanceTimersByTimeAsync(60)
       expect([pushed(a1).length, pushed(a2).length, pushed(b).length, pushed(all).length]).toEqual([1, 1, 0, 1])
       expect(first(pushed(a1))).toContain('"key":"A|latest"')
+      // Stamped with the time it was sent, which does not count as a change.
+      expect(first(pushed(a1))).toMatch(/^event: section\ndata: \{"at":\d+,"key"/)
       expect(renders).toEqual({ 'A|latest': 1, 'all|latest': 1 })
-      // A change that leaves the lab key's view as it was: worked out, but not sent again.
+      // A change that leaves the lab key's view as it was (a later time): worked out, but not sent again.
+      await vi.advanceTimersByTimeAsync(1000)
       change()
       await vi.advanceTimersByTimeAsync(60)
       expect(pushed(all)).toHaveLength(1)
