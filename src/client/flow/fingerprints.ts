@@ -42,7 +42,6 @@ export function createFingerprints(): Fingerprints {
   const index = createOwnerIndex()
   /** What the index holds, in ring order. */
   let held: readonly RecordedExchange[] = []
-  let seen: readonly RecordedExchange[] | undefined
   let computed = 0
   /** Whether each exchange is listed once: the index's orders are then consecutive. */
   let whole = true
@@ -77,10 +76,10 @@ export function createFingerprints(): Fingerprints {
 
   /** Follows the ring: forgets the fingerprints of the browsers what left or arrived may concern. */
   function catchUp(exchanges: readonly RecordedExchange[]): void {
-    if (exchanges === seen) return
-    seen = exchanges
     const left = whole ? leftFront(exchanges) : undefined
     if (left === undefined) return rebuild(exchanges)
+    // Nothing new (every open page asks after each change): nothing to copy.
+    if (left === 0 && exchanges.length === held.length) return
     const gone = held.slice(0, left)
     // Owners as they were, while the index still holds what explains them.
     for (const e of gone) forget(index.ownersOf(e))
