@@ -299,6 +299,11 @@ describe('the owners\u2019 index as exchanges leave the ring', () => {
     expect(prints.of('L0', slid)).toBe(strict(slid, 'L0'))
     expect(prints.of('L2', slid)).toBe(strict(slid, 'L2'))
     expect(prints.stats().computed).toBe(computed + 2)
+    // A script's front-channel request (no browser sees it) concerns nobody.
+    const scripted = [...slid, exchange('auth-server', 2500, { url: '/authorize?state=Z' })]
+    expect(prints.flows('L1', scripted)).toBe(flowsB)
+    expect(prints.flows('L1', scripted)).toEqual(flowsFor(scripted, viewer('L1')))
+    expect(prints.stats().computed).toBe(computed + 2)
     // A key fetch (owner unknown) leaving makes every browser worked out again.
     const withKeys = [jwksFetch(1500), ...slid]
     prints.of('L1', withKeys)
