@@ -143,10 +143,16 @@ function toggle<V>(set: Set<V>, value: V, put: boolean): void {
   else set.delete(value)
 }
 
-const includes = (owners: Owners, browser: string) => owners === 'unknown' || owners.has(browser)
+/** What the index keeps of an exchange: its place, its kind, and the codes and tokens it carries or issues. */
+interface Entry {
+  readonly order: number
+  readonly kind: Kind
+  readonly codes: readonly string[]
+  readonly tokens: readonly string[]
+}
 
 export function createOwnerIndex(): OwnerIndex {
-  const entries = new Map<RecordedExchange, { readonly order: number; readonly kind: Kind }>()
+  const entries = new Map<RecordedExchange, Entry>()
   let next = 0
   const own = new Map<string, Set<RecordedExchange>>()
   const unknown = new Set<RecordedExchange>()
@@ -161,9 +167,33 @@ export function createOwnerIndex(): OwnerIndex {
   // Owners of a code or token, kept until the index next changes (every browser asks after a change).
   const codeOwners = new Map<string, Owners>()
   const tokenOwners = new Map<string, Owners>()
+  // The codes and tokens of no known owner that calls or token requests carry: every browser keeps those.
+  // Kept as exchanges come and go, so that a browser's candidates cost its own exchanges, not the ring.
+  const openCodes = new Set<string>()
+  const openTokens = new Set<string>()
 
   /** Puts `e` in (or takes it out of) every map its own values key it under. */
-  function file(e: RecordedExchange, kind: Kind, put: boolean): void {
+  function file(e: RecordedExchange, { kind, codes, tokens }: Entry, put: boolean): void {
+    fileUnder(e, kind, codes, tokens, put)
+    // What `e` changed: the owners of the codes and tokens it carries, and of the tokens issued with those codes.
+    const touchedCodes = kind.kind === 'code' ? [kind.code, ...codes] : codes
+    const touchedTokens = new Set(kind.kind === 'token' ? [kind.token, ...tokens] : tokens)
+    for (const code of touchedCodes) {
+      toggle(openCodes, code, tokenRequests.has(code) && ownersOfCode(code) === 'unknown')
+      for (const request of tokenRequests.get(code) ?? [])
+        for (const token of entries.get(request)!.tokens) touchedTokens.add(token)
+    }
+    for (const token of touchedTokens)
+      toggle(openTokens, token, tokenCalls.has(token) && ownersOfToken(token) === 'unknown')
+  }
+
+  function fileUnder(
+    e: RecordedExchange,
+    kind: Kind,
+    codes: readonly string[],
+    tokens: readonly string[],
+    put: boolean,
+  ): void {
     const into = put ? addTo : removeFrom
     codeOwners.clear()
     tokenOwners.clear()
@@ -176,8 +206,8 @@ export function createOwnerIndex(): OwnerIndex {
     }
     // A front-channel exchange of no browser is in no browser's view: it explains nothing.
     if (kind.kind === 'nobody') return
-    for (const code of carriedCodes(e)) into(carriers, code, e)
-    for (const token of issuedTokens(e)) into(issuers, token, e)
+    for (const code of codes) into(carriers, code, e)
+    for (const token of tokens) into(issuers, token, e)
     if (kind.kind !== 'own' || !isFetchPage(e)) return
     into(pages, kind.browser, e)
     const buckets = pageBuckets(e)
@@ -274,13 +304,24 @@ export function createOwnerIndex(): OwnerIndex {
   }
 
   function candidates(browser: string): RecordedExchange[] {
-    const list = [...(own.get(browser) ?? []), ...unknown]
-    for (const [code, requests] of tokenRequests) if (includes(ownersOfCode(code), browser)) list.push(...requests)
-    // A token's calls go in or out together: correlate.ts keys them by token, in the order tokens first appear.
+    const mine = own.get(browser) ?? new Set<RecordedExchange>()
+    const list = [...mine, ...unknown]
+    // The codes its redirects and callbacks carry (it owns their token requests), and the codes of no known owner.
+    const codes = new Set(openCodes)
+    for (const e of mine) for (const code of entries.get(e)!.codes) codes.add(code)
+    // The tokens issued to it, those of no known owner, and those of the calls made while its pages were open.
     const during = tokensDuringPages(browser)
-    for (const [token, calls] of tokenCalls) {
-      if (during === 'all' || during.has(token) || includes(ownersOfToken(token), browser)) list.push(...calls)
+    const tokens = during === 'all' ? new Set(tokenCalls.keys()) : new Set([...openTokens, ...during])
+    for (const e of mine) for (const token of entries.get(e)!.tokens) tokens.add(token)
+    for (const code of codes) {
+      for (const request of tokenRequests.get(code) ?? []) {
+        list.push(request)
+        // A token issued with a code another browser also holds is this one's too; with an open code, it is open.
+        for (const token of entries.get(request)!.tokens) tokens.add(token)
+      }
     }
+    // A token's calls go in or out together: correlate.ts keys them by token, in the order tokens first appear.
+    for (const token of tokens) list.push(...(tokenCalls.get(token) ?? []))
     // Ring order, as flowsFor is given: exchanges of the same instant keep their order when sorted by time.
     return list.sort((a, b) => entries.get(a)!.order - entries.get(b)!.order)
   }
@@ -288,7 +329,7 @@ export function createOwnerIndex(): OwnerIndex {
   function clear(): void {
     for (const map of [entries, own, tokenRequests, tokenCalls, carriers, issuers, pages, pagesByBucket, callsByBucket])
       map.clear()
-    for (const set of [unknown, longPages]) set.clear()
+    for (const set of [unknown, longPages, openCodes, openTokens]) set.clear()
     codeOwners.clear()
     tokenOwners.clear()
     next = 0
@@ -298,15 +339,18 @@ export function createOwnerIndex(): OwnerIndex {
     add(e) {
       if (entries.has(e)) return false
       const kind = classify(e)
-      entries.set(e, { order: next++, kind })
-      file(e, kind, true)
+      // A front-channel exchange of no browser is in no browser's view: it explains nothing.
+      const nobody = kind.kind === 'nobody'
+      const entry = { order: next++, kind, codes: nobody ? [] : carriedCodes(e), tokens: nobody ? [] : issuedTokens(e) }
+      entries.set(e, entry)
+      file(e, entry, true)
       return true
     },
     remove(e) {
       const entry = entries.get(e)
       if (entry === undefined) return
-      file(e, entry.kind, false)
       entries.delete(e)
+      file(e, entry, false)
     },
     clear,
     orderOf: (e) => entries.get(e)?.order,
@@ -323,6 +367,8 @@ export function createOwnerIndex(): OwnerIndex {
       pages.size +
       pagesByBucket.size +
       longPages.size +
-      callsByBucket.size,
+      callsByBucket.size +
+      openCodes.size +
+      openTokens.size,
   }
 }

@@ -250,6 +250,22 @@ function room(seed: number, learners: number): { list: RecordedExchange[]; brows
   })
   const list = interleave(flows, next)
   if (next() < 0.3) list.splice(Math.floor(next() * list.length), 0, jwksFetch(Math.floor(next() * 60)))
+  if (next() < 0.5) {
+    // A refresh (owner unknown) and a call with the token it issued, during someone's page maybe.
+    const at = Math.floor(next() * 80)
+    const refresh = exchange(
+      'auth-server',
+      at,
+      { method: 'POST', url: '/token', headers: form, body: 'grant_type=refresh_token&refresh_token=R' },
+      { headers: [['content-type', 'application/json']], body: `{"access_token":"TR${seed}","token_type":"Bearer"}` },
+    )
+    const use = exchange('resource-server', at + 2, {
+      url: '/resource',
+      headers: [['Authorization', `Bearer TR${seed}`]],
+    })
+    list.splice(Math.floor(next() * list.length), 0, refresh)
+    list.splice(Math.floor(next() * list.length), 0, use)
+  }
   return { list, browsers }
 }
 
