@@ -5,7 +5,8 @@
 // - POST /token with grant_type=authorization_code: every browser whose
 //   redirect (Location) or callback (URL) carries the code it redeems (RFC
 //   6749 §4.1.2, §4.1.3); a code injected into another browser's callback
-//   makes two holders, and both keep the request;
+//   makes two holders, and both keep the request; a code that an exchange of
+//   no browser also carries (a Break-it flow's redirect) is of unknown owner;
 // - a resource call, introspection (RFC 7662 §2.1) or revocation (RFC 7009
 //   §2.1): the owners of what issued its token (RFC 6749 §5.1: a token
 //   response's JSON body);
