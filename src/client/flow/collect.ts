@@ -65,6 +65,8 @@ export function createCollector(deps: {
     deps.sources.map((s) => [s.role, { seq: 0, epoch: 0, boots: new Set<string>() }]),
   )
   let clientSeq = 0
+  // The live hub asks once per open page per change: one copy per change, shared (read-only).
+  let view: readonly RecordedExchange[] | undefined
 
   function merge(list: readonly RecordedExchange[], epoch: number): number {
     let added = 0
@@ -79,6 +81,7 @@ export function createCollector(deps: {
     }
     // Bounded memory: the oldest go first.
     for (const { key } of merged.splice(0, Math.max(0, merged.length - deps.capacity))) keys.delete(key)
+    if (added > 0) view = undefined
     return added
   }
 
@@ -159,7 +162,7 @@ export function createCollector(deps: {
 
   return {
     refresh,
-    exchanges: () => merged.map((m) => m.exchange),
+    exchanges: () => (view ??= Object.freeze(merged.map((m) => m.exchange))),
     unavailable: () =>
       deps.sources.flatMap((s) => {
         const failure = cursors.get(s.role)!.failure

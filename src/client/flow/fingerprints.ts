@@ -5,51 +5,25 @@
 // every change was most of the hub's work.
 //
 // A browser's view changes only with an exchange visible to it
-// (visibility.ts): its own, or one of no browser (back channel, tagged). A
-// back-channel exchange is given to the browser whose flow it continues, found
-// from its own values, as correlate.ts joins it: a token request by the code
-// it redeems (issued in that browser's redirect), a resource, introspection
-// or revocation request by the access token it carries (issued by such a
-// token request). When that cannot be told (a refresh, a key fetch, a Break-it
-// request, exchanges dropped from the ring), every browser is worked out again.
+// (visibility.ts): its own, or one of no browser (back channel, tagged). Who a
+// back-channel exchange may concern is worked out from its own values, as
+// correlate.ts joins it (owners.ts): a token request by the code it redeems, a
+// resource, introspection or revocation request by the token it carries. The
+// same owners say which exchanges a browser's flows are worked out from: its
+// own and those of no browser that may be its, not every learner's back
+// channel. When owners cannot be told (a refresh, a key fetch, a Break-it
+// request), every browser keeps the exchange and is worked out again.
 
-import { FLOW_HEADER, formOf, pathOf, requestHeader, responseHeader } from './http.js'
 import type { Flow, RecordedExchange } from './types.js'
+import { createOwnerIndex, type Owners } from './owners.js'
 import { flowsFingerprint, flowsFor } from './visibility.js'
 
-const TOKEN_HOPS = 2
-
-/** The browser `code` was issued to: its redirect's Location, or its callback's URL, carries it. */
-function codeOwner(code: string, exchanges: readonly RecordedExchange[]): string | undefined {
-  const needle = `code=${encodeURIComponent(code)}`
-  for (const e of exchanges) {
-    if (e.browser === undefined) continue
-    if ((responseHeader(e, 'location') ?? '').includes(needle) || e.request.url.includes(needle)) return e.browser
-  }
-  return undefined
-}
-
-/** The browser a back-channel exchange belongs to, or undefined when that cannot be told. */
-export function backChannelOwner(
-  e: RecordedExchange,
-  exchanges: readonly RecordedExchange[],
-  hops = TOKEN_HOPS,
-): string | undefined {
-  const path = pathOf(e)
-  if (e.role === 'auth-server' && path === '/token') {
-    const form = formOf(e)
-    const code = form.get('grant_type') === 'authorization_code' ? form.get('code') : null
-    return code ? codeOwner(code, exchanges) : undefined
-  }
-  const bearer = /^bearer\s+(\S+)$/i.exec(requestHeader(e, 'authorization') ?? '')?.[1]
-  const token =
-    e.role === 'resource-server' ? bearer : ['/introspect', '/revoke'].includes(path) ? formOf(e).get('token') : null
-  if (!token || hops === 0) return undefined
-  // RFC 6749 §5.1: the token was issued in a token response's JSON body.
-  const issued = exchanges.find(
-    (x) => x.role === 'auth-server' && pathOf(x) === '/token' && (x.response.body ?? '').includes(`"${token}"`),
-  )
-  return issued ? backChannelOwner(issued, exchanges, hops - 1) : undefined
+/** The browser a back-channel exchange belongs to, or undefined when that cannot be told or several hold it. */
+export function backChannelOwner(e: RecordedExchange, exchanges: readonly RecordedExchange[]): string | undefined {
+  const index = createOwnerIndex()
+  for (const x of exchanges) index.add(x)
+  const owners = index.ownersOf(e)
+  return owners !== 'unknown' && owners.size === 1 ? [...owners][0] : undefined
 }
 
 export interface Fingerprints {
@@ -57,41 +31,73 @@ export interface Fingerprints {
   of(browser: string, exchanges: readonly RecordedExchange[]): string
   /** `browser`'s flows, worked out once with its fingerprint (a live update renders them right after). */
   flows(browser: string, exchanges: readonly RecordedExchange[]): Flow[]
+  /** What `browser`'s flows are worked out from: its own exchanges and those of no browser it may own. */
+  candidates(browser: string, exchanges: readonly RecordedExchange[]): RecordedExchange[]
+  /** How many times flows were worked out, and how big the owners' index is (tests watch both). */
+  stats(): { readonly computed: number; readonly indexed: number }
 }
 
 export function createFingerprints(): Fingerprints {
   const known = new Map<string, { readonly print: string; readonly flows: Flow[] }>()
-  let first: RecordedExchange | undefined
-  let last: RecordedExchange | undefined
+  const index = createOwnerIndex()
+  /** What the index holds, in ring order. */
+  let held: readonly RecordedExchange[] = []
+  let computed = 0
+  /** Whether each exchange is listed once: the index's orders are then consecutive. */
+  let whole = true
 
-  /** Forgets the fingerprints of the browsers that what arrived since the last call may concern. */
-  function catchUp(exchanges: readonly RecordedExchange[]): void {
+  function forget(owners: Owners): void {
+    if (owners === 'unknown') known.clear()
+    else for (const browser of owners) known.delete(browser)
+  }
+
+  /** How many exchanges left the front of the ring since the last call; undefined when the rest is not there in order. */
+  function leftFront(exchanges: readonly RecordedExchange[]): number | undefined {
+    const first = held[0]
+    if (first === undefined) return 0
     const head = exchanges[0]
-    const tail = exchanges.at(-1)
-    if (tail === last && head === first) return
-    const from = last === undefined ? -1 : exchanges.lastIndexOf(last)
-    // Exchanges dropped from the front of the ring, or the start: every browser again.
-    if (head !== first || from === -1) known.clear()
-    else {
-      for (const e of exchanges.slice(from + 1)) {
-        const owner =
-          e.browser ?? (requestHeader(e, FLOW_HEADER) === undefined ? backChannelOwner(e, exchanges) : undefined)
-        if (owner === undefined) {
-          known.clear()
-          break
-        }
-        known.delete(owner)
-      }
-    }
-    first = head
-    last = tail
+    const order = head === undefined ? undefined : index.orderOf(head)
+    // The held exchanges have consecutive orders: the head's tells how many went before it.
+    if (order === undefined) return held.length
+    const left = order - index.orderOf(first)!
+    const kept = held.length - left
+    if (left < 0 || kept <= 0 || kept > exchanges.length) return undefined
+    return held[left] === head && exchanges[kept - 1] === held.at(-1) ? left : undefined
+  }
+
+  /** Indexes `exchanges` afresh. */
+  function rebuild(exchanges: readonly RecordedExchange[]): void {
+    index.clear()
+    known.clear()
+    held = [...exchanges]
+    whole = true
+    for (const e of held) if (!index.add(e)) whole = false
+  }
+
+  /** Follows the ring: forgets the fingerprints of the browsers what left or arrived may concern. */
+  function catchUp(exchanges: readonly RecordedExchange[]): void {
+    const left = whole ? leftFront(exchanges) : undefined
+    if (left === undefined) return rebuild(exchanges)
+    // Nothing new (every open page asks after each change): nothing to copy.
+    if (left === 0 && exchanges.length === held.length) return
+    const gone = held.slice(0, left)
+    // Owners as they were, while the index still holds what explains them.
+    for (const e of gone) forget(index.ownersOf(e))
+    for (const e of gone) index.remove(e)
+    const fresh = exchanges.slice(held.length - left)
+    held = [...exchanges]
+    for (const e of fresh) if (!index.add(e)) return rebuild(exchanges)
+    // Owners as they are now, with everything that arrived with them.
+    for (const e of fresh) forget(index.ownersOf(e))
   }
 
   function entry(browser: string, exchanges: readonly RecordedExchange[]) {
     catchUp(exchanges)
     let entryOf = known.get(browser)
     if (entryOf === undefined) {
-      const flows = flowsFor(exchanges, { kind: 'browser', browser })
+      computed++
+      // An exchange listed twice (never from the collector) is grouped twice: only the whole list says how.
+      const flows = flowsFor(whole ? index.candidates(browser) : exchanges, { kind: 'browser', browser })
       known.set(browser, (entryOf = { print: flowsFingerprint(flows), flows }))
     }
     return entryOf
@@ -100,5 +106,10 @@ export function createFingerprints(): Fingerprints {
   return {
     of: (browser, exchanges) => entry(browser, exchanges).print,
     flows: (browser, exchanges) => entry(browser, exchanges).flows,
+    candidates(browser, exchanges) {
+      catchUp(exchanges)
+      return index.candidates(browser)
+    },
+    stats: () => ({ computed, indexed: index.size() }),
   }
 }

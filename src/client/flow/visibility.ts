@@ -39,7 +39,7 @@ const BACK_CHANNEL = new Set([...TOKEN_PATHS, '/introspect', '/revoke', '/jwks']
  */
 const MCP_DISCOVERY = /^\/\.well-known\/(oauth-authorization-server|openid-configuration)(\/|$)/
 
-function isBackChannel(e: RecordedExchange): boolean {
+export function isBackChannel(e: RecordedExchange): boolean {
   return (
     e.role === 'resource-server' ||
     (e.role === 'auth-server' && (BACK_CHANNEL.has(pathOf(e)) || MCP_DISCOVERY.test(pathOf(e))))

@@ -247,4 +247,29 @@ describe('the collector', () => {
     expect(collector.unavailable()).toEqual([])
     stop()
   })
+
+  it('hands out the same read-only list until something new is merged, then a new one', async () => {
+    const l = lab()
+    const collector = createCollector({
+      fetch: l.fetchStub,
+      clientRecorder: createFlowRecorder('client', 10),
+      sources: [AS],
+      capacity: 2,
+    })
+    l.as().add(entry('/a1'))
+    await collector.refresh()
+    const before = collector.exchanges()
+    expect(Object.isFrozen(before)).toBe(true)
+    // Nothing new: the same list, however often it is asked for.
+    await collector.refresh()
+    expect(collector.exchanges()).toBe(before)
+    l.as().add(entry('/a2'))
+    l.as().add(entry('/a3'))
+    await collector.refresh()
+    const after = collector.exchanges()
+    expect(after).not.toBe(before)
+    expect(after.map((e) => e.request.url)).toEqual(['/a2', '/a3'])
+    // The list handed out before is left as it was.
+    expect(before.map((e) => e.request.url)).toEqual(['/a1'])
+  })
 })

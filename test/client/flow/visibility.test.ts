@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { first } from '../../helpers/lists.js'
-import { flowsFor, type Viewer } from '../../../src/client/flow/visibility.js'
+import { flowsFor, isBackChannel, type Viewer } from '../../../src/client/flow/visibility.js'
 import type { RecordedExchange } from '../../../src/client/flow/types.js'
 import { browserFlow, exchange } from './fixtures.js'
 
@@ -63,5 +63,21 @@ describe('who sees which flow', () => {
     }
     const seen = flowsFor([...attack, started, forged], B)
     expect(JSON.stringify(seen)).not.toContain('KX')
+  })
+
+  it('counts as back channel only what a server calls without a browser (owners.ts leaves the rest out for everyone)', () => {
+    const back = (role: 'auth-server' | 'resource-server', url: string) => isBackChannel(exchange(role, 0, { url }))
+    expect(
+      ['/token', '/introspect', '/revoke', '/jwks', '/.well-known/oauth-authorization-server'].map((u) =>
+        back('auth-server', u),
+      ),
+    ).toEqual([true, true, true, true, true])
+    expect(back('resource-server', '/resource')).toBe(true)
+    expect(['/authorize', '/login', '/consent', '/register'].map((u) => back('auth-server', u))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ])
   })
 })
