@@ -50,11 +50,6 @@ export interface PushEvent {
   readonly data: Readonly<Record<string, unknown>>
 }
 
-/** One server-sent event; JSON keeps its data on one line. */
-export function sseEvent(name: string, data: object): string {
-  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`
-}
-
 interface Listener {
   readonly res: ServerResponse
   readonly viewer: Viewer
@@ -78,13 +73,16 @@ interface Digested {
   readonly digest: string
 }
 
-/** The push's event with its digest; a push that cannot be worked out falls back to `update`: the page fetches instead. */
+/** The push's event (a server-sent event: JSON keeps its data on one line) with its digest; a push that cannot be worked out falls back to `update`: the page fetches instead. */
 async function digested(push: Push, update: string): Promise<Digested> {
   try {
     const { name, data } = await push.render()
+    // The data (a whole rendered section) is turned into JSON once: for the digest, then the event with `at` first.
+    const json = JSON.stringify(data)
+    const stamped = json === '{}' ? `{"at":${Date.now()}}` : `{"at":${Date.now()},${json.slice(1)}`
     return {
-      event: sseEvent(name, { at: Date.now(), ...data }),
-      digest: createHash('sha256').update(name).update(JSON.stringify(data)).digest('base64url'),
+      event: `event: ${name}\ndata: ${stamped}\n\n`,
+      digest: createHash('sha256').update(name).update(json).digest('base64url'),
     }
   } catch {
     return { event: update, digest: createHash('sha256').update(update).digest('base64url') }
