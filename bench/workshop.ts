@@ -1,7 +1,7 @@
 // The workshop scenario: the lab started with WORKSHOP=on, N simulated
 // learners (each a cookie jar of its own) join at the client app's /join,
-// open their live inspector stream (GET /flow/events?view=latest, read as
-// EventSource reads it) and run their flows concurrently, every request of
+// open their live inspector stream (GET /flow/events?view=latest&parts=1, as
+// the inspector page opens it, read as EventSource reads it) and run their flows concurrently, every request of
 // the seven steps timed. Each flow signs in and consents afresh (the learner
 // drops the authorization server's session between flows and does not
 // remember the decision), so every step is a real request each time; and
@@ -308,7 +308,7 @@ export async function workshopScenario(opts: {
         // The stream is open before the first flow starts, as the learner's inspector tab would be.
         const { read } = await follow(
           opts.streamAgent,
-          `${opts.urls.client}/flow/events?view=latest`,
+          `${opts.urls.client}/flow/events?view=latest&parts=1`,
           { cookie: browser.jar.header() ?? '' },
           'section',
           controller.signal,

@@ -1,7 +1,10 @@
 // The flow inspector, live: listens to /flow/events (server-sent events); each
 // `section` event carries this page's flow section, rendered for this browser,
-// which is swapped in with no request. (An `update` event, or a reconnection,
-// fetches the section instead.)
+// which is swapped in with no request. It comes in parts (&parts=1): the
+// section with each exchange's <article> as a placeholder, and only the
+// articles this stream was not sent before; the page puts it together again.
+// (An `update` event, a reconnection, or an article missing fetches the
+// section instead.)
 // It never moves focus and does not chatter: while focus is inside the flow,
 // the new exchanges wait behind a "show" button; otherwise they are swapped in
 // and one polite status line says how many are new ("3 new exchanges · show").
@@ -113,11 +116,33 @@
     }
   }
 
+  // What this stream sent, by the article's id: a section in parts keeps its articles from here.
+  var articles = {}
+  var KEPT = /<article class="exchange" data-keep="([A-Za-z0-9_-]+)"><\/article>/g
+
+  // The whole section from one in parts (null: an article is missing); a whole section as it came.
+  function assemble(data) {
+    if (!data.articles) return data.html
+    var next = {}
+    var whole = true
+    var html = data.html.replace(KEPT, function (_, id) {
+      var article = Object.prototype.hasOwnProperty.call(data.articles, id) ? data.articles[id] : articles[id]
+      if (typeof article !== 'string') {
+        whole = false
+        return ''
+      }
+      next[id] = article
+      return article
+    })
+    articles = next
+    return whole ? html : null
+  }
+
   // A pushed section: ignored while a fetch is under way (it swaps in what is newest anyway).
   function pushed(event) {
     var html
     try {
-      html = JSON.parse(event.data).html
+      html = assemble(JSON.parse(event.data))
     } catch (error) {
       return reload()
     }

@@ -37,11 +37,16 @@ interface PageQuery {
 interface EventsQuery {
   /** The page's flow (its id, or `latest`): its section is pushed with each change. Without it, `update` only. */
   readonly view?: string
+  /** 1: the section in parts, articles the stream was sent before as placeholders (what public/flow.js asks for). */
+  readonly parts?: '1'
 }
 
 const FLOW_ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } as const
 const ID = { type: 'object', properties: { id: FLOW_ID } } as const
-const EVENTS_QUERY = { type: 'object', properties: { view: FLOW_ID } } as const
+const EVENTS_QUERY = {
+  type: 'object',
+  properties: { view: FLOW_ID, parts: { type: 'string', enum: ['1'] } },
+} as const
 
 export async function flowRoutes(
   app: FastifyInstance,
@@ -67,8 +72,9 @@ export async function flowRoutes(
   )
   app.get<{ Querystring: EventsQuery }>('/flow/events', { schema: { querystring: EVENTS_QUERY } }, (request, reply) => {
     const viewer = viewerOf(request)
-    const { view } = request.query
-    openStream(request, reply, hub, view === undefined ? undefined : sectionPush(app, inspector, viewer, view))
+    const { view, parts } = request.query
+    const push = view === undefined ? undefined : sectionPush(app, inspector, viewer, view, parts === '1')
+    openStream(request, reply, hub, push)
   })
   app.get<{ Params: IdParams; Querystring: PageQuery }>(
     '/flow/:id',

@@ -1,6 +1,7 @@
 // The flow inspector in headless Chromium: after a flow run by clicking, the
 // seven steps and the diagram are on /flow, and the page follows a second
-// flow live while it is open. Nothing is loaded from outside the lab.
+// flow live while it is open, put together from the sections the stream
+// pushes (no fetch). Nothing is loaded from outside the lab.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
@@ -65,6 +66,7 @@ describe('the flow inspector in a browser', () => {
     const firstId = await inspector.locator('[data-flow-id]').getAttribute('data-flow-id')
     // flow.js has connected to /flow/events.
     await inspector.locator('#flow-live[data-live="open"]').waitFor({ state: 'attached' })
+    const listening = requested.length
 
     // A second flow in another tab: signed in and remembered, straight back with a code.
     const second = await browser.context.newPage()
@@ -85,6 +87,16 @@ describe('the flow inspector in a browser', () => {
       /^Skipped: remembered decision/,
     )
     await expect(inspector.locator('.flow-list tbody tr').count()).resolves.toBe(2)
+    // The same flow grows (step 7 again): the stream sends only the new exchanges and the page puts the
+    // section together with the ones it has, without fetching it.
+    const shown = await inspector.locator('#step-7 .exchange h3').count()
+    await second.getByRole('button', { name: 'Fetch resource' }).click()
+    await inspector.waitForFunction((n) => document.querySelectorAll('#step-7 .exchange h3').length > n, shown, {
+      timeout: 20_000,
+    })
+    await expect(inspector.locator('#step-1 .exchange h3').count()).resolves.toBeGreaterThan(0)
+    await expect(inspector.locator('#flow-live [data-keep]').count()).resolves.toBe(0)
+    expect(requested.slice(listening).filter((url) => url.includes('fragment=1'))).toEqual([])
     await inspector.bringToFront()
     await inspector.screenshot({ path: join(SCREENSHOT_DIR, 'flow-inspector.png'), fullPage: true, timeout: 20_000 })
   }, 90_000)

@@ -119,7 +119,8 @@ export function createInspector(config: LabConfig, fetchFn: Fetch, recorder: Flo
       ...(flow ? { flow: await flowView(flow, jwks, labels) } : {}),
       following: id === undefined,
       fragmentUrl: `${path}?fragment=1${everything ? '&detail=all' : ''}`,
-      eventsUrl: `/flow/events?view=${encodeURIComponent(id ?? 'latest')}`,
+      // In parts: the page puts the section together from what the stream sent before (render-section.ts).
+      eventsUrl: `/flow/events?view=${encodeURIComponent(id ?? 'latest')}&parts=1`,
       everything,
       toggleUrl: everything ? path : `${path}?detail=all`,
       unavailable: collector.unavailable().map((u) => ({ ...u, name: SERVER_NAMES[u.role] })),

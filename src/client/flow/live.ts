@@ -48,6 +48,8 @@ export interface Push {
 export interface PushEvent {
   readonly name: string
   readonly data: Readonly<Record<string, unknown>>
+  /** What tells one content from another, when the data does not (it is sent in parts): by default, of the data. */
+  readonly digest?: string
 }
 
 interface Listener {
@@ -76,13 +78,13 @@ interface Digested {
 /** The push's event (a server-sent event: JSON keeps its data on one line) with its digest; a push that cannot be worked out falls back to `update`: the page fetches instead. */
 async function digested(push: Push, update: string): Promise<Digested> {
   try {
-    const { name, data } = await push.render()
+    const { name, data, digest } = await push.render()
     // The data (a whole rendered section) is turned into JSON once: for the digest, then the event with `at` first.
     const json = JSON.stringify(data)
     const stamped = json === '{}' ? `{"at":${Date.now()}}` : `{"at":${Date.now()},${json.slice(1)}`
     return {
       event: `event: ${name}\ndata: ${stamped}\n\n`,
-      digest: createHash('sha256').update(name).update(json).digest('base64url'),
+      digest: digest ?? createHash('sha256').update(name).update(json).digest('base64url'),
     }
   } catch {
     return { event: update, digest: createHash('sha256').update(update).digest('base64url') }

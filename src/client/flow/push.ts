@@ -15,7 +15,7 @@ import type { Fetch } from '../oauth-client.js'
 import { pathOf } from './http.js'
 import { createInspector, type Inspector } from './inspector.js'
 import { createLiveHub, viewerKey, type LiveHub, type Push } from './live.js'
-import { renderSection } from './render-section.js'
+import { renderSection, renderSectionParts, type SentArticles } from './render-section.js'
 import type { Flow } from './types.js'
 import type { Viewer } from './visibility.js'
 
@@ -53,22 +53,41 @@ function requestLines(flow: Flow): string[] {
   return lines
 }
 
-/** `view`: `latest` (the page follows new flows) or the id of the flow the page shows. */
-export function sectionPush(app: FastifyInstance, inspector: Inspector, viewer: Viewer, view: string): Push {
+let streams = 0
+
+/**
+ * `view`: `latest` (the page follows new flows) or the id of the flow the page
+ * shows. `parts`: the page puts the section together (public/flow.js): each
+ * event carries the section with its articles as placeholders and only the
+ * articles this stream was not sent before (render-section.ts); the push is
+ * then this stream's own.
+ */
+export function sectionPush(
+  app: FastifyInstance,
+  inspector: Inspector,
+  viewer: Viewer,
+  view: string,
+  parts = false,
+): Push {
   const id = view === 'latest' ? undefined : view
+  let sent: SentArticles = new Map()
   return {
-    key: `section|${viewerKey(viewer)}|${view}`,
+    key: `section|${viewerKey(viewer)}|${view}${parts ? `|parts#${++streams}` : ''}`,
     async render() {
       const { model, flow } = await inspector.snapshot(id, viewer)
-      const html = await renderSection(app, model)
+      const about = {
+        flow: flow?.id ?? null,
+        exchanges: model.flow?.exchangeCount ?? 0,
+        requests: flow ? requestLines(flow) : [],
+      }
+      if (!parts) return { name: 'section', data: { ...about, html: await renderSection(app, model) } }
+      const section = await renderSectionParts(app, model, sent)
+      // What the stream has once this is sent (a section not sent because it is the same holds the same articles).
+      sent = section.sent
       return {
         name: 'section',
-        data: {
-          flow: flow?.id ?? null,
-          exchanges: model.flow?.exchangeCount ?? 0,
-          requests: flow ? requestLines(flow) : [],
-          html,
-        },
+        data: { ...about, html: section.html, articles: section.articles },
+        digest: section.digest,
       }
     },
   }

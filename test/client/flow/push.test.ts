@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestLab, type TestLab } from '../../helpers/lab.js'
 import { openSse, type SseEvent, type SseStream } from '../../helpers/sse.js'
+import { hiddenField } from '../../helpers/inject-browser.js'
 import { joinAs, walkSevenSteps, type JoinedLearner } from '../../helpers/workshop.js'
 
 let lab: TestLab
@@ -116,4 +117,57 @@ describe('GET /flow/events?view=…', () => {
       plain.close()
     }
   })
+
+  it('sends the section in parts when the page asks (&parts=1): each event only the articles it lacks, put together as /flow?fragment=1 renders it', async () => {
+    const katherine = await joinAs(base, 'Katherine')
+    const cookie = { cookie: katherine.browser.cookieFor(base) ?? '' }
+    const stream = await openSse(`${base}/flow/events?view=latest&parts=1`, cookie)
+    try {
+      const walked = await walkSevenSteps(base, lab.config.auth.publicUrl, katherine)
+      const first = await stream.next(showsStep7, 5000)
+      expect(first).toBeDefined()
+      // Step 7 once more: the same flow gains a page of the client app and a resource call.
+      const again = await katherine.browser.post(`${base}/fetch-resource`, {
+        _csrf: hiddenField(walked.resourcePage.body, '_csrf'),
+      })
+      expect(again.status).toBe(200)
+      const grown = (e: SseEvent) =>
+        e.event === 'section' && section(e).requests.filter((r) => r === 'client POST /fetch-resource 200').length === 2
+      const last = await stream.next(grown, 5000)
+      expect(last).toBeDefined()
+      // Put together as public/flow.js does: an article from this event, else from what the stream sent before.
+      let have: Record<string, string> = {}
+      let whole = ''
+      const carried: number[] = []
+      for (const e of stream.events.filter((x) => x.event === 'section')) {
+        const parts = JSON.parse(e.data) as { html: string; articles: Record<string, string> }
+        const next: Record<string, string> = {}
+        whole = parts.html.replace(KEPT, (_, id: string) => {
+          const article = parts.articles[id] ?? have[id]
+          expect(article, id).toBeDefined()
+          next[id] = article!
+          return article!
+        })
+        have = next
+        carried.push(Object.keys(parts.articles).length)
+        if (e === last) break
+      }
+      // Later events carry fewer articles than the section holds: only what is new.
+      expect(carried.length).toBeGreaterThan(1)
+      expect(carried.at(-1)).toBeGreaterThan(0)
+      expect(carried.at(-1)).toBeLessThan(Object.keys(have).length / 2)
+      expect(carried.reduce((a, b) => a + b, 0)).toBeLessThan(carried.length * Object.keys(have).length)
+      // Put together, it is the section the page fetches (the tokens' relative times aside).
+      const fragment = (await katherine.browser.get(`${base}/flow?fragment=1`)).body
+      expect(whole).not.toContain('data-keep=')
+      expect(withoutTimes(whole)).toBe(withoutTimes(fragment))
+    } finally {
+      stream.close()
+    }
+  })
 })
+
+/** A placeholder of an article the stream was sent before (render-section.ts). */
+const KEPT = /<article class="exchange" data-keep="([A-Za-z0-9_-]+)"><\/article>/g
+/** "issued just now", "expires in 15 min": they move with the clock. */
+const withoutTimes = (html: string) => html.replace(/just now|\d+ (s|min|h|days)( ago)?/g, '…')
