@@ -7,7 +7,9 @@
 // of phases to skip: ceilings, lab, anchors, inspector, scale, flood, memory),
 // BENCH_BUDGET_SECONDS (default 290: the memory run stops when it is spent),
 // BENCH_SCALE_SECONDS (window at 10 and 200 connections, default 2),
-// BENCH_WORKSHOP_LEARNERS (default 50). `npm run bench -- --only workshop` (or
+// BENCH_WORKSHOP_LEARNERS (default 50), BENCH_WORKSHOP_THINK_MS (a learner's
+// pause between clicks in the paced workshop run, default 1000; the flat-out
+// run has none). `npm run bench -- --only workshop` (or
 // BENCH_ONLY=workshop) runs the workshop scenario alone; skip it in the full
 // run with BENCH_SKIP=workshop.
 
@@ -56,6 +58,8 @@ const ONLY =
   (process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined)
 const WORKSHOP_LEARNERS = Number(process.env.BENCH_WORKSHOP_LEARNERS ?? 50)
 const WORKSHOP_FLOWS = 3
+/** The paced run (people reading each page: a fast learner), then flat out (no pause: a stress test). */
+const WORKSHOP_PACES = [Number(process.env.BENCH_WORKSHOP_THINK_MS ?? 1000), 0]
 const CONNECTIONS = 50
 /** `npm run bench` must finish within 5 minutes: the memory run gets what the rest leaves of this. */
 const BUDGET_SECONDS = Number(process.env.BENCH_BUDGET_SECONDS ?? 290)
@@ -267,7 +271,7 @@ function flowRun(lab: Lab, workers = CONNECTIONS, within = window) {
 }
 
 /** The workshop scenario against a fresh `npm start` with WORKSHOP=on. */
-async function workshopRun(): Promise<WorkshopResult> {
+async function workshopRun(thinkMs: number): Promise<WorkshopResult> {
   // The teacher's page needs the lab key: given to the lab rather than read from its output.
   const labKey = randomBytes(32).toString('base64url')
   const target = await startLab('oauth-lab (WORKSHOP=on)', 'on', { WORKSHOP: 'on', LAB_KEY: labKey })
@@ -275,7 +279,7 @@ async function workshopRun(): Promise<WorkshopResult> {
   const streams = createAgent(WORKSHOP_LEARNERS + 8)
   try {
     log(
-      `workshop: ${WORKSHOP_LEARNERS} learners join, follow their inspector and run ${WORKSHOP_FLOWS} flows each; a teacher's page follows the room`,
+      `workshop: ${WORKSHOP_LEARNERS} learners join, follow their inspector and run ${WORKSHOP_FLOWS} flows each (${paceOf(thinkMs)}); a teacher's page follows the room`,
     )
     return await workshopScenario({
       agent,
@@ -283,6 +287,7 @@ async function workshopRun(): Promise<WorkshopResult> {
       urls: target.urls,
       learners: WORKSHOP_LEARNERS,
       flowsEach: WORKSHOP_FLOWS,
+      thinkMs,
       rss: () => idleRss(target),
       labKey,
     })
@@ -292,9 +297,19 @@ async function workshopRun(): Promise<WorkshopResult> {
   }
 }
 
+const paceOf = (thinkMs: number) =>
+  thinkMs > 0 ? `${thinkMs / 1000} s on average between a learner's clicks` : 'flat out: no pause between clicks'
+
+/** Both paces, one after the other, each against a fresh lab. */
+async function workshopRuns(): Promise<WorkshopResult[]> {
+  const results: WorkshopResult[] = []
+  for (const thinkMs of WORKSHOP_PACES) results.push(await workshopRun(thinkMs))
+  return results
+}
+
 function workshopReport(result: WorkshopResult): string {
   return [
-    `Workshop (WORKSHOP=on, a fresh \`npm start\`): ${result.learners} learners joined (POST /join p50 ${Math.round(result.join.p50Ms)} ms, p95 ${Math.round(result.join.p95Ms)} ms), each followed its inspector live (/flow/events) and ran ${result.flowsEach} flows, all at once: ${result.seconds.toFixed(1)} s, ${result.events} pushed sections, ${result.failed} failed${result.firstError === undefined ? '' : ` (${result.firstError})`}. Inspector: from the step's response to the learner's event that shows it.`,
+    `Workshop, ${paceOf(result.thinkMs)} (WORKSHOP=on, a fresh \`npm start\`): ${result.learners} learners joined (POST /join p50 ${Math.round(result.join.p50Ms)} ms, p95 ${Math.round(result.join.p95Ms)} ms), each followed its inspector live (/flow/events) and ran ${result.flowsEach} flows, all at once: ${result.seconds.toFixed(1)} s, ${result.events} pushed sections, ${result.failed} failed${result.firstError === undefined ? '' : ` (${result.firstError})`}. Inspector: from the step's response to the learner's event that shows it.`,
     workshopTable(result),
     ...(result.teacher === undefined
       ? []
@@ -314,8 +329,10 @@ async function workshopOnly(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')
   log(`load average at start: ${load()}`)
-  const result = await workshopRun()
-  process.stdout.write(`${workshopReport(result)}\nLoad average at the end: ${load()} (${cpus().length} cores)\n`)
+  const result = await workshopRuns()
+  process.stdout.write(
+    `${result.map(workshopReport).join('\n\n')}\nLoad average at the end: ${load()} (${cpus().length} cores)\n`,
+  )
   const dir = join(ROOT, 'bench-results')
   mkdirSync(dir, { recursive: true })
   writeFileSync(
@@ -724,8 +741,8 @@ async function main(): Promise<void> {
   }
 
   // ---- workshop: learners with their live inspectors, against a fresh WORKSHOP=on lab
-  const workshop = SKIP.has('workshop') ? undefined : await workshopRun()
-  if (workshop) log(`workshop: done\n${workshopReport(workshop)}`)
+  const workshop = SKIP.has('workshop') ? undefined : await workshopRuns()
+  if (workshop) log(`workshop: done\n${workshop.map(workshopReport).join('\n\n')}`)
 
   // ---- memory over 100,000 flows
   let memory: MemoryCurve | undefined
@@ -813,9 +830,9 @@ async function main(): Promise<void> {
     )
     out.push(floodTable(flooded))
   }
-  if (workshop) {
+  for (const result of workshop ?? []) {
     out.push('')
-    out.push(workshopReport(workshop))
+    out.push(workshopReport(result))
   }
   out.push('')
   out.push(dpopLine(measurements))

@@ -12,6 +12,11 @@
 // key): its delay is the time from a flow's step 7 response to the first grid
 // event that shows that learner at step 7.
 //
+// A learner reads each page before the next click: `thinkMs` (half to one and
+// a half times it, at random, so that learners do not click in step) passes
+// between one step's response and the next step's request. With 0 they click
+// as fast as the lab answers: a stress far beyond any room of people.
+//
 // The inspector delay of a step is the time from its response to the first
 // event of that learner's stream that shows it: an `event: section` of the
 // same flow whose exchange lines include the step's exchange (as many times
@@ -68,6 +73,8 @@ export interface TeacherFigure {
 export interface WorkshopResult {
   readonly learners: number
   readonly flowsEach: number
+  /** The pause between a learner's clicks (0: flat out). */
+  readonly thinkMs: number
   readonly seconds: number
   readonly join: { readonly p50Ms: number; readonly p95Ms: number }
   readonly steps: readonly StepFigure[]
@@ -187,16 +194,18 @@ async function join(browser: Browser, urls: LabUrls, name: string): Promise<{ us
   return { username, password }
 }
 
-/** One flow, each of its seven requests timed (start, and end with the body read). */
+/** One flow, each of its seven requests timed (start, and end with the body read), `thinkMs` around each click. */
 async function oneFlow(
   browser: Browser,
   urls: LabUrls,
   user: { username: string; password: string },
   flow: number,
   timed: Timed[],
+  thinkMs: number,
 ): Promise<void> {
   let step = 0
   const time = async <T>(run: () => Promise<T>): Promise<T> => {
+    if (thinkMs > 0) await sleep(thinkMs * (0.5 + Math.random()))
     const start = performance.now()
     const result = await run()
     timed.push({ flow, step: step++, start, done: performance.now() })
@@ -275,6 +284,7 @@ export async function workshopScenario(opts: {
   readonly urls: LabUrls
   readonly learners: number
   readonly flowsEach: number
+  readonly thinkMs: number
   readonly rss: () => Record<string, number>
   /** With the lab key, a teacher's page follows the room (/teacher/events). */
   readonly labKey?: string
@@ -316,7 +326,7 @@ export async function workshopScenario(opts: {
         )
         read.catch((error: unknown) => errors.push(error instanceof Error ? error.message : String(error)))
         for (let flow = 0; flow < opts.flowsEach; flow++) {
-          await oneFlow(browser, opts.urls, user, flow, timed)
+          await oneFlow(browser, opts.urls, user, flow, timed, opts.thinkMs)
           const looked = performance.now()
           const shown = () => delays({ username: user.username, joinMs, timed, heard }).every((d) => d.ms !== undefined)
           while (!shown() && performance.now() - looked < LOOK_MS) await sleep(50)
@@ -369,6 +379,7 @@ export async function workshopScenario(opts: {
   return {
     learners: opts.learners,
     flowsEach: opts.flowsEach,
+    thinkMs: opts.thinkMs,
     seconds: (flowsDone - started) / 1000,
     join: { p50Ms: percentile(joins, 50), p95Ms: percentile(joins, 95) },
     steps,

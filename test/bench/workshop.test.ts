@@ -63,6 +63,7 @@ describe('the workshop scenario', () => {
     const text = workshopTable({
       learners: 1,
       flowsEach: 1,
+      thinkMs: 0,
       seconds: 1,
       join: { p50Ms: 1, p95Ms: 2 },
       steps: [
