@@ -68,6 +68,8 @@ export interface FlowRecorder {
   readonly role: Role
   /** Made anew each time the server starts: a reader that sees it change knows the seq numbers started again. */
   readonly boot: string
+  /** The seq of the latest exchange recorded (0: none yet). */
+  latest(): number
   add(exchange: Omit<RecordedExchange, 'seq' | 'role'>): RecordedExchange
   /** The hooks' cheap path: the exchange is formatted on first read. */
   addRaw(raw: RawExchange): void
@@ -199,6 +201,7 @@ export function createFlowRecorder(role: Role, capacity: number, maxBytes = MAX_
   return {
     role,
     boot,
+    latest: () => seq,
     add(exchange) {
       const masked = maskExchange(exchange)
       const { request, response } = masked

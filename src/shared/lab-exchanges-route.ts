@@ -7,7 +7,7 @@
 // long-poll: when there is nothing newer yet, the answer waits until there is
 // (or `wait` passes), so that a live inspector hears of a step as it happens
 // instead of on its next poll. `boot` changes when the server restarts (its
-// seq numbers start again).
+// seq numbers start again); `seq` is the latest exchange's number.
 
 import type { FastifyInstance } from 'fastify'
 import type { FlowRecorder } from './flow-recorder.js'
@@ -53,7 +53,8 @@ export function registerLabExchangesRoute(app: FastifyInstance, recorder: FlowRe
         reply.raw.off('close', stop)
         if (closing) reply.header('connection', 'close')
       }
-      return { role: recorder.role, boot: recorder.boot, exchanges: recorder.since(since) }
+      // `seq`: read with the exchanges, so a reader's cursor moves past what a reset dropped unread.
+      return { role: recorder.role, boot: recorder.boot, seq: recorder.latest(), exchanges: recorder.since(since) }
     },
   )
 }

@@ -104,7 +104,7 @@ describe('the flow recorder', () => {
     let answered = false
     const held = fetch(`${base}/_lab/exchanges?since=0&wait=20000`, { headers: keyed }).then(async (res) => {
       answered = true
-      return (await res.json()) as { boot: string; exchanges: Array<{ request: { url: string } }> }
+      return (await res.json()) as { boot: string; seq: number; exchanges: Array<{ request: { url: string } }> }
     })
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(answered).toBe(false)
@@ -112,6 +112,7 @@ describe('the flow recorder', () => {
     const got = await held
     expect(got.exchanges.map((e) => e.request.url)).toEqual(['/authorize?a=1'])
     expect(got.boot).toBe(first.boot)
+    expect(got.seq).toBe(1)
     // Nothing newer than seq 1 yet: held again, and released at once by close.
     const waiting = fetch(`${base}/_lab/exchanges?since=1&wait=20000`, { headers: keyed }).then((res) => res.json())
     await new Promise((resolve) => setTimeout(resolve, 100))

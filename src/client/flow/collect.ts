@@ -36,8 +36,15 @@ export interface Collector {
 
 /** How long one long-poll is held by the server (lab-exchanges-route.ts caps it at 25 s). */
 export const WATCH_WAIT_MS = 20_000
-/** After a failure, or an empty answer that came at once (the server's waiters are all taken): not a busy loop. */
+/**
+ * After a failure, or answers that came at once with nothing (the server's
+ * waiters are all taken): not a busy loop. An answer with only what the
+ * inspector drops (its own key fetch) is no reason to pause: it came because
+ * something was recorded.
+ */
 const WATCH_PAUSE_MS = 1000
+/** Empty answers in a row before a pause: one alone (a server closing, a restart) is asked again at once. */
+const WATCH_EMPTY_RUN = 3
 
 interface Cursor {
   seq: number
@@ -47,6 +54,8 @@ interface Cursor {
   boot?: string
   /** Every boot seen (one per restart: a handful). */
   readonly boots: Set<string>
+  /** How many exchanges the last answer held (before the inspector's own were dropped). */
+  answered: number
   failure?: string
 }
 
@@ -62,7 +71,7 @@ export function createCollector(deps: {
   const keys = new Set<string>()
   const listeners = new Set<() => void>()
   const cursors = new Map<Role, Cursor>(
-    deps.sources.map((s) => [s.role, { seq: 0, epoch: 0, boots: new Set<string>() }]),
+    deps.sources.map((s) => [s.role, { seq: 0, epoch: 0, boots: new Set<string>(), answered: 0 }]),
   )
   let clientSeq = 0
   // The live hub asks once per open page per change: one copy per change, shared (read-only).
@@ -113,8 +122,10 @@ export function createCollector(deps: {
         }
       }
       delete cursor.failure
+      cursor.answered = answer.exchanges.length
       const fresh = answer.exchanges.filter((e) => e.seq > cursor.seq)
-      cursor.seq = Math.max(cursor.seq, answer.exchanges.at(-1)?.seq ?? 0)
+      // The server's own count, too: exchanges it dropped before they were read (a reset) are not asked for again.
+      cursor.seq = Math.max(cursor.seq, answer.exchanges.at(-1)?.seq ?? 0, answer.seq)
       return merge(fresh, cursor.epoch)
     } catch (error) {
       // A watch stopped on purpose is no failure of the server.
@@ -126,13 +137,17 @@ export function createCollector(deps: {
   const watches = new Set<AbortController>()
   /** One source's long-poll loop, until `signal` aborts. */
   async function follow(source: RemoteSource, signal: AbortSignal): Promise<void> {
+    const cursor = cursors.get(source.role)!
+    let empty = 0
     while (!signal.aborted) {
       const asked = Date.now()
-      const added = await pull(source, WATCH_WAIT_MS, signal)
-      changed(added)
-      const quick = added === 0 && Date.now() - asked < WATCH_PAUSE_MS
-      if (cursors.get(source.role)!.failure !== undefined || quick)
+      changed(await pull(source, WATCH_WAIT_MS, signal))
+      const quick = cursor.failure === undefined && cursor.answered === 0 && Date.now() - asked < WATCH_PAUSE_MS
+      empty = quick ? empty + 1 : 0
+      if (cursor.failure !== undefined || empty >= WATCH_EMPTY_RUN) {
+        empty = 0
         await sleep(WATCH_PAUSE_MS, undefined, { signal }).catch(() => undefined)
+      }
     }
   }
 
@@ -199,6 +214,8 @@ export function createCollector(deps: {
 
 interface Answer {
   readonly boot: string
+  /** The server's latest seq when it answered. */
+  readonly seq: number
   readonly exchanges: RecordedExchange[]
 }
 
@@ -216,8 +233,8 @@ async function fetchSince(
     signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
   })
   if (!response.ok) throw new Error(`GET /_lab/exchanges answered ${response.status} (is INSPECTOR=off there?)`)
-  const body = (await response.json()) as { role?: string; boot?: string; exchanges?: RecordedExchange[] }
+  const body = (await response.json()) as { role?: string; boot?: string; seq?: number; exchanges?: RecordedExchange[] }
   if (body.role !== source.role || typeof body.boot !== 'string' || !Array.isArray(body.exchanges))
     throw new Error(`${source.url} is not the ${source.role}`)
-  return { boot: body.boot, exchanges: body.exchanges }
+  return { boot: body.boot, seq: typeof body.seq === 'number' ? body.seq : 0, exchanges: body.exchanges }
 }

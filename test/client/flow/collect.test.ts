@@ -22,6 +22,8 @@ function lab() {
   ])
   const asked: string[] = []
   const down = new Set<string>()
+  /** Servers whose long-poll answers at once (all their waiters taken). */
+  const busy = new Set<string>()
   const fetchStub = (async (input: string, init?: RequestInit) => {
     asked.push(input)
     const url = new URL(input)
@@ -29,14 +31,20 @@ function lab() {
     const recorder = servers.get(url.origin)!
     const since = Number(url.searchParams.get('since'))
     const wait = Number(url.searchParams.get('wait') ?? 0)
-    if (wait > 0) await recorder.waitNewer(since, wait, init?.signal ?? new AbortController().signal)
+    if (wait > 0 && !busy.has(url.origin))
+      await recorder.waitNewer(since, wait, init?.signal ?? new AbortController().signal)
     init?.signal?.throwIfAborted()
     return new Response(
-      JSON.stringify({ role: recorder.role, boot: recorder.boot, exchanges: recorder.since(since) }),
+      JSON.stringify({
+        role: recorder.role,
+        boot: recorder.boot,
+        seq: recorder.latest(),
+        exchanges: recorder.since(since),
+      }),
       { status: 200 },
     )
   }) as unknown as typeof fetch
-  return { servers, asked, down, fetchStub, as: () => servers.get('http://as')! }
+  return { servers, asked, down, busy, fetchStub, as: () => servers.get('http://as')! }
 }
 
 describe('the collector', () => {
@@ -271,5 +279,58 @@ describe('the collector', () => {
     expect(after.map((e) => e.request.url)).toEqual(['/a2', '/a3'])
     // The list handed out before is left as it was.
     expect(before.map((e) => e.request.url)).toEqual(['/a1'])
+  })
+
+  it('watching, does not pause after an answer that held only the inspector\u2019s own request', async () => {
+    const l = lab()
+    const collector = createCollector({
+      fetch: l.fetchStub,
+      clientRecorder: createFlowRecorder('client', 10),
+      sources: [AS],
+      capacity: 10,
+    })
+    const stop = collector.watch()
+    await vi.waitFor(() => expect(l.asked).toHaveLength(1))
+    // The inspector's key fetch wakes the long-poll and is dropped; the sign-in right after must not wait a pause.
+    l.as().add(entry('/jwks', [['x-oauth-lab-inspector', 'jwks']]))
+    await vi.waitFor(() => expect(l.asked).toHaveLength(2))
+    l.as().add(entry('/login'))
+    await vi.waitFor(() => expect(collector.exchanges().map((e) => e.request.url)).toEqual(['/login']), {
+      timeout: 500,
+    })
+    stop()
+  })
+
+  it('moves past what the server dropped unread (a reset): it is not asked for again', async () => {
+    const l = lab()
+    const collector = createCollector({
+      fetch: l.fetchStub,
+      clientRecorder: createFlowRecorder('client', 10),
+      sources: [AS],
+      capacity: 10,
+    })
+    l.as().add(entry('/a1'))
+    l.as().add(entry('/a2'))
+    l.as().clear()
+    await collector.refresh()
+    expect(collector.exchanges()).toEqual([])
+    await collector.refresh()
+    expect(l.asked.at(-1)).toBe('http://as/_lab/exchanges?since=2')
+  })
+
+  it('watching, pauses when the server answers at once with nothing, again and again (its waiters all taken)', async () => {
+    const l = lab()
+    l.busy.add('http://as')
+    const collector = createCollector({
+      fetch: l.fetchStub,
+      clientRecorder: createFlowRecorder('client', 10),
+      sources: [AS],
+      capacity: 10,
+    })
+    const stop = collector.watch()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    stop()
+    // Three empty answers in a row, then a pause of a second: not a busy loop.
+    expect(l.asked).toHaveLength(3)
   })
 })
