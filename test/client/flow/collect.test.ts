@@ -44,7 +44,10 @@ function lab() {
       { status: 200 },
     )
   }) as unknown as typeof fetch
-  return { servers, asked, down, busy, fetchStub, as: () => servers.get('http://as')! }
+  /** A collector of `sources` through the stub, with a client recorder of its own. */
+  const collector = (sources: RemoteSource[], capacity: number) =>
+    createCollector({ fetch: fetchStub, clientRecorder: createFlowRecorder('client', 10), sources, capacity })
+  return { servers, asked, down, busy, fetchStub, collector, as: () => servers.get('http://as')! }
 }
 
 describe('the collector', () => {
@@ -125,12 +128,7 @@ describe('the collector', () => {
 
   it('keeps at most its capacity, oldest out first', async () => {
     const l = lab()
-    const collector = createCollector({
-      fetch: l.fetchStub,
-      clientRecorder: createFlowRecorder('client', 10),
-      sources: [AS],
-      capacity: 3,
-    })
+    const collector = l.collector([AS], 3)
     for (let i = 0; i < 5; i++) l.as().add(entry(`/a${i}`))
     await collector.refresh()
     expect(collector.exchanges().map((e) => e.request.url)).toEqual(['/a2', '/a3', '/a4'])
@@ -138,12 +136,7 @@ describe('the collector', () => {
 
   it('shows what it has when a server is down, and says which', async () => {
     const l = lab()
-    const collector = createCollector({
-      fetch: l.fetchStub,
-      clientRecorder: createFlowRecorder('client', 10),
-      sources: [AS, RS],
-      capacity: 10,
-    })
+    const collector = l.collector([AS, RS], 10)
     l.as().add(entry('/authorize'))
     l.down.add('http://rs')
     await collector.refresh()
@@ -156,12 +149,7 @@ describe('the collector', () => {
 
   it('notices a restarted server (its seq numbers start again) and keeps both runs', async () => {
     const l = lab()
-    const collector = createCollector({
-      fetch: l.fetchStub,
-      clientRecorder: createFlowRecorder('client', 10),
-      sources: [AS],
-      capacity: 10,
-    })
+    const collector = l.collector([AS], 10)
     l.as().add(entry('/before-1'))
     l.as().add(entry('/before-2'))
     await collector.refresh()
@@ -173,12 +161,7 @@ describe('the collector', () => {
 
   it('drops the inspector\u2019s own requests', async () => {
     const l = lab()
-    const collector = createCollector({
-      fetch: l.fetchStub,
-      clientRecorder: createFlowRecorder('client', 10),
-      sources: [AS],
-      capacity: 10,
-    })
+    const collector = l.collector([AS], 10)
     l.as().add(entry('/jwks', [['x-oauth-lab-inspector', 'jwks']]))
     await collector.refresh()
     expect(collector.exchanges()).toEqual([])
@@ -186,12 +169,7 @@ describe('the collector', () => {
 
   it('lets concurrent callers share a fetch, and never answers a caller with a fetch older than its call', async () => {
     const l = lab()
-    const collector = createCollector({
-      fetch: l.fetchStub,
-      clientRecorder: createFlowRecorder('client', 10),
-      sources: [AS],
-      capacity: 10,
-    })
+    const collector = l.collector([AS], 10)
     const first = collector.refresh()
     l.as().add(entry('/late'))
     const second = collector.refresh()
@@ -203,12 +181,7 @@ describe('the collector', () => {
 
   it('watching, hears a server\u2019s exchange as it is recorded, with no refresh, until stopped', async () => {
     const l = lab()
-    const collector = createCollector({
-      fetch: l.fetchStub,
-      clientRecorder: createFlowRecorder('client', 10),
-      sources: [AS, RS],
-      capacity: 10,
-    })
+    const collector = l.collector([AS, RS], 10)
     const heard: string[] = []
     collector.onChange(() =>
       heard.push(
@@ -236,12 +209,7 @@ describe('the collector', () => {
 
   it('watching, waits a pause after a failure instead of asking again at once', async () => {
     const l = lab()
-    const collector = createCollector({
-      fetch: l.fetchStub,
-      clientRecorder: createFlowRecorder('client', 10),
-      sources: [AS],
-      capacity: 10,
-    })
+    const collector = l.collector([AS], 10)
     l.down.add('http://as')
     const stop = collector.watch()
     await new Promise((resolve) => setTimeout(resolve, 300))
@@ -258,12 +226,7 @@ describe('the collector', () => {
 
   it('hands out the same read-only list until something new is merged, then a new one', async () => {
     const l = lab()
-    const collector = createCollector({
-      fetch: l.fetchStub,
-      clientRecorder: createFlowRecorder('client', 10),
-      sources: [AS],
-      capacity: 2,
-    })
+    const collector = l.collector([AS], 2)
     l.as().add(entry('/a1'))
     await collector.refresh()
     const before = collector.exchanges()
@@ -283,12 +246,7 @@ describe('the collector', () => {
 
   it('watching, does not pause after an answer that held only the inspector\u2019s own request', async () => {
     const l = lab()
-    const collector = createCollector({
-      fetch: l.fetchStub,
-      clientRecorder: createFlowRecorder('client', 10),
-      sources: [AS],
-      capacity: 10,
-    })
+    const collector = l.collector([AS], 10)
     const stop = collector.watch()
     await vi.waitFor(() => expect(l.asked).toHaveLength(1))
     // The inspector's key fetch wakes the long-poll and is dropped; the sign-in right after must not wait a pause.
@@ -303,12 +261,7 @@ describe('the collector', () => {
 
   it('moves past what the server dropped unread (a reset): it is not asked for again', async () => {
     const l = lab()
-    const collector = createCollector({
-      fetch: l.fetchStub,
-      clientRecorder: createFlowRecorder('client', 10),
-      sources: [AS],
-      capacity: 10,
-    })
+    const collector = l.collector([AS], 10)
     l.as().add(entry('/a1'))
     l.as().add(entry('/a2'))
     l.as().clear()
@@ -321,12 +274,7 @@ describe('the collector', () => {
   it('watching, pauses when the server answers at once with nothing, again and again (its waiters all taken)', async () => {
     const l = lab()
     l.busy.add('http://as')
-    const collector = createCollector({
-      fetch: l.fetchStub,
-      clientRecorder: createFlowRecorder('client', 10),
-      sources: [AS],
-      capacity: 10,
-    })
+    const collector = l.collector([AS], 10)
     const stop = collector.watch()
     await new Promise((resolve) => setTimeout(resolve, 300))
     stop()
