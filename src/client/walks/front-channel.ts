@@ -6,7 +6,7 @@
 
 import { randomSecret } from '../../shared/random.js'
 import { createPkce, redirectUriOf } from '../oauth-client.js'
-import { clientBasic, errorLine, postForm, type WalkAnswer } from './walk-http.js'
+import { clientBasic, errorLine, type WalkAnswer, tokenRequest } from './walk-http.js'
 import type { WalkOutcome, WalkRunContext } from './walk.js'
 
 /** Step 1 of a walk that needs a user: the browser goes to /authorize; the verifier stays in the session. */
@@ -52,9 +52,8 @@ export function redeemCode(
   extra: Readonly<Record<string, string>> = {},
   headers: Readonly<Record<string, string>> = clientBasic(ctx),
 ): Promise<WalkAnswer> {
-  return postForm(
+  return tokenRequest(
     ctx,
-    `${ctx.config.auth.internalUrl}/token`,
     {
       grant_type: 'authorization_code',
       code,

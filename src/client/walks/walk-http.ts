@@ -54,6 +54,19 @@ export function postForm(
   })
 }
 
+/**
+ * POST /token of the authorization server, on the back channel (RFC 6749
+ * §3.2), as the client app (HTTP Basic, §2.3.1) unless `headers` say otherwise
+ * (a public client: none).
+ */
+export function tokenRequest(
+  ctx: WalkRunContext,
+  form: Readonly<Record<string, string>>,
+  headers: Readonly<Record<string, string>> = clientBasic(ctx),
+): Promise<WalkAnswer> {
+  return postForm(ctx, `${ctx.config.auth.internalUrl}/token`, form, headers)
+}
+
 /** HTTP Basic with the client app's own credentials (RFC 6749 §2.3.1). */
 export function clientBasic(ctx: WalkRunContext): Record<string, string> {
   return { authorization: basicAuthorization(ctx.config.client.clientId, ctx.config.client.clientSecret) }

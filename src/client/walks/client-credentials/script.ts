@@ -1,7 +1,7 @@
 // Client credentials, one "Next" per request: the token request (steps 1-2),
 // then the resource call (step 3). RFC 6749 §4.4.
 
-import { clientBasic, errorLine, postForm } from '../walk-http.js'
+import { errorLine, tokenRequest } from '../walk-http.js'
 import { resourceStop } from '../resource-call.js'
 import type { WalkScript } from '../walk.js'
 
@@ -13,12 +13,10 @@ export const clientCredentialsScript: WalkScript = {
       action: 'Send the token request (grant_type=client_credentials)',
       async run(ctx) {
         // RFC 6749 §4.4.2: grant_type and scope, the client authenticated with Basic (§2.3.1).
-        const answer = await postForm(
-          ctx,
-          `${ctx.config.auth.internalUrl}/token`,
-          { grant_type: 'client_credentials', scope: ctx.config.resource.requiredScope },
-          clientBasic(ctx),
-        )
+        const answer = await tokenRequest(ctx, {
+          grant_type: 'client_credentials',
+          scope: ctx.config.resource.requiredScope,
+        })
         const token = answer.json?.access_token
         if (answer.status !== 200 || typeof token !== 'string')
           return {

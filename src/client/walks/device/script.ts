@@ -5,7 +5,7 @@
 
 import { BUILTIN_PUBLIC_CLIENT_ID } from '../../../shared/builtin-data.js'
 import { DEVICE_CODE_GRANT } from '../../../shared/enumerations.js'
-import { errorLine, postForm } from '../walk-http.js'
+import { errorLine, postForm, tokenRequest } from '../walk-http.js'
 import { resourceStop } from '../resource-call.js'
 import type { WalkOutcome, WalkRunContext, WalkScript, WalkStop } from '../walk.js'
 
@@ -90,11 +90,15 @@ export const pollStop: WalkStop = {
 
 async function poll(ctx: WalkRunContext): Promise<WalkOutcome> {
   const polls = Number(ctx.data.polls ?? '0') + 1
-  const answer = await postForm(ctx, `${ctx.config.auth.internalUrl}/token`, {
-    grant_type: DEVICE_CODE_GRANT,
-    device_code: ctx.data.deviceCode ?? '',
-    client_id: BUILTIN_PUBLIC_CLIENT_ID,
-  })
+  const answer = await tokenRequest(
+    ctx,
+    {
+      grant_type: DEVICE_CODE_GRANT,
+      device_code: ctx.data.deviceCode ?? '',
+      client_id: BUILTIN_PUBLIC_CLIENT_ID,
+    },
+    {},
+  )
   const data = { polls: String(polls), lastPollAt: String(Date.now()) }
   const token = answer.json?.access_token
   if (answer.status === 200 && typeof token === 'string')

@@ -8,7 +8,7 @@ import { randomSecret } from '../../../shared/random.js'
 import { s256Challenge } from '../../../shared/sha256.js'
 import { redirectUriOf } from '../../oauth-client.js'
 import { authorizationProblem } from '../front-channel.js'
-import { clientBasic, errorLine, postForm, send, refused } from '../walk-http.js'
+import { errorLine, send, refused, tokenRequest } from '../walk-http.js'
 import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
 import { checkIdToken } from './id-token-checks.js'
 
@@ -83,17 +83,12 @@ export const oidcScript: WalkScript = {
       action: 'Send the token request',
       async run(ctx) {
         // RFC 6749 §4.1.3 with the PKCE verifier (RFC 7636 §4.5); the client authenticates with Basic.
-        const answer = await postForm(
-          ctx,
-          `${ctx.config.auth.internalUrl}/token`,
-          {
-            grant_type: 'authorization_code',
-            code: ctx.data.code ?? '',
-            redirect_uri: redirectUriOf(ctx.config),
-            code_verifier: ctx.data.verifier ?? '',
-          },
-          clientBasic(ctx),
-        )
+        const answer = await tokenRequest(ctx, {
+          grant_type: 'authorization_code',
+          code: ctx.data.code ?? '',
+          redirect_uri: redirectUriOf(ctx.config),
+          code_verifier: ctx.data.verifier ?? '',
+        })
         const idToken = answer.json?.id_token
         const accessToken = answer.json?.access_token
         if (answer.status !== 200 || typeof accessToken !== 'string')

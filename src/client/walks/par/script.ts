@@ -5,7 +5,7 @@
 
 import { randomSecret } from '../../../shared/random.js'
 import { createPkce, redirectUriOf } from '../../oauth-client.js'
-import { authorizationProblem } from '../front-channel.js'
+import { authorizationProblem, redeemCode } from '../front-channel.js'
 import { clientBasic, errorLine, postForm, refused } from '../walk-http.js'
 import { resourceStop } from '../resource-call.js'
 import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
@@ -105,16 +105,11 @@ async function callback(
 }
 
 async function redeem(ctx: WalkRunContext): Promise<WalkOutcome> {
-  const { code, codeVerifier } = ctx.data
-  if (code === undefined || codeVerifier === undefined)
+  const { code } = ctx.data
+  if (code === undefined || ctx.data.codeVerifier === undefined)
     return refused(6, 'No code to redeem', ['The browser has not come back with a code; start the walk again.'])
   // RFC 6749 §4.1.3 with the pushed redirect_uri; RFC 7636 §4.5: the verifier of the pushed challenge.
-  const answer = await postForm(
-    ctx,
-    `${ctx.config.auth.internalUrl}/token`,
-    { grant_type: 'authorization_code', code, redirect_uri: redirectUriOf(ctx.config), code_verifier: codeVerifier },
-    clientBasic(ctx),
-  )
+  const answer = await redeemCode(ctx, code)
   const token = answer.json?.access_token
   if (answer.status !== 200 || typeof token !== 'string')
     return refused(6, 'The token endpoint refused', [errorLine(answer)])

@@ -4,7 +4,7 @@
 
 import { authorizationProblem, authorizationRedirect, redeemCode } from '../front-channel.js'
 import { callResource } from '../resource-call.js'
-import { clientBasic, errorLine, postForm, type WalkAnswer } from '../walk-http.js'
+import { errorLine, type WalkAnswer, tokenRequest } from '../walk-http.js'
 import type { WalkScript } from '../walk.js'
 
 function tokenPair(answer: WalkAnswer): { access: string; refresh: string } | undefined {
@@ -35,12 +35,10 @@ export const refreshScript: WalkScript = {
       action: 'Refresh: send the refresh token (grant_type=refresh_token)',
       async run(ctx) {
         // RFC 6749 §6: the refresh token, the client authenticated as for the code.
-        const answer = await postForm(
-          ctx,
-          `${ctx.config.auth.internalUrl}/token`,
-          { grant_type: 'refresh_token', refresh_token: ctx.data.refreshToken ?? '' },
-          clientBasic(ctx),
-        )
+        const answer = await tokenRequest(ctx, {
+          grant_type: 'refresh_token',
+          refresh_token: ctx.data.refreshToken ?? '',
+        })
         const pair = tokenPair(answer)
         if (pair === undefined)
           return {

@@ -8,7 +8,7 @@ import { createAgent } from '../../break-it/agent.js'
 import type { AttackContext } from '../../break-it/attack.js'
 import { authorizationCode, toInternal } from '../../break-it/play-authorization.js'
 import { MCP_PATH } from '../../../shared/builtin-data.js'
-import { clientBasic, errorLine, postForm, send, type WalkAnswer, refused } from '../walk-http.js'
+import { errorLine, send, type WalkAnswer, refused, tokenRequest } from '../walk-http.js'
 import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
 import { exchangeForm } from './exchange-form.js'
 
@@ -40,17 +40,12 @@ async function userToken(ctx: WalkRunContext): Promise<WalkOutcome> {
       error instanceof Error ? error.message : String(error),
     ])
   }
-  const answer = await postForm(
-    ctx,
-    `${ctx.config.auth.internalUrl}/token`,
-    {
-      grant_type: 'authorization_code',
-      code: code.code,
-      redirect_uri: code.redirectUri,
-      code_verifier: code.codeVerifier,
-    },
-    clientBasic(ctx),
-  )
+  const answer = await tokenRequest(ctx, {
+    grant_type: 'authorization_code',
+    code: code.code,
+    redirect_uri: code.redirectUri,
+    code_verifier: code.codeVerifier,
+  })
   const token = answer.json?.access_token
   if (answer.status !== 200 || typeof token !== 'string')
     return refused(1, 'The token endpoint refused', [errorLine(answer)])
@@ -88,12 +83,7 @@ function exchanged(answer: WalkAnswer): string | undefined {
 
 async function impersonate(ctx: WalkRunContext): Promise<WalkOutcome> {
   // RFC 8693 §2.1: subject_token and its type, the target as resource (RFC 8707).
-  const answer = await postForm(
-    ctx,
-    `${ctx.config.auth.internalUrl}/token`,
-    exchangeForm(ctx.data.userToken ?? '', apiB(ctx)),
-    clientBasic(ctx),
-  )
+  const answer = await tokenRequest(ctx, exchangeForm(ctx.data.userToken ?? '', apiB(ctx)))
   const token = exchanged(answer)
   if (token === undefined) return refused(3, 'The exchange was refused', [errorLine(answer)])
   return {
@@ -112,21 +102,11 @@ async function impersonate(ctx: WalkRunContext): Promise<WalkOutcome> {
 }
 
 async function delegate(ctx: WalkRunContext): Promise<WalkOutcome> {
-  const own = await postForm(
-    ctx,
-    `${ctx.config.auth.internalUrl}/token`,
-    { grant_type: 'client_credentials', scope: ctx.config.resource.requiredScope },
-    clientBasic(ctx),
-  )
+  const own = await tokenRequest(ctx, { grant_type: 'client_credentials', scope: ctx.config.resource.requiredScope })
   const actorToken = exchanged(own)
   if (actorToken === undefined) return refused(4, 'API A could not get a token of its own', [errorLine(own)])
   // RFC 8693 §2.1: actor_token and actor_token_type name who acts for the subject.
-  const answer = await postForm(
-    ctx,
-    `${ctx.config.auth.internalUrl}/token`,
-    exchangeForm(ctx.data.userToken ?? '', apiB(ctx), actorToken),
-    clientBasic(ctx),
-  )
+  const answer = await tokenRequest(ctx, exchangeForm(ctx.data.userToken ?? '', apiB(ctx), actorToken))
   const token = exchanged(answer)
   if (token === undefined) return refused(4, 'The delegation exchange was refused', [errorLine(answer)])
   return {
