@@ -4,6 +4,7 @@
 
 import { endOf, locationParams, pathOf } from './http.js'
 import { shortResponse } from './labels.js'
+import { isNotYet } from './not-yet.js'
 import type { Actor, FlowEntry, StepNumber } from './types.js'
 
 export interface Lane {
@@ -124,7 +125,8 @@ function halves(entry: FlowEntry): Half[] {
  */
 function refused(entry: FlowEntry): boolean {
   const e = entry.exchange
-  if (e.role === 'resource-server' && isExpectedChallenge(e)) return false
+  // A DPoP nonce challenge and a polling device's "not yet": the verdict does not count them either (not-yet.ts).
+  if (isNotYet(e) || (e.role === 'resource-server' && isExpectedChallenge(e))) return false
   return e.response.status >= 400 || locationParams(e).has('error')
 }
 

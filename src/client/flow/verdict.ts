@@ -10,7 +10,7 @@ import type { Flow, FlowEntry, RecordedExchange, StepNumber } from './types.js'
 import { TOKEN_EXCHANGE_GRANT } from '../../shared/enumerations.js'
 import { textOf } from '../break-it/html-text.js'
 import { findWalk } from '../walks/definitions.js'
-import { isAuthorizationPending } from './device-polling.js'
+import { isNotYet } from './not-yet.js'
 import type { WalkName } from '../walks/walk.js'
 
 export type CheckId =
@@ -143,13 +143,11 @@ const ok = (e: RecordedExchange) => e.response.status < 400
 function refusalOf(entry: FlowEntry): Refusal | undefined {
   if (entry.part === 'request') return undefined
   const e = entry.exchange
-  if (isDpopNonceChallenge(e)) return undefined
+  if (isNotYet(e)) return undefined
   const path = pathOf(e)
   const requestStep = (entry.part === 'both' ? entry.step : Math.max(1, entry.step - 1)) as StepNumber
   if (e.role === 'auth-server') {
-    // RFC 8628 §3.5: a polling device's authorization_pending is the expected "not yet", not a refusal.
-    if (TOKEN_PATHS.has(path) && e.response.status >= 400)
-      return isAuthorizationPending(e) ? undefined : tokenRefusal(e)
+    if (TOKEN_PATHS.has(path) && e.response.status >= 400) return tokenRefusal(e)
     if (path === '/device' && e.response.status >= 400) return userCodeRefusal(e, 3)
     // OIDC Core §5.3.3: userinfo is a protected resource; its refusals are RFC 6750 §3's.
     if (path === '/userinfo' && e.response.status >= 400) return resourceRefusal(e)
@@ -218,12 +216,6 @@ function tokenCheckOf(error: string, description: string): CheckId {
  * RFC 9449 §8 / §9: a server asking for its DPoP nonce (use_dpop_nonce with a
  * DPoP-Nonce header) is part of the protocol: the client retries with it.
  */
-function isDpopNonceChallenge(e: RecordedExchange): boolean {
-  if (responseHeader(e, 'dpop-nonce') === undefined) return false
-  const challenge = responseHeader(e, 'www-authenticate') ?? ''
-  return responseJson(e)?.error === 'use_dpop_nonce' || /error="use_dpop_nonce"/.test(challenge)
-}
-
 function resourceRefusal(e: RecordedExchange): Refusal {
   const challenge = responseHeader(e, 'www-authenticate') ?? ''
   const error = /error="([^"]*)"/.exec(challenge)?.[1]
@@ -288,7 +280,7 @@ function callbackRefusal(e: RecordedExchange, step: StepNumber): Refusal {
 
 /**
  * A walk-through's verdict: stopped by the first answer of 400 or more that
- * the walk does not expect (a device's authorization_pending is expected),
+ * the walk does not expect (else: what is not yet a refusal, not-yet.ts),
  * at the step its request was made in; completed once its last step is answered.
  */
 function walkVerdict(entries: readonly FlowEntry[], name: WalkName): Verdict {
@@ -299,7 +291,7 @@ function walkVerdict(entries: readonly FlowEntry[], name: WalkName): Verdict {
     (x) =>
       x.part !== 'request' &&
       x.exchange.response.status >= 400 &&
-      !(walk?.expected?.(x.exchange) ?? isAuthorizationPending(x.exchange)),
+      !(walk?.expected?.(x.exchange) ?? isNotYet(x.exchange)),
   )
   const refused = entries[i]
   if (refused !== undefined) {

@@ -3,7 +3,9 @@ import { Eta } from 'eta'
 import { correlate } from '../../../src/client/flow/correlate.js'
 import { layoutDiagram } from '../../../src/client/flow/diagram.js'
 import { VIEWS_DIR } from '../../../src/shared/html.js'
-import { browserFlow, jwksFetch } from './fixtures.js'
+import { browserFlow, exchange, jwksFetch } from './fixtures.js'
+import { flowVerdict } from '../../../src/client/flow/verdict.js'
+import type { FlowEntry, RecordedExchange } from '../../../src/client/flow/types.js'
 import { first, at } from '../../helpers/lists.js'
 
 const list = browserFlow({ state: 'S1', code: 'K1', token: 'T1', t0: 1000 })
@@ -66,5 +68,43 @@ describe('the sequence diagram', () => {
     expect(svg).toContain('&lt;script&gt;x&lt;/script&gt;')
     expect(svg.match(/<g class="arrow/g)).toHaveLength(20)
     expect(svg).not.toMatch(/(href|src)="(?!#)/)
+  })
+
+  it('draws a "not yet" answer (a device\u2019s authorization_pending, a DPoP nonce challenge) as no refusal, as the verdict judges it', () => {
+    const json: Array<[string, string]> = [['content-type', 'application/json']]
+    const token = (at: number, body: string, error: string, headers: Array<[string, string]> = []) =>
+      exchange(
+        'auth-server',
+        at,
+        { method: 'POST', url: '/token', headers: [['content-type', 'application/x-www-form-urlencoded']], body },
+        { status: 400, headers: [...json, ...headers], body: JSON.stringify({ error }) },
+      )
+    const pending = token(
+      10,
+      'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=D1&client_id=c',
+      'authorization_pending',
+    )
+    const nonce = token(20, 'grant_type=authorization_code&code=K1', 'use_dpop_nonce', [['dpop-nonce', 'n1']])
+    const refused = token(30, 'grant_type=authorization_code&code=K1', 'invalid_grant')
+    const entryOf = (e: RecordedExchange): FlowEntry => ({
+      exchange: e,
+      step: 5,
+      part: 'both',
+      label: 'POST /token',
+      from: 'client',
+      to: 'auth-server',
+      at: e.startedAt,
+    })
+    const answers = (list: RecordedExchange[]) =>
+      layoutDiagram(list.map(entryOf))
+        .arrows.filter((a) => a.answer)
+        .map((a) => a.failed)
+    expect(answers([pending, nonce, refused])).toEqual([false, false, true])
+    // The verdict agrees: the first two go on, the third stops the flow.
+    expect(flowVerdict({ entries: [pending, nonce].map(entryOf) }).outcome).not.toBe('stopped')
+    expect(flowVerdict({ entries: [pending, nonce, refused].map(entryOf) })).toMatchObject({
+      outcome: 'stopped',
+      entryIndex: 2,
+    })
   })
 })
