@@ -12,7 +12,12 @@ describe('loadConfig', () => {
       internalUrl: 'http://127.0.0.1:9001',
       codeTtlSeconds: 60,
     })
-    expect(config.resource).toMatchObject({ port: 9002, publicUrl: 'http://localhost:9002', tokenCheck: 'jwt' })
+    expect(config.resource).toMatchObject({
+      port: 9002,
+      publicUrl: 'http://localhost:9002',
+      internalUrl: 'http://127.0.0.1:9002',
+      tokenCheck: 'jwt',
+    })
     expect(config.client).toMatchObject({
       port: 3000,
       publicUrl: 'http://localhost:3000',
@@ -29,6 +34,8 @@ describe('loadConfig', () => {
     const pub = config.clients.find((c) => c.clientId === 'oauth-client-public')!
     expect(pub.clientSecret).toBeUndefined()
     expect(pub.requirePkce).toBe(true)
+    // The same redirect URI and scopes as the confidential client.
+    expect(pub).toMatchObject({ redirectUris: ['http://localhost:3000/authenticated'], scopes: ['foo', 'bar'] })
     expect(config.users.map((u) => [u.username, u.password, u.sub])).toEqual([
       ['alice', 'alice-password', 'alice'],
       ['bob', 'bob-password', 'bob'],

@@ -264,7 +264,7 @@ describe('step 3: the consent page', () => {
     expect(res.body).toContain('<code>bar</code>')
   })
 
-  it('Deny: redirect with error=access_denied, state and iss', async () => {
+  it('Deny: redirect with error=access_denied, error_description, state and iss', async () => {
     const { browser, res } = await signIn()
     const denied = await browser.postForm('/consent', {
       _csrf: hiddenField(res.body, '_csrf'),
@@ -274,6 +274,8 @@ describe('step 3: the consent page', () => {
     expect(denied.statusCode).toBe(303)
     const params = locationParams(denied)
     expect(params.get('error')).toBe('access_denied')
+    // RFC 6749 §4.1.2.1: human-readable text beside the code.
+    expect(params.get('error_description')).toMatch(/\w+/)
     expect(params.get('state')).toBe('state-123')
     expect(params.get('iss')).toBe(ISSUER)
     expect(params.get('code')).toBeNull()

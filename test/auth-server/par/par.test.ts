@@ -57,6 +57,8 @@ describe('POST /par (RFC 9126 §2)', () => {
       headers: { authorization: `Basic ${Buffer.from('oauth-client-1:wrong').toString('base64')}` },
     })
     expectOAuthError(wrong, 401, 'invalid_client')
+    // RFC 6749 §5.2: Basic was tried, so the 401 names the scheme.
+    expect(wrong.headers['www-authenticate']).toMatch(/^Basic /)
     expectOAuthError(await postForm(app, '/par', authorizeParams()), 401, 'invalid_client')
     const pkce = pkcePair()
     const pub = await postForm(

@@ -75,4 +75,23 @@ describe('the client-credentials walk-through', () => {
     expect(early.status).toBe(303)
     expect(early.headers.get('location')).toBe('/walk/client-credentials')
   })
+
+  /** No token, and one that is not the page's. */
+  const FORGED: Array<Record<string, string>> = [{}, { _csrf: 'wrong' }]
+
+  it('refuses Start and Next without the page\u2019s CSRF token (403), and the walk does not move', async () => {
+    const learner = walkBrowser(lab.config.client.publicUrl, 'client-credentials')
+    const pageUrl = `${lab.config.client.publicUrl}/walk/client-credentials`
+    await learner.page()
+    for (const form of FORGED) {
+      expect((await learner.browser.post(`${pageUrl}/start`, form)).status).toBe(403)
+    }
+    expect((await learner.page()).body).not.toContain('id="walk-next"')
+    expect((await learner.start()).status).toBe(303)
+    for (const form of FORGED) {
+      expect((await learner.browser.post(`${pageUrl}/next`, form)).status).toBe(403)
+    }
+    // Still before the first Next: nothing was sent.
+    expect((await learner.page()).body).toContain('Next: Send the token request')
+  })
 })
