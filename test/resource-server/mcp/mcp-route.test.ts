@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type { JWTPayload } from 'jose'
 import { loadConfig } from '../../../src/shared/config.js'
 import { buildResourceServer } from '../../../src/resource-server/app.js'
+import { dpopKey } from '../../helpers/dpop.js'
 import { startJwksFixture, type JwksFixture } from '../../helpers/jwks-fixture.js'
 
 const { auth, resource } = loadConfig({})
@@ -148,5 +149,37 @@ describe('the MCP server at /mcp (MCP authorization 2025-11-25)', () => {
     })
     expect(res.statusCode).toBe(405)
     expect(res.headers.allow).toBe('POST')
+  })
+})
+
+describe('POST /mcp with a DPoP-bound token (RFC 9449 §7)', () => {
+  const mcpUrl = `${resource.publicUrl}/mcp`
+  function dpopRpc(authorization: string, proof?: string) {
+    return app.inject({
+      method: 'POST',
+      url: '/mcp',
+      headers: {
+        accept: ACCEPT,
+        'content-type': 'application/json',
+        authorization,
+        ...(proof === undefined ? {} : { dpop: proof }),
+      },
+      payload: JSON.stringify(initialize),
+    })
+  }
+
+  it('accepts it only as DPoP with a fresh proof of its key: as Bearer, and with a replayed proof, 401', async () => {
+    const key = await dpopKey()
+    const token = await fixture.sign(claims({ cnf: { jkt: key.jkt } }))
+    const proof = await key.proof({ htm: 'POST', htu: mcpUrl, accessToken: token })
+    expect((await dpopRpc(`DPoP ${token}`, proof)).statusCode).toBe(200)
+    // A proof is used once (RFC 9449 §11.1).
+    const replayed = await dpopRpc(`DPoP ${token}`, proof)
+    expect(replayed.statusCode).toBe(401)
+    expect(replayed.headers['www-authenticate']).toMatch(/^DPoP error="invalid_dpop_proof"/)
+    // A bound token sent as Bearer (RFC 9449 §7.1).
+    const asBearer = await dpopRpc(`Bearer ${token}`)
+    expect(asBearer.statusCode).toBe(401)
+    expect(asBearer.headers['www-authenticate']).toMatch(/error="invalid_token"/)
   })
 })
