@@ -28,17 +28,18 @@ function claims(overrides: JWTPayload = {}): JWTPayload {
   }
 }
 
-function rpc(token: string | undefined, body: unknown) {
+/** A JSON-RPC POST to /mcp with `headers` (authorization, dpop) beside the transport's own. */
+function rpcWith(headers: Record<string, string>, body: unknown) {
   return app.inject({
     method: 'POST',
     url: '/mcp',
-    headers: {
-      accept: ACCEPT,
-      'content-type': 'application/json',
-      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-    },
+    headers: { accept: ACCEPT, 'content-type': 'application/json', ...headers },
     payload: JSON.stringify(body),
   })
+}
+
+function rpc(token: string | undefined, body: unknown) {
+  return rpcWith(token === undefined ? {} : { authorization: `Bearer ${token}` }, body)
 }
 
 const initialize = {
@@ -154,19 +155,8 @@ describe('the MCP server at /mcp (MCP authorization 2025-11-25)', () => {
 
 describe('POST /mcp with a DPoP-bound token (RFC 9449 §7)', () => {
   const mcpUrl = `${resource.publicUrl}/mcp`
-  function dpopRpc(authorization: string, proof?: string) {
-    return app.inject({
-      method: 'POST',
-      url: '/mcp',
-      headers: {
-        accept: ACCEPT,
-        'content-type': 'application/json',
-        authorization,
-        ...(proof === undefined ? {} : { dpop: proof }),
-      },
-      payload: JSON.stringify(initialize),
-    })
-  }
+  const dpopRpc = (authorization: string, proof?: string) =>
+    rpcWith({ authorization, ...(proof === undefined ? {} : { dpop: proof }) }, initialize)
 
   it('accepts it only as DPoP with a fresh proof of its key: as Bearer, and with a replayed proof, 401', async () => {
     const key = await dpopKey()
