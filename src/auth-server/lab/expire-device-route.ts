@@ -3,10 +3,10 @@
 // §3.5) without waiting out DEVICE_CODE_TTL_SECONDS. A lab power: only the
 // lab key opens it. It can only shorten a code's life, never lengthen one.
 
-import type { FastifyError, FastifyInstance } from 'fastify'
-import { requireLabKey } from '../../shared/lab-key.js'
+import type { FastifyInstance } from 'fastify'
 import type { AuthServerContext } from '../context.js'
-import { OAuthError, sendJsonError } from '../oauth-error.js'
+import { OAuthError } from '../oauth-error.js'
+import { labJsonApi } from './json-api.js'
 
 interface ExpireDeviceBody {
   readonly device_code: string
@@ -22,15 +22,8 @@ const expireDeviceSchema = {
 } as const
 
 export async function labExpireDeviceRoute(app: FastifyInstance, ctx: AuthServerContext): Promise<void> {
-  // Before anything else, body included: a caller without the key learns nothing.
-  app.addHook('onRequest', requireLabKey)
-  // JSON only: a cross-site page cannot send it without a CORS preflight, which is never granted.
-  app.removeContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'])
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (error instanceof OAuthError) return sendJsonError(reply, error)
-    const status = error.statusCode === 415 ? { status: 415 } : {}
-    return sendJsonError(reply, new OAuthError('invalid_request', error.message, status))
-  })
+  // The lab key first, JSON only, unknown fields refused, errors as JSON (json-api.ts).
+  labJsonApi(app, ['device_code'])
   app.post<{ Body: ExpireDeviceBody }>(
     '/_lab/device/expire',
     { schema: expireDeviceSchema },
