@@ -67,21 +67,37 @@ export function createPkce(): PkcePair {
 /** Step 1: the authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3). */
 export function buildAuthorizeUrl(
   config: LabConfig,
-  params: { readonly state: string; readonly codeChallenge: string; readonly codeLifetime?: number },
+  params: {
+    readonly state: string
+    readonly codeChallenge: string
+    readonly codeLifetime?: number
+    /** Another client than the app's own (a walk's or an attack's public client). */
+    readonly clientId?: string
+    /** More parameters, or others in place of the defaults (an OIDC scope and nonce, dpop_jkt). */
+    readonly extra?: Readonly<Record<string, string>>
+  },
 ): string {
   const url = new URL(`${config.auth.publicUrl}/authorize`)
   const search = new URLSearchParams({
     response_type: 'code',
-    client_id: config.client.clientId,
+    client_id: params.clientId ?? config.client.clientId,
     redirect_uri: redirectUriOf(config),
     scope: config.client.scope,
     state: params.state,
     code_challenge: params.codeChallenge,
     code_challenge_method: 'S256',
+    ...params.extra,
   })
   // Step-through mode only: a longer-lived code (shared/step-through-code.ts).
   if (params.codeLifetime !== undefined) search.set(CODE_LIFETIME_PARAM, String(params.codeLifetime))
   url.search = search.toString()
+  return url.href
+}
+
+/** The front channel of a pushed request (RFC 9126 §4): client_id and request_uri only. */
+export function pushedAuthorizeUrl(config: LabConfig, clientId: string, requestUri: string): string {
+  const url = new URL(`${config.auth.publicUrl}/authorize`)
+  url.search = new URLSearchParams({ client_id: clientId, request_uri: requestUri }).toString()
   return url.href
 }
 

@@ -4,7 +4,7 @@
 
 import { BUILTIN_PUBLIC_CLIENT_ID } from '../../shared/builtin-data.js'
 import { randomSecret } from '../../shared/random.js'
-import { basicAuthorization, createPkce, redirectUriOf } from '../oauth-client.js'
+import { basicAuthorization, createPkce, pushedAuthorizeUrl, redirectUriOf } from '../oauth-client.js'
 import { AttackSetupError, type Attack, type AttackContext } from './attack.js'
 import { authorize } from './play-authorization.js'
 
@@ -41,13 +41,6 @@ async function pushRequest(ctx: AttackContext): Promise<string> {
   return requestUri
 }
 
-/** The front channel of a pushed request (RFC 9126 §4): client_id and request_uri only. */
-function frontChannel(ctx: AttackContext, clientId: string, requestUri: string): string {
-  const url = new URL(`${ctx.config.auth.publicUrl}/authorize`)
-  url.search = new URLSearchParams({ client_id: clientId, request_uri: requestUri }).toString()
-  return url.href
-}
-
 export const parRequestUriReplayed: Attack = {
   name: 'par-request-uri-replayed',
   title: 'Pushed request_uri replayed',
@@ -57,7 +50,7 @@ export const parRequestUriReplayed: Attack = {
   answeredBy: 'authorization server',
   async run(ctx) {
     const requestUri = await pushRequest(ctx)
-    const url = frontChannel(ctx, ctx.config.client.clientId, requestUri)
+    const url = pushedAuthorizeUrl(ctx.config, ctx.config.client.clientId, requestUri)
     await authorize(ctx, ctx.agent, url, { username: 'alice', decision: 'allow' })
     return ctx.agent.get('Attack: open the same request_uri again', url)
   },
@@ -74,7 +67,7 @@ export const parRequestUriOtherClient: Attack = {
     const attacker = ctx.newAgent('Attacker')
     return attacker.get(
       'Attack: /authorize with the request_uri under another client_id',
-      frontChannel(ctx, BUILTIN_PUBLIC_CLIENT_ID, requestUri),
+      pushedAuthorizeUrl(ctx.config, BUILTIN_PUBLIC_CLIENT_ID, requestUri),
     )
   },
 }

@@ -4,7 +4,7 @@
 
 import { BUILTIN_PUBLIC_CLIENT_ID } from '../../shared/builtin-data.js'
 import { randomSecret } from '../../shared/random.js'
-import { createPkce, redirectUriOf } from '../oauth-client.js'
+import { buildAuthorizeUrl, createPkce, redirectUriOf } from '../oauth-client.js'
 import { locationOf } from './agent.js'
 import { AttackSetupError, type Attack } from './attack.js'
 import { authorize } from './play-authorization.js'
@@ -18,17 +18,12 @@ export const spaCodeWithoutVerifier: Attack = {
   answeredBy: 'authorization server',
   async run(ctx) {
     const pkce = createPkce()
-    const url = new URL(`${ctx.config.auth.publicUrl}/authorize`)
-    url.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: BUILTIN_PUBLIC_CLIENT_ID,
-      redirect_uri: redirectUriOf(ctx.config),
-      scope: ctx.config.client.scope,
+    const url = buildAuthorizeUrl(ctx.config, {
       state: randomSecret(),
-      code_challenge: pkce.codeChallenge,
-      code_challenge_method: 'S256',
-    }).toString()
-    const back = locationOf(await authorize(ctx, ctx.agent, url.href, { username: 'alice', decision: 'allow' }))
+      codeChallenge: pkce.codeChallenge,
+      clientId: BUILTIN_PUBLIC_CLIENT_ID,
+    })
+    const back = locationOf(await authorize(ctx, ctx.agent, url, { username: 'alice', decision: 'allow' }))
     const code = back?.searchParams.get('code')
     if (!code) throw new AttackSetupError('The authorization server sent no code back (step 4).')
     // RFC 6749 §3.2.1: a public client sends client_id; there is no Authorization header to send.

@@ -5,7 +5,7 @@
 // the code with HTTP Basic (RFC 6749 §4.1.3).
 
 import { randomSecret } from '../../shared/random.js'
-import { createPkce, redirectUriOf } from '../oauth-client.js'
+import { buildAuthorizeUrl, createPkce, redirectUriOf } from '../oauth-client.js'
 import { clientBasic, errorLine, type WalkAnswer, tokenRequest } from './walk-http.js'
 import type { WalkOutcome, WalkRunContext } from './walk.js'
 
@@ -17,18 +17,8 @@ export function authorizationRedirect(
 ): WalkOutcome {
   const state = randomSecret()
   const pkce = createPkce()
-  const url = new URL(`${ctx.config.auth.publicUrl}/authorize`)
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: redirectUriOf(ctx.config),
-    scope: ctx.config.client.scope,
-    state,
-    code_challenge: pkce.codeChallenge,
-    code_challenge_method: 'S256',
-    ...extra,
-  }).toString()
-  return { kind: 'redirect', location: url.href, state, data: { codeVerifier: pkce.codeVerifier } }
+  const location = buildAuthorizeUrl(ctx.config, { state, codeChallenge: pkce.codeChallenge, clientId, extra })
+  return { kind: 'redirect', location, state, data: { codeVerifier: pkce.codeVerifier } }
 }
 
 /** Why the authorization response cannot be used, or undefined when its code can be redeemed. */

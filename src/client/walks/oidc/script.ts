@@ -6,7 +6,7 @@
 import { decodeJwt, type JSONWebKeySet } from 'jose'
 import { randomSecret } from '../../../shared/random.js'
 import { s256Challenge } from '../../../shared/sha256.js'
-import { redirectUriOf } from '../../oauth-client.js'
+import { buildAuthorizeUrl, redirectUriOf } from '../../oauth-client.js'
 import { authorizationProblem } from '../front-channel.js'
 import { errorLine, send, refused, tokenRequest } from '../walk-http.js'
 import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
@@ -24,19 +24,13 @@ async function authorizationRequest(ctx: WalkRunContext): Promise<WalkOutcome> {
   const state = randomSecret()
   const nonce = randomSecret()
   const verifier = randomSecret()
-  const url = new URL(`${ctx.config.auth.publicUrl}/authorize`)
   // OIDC Core §3.1.2.1: the nonce binds the ID token to this request; RFC 7636 §4.3: PKCE as well.
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: ctx.config.client.clientId,
-    redirect_uri: redirectUriOf(ctx.config),
-    scope: OIDC_SCOPE,
+  const location = buildAuthorizeUrl(ctx.config, {
     state,
-    nonce,
-    code_challenge: s256Challenge(verifier),
-    code_challenge_method: 'S256',
-  }).toString()
-  return { kind: 'redirect', location: url.href, state, data: { nonce, verifier } }
+    codeChallenge: s256Challenge(verifier),
+    extra: { scope: OIDC_SCOPE, nonce },
+  })
+  return { kind: 'redirect', location, state, data: { nonce, verifier } }
 }
 
 function authorizationResponse(ctx: WalkRunContext, query: Readonly<Record<string, string | undefined>>): WalkOutcome {

@@ -4,21 +4,11 @@
 // resource (step 7). RFC 9126.
 
 import { randomSecret } from '../../../shared/random.js'
-import { createPkce, redirectUriOf } from '../../oauth-client.js'
+import { createPkce, pushedAuthorizeUrl, redirectUriOf } from '../../oauth-client.js'
 import { authorizationProblem, redeemCode } from '../front-channel.js'
 import { clientBasic, errorLine, postForm, refused } from '../walk-http.js'
 import { resourceStop } from '../resource-call.js'
 import type { WalkOutcome, WalkRunContext, WalkScript } from '../walk.js'
-
-/** The front channel's URL: client_id and request_uri only (RFC 9126 §4). */
-function frontChannelUrl(ctx: WalkRunContext): string {
-  const url = new URL(`${ctx.config.auth.publicUrl}/authorize`)
-  url.search = new URLSearchParams({
-    client_id: ctx.config.client.clientId,
-    request_uri: ctx.data.requestUri ?? '',
-  }).toString()
-  return url.href
-}
 
 async function push(ctx: WalkRunContext): Promise<WalkOutcome> {
   const pkce = createPkce()
@@ -56,7 +46,7 @@ async function push(ctx: WalkRunContext): Promise<WalkOutcome> {
 }
 
 async function showFrontChannel(ctx: WalkRunContext): Promise<WalkOutcome> {
-  const url = frontChannelUrl(ctx)
+  const url = pushedAuthorizeUrl(ctx.config, ctx.config.client.clientId, ctx.data.requestUri ?? '')
   const names = [...new URL(url).searchParams.keys()].join(' and ')
   return {
     kind: 'shown',
@@ -77,7 +67,11 @@ async function sendBrowser(ctx: WalkRunContext): Promise<WalkOutcome> {
   if (state === undefined || ctx.data.requestUri === undefined)
     return refused(2, 'Nothing was pushed', ['Start the walk again.'])
   // The state comes back from the pushed request: the callback (walk-callback.ts) knows the walk by it.
-  return { kind: 'redirect', location: frontChannelUrl(ctx), state }
+  return {
+    kind: 'redirect',
+    location: pushedAuthorizeUrl(ctx.config, ctx.config.client.clientId, ctx.data.requestUri ?? ''),
+    state,
+  }
 }
 
 /** RFC 6749 §4.1.2, RFC 9207 §2.4: the state was checked by walk-callback.ts; iss and the code here. */
