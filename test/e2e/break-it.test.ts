@@ -2,6 +2,7 @@
 // real authorization and resource servers; the result page shows the answer
 // that stopped it, and the servers' recorders hold every tagged request.
 
+import { ATTACKS } from '../../src/client/break-it/catalog.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RecordedExchange } from '../../src/shared/flow-recorder.js'
 import { httpBrowser, type HttpResponse } from '../helpers/http-browser.js'
@@ -63,23 +64,8 @@ const calls = (list: RecordedExchange[]) =>
 describe('Break it', () => {
   it('lists every attack as a POST form with a CSRF token', async () => {
     const page = await browser.get(`${lab.config.client.publicUrl}/break`)
-    for (const name of [
-      'forged-state',
-      'replayed-code',
-      'redirect-uri-changed',
-      'wrong-client-secret',
-      'missing-pkce-verifier',
-      'wrong-pkce-verifier',
-      'expired-token',
-      'token-without-foo',
-      'consent-denied',
-      'tampered-jwt',
-      'alg-none-jwt',
-      'token-for-another-audience',
-      'open-redirect',
-      'code-injection',
-      'mix-up',
-    ]) {
+    // Every attack of the catalog (its order is checked in test/client/break-it/catalog.test.ts).
+    for (const name of ATTACKS.map((a) => a.name)) {
       expect(page.body).toContain(`<form method="post" action="/break/${name}">`)
     }
     const refused = await browser.post(`${lab.config.client.publicUrl}/break/replayed-code`, {})
