@@ -2,6 +2,7 @@
 // Start and then Next, one stop at a time, and reads the walk's flow in the
 // inspector as this browser (so only what this browser may see).
 
+import { expect } from 'vitest'
 import { hiddenField } from './inject-browser.js'
 import { httpBrowser, type HttpResponse } from './http-browser.js'
 
@@ -86,6 +87,22 @@ export function walkBrowser(clientUrl: string, name: string) {
       const res = await browser.get(`${clientUrl}/flow/${tag}.json`)
       if (res.status !== 200) throw new Error(`GET /flow/${tag}.json: ${res.status}`)
       return JSON.parse(res.body) as WalkFlowJson
+    },
+    /** Presses the last Next (alice's resource): the walk's page shows the answer and that the walk is finished. */
+    async finish(): Promise<HttpResponse> {
+      await post('next')
+      const done = await browser.get(pageUrl)
+      expect(done.body).toContain('The resource server answered')
+      expect(done.body).toContain('Hello alice')
+      expect(done.body).toContain('id="walk-finished"')
+      return done
+    },
+    /** The walk's flow in the inspector, as this walk's seven steps; `at(n)`: step n's entries. */
+    async sevenSteps() {
+      const flow = await this.flow()
+      expect(flow.walk).toBe(name)
+      expect(flow.steps.map((s) => s.n)).toEqual([1, 2, 3, 4, 5, 6, 7])
+      return { flow, at: (n: number) => flow.steps.find((s) => s.n === n)!.entries }
     },
   }
 }

@@ -98,16 +98,9 @@ describe('the device walk-through', () => {
     await learner.next()
     const approved = await learner.page()
     expect(approved.body).toContain('Approved: the token endpoint issued the tokens')
-    await learner.next()
-    const done = await learner.page()
-    expect(done.body).toContain('The resource server answered')
-    expect(done.body).toContain('Hello alice')
-    expect(done.body).toContain('id="walk-finished"')
+    await learner.finish()
 
-    const flow = await learner.flow()
-    expect(flow.walk).toBe('device')
-    expect(flow.steps.map((s) => s.n)).toEqual([1, 2, 3, 4, 5, 6, 7])
-    const at = (n: number) => flow.steps[n - 1]!.entries
+    const { flow, at } = await learner.sevenSteps()
     expect(at(1).some((e) => e.url === '/device_authorization' && e.part === 'request')).toBe(true)
     expect(at(2).some((e) => e.url === '/device_authorization' && e.status === 200)).toBe(true)
     // Joined by the user code: the verification page, then sign-in and consent, from the browser.

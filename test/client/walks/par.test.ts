@@ -70,16 +70,9 @@ describe('the par walk-through', () => {
 
     await learner.next()
     expect((await learner.page()).body).toContain('An access token for the pushed request')
-    await learner.next()
-    const done = await learner.page()
-    expect(done.body).toContain('The resource server answered')
-    expect(done.body).toContain('Hello alice')
-    expect(done.body).toContain('id="walk-finished"')
+    await learner.finish()
 
-    const flow = await learner.flow()
-    expect(flow.walk).toBe('par')
-    expect(flow.steps.map((s) => s.n)).toEqual([1, 2, 3, 4, 5, 6, 7])
-    const at = (n: number) => flow.steps.find((s) => s.n === n)!.entries
+    const { flow, at } = await learner.sevenSteps()
     expect(at(1).some((e) => e.role === 'auth-server' && e.part === 'request' && e.url === '/par')).toBe(true)
     expect(at(2).some((e) => e.role === 'auth-server' && e.part === 'response' && e.status === 201)).toBe(true)
     expect(at(3).some((e) => e.from === 'browser' && e.url.startsWith('/authorize?client_id='))).toBe(true)
